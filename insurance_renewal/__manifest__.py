@@ -1,0 +1,27 @@
+{
+    "name": "Insurance Renewal Premiums",
+    "summary": "Collect renewal premiums of life insurance policies: schedules, "
+    "grace, lapse and reinstatement, worked from the CRM",
+    "version": "19.0.1.0.0",
+    "category": "Sales/CRM",
+    "website": "https://github.com/insurance-renewal/insurance_renewal",
+    "author": "Insurance Renewal Developers",
+    "license": "LGPL-3",
+    "depends": ["crm", "account", "mail", "sms", "phone_validation"],
+    "external_dependencies": {"python": ["phonenumbers", "xlsxwriter"]},
+    "data": [
+        "security/groups.xml",
+        "security/ir.model.access.csv",
+        "security/rules.xml",
+        "data/ir_cron_data.xml",
+        "views/insurance_product_views.xml",
+        "views/insurance_policy_views.xml",
+        "views/insurance_premium_line_views.xml",
+        "views/res_partner_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/menus.xml",
+    ],
+    "demo": ["demo/insurance_demo.xml"],
+    "application": False,
+    "installable": True,
+}

@@ -1,0 +1,89 @@
+"""Premium schedule rules, free of the ORM (see DOMAIN.md, "Schedule" and "Grace period").
+
+Instalment numbers start at 1 for the first premium. Every due date is computed from the
+issue date, never chained from the previous due date, so month ends never drift.
+"""
+
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+
+MONTHS_PER_INSTALMENT = {"annual": 12, "semiannual": 6, "quarterly": 3, "monthly": 1}
+
+# Instalment states, in the order the clock moves them.
+PLANNED, DUE, GRACE, LAPSED, PAID = "planned", "due", "grace", "lapsed", "paid"
+DEFERRED, WAIVED = "deferred", "waived"
+# Instalments the clock still moves.
+OPEN_STATES = (PLANNED, DUE, GRACE)
+# Instalments nobody owes any more.
+SETTLED_STATES = (PAID, WAIVED)
+
+
+def instalments_per_year(frequency):
+    """Return how many premiums a year the frequency means (0 for a single premium)."""
+    step = MONTHS_PER_INSTALMENT.get(frequency)
+    return 12 // step if step else 0
+
+
+def total_instalments(frequency, premium_years):
+    """Return the number of premiums over the whole premium term."""
+    return instalments_per_year(frequency) * (premium_years or 0)
+
+
+def due_date(issue_date, frequency, number):
+    """Return the due date of instalment ``number`` (1 = first premium)."""
+    months = (number - 1) * MONTHS_PER_INSTALMENT[frequency]
+    return issue_date + relativedelta(months=months)
+
+
+def policy_year(frequency, number):
+    """Return the policy year (1-based) in which instalment ``number`` falls."""
+    return (number - 1) // instalments_per_year(frequency) + 1
+
+
+def grace_end_date(due, grace_days):
+    """Return the last day of the grace period that starts the day after ``due``."""
+    return due + timedelta(days=grace_days)
+
+
+def suspension_date(grace_end, demand_date=None):
+    """Return the first day without cover: after grace end, or 30 days after a demand."""
+    last_covered_day = grace_end
+    if demand_date:
+        last_covered_day = min(grace_end, demand_date + timedelta(days=30))
+    return last_covered_day + timedelta(days=1)
+
+
+def first_unpaid_number(issue_date, frequency, paid_to_date):
+    """Return the number of the first instalment due on or after ``paid_to_date``.
+
+    Instalments due before the paid-to date are paid; the one due on it is the first
+    that is not. Without a paid-to date only the first premium counts as paid.
+    """
+    if not paid_to_date:
+        return 2
+    number = 1
+    while due_date(issue_date, frequency, number) < paid_to_date:
+        number += 1
+    return number
+
+
+def numbers_until(issue_date, frequency, start, last, horizon_date):
+    """Return the instalment numbers from ``start`` to ``last`` due by ``horizon_date``."""
+    numbers = []
+    for number in range(start, last + 1):
+        if due_date(issue_date, frequency, number) > horizon_date:
+            break
+        numbers.append(number)
+    return numbers
+
+
+def state_on(today, due, lapse_date):
+    """Return the clock state of an unpaid instalment on ``today``."""
+    if today < due:
+        return PLANNED
+    if today == due:
+        return DUE
+    if today < lapse_date:
+        return GRACE
+    return LAPSED

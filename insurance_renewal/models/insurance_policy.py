@@ -1,0 +1,422 @@
+from collections import defaultdict
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.fields import Domain
+
+from ..lib import schedule
+
+# Policies whose premiums the daily clock moves: the others wait for a person.
+CLOCK_STATES = ("in_force", "grace")
+HORIZON_PARAM = "insurance_renewal.schedule_horizon_months"
+DEFAULT_HORIZON_MONTHS = 12
+CRON_BATCH_SIZE = 1000
+
+
+class InsurancePolicy(models.Model):
+    _name = "insurance.policy"
+    _description = "Insurance Policy"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "name"
+
+    name = fields.Char(
+        string="Policy Number", required=True, copy=False, tracking=True, index=True
+    )
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Policyholder",
+        required=True,
+        tracking=True,
+        index=True,
+        check_company=True,
+    )
+    insured_id = fields.Many2one(
+        "res.partner", string="Insured", tracking=True, check_company=True
+    )
+    payer_id = fields.Many2one(
+        "res.partner",
+        string="Payer",
+        compute="_compute_payer_id",
+        store=True,
+        readonly=False,
+        tracking=True,
+        check_company=True,
+        help="Who pays the premiums; the policyholder unless another payer is set.",
+    )
+    product_id = fields.Many2one(
+        "insurance.product", required=True, tracking=True, check_company=True
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Sales Rep",
+        tracking=True,
+        index=True,
+        help="The agent or sales representative who sold the policy.",
+    )
+    specialist_id = fields.Many2one(
+        "res.users",
+        string="Renewal Specialist",
+        tracking=True,
+        index=True,
+        default=lambda self: self.env.user,
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    currency_id = fields.Many2one(
+        "res.currency",
+        required=True,
+        default=lambda self: self.env.company.currency_id,
+    )
+    issue_date = fields.Date(tracking=True)
+    payment_frequency = fields.Selection(
+        [
+            ("annual", "Annual"),
+            ("semiannual", "Semi-annual"),
+            ("quarterly", "Quarterly"),
+            ("monthly", "Monthly"),
+            ("single", "Single Premium"),
+        ],
+        required=True,
+        default="annual",
+        tracking=True,
+    )
+    premium_amount = fields.Monetary(
+        string="Premium per Instalment", required=True, tracking=True
+    )
+    premium_years = fields.Integer(
+        string="Premium Term (years)", required=True, default=1, tracking=True
+    )
+    annualized_premium = fields.Monetary(
+        compute="_compute_annualized_premium", store=True
+    )
+    payment_method = fields.Selection(
+        [
+            ("bank_debit", "Bank Auto-debit"),
+            ("online", "Online Payment"),
+            ("counter", "Counter"),
+            ("other", "Other"),
+        ],
+        required=True,
+        default="bank_debit",
+        tracking=True,
+    )
+    paid_to_date = fields.Date(
+        compute="_compute_paid_to_date",
+        store=True,
+        readonly=False,
+        tracking=True,
+        help="Premiums are paid up to this date: the due date of the first unpaid "
+        "instalment. Set it when you register a policy already paid beyond its first "
+        "premium.",
+    )
+    premium_line_ids = fields.One2many(
+        "insurance.premium.line", "policy_id", string="Premium Schedule"
+    )
+    next_due_date = fields.Date(compute="_compute_schedule_summary", store=True)
+    amount_overdue = fields.Monetary(compute="_compute_schedule_summary", store=True)
+    schedule_next_date = fields.Date(
+        compute="_compute_schedule_next_date",
+        store=True,
+        index=True,
+        help="Due date of the next instalment not yet in the schedule; empty once the "
+        "premium term is fully scheduled.",
+    )
+    state = fields.Selection(
+        [
+            ("draft", "Draft"),
+            ("in_force", "In Force"),
+            ("grace", "In Grace Period"),
+            ("lapsed", "Suspended"),
+            ("paid_up", "Paid-up"),
+            ("surrendered", "Surrendered"),
+            ("terminated", "Terminated"),
+        ],
+        required=True,
+        default="draft",
+        copy=False,
+        tracking=True,
+        index=True,
+    )
+    suspension_date = fields.Date(copy=False, tracking=True, readonly=True)
+    reinstatement_deadline = fields.Date(copy=False, tracking=True, readonly=True)
+
+    _name_company_unique = models.Constraint(
+        "UNIQUE(name, company_id)",
+        "A policy number must be unique per company.",
+    )
+
+    @api.depends("partner_id")
+    def _compute_payer_id(self):
+        for policy in self:
+            policy.payer_id = policy.payer_id or policy.partner_id
+
+    @api.depends("premium_amount", "payment_frequency")
+    def _compute_annualized_premium(self):
+        for policy in self:
+            per_year = schedule.instalments_per_year(policy.payment_frequency) or 1
+            policy.annualized_premium = policy.premium_amount * per_year
+
+    @api.depends("premium_line_ids.state", "premium_line_ids.due_date")
+    def _compute_paid_to_date(self):
+        for policy in self:
+            lines = policy.premium_line_ids
+            unpaid = lines.filtered(lambda line: line.state not in schedule.SETTLED_STATES)
+            if unpaid:
+                policy.paid_to_date = min(unpaid.mapped("due_date"))
+            elif lines:
+                last = max(lines.mapped("installment_number"))
+                policy.paid_to_date = policy._instalment_due_date(last + 1)
+            else:
+                policy.paid_to_date = policy.paid_to_date
+
+    @api.depends(
+        "premium_line_ids.state",
+        "premium_line_ids.due_date",
+        "premium_line_ids.amount_residual",
+    )
+    def _compute_schedule_summary(self):
+        for policy in self:
+            unpaid = policy.premium_line_ids.filtered(
+                lambda line: line.state in schedule.OPEN_STATES + (schedule.LAPSED,)
+            )
+            overdue = unpaid.filtered(lambda line: line.state != schedule.PLANNED)
+            policy.next_due_date = min(unpaid.mapped("due_date"), default=False)
+            policy.amount_overdue = sum(overdue.mapped("amount_residual"))
+
+    @api.depends(
+        "premium_line_ids.installment_number",
+        "issue_date",
+        "payment_frequency",
+        "premium_years",
+    )
+    def _compute_schedule_next_date(self):
+        for policy in self:
+            number = policy._next_unscheduled_number()
+            policy.schedule_next_date = (
+                policy._instalment_due_date(number) if number else False
+            )
+
+    @api.constrains("premium_amount")
+    def _check_premium_amount(self):
+        for policy in self.filtered(lambda p: p.premium_amount <= 0):
+            raise ValidationError(
+                self.env._(
+                    "Policy %(policy)s: the premium per instalment must be greater "
+                    "than zero, not %(amount)s.",
+                    policy=policy.name,
+                    amount=policy.premium_amount,
+                )
+            )
+
+    @api.constrains("premium_years")
+    def _check_premium_years(self):
+        for policy in self.filtered(lambda p: p.premium_years < 1):
+            raise ValidationError(
+                self.env._(
+                    "Policy %(policy)s: the premium term must be at least one year, "
+                    "not %(years)s.",
+                    policy=policy.name,
+                    years=policy.premium_years,
+                )
+            )
+
+    def action_activate(self):
+        """Put draft policies in force and build their premium schedule."""
+        for policy in self:
+            policy._check_can_activate()
+        self.write({"state": "in_force"})
+        regular = self.filtered(lambda p: p.payment_frequency != "single")
+        (self - regular).write({"state": "paid_up"})
+        regular._extend_schedule(self._horizon_date())
+        today = fields.Date.context_today(self)
+        regular.premium_line_ids._advance_clock(today)
+        return True
+
+    def action_view_premium_lines(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "insurance_renewal.insurance_premium_line_action"
+        )
+        action["domain"] = [("policy_id", "=", self.id)]
+        action["context"] = {"default_policy_id": self.id}
+        return action
+
+    def _check_can_activate(self):
+        self.ensure_one()
+        if self.state != "draft":
+            raise UserError(
+                self.env._(
+                    "Policy %(policy)s is already active: only a draft policy can be "
+                    "activated.",
+                    policy=self.name,
+                )
+            )
+        if not self.issue_date:
+            raise UserError(
+                self.env._(
+                    "Policy %(policy)s has no issue date: set the issue date before "
+                    "activating it, the premium schedule is computed from it.",
+                    policy=self.name,
+                )
+            )
+
+    # Schedule ---------------------------------------------------------------
+
+    def _instalment_due_date(self, number):
+        self.ensure_one()
+        return schedule.due_date(self.issue_date, self.payment_frequency, number)
+
+    def _total_instalments(self):
+        self.ensure_one()
+        return schedule.total_instalments(self.payment_frequency, self.premium_years)
+
+    def _next_unscheduled_number(self):
+        """Return the number of the next instalment to store, or 0 when none is left."""
+        self.ensure_one()
+        if self.state == "draft" or not self.issue_date:
+            return 0
+        lines = self.premium_line_ids
+        if lines:
+            number = max(lines.mapped("installment_number")) + 1
+        else:
+            number = schedule.first_unpaid_number(
+                self.issue_date, self.payment_frequency, self.paid_to_date
+            )
+        return number if number <= self._total_instalments() else 0
+
+    @api.model
+    def _horizon_date(self):
+        months = int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param(HORIZON_PARAM, DEFAULT_HORIZON_MONTHS)
+        )
+        return fields.Date.context_today(self) + relativedelta(months=months)
+
+    def _extend_schedule(self, horizon_date):
+        """Store the instalments due up to ``horizon_date``.
+
+        A policy with nothing left to pay still gets its next instalment, so that
+        every open policy has a next due date.
+        """
+        vals_list = []
+        for policy in self:
+            start = policy._next_unscheduled_number()
+            if not start:
+                continue
+            horizon = horizon_date
+            if not policy.premium_line_ids.filtered(
+                lambda line: line.state not in schedule.SETTLED_STATES
+            ):
+                horizon = max(horizon, policy._instalment_due_date(start))
+            numbers = schedule.numbers_until(
+                policy.issue_date,
+                policy.payment_frequency,
+                start,
+                policy._total_instalments(),
+                horizon,
+            )
+            vals_list += [policy._premium_line_vals(number) for number in numbers]
+        return self.env["insurance.premium.line"].create(vals_list)
+
+    def _premium_line_vals(self, number):
+        self.ensure_one()
+        due = self._instalment_due_date(number)
+        return {
+            "policy_id": self.id,
+            "installment_number": number,
+            "policy_year": schedule.policy_year(self.payment_frequency, number),
+            "due_date": due,
+            "grace_end_date": schedule.grace_end_date(
+                due, self.product_id.grace_period_days
+            ),
+            "amount": self.premium_amount,
+        }
+
+    def _sync_state_with_schedule(self):
+        """Derive the state of policies under the clock from their instalments."""
+        groups = defaultdict(lambda: self.browse())
+        for policy in self.filtered(lambda p: p.state in CLOCK_STATES):
+            vals = policy._state_vals_from_schedule()
+            if vals["state"] != policy.state:
+                groups[tuple(sorted(vals.items()))] |= policy
+        for vals, policies in groups.items():
+            policies.write(dict(vals))
+
+    def _state_vals_from_schedule(self):
+        self.ensure_one()
+        lines = self.premium_line_ids
+        lapsed = lines.filtered(lambda line: line.state == schedule.LAPSED)
+        if lapsed:
+            suspended_on = min(lapsed.mapped("lapse_date"))
+            months = self.product_id.reinstatement_period_months
+            return {
+                "state": "lapsed",
+                "suspension_date": suspended_on,
+                "reinstatement_deadline": suspended_on + relativedelta(months=months),
+            }
+        if lines.filtered(lambda line: line.state == schedule.GRACE):
+            return {"state": "grace"}
+        fully_paid = all(line.state in schedule.SETTLED_STATES for line in lines)
+        if fully_paid and not self._next_unscheduled_number():
+            return {"state": "paid_up"}
+        return {"state": "in_force"}
+
+    # Scheduled action ---------------------------------------------------------
+
+    @api.model
+    def _cron_daily_premium_clock(self, batch_size=CRON_BATCH_SIZE):
+        """Extend schedules, move instalments through due, grace and lapse, and
+        terminate policies past their reinstatement window.
+
+        Each step works on what is still stale today, in batches committed one by
+        one, so a crash loses nothing and a rerun the same day changes nothing.
+        """
+        today = fields.Date.context_today(self)
+        steps = [
+            (self, self._schedule_to_extend_domain(), self._extend_schedule_batch),
+            (
+                self.env["insurance.premium.line"],
+                self.env["insurance.premium.line"]._stale_clock_domain(today),
+                self.env["insurance.premium.line"]._advance_clock_batch,
+            ),
+            (self, self._to_terminate_domain(today), self._terminate_batch),
+        ]
+        cron = self.env["ir.cron"]
+        cron._commit_progress(
+            remaining=sum(model.search_count(domain) for model, domain, _f in steps)
+        )
+        for model, domain, process in steps:
+            if not self._process_in_batches(model, domain, process, batch_size):
+                return
+
+    @api.model
+    def _process_in_batches(self, model, domain, process, batch_size):
+        """Run ``process`` on what matches ``domain`` until nothing does; return False
+        when the cron's time is up (it is then run again soon and goes on)."""
+        records = model.search(domain, limit=batch_size, order="id")
+        while records:
+            process(records)
+            if not self.env["ir.cron"]._commit_progress(len(records)):
+                return False
+            records = model.search(domain, limit=batch_size, order="id")
+        return True
+
+    def _schedule_to_extend_domain(self):
+        return Domain("state", "in", CLOCK_STATES) & Domain(
+            "schedule_next_date", "<=", self._horizon_date()
+        )
+
+    def _extend_schedule_batch(self, policies):
+        policies._extend_schedule(self._horizon_date())
+
+    @api.model
+    def _to_terminate_domain(self, today):
+        return Domain("state", "=", "lapsed") & Domain(
+            "reinstatement_deadline", "<", today
+        )
+
+    def _terminate_batch(self, policies):
+        policies.write({"state": "terminated"})

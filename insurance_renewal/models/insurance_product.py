@@ -1,0 +1,65 @@
+from odoo import api, fields, models
+
+
+class InsuranceProduct(models.Model):
+    _name = "insurance.product"
+    _description = "Insurance Product"
+    _order = "name"
+
+    name = fields.Char(required=True, translate=True)
+    code = fields.Char(required=True)
+    grace_period_days = fields.Integer(
+        string="Grace Period (days)",
+        default=60,
+        required=True,
+        help="Days after the due date during which an unpaid policy stays in force.",
+    )
+    reinstatement_period_months = fields.Integer(
+        string="Reinstatement Period (months)",
+        default=24,
+        required=True,
+        help="Months after suspension during which the policy can still be reinstated.",
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company
+    )
+    active = fields.Boolean(default=True)
+    policy_count = fields.Integer(compute="_compute_policy_count")
+
+    _code_company_unique = models.Constraint(
+        "UNIQUE(code, company_id)",
+        "A product code must be unique per company.",
+    )
+    _grace_period_positive = models.Constraint(
+        "CHECK(grace_period_days >= 0)",
+        "The grace period cannot be negative.",
+    )
+    _reinstatement_period_positive = models.Constraint(
+        "CHECK(reinstatement_period_months >= 0)",
+        "The reinstatement period cannot be negative.",
+    )
+
+    def _compute_policy_count(self):
+        counts = dict(
+            self.env["insurance.policy"]._read_group(
+                [("product_id", "in", self.ids)], ["product_id"], ["__count"]
+            )
+        )
+        for product in self:
+            product.policy_count = counts.get(product, 0)
+
+    @api.depends("code", "name")
+    def _compute_display_name(self):
+        for product in self:
+            product.display_name = (
+                f"[{product.code}] {product.name}" if product.code else product.name
+            )
+
+    def action_view_policies(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "insurance_renewal.insurance_policy_action"
+        )
+        action["domain"] = [("product_id", "=", self.id)]
+        action["context"] = {"default_product_id": self.id}
+        return action

@@ -1,0 +1,13 @@
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    insurance_schedule_horizon_months = fields.Integer(
+        string="Premium Schedule Horizon (months)",
+        config_parameter="insurance_renewal.schedule_horizon_months",
+        default=12,
+        help="How far ahead the premium schedule of each policy is stored. The daily "
+        "scheduled action extends it as time passes.",
+    )

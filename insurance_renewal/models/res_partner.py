@@ -1,0 +1,64 @@
+from odoo import api, fields, models
+
+# From the most to the least troubling: the partner shows the worst of its policies.
+RENEWAL_STATUS_BY_POLICY_STATE = {
+    "lapsed": "lapsed",
+    "grace": "grace",
+    "in_force": "ok",
+    "paid_up": "ok",
+    "surrendered": "closed",
+    "terminated": "closed",
+}
+RENEWAL_STATUS_RANK = ["lapsed", "grace", "ok", "closed"]
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    insurance_policy_ids = fields.One2many(
+        "insurance.policy", "partner_id", string="Insurance Policies"
+    )
+    insurance_policy_count = fields.Integer(
+        string="Policies", compute="_compute_insurance_policy_count"
+    )
+    renewal_status = fields.Selection(
+        [
+            ("lapsed", "Policy suspended"),
+            ("grace", "Premium in grace period"),
+            ("ok", "Premiums up to date"),
+            ("closed", "No policy in force"),
+        ],
+        compute="_compute_renewal_status",
+        store=True,
+        help="The most urgent renewal state among the policies this customer holds.",
+    )
+
+    def _compute_insurance_policy_count(self):
+        counts = dict(
+            self.env["insurance.policy"]._read_group(
+                [("partner_id", "in", self.ids)], ["partner_id"], ["__count"]
+            )
+        )
+        for partner in self:
+            partner.insurance_policy_count = counts.get(partner, 0)
+
+    @api.depends("insurance_policy_ids.state")
+    def _compute_renewal_status(self):
+        for partner in self:
+            statuses = {
+                RENEWAL_STATUS_BY_POLICY_STATE.get(state)
+                for state in partner.insurance_policy_ids.mapped("state")
+            }
+            partner.renewal_status = next(
+                (status for status in RENEWAL_STATUS_RANK if status in statuses),
+                False,
+            )
+
+    def action_view_insurance_policies(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "insurance_renewal.insurance_policy_action"
+        )
+        action["domain"] = [("partner_id", "=", self.id)]
+        action["context"] = {"default_partner_id": self.id}
+        return action
