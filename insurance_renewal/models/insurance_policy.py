@@ -114,6 +114,9 @@ class InsurancePolicy(models.Model):
     premium_line_ids = fields.One2many(
         "insurance.premium.line", "policy_id", string="Premium Schedule"
     )
+    renewal_activity_ids = fields.One2many(
+        "insurance.renewal.activity", "policy_id", string="Contacts"
+    )
     next_due_date = fields.Date(compute="_compute_schedule_summary", store=True)
     amount_overdue = fields.Monetary(compute="_compute_schedule_summary", store=True)
     schedule_next_date = fields.Date(

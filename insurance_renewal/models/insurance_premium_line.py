@@ -36,6 +36,12 @@ class InsurancePremiumLine(models.Model):
         index=True,
         help="The policy is suspended on this day if the instalment is still unpaid.",
     )
+    demand_date = fields.Date(
+        string="Demand Delivered On",
+        copy=False,
+        help="Day the formal payment demand (催告) for this premium was delivered: the "
+        "policy is then suspended 30 days later at the latest.",
+    )
     amount = fields.Monetary(required=True)
     amount_paid = fields.Monetary()
     amount_residual = fields.Monetary(
@@ -71,11 +77,11 @@ class InsurancePremiumLine(models.Model):
                 number=line.installment_number,
             )
 
-    @api.depends("grace_end_date")
+    @api.depends("grace_end_date", "demand_date")
     def _compute_lapse_date(self):
         for line in self:
             line.lapse_date = line.grace_end_date and schedule.suspension_date(
-                line.grace_end_date
+                line.grace_end_date, line.demand_date
             )
 
     @api.depends("amount", "amount_paid")

@@ -1,0 +1,79 @@
+from odoo import api, fields, models
+
+
+class InsuranceRenewalActivity(models.Model):
+    """One contact attempt about a renewal premium, whoever or whatever made it:
+    a call by a specialist, a visit by an agent, an automatic SMS reminder."""
+
+    _name = "insurance.renewal.activity"
+    _description = "Renewal Contact"
+    _order = "date desc, id desc"
+
+    policy_id = fields.Many2one(
+        "insurance.policy", required=True, index=True, ondelete="cascade"
+    )
+    lead_id = fields.Many2one(
+        "crm.lead", string="Renewal Case", index=True, ondelete="set null"
+    )
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        compute="_compute_partner_id",
+        store=True,
+        readonly=False,
+        index=True,
+    )
+    company_id = fields.Many2one(related="policy_id.company_id", store=True)
+    currency_id = fields.Many2one(related="policy_id.currency_id")
+    kind = fields.Selection(
+        [
+            ("contact", "Contact Attempt"),
+            ("reminder", "Automatic Reminder"),
+            ("demand", "Formal Demand"),
+        ],
+        required=True,
+        default="contact",
+    )
+    channel = fields.Selection(
+        [
+            ("phone", "Phone Call"),
+            ("sms", "SMS"),
+            ("email", "Email"),
+            ("wechat", "WeChat"),
+            ("visit", "Visit"),
+            ("letter", "Letter"),
+        ],
+        required=True,
+        default="phone",
+    )
+    outcome = fields.Selection(
+        [
+            ("reached", "Reached"),
+            ("no_answer", "No Answer"),
+            ("wrong_number", "Wrong Number"),
+            ("promised", "Promised to Pay"),
+            ("refused", "Refused to Pay"),
+            ("paid", "Already Paid"),
+            ("callback", "Call Back Later"),
+            ("sent", "Sent"),
+            ("undeliverable", "Could Not Be Delivered"),
+        ],
+        index=True,
+    )
+    promised_date = fields.Date()
+    promised_amount = fields.Monetary()
+    reason_id = fields.Many2one(
+        "crm.lost.reason",
+        string="Reason for Not Paying",
+        help="What the customer gave as the reason for not paying yet.",
+    )
+    note = fields.Text()
+    user_id = fields.Many2one(
+        "res.users", string="Contacted By", default=lambda self: self.env.user
+    )
+    date = fields.Datetime(required=True, default=fields.Datetime.now, index=True)
+
+    @api.depends("policy_id")
+    def _compute_partner_id(self):
+        for activity in self:
+            activity.partner_id = activity.partner_id or activity.policy_id.partner_id
