@@ -1,0 +1,5 @@
+from . import test_premium_schedule
+from . import test_premium_clock
+from . import test_policy_constraints
+from . import test_partner_renewal_status
+from . import test_access_rights

@@ -1,0 +1,124 @@
+from datetime import date
+
+from freezegun import freeze_time
+
+from odoo.tests import tagged
+
+from .common import InsuranceRenewalCommon
+
+
+@tagged("post_install", "-at_install")
+class TestPremiumSchedule(InsuranceRenewalCommon):
+    def _due_dates(self, policy):
+        return policy.premium_line_ids.sorted("installment_number").mapped("due_date")
+
+    @freeze_time("2024-02-10")
+    def test_quarterly_month_end_dates_come_from_the_issue_date(self):
+        policy = self._create_policy(
+            issue_date="2024-01-31", payment_frequency="quarterly", premium_amount=3000
+        )
+        policy.action_activate()
+        self.assertEqual(policy.state, "in_force")
+        self.assertEqual(
+            self._due_dates(policy)[:3],
+            [date(2024, 4, 30), date(2024, 7, 31), date(2024, 10, 31)],
+            "Due dates are computed from the issue date, never chained: 31 July, "
+            "not 30 July.",
+        )
+        first = self._line(policy, 2)
+        self.assertEqual(first.grace_end_date, date(2024, 6, 29))
+        self.assertEqual(first.lapse_date, date(2024, 6, 30))
+        self.assertEqual(first.policy_year, 1)
+        self.assertEqual(self._line(policy, 5).policy_year, 2)
+        self.assertEqual(policy.next_due_date, date(2024, 4, 30))
+        self.assertEqual(policy.paid_to_date, date(2024, 4, 30))
+
+    @freeze_time("2024-03-01")
+    def test_annual_leap_day_issue_falls_back_to_february_28(self):
+        policy = self._create_policy(issue_date="2024-02-29")
+        policy.action_activate()
+        self.assertEqual(self._due_dates(policy), [date(2025, 2, 28)])
+        with freeze_time("2027-03-01"):
+            self._run_clock()
+        self.assertEqual(
+            self._due_dates(policy)[:4],
+            [date(2025, 2, 28), date(2026, 2, 28), date(2027, 2, 28), date(2028, 2, 29)],
+        )
+
+    @freeze_time("2024-02-01")
+    def test_monthly_policy_stores_only_the_horizon(self):
+        policy = self._create_policy(
+            issue_date="2024-01-31",
+            payment_frequency="monthly",
+            premium_amount=800,
+            premium_years=20,
+        )
+        policy.action_activate()
+        lines = policy.premium_line_ids
+        self.assertEqual(len(lines), 12, "Instalments 2 to 13: one year ahead, not 240.")
+        self.assertEqual(min(lines.mapped("installment_number")), 2)
+        self.assertEqual(max(lines.mapped("due_date")), date(2025, 1, 31))
+        self.assertEqual(self._line(policy, 2).due_date, date(2024, 2, 29))
+        self.assertEqual(policy.schedule_next_date, date(2025, 2, 28))
+
+    @freeze_time("2024-02-01")
+    def test_horizon_is_configurable(self):
+        self.env["ir.config_parameter"].set_param(
+            "insurance_renewal.schedule_horizon_months", 3
+        )
+        policy = self._create_policy(payment_frequency="monthly", premium_amount=800)
+        policy.action_activate()
+        self.assertEqual(len(policy.premium_line_ids), 3)
+
+    def test_daily_clock_extends_the_horizon_as_time_passes(self):
+        with freeze_time("2024-02-01"):
+            policy = self._create_policy(payment_frequency="monthly", premium_amount=800)
+            policy.action_activate()
+        with freeze_time("2024-05-15"):
+            self._run_clock()
+        self.assertEqual(max(policy.premium_line_ids.mapped("due_date")), date(2025, 4, 30))
+        with freeze_time("2024-05-15"):
+            self._run_clock()
+        self.assertEqual(len(policy.premium_line_ids), 15, "A rerun stores nothing twice.")
+
+    @freeze_time("2024-02-01")
+    def test_premiums_stop_after_the_premium_term(self):
+        policy = self._create_policy(payment_frequency="semiannual", premium_years=1)
+        policy.action_activate()
+        self.assertEqual(len(policy.premium_line_ids), 1)
+        self.assertFalse(policy.schedule_next_date)
+        self._line(policy, 2).amount_paid = 12000
+        self.assertEqual(policy.state, "paid_up")
+
+    @freeze_time("2024-02-01")
+    def test_single_premium_has_no_renewal(self):
+        policy = self._create_policy(payment_frequency="single", premium_amount=100000)
+        policy.action_activate()
+        self.assertEqual(policy.state, "paid_up")
+        self.assertFalse(policy.premium_line_ids)
+        self.assertEqual(policy.annualized_premium, 100000)
+
+    @freeze_time("2026-11-25")
+    def test_policy_registered_with_a_paid_to_date(self):
+        policy = self._create_policy(
+            issue_date="2020-06-15",
+            payment_frequency="quarterly",
+            premium_amount=2500,
+            paid_to_date="2026-12-15",
+        )
+        policy.action_activate()
+        first = policy.premium_line_ids.sorted("installment_number")[0]
+        self.assertEqual(first.installment_number, 27, "Instalments 1-26 are paid.")
+        self.assertEqual(first.due_date, date(2026, 12, 15))
+        self.assertEqual(first.state, "planned")
+        self.assertEqual(policy.paid_to_date, date(2026, 12, 15))
+
+    @freeze_time("2026-11-25")
+    def test_activation_of_an_overdue_policy_starts_its_clock(self):
+        policy = self._create_policy(
+            issue_date="2020-10-15", paid_to_date="2026-10-15"
+        )
+        policy.action_activate()
+        self.assertEqual(self._line(policy, 7).state, "grace")
+        self.assertEqual(policy.state, "grace")
+        self.assertEqual(policy.amount_overdue, 12000)
