@@ -165,4 +165,4 @@ class InsurancePremiumLine(models.Model):
         self.policy_id._sync_state_with_schedule()
 
     def _advance_clock_batch(self, lines):
-        lines._advance_clock(fields.Date.context_today(self))
+        lines._advance_clock(self.env["insurance.policy"]._clock_today())
