@@ -1,0 +1,127 @@
+"""Benchmark the premium schedule and the daily clock at realistic volumes.
+
+Usage (with Odoo's interpreter, on a database where insurance_renewal is installed):
+
+    python benchmarks/premium_clock.py --database bench_renewal --policies 200000
+
+It registers and activates the policies in batches (as a migration would), then runs
+the daily clock on the days that move the most instalments, and prints seconds and
+SQL query counts for each step. Numbers, not pass/fail: compare them across changes.
+"""
+
+import argparse
+import random
+import time
+from datetime import date, timedelta
+
+import odoo
+from odoo import SUPERUSER_ID, api
+from odoo.modules.registry import Registry
+from odoo.tools import config
+
+FREQUENCIES = [("annual", 60), ("semiannual", 10), ("quarterly", 15), ("monthly", 15)]
+BATCH = 2000
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--policies", type=int, default=200000)
+    parser.add_argument("--addons-path", default=None)
+    parser.add_argument("--seed", type=int, default=42)
+    return parser.parse_args()
+
+
+class Meter:
+    """Wall time and SQL queries of one step."""
+
+    def __init__(self, cr, label):
+        self.cr, self.label = cr, label
+
+    def __enter__(self):
+        self.start, self.queries = time.perf_counter(), self.cr.sql_log_count
+        return self
+
+    def __exit__(self, *exc):
+        seconds = time.perf_counter() - self.start
+        queries = self.cr.sql_log_count - self.queries
+        print(f"{self.label:<55} {seconds:9.1f} s {queries:10d} queries", flush=True)
+
+
+def policy_values(rng, index, today, product_ids, partner_ids):
+    frequency = rng.choices(
+        [f for f, _w in FREQUENCIES], weights=[w for _f, w in FREQUENCIES]
+    )[0]
+    issue_date = today - timedelta(days=rng.randint(30, 3650))
+    return {
+        "name": f"BENCH{index:08d}",
+        "partner_id": rng.choice(partner_ids),
+        "product_id": rng.choice(product_ids),
+        "issue_date": issue_date,
+        "payment_frequency": frequency,
+        "premium_amount": rng.choice([800, 1500, 3000, 6000, 12000, 24000]),
+        "premium_years": rng.choice([10, 15, 20]),
+        # Paid to somewhere between two months ago and a year ahead.
+        "paid_to_date": today + timedelta(days=rng.randint(-60, 365)),
+    }
+
+
+def register_policies(env, args, today):
+    rng = random.Random(args.seed)
+    products = env["insurance.product"].search([("code", "like", "BENCH")])
+    products = products or env["insurance.product"].create(
+        [{"name": f"Bench product {n}", "code": f"BENCH{n}"} for n in range(5)]
+    )
+    partners = env["res.partner"].create(
+        [{"name": f"Bench customer {n}"} for n in range(args.policies // 2)]
+    )
+    Policy = env["insurance.policy"].with_context(
+        tracking_disable=True, mail_create_nolog=True
+    )
+    with Meter(env.cr, f"register + activate {args.policies} policies"):
+        for start in range(0, args.policies, BATCH):
+            size = min(BATCH, args.policies - start)
+            vals = [
+                policy_values(rng, start + i, today, products.ids, partners.ids)
+                for i in range(size)
+            ]
+            Policy.create(vals).action_activate()
+            env.cr.commit()
+            env.invalidate_all()
+
+
+def run_clock(env, day, label):
+    policies = env["insurance.policy"].with_context(clock_today=day)
+    with Meter(env.cr, label):
+        policies._cron_daily_premium_clock()
+    env.invalidate_all()
+
+
+def main():
+    args = parse_args()
+    options = ["-d", args.database]
+    if args.addons_path:
+        options.append(f"--addons-path={args.addons_path}")
+    config.parse_config(options)
+    odoo.tools.config["log_level"] = "warn"
+    registry = Registry(args.database)
+    today = date.today()
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        env.cr.execute("DELETE FROM insurance_policy WHERE name LIKE 'BENCH%%'")
+        env.cr.commit()
+        register_policies(env, args, today)
+        lines = env["insurance.premium.line"].search_count([])
+        print(f"{'instalments stored':<55} {lines:9d}")
+        run_clock(env, today + timedelta(days=1), "daily clock, tomorrow")
+        run_clock(env, today + timedelta(days=1), "daily clock, rerun the same day")
+        run_clock(env, today + timedelta(days=61), "daily clock, two months later")
+        run_clock(env, today + timedelta(days=400), "daily clock, thirteen months later")
+        for state, count in env["insurance.policy"]._read_group(
+            [("name", "like", "BENCH")], ["state"], ["__count"]
+        ):
+            print(f"  policies {state:<20} {count:9d}")
+
+
+if __name__ == "__main__":
+    main()
