@@ -116,7 +116,9 @@ def main():
         run_clock(env, today + timedelta(days=1), "daily clock, tomorrow")
         run_clock(env, today + timedelta(days=1), "daily clock, rerun the same day")
         run_clock(env, today + timedelta(days=61), "daily clock, two months later")
-        run_clock(env, today + timedelta(days=400), "daily clock, thirteen months later")
+        run_clock(
+            env, today + timedelta(days=400), "daily clock, thirteen months later"
+        )
         for state, count in env["insurance.policy"]._read_group(
             [("name", "like", "BENCH")], ["state"], ["__count"]
         ):

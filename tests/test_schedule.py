@@ -30,8 +30,13 @@ def test_leap_day_anniversary():
 
 @pytest.mark.parametrize(
     ("frequency", "years", "expected"),
-    [("annual", 20, 20), ("semiannual", 10, 20), ("quarterly", 5, 20),
-     ("monthly", 20, 240), ("single", 1, 0)],
+    [
+        ("annual", 20, 20),
+        ("semiannual", 10, 20),
+        ("quarterly", 5, 20),
+        ("monthly", 20, 240),
+        ("single", 1, 0),
+    ],
 )
 def test_total_instalments(frequency, years, expected):
     assert schedule.total_instalments(frequency, years) == expected

@@ -1,4 +1,4 @@
-"""Premium schedule rules, free of the ORM (see DOMAIN.md, "Schedule" and "Grace period").
+"""Premium schedule rules, free of the ORM (DOMAIN.md: "Schedule", "Grace period").
 
 Instalment numbers start at 1 for the first premium. Every due date is computed from the
 issue date, never chained from the previous due date, so month ends never drift.
@@ -47,7 +47,7 @@ def grace_end_date(due, grace_days):
 
 
 def suspension_date(grace_end, demand_date=None):
-    """Return the first day without cover: after grace end, or 30 days after a demand."""
+    """Return the first day without cover: after grace end or 30 days after a demand."""
     last_covered_day = grace_end
     if demand_date:
         last_covered_day = min(grace_end, demand_date + timedelta(days=30))
@@ -69,7 +69,7 @@ def first_unpaid_number(issue_date, frequency, paid_to_date):
 
 
 def numbers_until(issue_date, frequency, start, last, horizon_date):
-    """Return the instalment numbers from ``start`` to ``last`` due by ``horizon_date``."""
+    """Return the numbers from ``start`` to ``last`` due by ``horizon_date``."""
     numbers = []
     for number in range(start, last + 1):
         if due_date(issue_date, frequency, number) > horizon_date:

@@ -1,4 +1,5 @@
 from collections import defaultdict
+
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
@@ -32,11 +33,10 @@ class InsurancePolicy(models.Model):
         check_company=True,
     )
     insured_id = fields.Many2one(
-        "res.partner", string="Insured", tracking=True, check_company=True
+        "res.partner", string="Insured Person", tracking=True, check_company=True
     )
     payer_id = fields.Many2one(
         "res.partner",
-        string="Payer",
         compute="_compute_payer_id",
         store=True,
         readonly=False,
@@ -165,7 +165,9 @@ class InsurancePolicy(models.Model):
     def _compute_paid_to_date(self):
         for policy in self:
             lines = policy.premium_line_ids
-            unpaid = lines.filtered(lambda line: line.state not in schedule.SETTLED_STATES)
+            unpaid = lines.filtered(
+                lambda line: line.state not in schedule.SETTLED_STATES
+            )
             if unpaid:
                 policy.paid_to_date = min(unpaid.mapped("due_date"))
             elif lines:

@@ -121,13 +121,17 @@ class InsurancePremiumLine(models.Model):
         payment was taken back, and bring their policies up to date."""
         today = fields.Date.context_today(self)
         paid = self.filtered(
-            lambda line: line.state != schedule.PAID
-            and line.currency_id.compare_amounts(line.amount_residual, 0) <= 0
+            lambda line: (
+                line.state != schedule.PAID
+                and line.currency_id.compare_amounts(line.amount_residual, 0) <= 0
+            )
         )
         paid.write({"state": schedule.PAID, "date_paid": date_paid or today})
         reopened = self.filtered(
-            lambda line: line.state == schedule.PAID
-            and line.currency_id.compare_amounts(line.amount_residual, 0) > 0
+            lambda line: (
+                line.state == schedule.PAID
+                and line.currency_id.compare_amounts(line.amount_residual, 0) > 0
+            )
         )
         reopened.write({"state": schedule.PLANNED, "date_paid": False})
         reopened._advance_clock(today)

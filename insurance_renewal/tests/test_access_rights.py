@@ -22,7 +22,9 @@ class TestAccessRights(InsuranceRenewalCommon):
         )
         with freeze_time("2024-02-10"):
             cls.own_policy = cls._create_policy()
-            cls.other_policy = cls._create_policy(name="P-0002", partner_id=cls.stranger.id)
+            cls.other_policy = cls._create_policy(
+                name="P-0002", partner_id=cls.stranger.id
+            )
             (cls.own_policy | cls.other_policy).action_activate()
 
     def test_specialist_registers_and_activates_a_policy(self):
@@ -66,7 +68,9 @@ class TestAccessRights(InsuranceRenewalCommon):
 
     def test_invoicing_user_reads_every_schedule_but_changes_none(self):
         Lines = self.env["insurance.premium.line"].with_user(self.finance)
-        self.assertEqual(Lines.search([]).policy_id, self.own_policy | self.other_policy)
+        self.assertEqual(
+            Lines.search([]).policy_id, self.own_policy | self.other_policy
+        )
         with self.assertRaises(AccessError):
             Lines.search([], limit=1).write({"amount": 1})
 

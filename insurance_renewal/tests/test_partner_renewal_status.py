@@ -26,7 +26,10 @@ class TestPartnerRenewalStatus(InsuranceRenewalCommon):
 
     def test_smart_button_opens_the_customer_policies(self):
         policy = self._create_policy()
-        self._create_policy(name="P-OTHER", partner_id=self.env["res.partner"].create({"name": "李娜"}).id)
+        self._create_policy(
+            name="P-OTHER",
+            partner_id=self.env["res.partner"].create({"name": "李娜"}).id,
+        )
         self.assertEqual(self.holder.insurance_policy_count, 1)
         action = self.holder.action_view_insurance_policies()
         self.assertEqual(self.env["insurance.policy"].search(action["domain"]), policy)

@@ -36,7 +36,9 @@ class TestPolicyConstraints(InsuranceRenewalCommon):
         self._create_policy()
         other_company = self.env["res.company"].create({"name": "太平洋分公司"})
         product = self.product.copy({"company_id": other_company.id})
-        elsewhere = self._create_policy(company_id=other_company.id, product_id=product.id)
+        elsewhere = self._create_policy(
+            company_id=other_company.id, product_id=product.id
+        )
         self.assertEqual(elsewhere.name, "P-0001")
         with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError):
             self._create_policy()

@@ -44,7 +44,9 @@ class TestPremiumClock(InsuranceRenewalCommon):
     def test_lapsed_policy_terminates_after_the_reinstatement_window(self):
         self._run_clock_on("2025-04-02")
         self._run_clock_on("2027-04-02")
-        self.assertEqual(self.policy.state, "lapsed", "Still reinstatable on its deadline.")
+        self.assertEqual(
+            self.policy.state, "lapsed", "Still reinstatable on its deadline."
+        )
         self._run_clock_on("2027-04-03")
         self.assertEqual(self.policy.state, "terminated")
 
@@ -77,7 +79,9 @@ class TestPremiumClock(InsuranceRenewalCommon):
         self._run_clock_on("2025-02-15")
         with freeze_time("2025-02-20"):
             self.line.amount_paid = 5000
-            self.assertEqual(self.line.state, "grace", "A partial payment does not clear it.")
+            self.assertEqual(
+                self.line.state, "grace", "A partial payment does not clear it."
+            )
             self.assertEqual(self.line.amount_residual, 7000)
             self.assertEqual(self.policy.amount_overdue, 7000)
             self.line.amount_paid = 12000

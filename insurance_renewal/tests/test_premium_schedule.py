@@ -42,7 +42,12 @@ class TestPremiumSchedule(InsuranceRenewalCommon):
             self._run_clock()
         self.assertEqual(
             self._due_dates(policy)[:4],
-            [date(2025, 2, 28), date(2026, 2, 28), date(2027, 2, 28), date(2028, 2, 29)],
+            [
+                date(2025, 2, 28),
+                date(2026, 2, 28),
+                date(2027, 2, 28),
+                date(2028, 2, 29),
+            ],
         )
 
     @freeze_time("2024-02-01")
@@ -55,7 +60,9 @@ class TestPremiumSchedule(InsuranceRenewalCommon):
         )
         policy.action_activate()
         lines = policy.premium_line_ids
-        self.assertEqual(len(lines), 12, "Instalments 2 to 13: one year ahead, not 240.")
+        self.assertEqual(
+            len(lines), 12, "Instalments 2 to 13: one year ahead, not 240."
+        )
         self.assertEqual(min(lines.mapped("installment_number")), 2)
         self.assertEqual(max(lines.mapped("due_date")), date(2025, 1, 31))
         self.assertEqual(self._line(policy, 2).due_date, date(2024, 2, 29))
@@ -72,14 +79,20 @@ class TestPremiumSchedule(InsuranceRenewalCommon):
 
     def test_daily_clock_extends_the_horizon_as_time_passes(self):
         with freeze_time("2024-02-01"):
-            policy = self._create_policy(payment_frequency="monthly", premium_amount=800)
+            policy = self._create_policy(
+                payment_frequency="monthly", premium_amount=800
+            )
             policy.action_activate()
         with freeze_time("2024-05-15"):
             self._run_clock()
-        self.assertEqual(max(policy.premium_line_ids.mapped("due_date")), date(2025, 4, 30))
+        self.assertEqual(
+            max(policy.premium_line_ids.mapped("due_date")), date(2025, 4, 30)
+        )
         with freeze_time("2024-05-15"):
             self._run_clock()
-        self.assertEqual(len(policy.premium_line_ids), 15, "A rerun stores nothing twice.")
+        self.assertEqual(
+            len(policy.premium_line_ids), 15, "A rerun stores nothing twice."
+        )
 
     @freeze_time("2024-02-01")
     def test_premiums_stop_after_the_premium_term(self):
@@ -115,9 +128,7 @@ class TestPremiumSchedule(InsuranceRenewalCommon):
 
     @freeze_time("2026-11-25")
     def test_activation_of_an_overdue_policy_starts_its_clock(self):
-        policy = self._create_policy(
-            issue_date="2020-10-15", paid_to_date="2026-10-15"
-        )
+        policy = self._create_policy(issue_date="2020-10-15", paid_to_date="2026-10-15")
         policy.action_activate()
         self.assertEqual(self._line(policy, 7).state, "grace")
         self.assertEqual(policy.state, "grace")
