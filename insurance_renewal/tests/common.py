@@ -14,11 +14,11 @@ class InsuranceRenewalCommon(BaseCommon):
             {"name": "鑫福年年终身寿险", "code": "XFNN"}
         )
         cls.agent = new_test_user(
-            cls.env, login="agent", groups="sales_team.group_sale_salesman"
+            cls.env, login="test_agent", groups="sales_team.group_sale_salesman"
         )
         cls.specialist = new_test_user(
             cls.env,
-            login="specialist",
+            login="test_specialist",
             groups="insurance_renewal.group_insurance_renewal_user",
         )
         cls.holder = cls.env["res.partner"].create(

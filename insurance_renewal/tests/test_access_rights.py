@@ -12,10 +12,10 @@ class TestAccessRights(InsuranceRenewalCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.other_agent = new_test_user(
-            cls.env, login="other_agent", groups="sales_team.group_sale_salesman"
+            cls.env, login="test_other_agent", groups="sales_team.group_sale_salesman"
         )
         cls.finance = new_test_user(
-            cls.env, login="finance", groups="account.group_account_invoice"
+            cls.env, login="test_finance", groups="account.group_account_invoice"
         )
         cls.stranger = cls.env["res.partner"].create(
             {"name": "刘洋", "user_id": cls.other_agent.id}
