@@ -117,6 +117,12 @@ class InsurancePolicy(models.Model):
     renewal_activity_ids = fields.One2many(
         "insurance.renewal.activity", "policy_id", string="Contacts"
     )
+    renewal_lead_ids = fields.One2many(
+        "crm.lead", "insurance_policy_id", string="Renewal Cases"
+    )
+    renewal_lead_id = fields.Many2one(
+        "crm.lead", string="Open Renewal Case", compute="_compute_renewal_lead_id"
+    )
     next_due_date = fields.Date(compute="_compute_schedule_summary", store=True)
     amount_overdue = fields.Monetary(compute="_compute_schedule_summary", store=True)
     schedule_next_date = fields.Date(
@@ -155,6 +161,13 @@ class InsurancePolicy(models.Model):
         for policy in self:
             policy.payer_id = policy.payer_id or policy.partner_id
 
+    @api.depends("renewal_lead_ids.active", "renewal_lead_ids.won_status")
+    def _compute_renewal_lead_id(self):
+        for policy in self:
+            policy.renewal_lead_id = policy.renewal_lead_ids.filtered(
+                lambda lead: lead.active and lead.won_status == "pending"
+            )[:1]
+
     @api.depends("premium_amount", "payment_frequency")
     def _compute_annualized_premium(self):
         for policy in self:
@@ -186,7 +199,9 @@ class InsurancePolicy(models.Model):
             unpaid = policy.premium_line_ids.filtered(
                 lambda line: line.state in schedule.OPEN_STATES + (schedule.LAPSED,)
             )
-            overdue = unpaid.filtered(lambda line: line.state != schedule.PLANNED)
+            overdue = unpaid.filtered(
+                lambda line: line.state in (schedule.GRACE, schedule.LAPSED)
+            )
             policy.next_due_date = min(unpaid.mapped("due_date"), default=False)
             policy.amount_overdue = sum(overdue.mapped("amount_residual"))
 
@@ -227,6 +242,12 @@ class InsurancePolicy(models.Model):
                 )
             )
 
+    def write(self, vals):
+        result = super().write(vals)
+        if "state" in vals:
+            self.renewal_lead_ids._insurance_refresh_from_facts()
+        return result
+
     def action_activate(self):
         """Put draft policies in force and build their premium schedule."""
         for policy in self:
@@ -236,7 +257,33 @@ class InsurancePolicy(models.Model):
         (self - regular).write({"state": "paid_up"})
         regular._extend_schedule(self._horizon_date())
         regular.premium_line_ids._advance_clock(self._clock_today())
+        regular._sync_state_with_schedule()
         return True
+
+    def action_log_renewal_contact(self):
+        """Open the quick entry of a contact with the customer about this policy."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Log a Contact"),
+            "res_model": "insurance.renewal.log.contact",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_policy_id": self.id,
+                "default_lead_id": self.env.context.get("default_lead_id")
+                or self.renewal_lead_id.id,
+            },
+        }
+
+    def action_view_renewal_cases(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "insurance_renewal.crm_lead_renewal_action"
+        )
+        action["domain"] = [("insurance_policy_id", "=", self.id)]
+        action["context"] = {"active_test": False}
+        return action
 
     def action_view_premium_lines(self):
         self.ensure_one()
@@ -378,8 +425,9 @@ class InsurancePolicy(models.Model):
 
     @api.model
     def _cron_daily_premium_clock(self, batch_size=CRON_BATCH_SIZE):
-        """Extend schedules, move instalments through due, grace and lapse, and
-        terminate policies past their reinstatement window.
+        """Extend schedules, move instalments through due, grace and lapse,
+        terminate policies past their reinstatement window, open the renewal cases
+        now in their window, flag broken promises, and refresh every open case.
 
         Each step works on what is still stale today, in batches committed one by
         one, so a crash loses nothing and a rerun the same day changes nothing.
@@ -387,6 +435,7 @@ class InsurancePolicy(models.Model):
         today = self._clock_today()
         policies = self.with_context(clock_today=today)
         lines = policies.env["insurance.premium.line"]
+        leads = policies.env["crm.lead"]
         steps = [
             (
                 policies,
@@ -395,24 +444,55 @@ class InsurancePolicy(models.Model):
             ),
             (lines, lines._stale_clock_domain(today), lines._advance_clock_batch),
             (policies, policies._to_terminate_domain(today), policies._terminate_batch),
+            (
+                policies,
+                leads._open_renewal_cases_domain(today),
+                leads._open_renewal_cases,
+            ),
+            (leads, leads._broken_promises_domain(today), leads._flag_broken_promises),
         ]
+        walks = [(leads, leads._open_cases_domain(), leads._refresh_cases_batch)]
         self.env["ir.cron"]._commit_progress(
-            remaining=sum(model.search_count(domain) for model, domain, _f in steps)
+            remaining=sum(
+                model.search_count(domain) for model, domain, _f in steps + walks
+            )
         )
         for model, domain, process in steps:
             if not self._process_in_batches(model, domain, process, batch_size):
                 return
+        for model, domain, process in walks:
+            if not self._process_in_batches(
+                model, domain, process, batch_size, walk=True
+            ):
+                return
 
     @api.model
-    def _process_in_batches(self, model, domain, process, batch_size):
+    def _open_due_renewal_cases(self):
+        """Open the renewal cases due now, in one go (demo data, manual runs)."""
+        leads = self.env["crm.lead"]
+        today = self._clock_today()
+        return leads._open_renewal_cases(
+            self.search(leads._open_renewal_cases_domain(today))
+        )
+
+    @api.model
+    def _process_in_batches(self, model, domain, process, batch_size, walk=False):
         """Run ``process`` on what matches ``domain`` until nothing does; return False
-        when the cron's time is up (it is then run again soon and goes on)."""
-        records = model.search(domain, limit=batch_size, order="id")
-        while records:
+        when the cron's time is up (it is then run again soon and goes on).
+
+        ``process`` takes records out of the domain, unless ``walk`` is set: then
+        every matching record is processed once, in id order."""
+        last_id = 0
+        while records := model.search(
+            Domain(domain) & Domain("id", ">", last_id),
+            limit=batch_size,
+            order="id",
+        ):
             process(records)
+            if walk:
+                last_id = records[-1].id
             if not self.env["ir.cron"]._commit_progress(len(records)):
                 return False
-            records = model.search(domain, limit=batch_size, order="id")
         return True
 
     def _schedule_to_extend_domain(self):

@@ -114,6 +114,8 @@ class InsurancePremiumLine(models.Model):
         result = super().write(vals)
         if "amount_paid" in vals:
             self._apply_payments(vals.get("date_paid"))
+        if {"state", "amount_paid", "demand_date"} & vals.keys():
+            self.policy_id.renewal_lead_ids._insurance_refresh_from_facts()
         return result
 
     def _apply_payments(self, date_paid=None):
@@ -158,10 +160,25 @@ class InsurancePremiumLine(models.Model):
         )
 
     def _advance_clock(self, today):
-        """Move unpaid instalments to the state their dates give on ``today``."""
+        """Move unpaid instalments to the state their dates give on ``today``.
+
+        Premiums falling due once their policy is suspended are not owed until it is
+        reinstated: they stay planned.
+        """
+        targets = {
+            line: schedule.state_on(today, line.due_date, line.lapse_date)
+            for line in self.filtered(lambda line: line.state in schedule.OPEN_STATES)
+        }
+        suspended_on = {}
+        for line, state in targets.items():
+            if state == schedule.LAPSED:
+                day = suspended_on.get(line.policy_id, line.lapse_date)
+                suspended_on[line.policy_id] = min(day, line.lapse_date)
         by_state = defaultdict(lambda: self.browse())
-        for line in self.filtered(lambda line: line.state in schedule.OPEN_STATES):
-            state = schedule.state_on(today, line.due_date, line.lapse_date)
+        for line, state in targets.items():
+            suspension = suspended_on.get(line.policy_id)
+            if suspension and line.due_date >= suspension:
+                continue
             if state != line.state:
                 by_state[state] |= line
         for state, lines in by_state.items():

@@ -77,3 +77,36 @@ class InsuranceRenewalActivity(models.Model):
     def _compute_partner_id(self):
         for activity in self:
             activity.partner_id = activity.partner_id or activity.policy_id.partner_id
+
+    @api.depends("date", "channel", "outcome")
+    def _compute_display_name(self):
+        channels = dict(self._fields["channel"]._description_selection(self.env))
+        outcomes = dict(self._fields["outcome"]._description_selection(self.env))
+        for activity in self:
+            parts = [
+                activity.date and fields.Date.to_string(activity.date.date()),
+                channels.get(activity.channel),
+                outcomes.get(activity.outcome),
+            ]
+            activity.display_name = " · ".join(part for part in parts if part)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        activities = super().create(vals_list)
+        for activity in activities.filtered(lambda a: not a.lead_id):
+            activity.lead_id = activity.policy_id.renewal_lead_id
+        activities.lead_id._insurance_refresh_from_facts()
+        activities._schedule_promise_checks()
+        return activities
+
+    def _schedule_promise_checks(self):
+        """Remind the case's specialist to check a promised payment on its date."""
+        for activity in self.filtered(
+            lambda a: a.outcome == "promised" and a.promised_date and a.lead_id
+        ):
+            activity.lead_id.activity_schedule(
+                "mail.mail_activity_data_todo",
+                date_deadline=activity.promised_date,
+                user_id=activity.lead_id.user_id.id or self.env.uid,
+                summary=self.env._("Check the promised premium payment"),
+            )

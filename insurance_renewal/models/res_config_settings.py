@@ -11,3 +11,10 @@ class ResConfigSettings(models.TransientModel):
         help="How far ahead the premium schedule of each policy is stored. The daily "
         "scheduled action extends it as time passes.",
     )
+    insurance_case_window_days = fields.Integer(
+        string="Open Renewal Cases (days before due)",
+        config_parameter="insurance_renewal.case_window_days",
+        default=60,
+        help="A renewal case opens in the CRM this many days before the next unpaid "
+        "premium is due.",
+    )

@@ -33,6 +33,35 @@ class ResPartner(models.Model):
         help="The most urgent renewal state among the policies this customer holds.",
     )
 
+    renewal_lead_id = fields.Many2one(
+        "crm.lead", string="Open Renewal Case", compute="_compute_renewal_contact"
+    )
+    renewal_last_activity_id = fields.Many2one(
+        "insurance.renewal.activity",
+        string="Last Renewal Contact",
+        compute="_compute_renewal_contact",
+    )
+
+    def _compute_renewal_contact(self):
+        cases = self.env["crm.lead"].search(
+            [
+                ("partner_id", "in", self.ids),
+                ("insurance_policy_id", "!=", False),
+                ("won_status", "=", "pending"),
+            ],
+            order="renewal_risk_score desc",
+        )
+        contacts = self.env["insurance.renewal.activity"].search(
+            [("partner_id", "in", self.ids)], order="date desc"
+        )
+        for partner in self:
+            partner.renewal_lead_id = cases.filtered(
+                lambda lead, p=partner: lead.partner_id == p
+            )[:1]
+            partner.renewal_last_activity_id = contacts.filtered(
+                lambda act, p=partner: act.partner_id == p
+            )[:1]
+
     def _compute_insurance_policy_count(self):
         counts = dict(
             self.env["insurance.policy"]._read_group(

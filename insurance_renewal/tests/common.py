@@ -11,7 +11,7 @@ class InsuranceRenewalCommon(BaseCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.product = cls.env["insurance.product"].create(
-            {"name": "鑫福年年终身寿险", "code": "XFNN"}
+            {"name": "鑫福年年终身寿险 (test)", "code": "TEST-XFNN"}
         )
         cls.agent = new_test_user(
             cls.env, login="test_agent", groups="sales_team.group_sale_salesman"

@@ -133,3 +133,38 @@ class TestPremiumSchedule(InsuranceRenewalCommon):
         self.assertEqual(self._line(policy, 7).state, "grace")
         self.assertEqual(policy.state, "grace")
         self.assertEqual(policy.amount_overdue, 12000)
+
+    @freeze_time("2026-11-25")
+    def test_premiums_after_a_suspension_are_not_owed_before_reinstatement(self):
+        policy = self._create_policy(
+            issue_date="2024-06-15",
+            payment_frequency="quarterly",
+            premium_amount=2500,
+            paid_to_date="2025-12-15",
+        )
+        policy.action_activate()
+        self.assertEqual(policy.state, "lapsed")
+        self.assertEqual(policy.suspension_date, date(2026, 2, 14))
+        self.assertEqual(self._line(policy, 7).state, "lapsed")
+        later = policy.premium_line_ids.filtered(
+            lambda line: line.installment_number > 7
+        )
+        self.assertEqual(set(later.mapped("state")), {"planned"})
+        self.assertEqual(policy.amount_overdue, 2500)
+
+    @freeze_time("2026-11-25")
+    def test_a_premium_due_today_is_not_yet_overdue(self):
+        policy = self._create_policy(issue_date="2025-11-25")
+        policy.action_activate()
+        self.assertEqual(self._line(policy, 2).state, "due")
+        self.assertEqual(policy.amount_overdue, 0)
+        self.assertEqual(policy.next_due_date, date(2026, 11, 25))
+
+    @freeze_time("2026-11-25")
+    def test_activating_a_policy_with_its_whole_term_paid_makes_it_paid_up(self):
+        policy = self._create_policy(
+            issue_date="2016-03-01", premium_years=10, paid_to_date="2026-03-01"
+        )
+        policy.action_activate()
+        self.assertFalse(policy.premium_line_ids)
+        self.assertEqual(policy.state, "paid_up")

@@ -1,0 +1,405 @@
+from collections import Counter
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.fields import Domain
+
+from ..lib import risk, schedule
+
+UNREACHABLE_OUTCOMES = ("wrong_number", "undeliverable")
+OPEN_CASE = Domain("active", "=", True) & Domain("won_status", "=", "pending")
+
+
+class CrmLead(models.Model):
+    _inherit = "crm.lead"
+
+    insurance_policy_id = fields.Many2one(
+        "insurance.policy", string="Policy", index=True, ondelete="restrict"
+    )
+    insurance_premium_line_ids = fields.Many2many(
+        "insurance.premium.line", string="Instalments", copy=False
+    )
+    renewal_activity_ids = fields.One2many(
+        "insurance.renewal.activity", "lead_id", string="Contacts"
+    )
+    renewal_currency_id = fields.Many2one(
+        related="insurance_policy_id.currency_id", string="Policy Currency"
+    )
+    renewal_amount_due = fields.Monetary(
+        string="Amount Due", currency_field="renewal_currency_id", readonly=True
+    )
+    renewal_due_date = fields.Date(string="Premium Due Date", readonly=True)
+    renewal_grace_end_date = fields.Date(string="Grace Ends", readonly=True)
+    renewal_days_left = fields.Integer(
+        string="Days Left in Grace", compute="_compute_renewal_days_left"
+    )
+    renewal_last_outcome = fields.Selection(
+        related="renewal_last_activity_id.outcome", string="Last Contact Outcome"
+    )
+    renewal_last_activity_id = fields.Many2one(
+        "insurance.renewal.activity", string="Last Contact", readonly=True
+    )
+    renewal_promised_date = fields.Date(string="Promised Date", readonly=True)
+    renewal_promised_amount = fields.Monetary(
+        string="Promised Amount", currency_field="renewal_currency_id", readonly=True
+    )
+    renewal_promise_broken = fields.Boolean(string="Broken Promise", readonly=True)
+    renewal_unreachable = fields.Boolean(string="Unreachable", readonly=True)
+    renewal_risk_score = fields.Integer(
+        string="Lapse Risk", readonly=True, aggregator="avg"
+    )
+    renewal_risk_reasons = fields.Text(string="Lapse Risk Reasons", readonly=True)
+    renewal_customer_warning = fields.Char(compute="_compute_renewal_customer_warning")
+
+    _one_open_case_per_policy = models.UniqueIndex(
+        "(insurance_policy_id) WHERE insurance_policy_id IS NOT NULL "
+        "AND active AND won_status = 'pending'",
+        "A policy can only have one open renewal case.",
+    )
+
+    @api.depends("renewal_grace_end_date")
+    def _compute_renewal_days_left(self):
+        today = fields.Date.context_today(self)
+        for lead in self:
+            grace_end = lead.renewal_grace_end_date
+            lead.renewal_days_left = (grace_end - today).days if grace_end else 0
+
+    @api.depends("partner_id.renewal_status", "insurance_policy_id")
+    def _compute_renewal_customer_warning(self):
+        messages = {
+            "grace": self.env._("A premium of this customer is in its grace period."),
+            "lapsed": self.env._("A policy of this customer is suspended."),
+        }
+        for lead in self:
+            status = lead.partner_id.renewal_status
+            lead.renewal_customer_warning = (
+                not lead.insurance_policy_id and messages.get(status) or False
+            )
+
+    @api.model
+    def _read_group_stage_ids(self, stages, domain):
+        """The renewal pipeline shows its collection stages and nothing else."""
+        if self.env.context.get("renewal_pipeline"):
+            return stages.search([("renewal_step", "!=", False)], order=stages._order)
+        return super()._read_group_stage_ids(stages, domain)
+
+    def write(self, vals):
+        if "stage_id" in vals and not self.env.context.get("renewal_fact_update"):
+            stage = self.env["crm.stage"].browse(vals["stage_id"])
+            self.filtered("insurance_policy_id")._check_renewal_step(stage.renewal_step)
+        return super().write(vals)
+
+    def action_set_won(self):
+        if not self.env.context.get("renewal_fact_update"):
+            self.filtered("insurance_policy_id")._check_renewal_step("collected")
+        return super().action_set_won()
+
+    def action_log_renewal_contact(self):
+        self.ensure_one()
+        return self.insurance_policy_id.with_context(
+            default_lead_id=self.id
+        ).action_log_renewal_contact()
+
+    def action_open_insurance_policy(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "insurance.policy",
+            "res_id": self.insurance_policy_id.id,
+            "view_mode": "form",
+        }
+
+    # Facts ----------------------------------------------------------------
+
+    def _check_renewal_step(self, step):
+        """Refuse to put a case in a stage its facts contradict."""
+        for lead in self:
+            unpaid = lead._renewal_unpaid_lines()
+            if step == "collected" and unpaid:
+                raise UserError(
+                    self.env._(
+                        "Case %(case)s still has %(amount)s unpaid: it moves to "
+                        "Collected by itself once the premium is paid.",
+                        case=lead.name,
+                        amount=lead.renewal_amount_due,
+                    )
+                )
+            if step == "demand" and not unpaid.filtered("demand_date"):
+                raise UserError(
+                    self.env._(
+                        "Case %(case)s has no formal payment demand recorded yet.",
+                        case=lead.name,
+                    )
+                )
+            if step == "grace" and not unpaid.filtered(
+                lambda line: line.state in (schedule.GRACE, schedule.LAPSED)
+            ):
+                raise UserError(
+                    self.env._(
+                        "Case %(case)s is not past its due date: it cannot be in "
+                        "grace collection yet.",
+                        case=lead.name,
+                    )
+                )
+
+    def _renewal_unpaid_lines(self):
+        self.ensure_one()
+        return self.insurance_premium_line_ids.filtered(
+            lambda line: line.state not in schedule.SETTLED_STATES
+        )
+
+    def _insurance_refresh_from_facts(self):
+        """Bring open renewal cases in line with their policy: instalments covered,
+        amounts, contacts, risk, stage; win them when paid, lose them when the policy
+        is suspended."""
+        cases = self.filtered(
+            lambda lead: (
+                lead.insurance_policy_id
+                and lead.active
+                and lead.won_status == "pending"
+            )
+        ).with_context(renewal_fact_update=True)
+        today = fields.Date.context_today(self)
+        for lead in cases:
+            lines = lead.insurance_premium_line_ids | lead._renewal_lines_to_cover(
+                today
+            )
+            vals = lead._renewal_fact_values(lines, today)
+            changed = {key: value for key, value in vals.items() if lead[key] != value}
+            if changed:
+                lead.write(changed)
+        cases._renewal_close_or_move(today)
+
+    def _renewal_lines_to_cover(self, today):
+        """Unpaid instalments already due, or due within the case window."""
+        self.ensure_one()
+        window_end = self._renewal_window_end(today)
+        return self.insurance_policy_id.premium_line_ids.filtered(
+            lambda line: (
+                line.state in (schedule.DUE, schedule.GRACE, schedule.LAPSED)
+                or (line.state == schedule.PLANNED and line.due_date <= window_end)
+            )
+        )
+
+    @api.model
+    def _renewal_window_end(self, today):
+        days = int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("insurance_renewal.case_window_days", 60)
+        )
+        return today + timedelta(days=days)
+
+    def _renewal_fact_values(self, lines, today):
+        self.ensure_one()
+        unpaid = lines.filtered(lambda line: line.state not in schedule.SETTLED_STATES)
+        contacts = self.renewal_activity_ids.sorted(
+            lambda activity: (activity.date, activity.id), reverse=True
+        )
+        last = contacts[:1]
+        promise = contacts.filtered(lambda a: a.outcome == "promised")[:1]
+        past_due = unpaid.filtered(lambda line: line.due_date < today)
+        facts = risk.CaseFacts(
+            late_payments=len(
+                self.insurance_policy_id.premium_line_ids.filtered(
+                    lambda line: line.date_paid and line.date_paid > line.due_date
+                )
+            ),
+            unanswered_attempts=len(
+                contacts.filtered(lambda a: a.outcome == "no_answer")
+            ),
+            unreachable=last.outcome in UNREACHABLE_OUTCOMES,
+            broken_promises=len(
+                contacts.filtered(
+                    lambda a: (
+                        a.outcome == "promised"
+                        and a.promised_date
+                        and a.promised_date < today
+                    )
+                )
+            )
+            if unpaid
+            else 0,
+            days_left_in_grace=(min(past_due.mapped("grace_end_date")) - today).days
+            if past_due
+            else None,
+            manual_payment=self.insurance_policy_id.payment_method != "bank_debit",
+            policy_year=min(unpaid.mapped("policy_year"), default=0),
+        )
+        amount_due = sum(unpaid.mapped("amount_residual"))
+        return {
+            "insurance_premium_line_ids": lines,
+            "renewal_amount_due": amount_due,
+            "expected_revenue": amount_due,
+            "renewal_due_date": min(unpaid.mapped("due_date"), default=False),
+            "date_deadline": min(unpaid.mapped("due_date"), default=False),
+            "renewal_grace_end_date": min(
+                unpaid.mapped("grace_end_date"), default=False
+            ),
+            "renewal_last_activity_id": last,
+            "renewal_promised_date": promise.promised_date,
+            "renewal_promised_amount": promise.promised_amount,
+            "renewal_promise_broken": bool(
+                unpaid and promise.promised_date and promise.promised_date < today
+            ),
+            "renewal_unreachable": facts.unreachable,
+            "renewal_risk_score": risk.risk_score(facts),
+            "renewal_risk_reasons": self._renewal_risk_text(facts),
+        }
+
+    def _renewal_risk_text(self, facts):
+        labels = {
+            "late_payments": self.env._("Paid late before"),
+            "unanswered": self.env._("Calls not answered"),
+            "unreachable": self.env._("Unreachable: wrong number or undelivered"),
+            "broken_promises": self.env._("Broken promises to pay"),
+            "grace": self.env._("In grace period, suspension nears"),
+            "manual_payment": self.env._("Pays by hand, not by auto-debit"),
+            "early_policy_year": self.env._(
+                "Early policy year, when lapses are common"
+            ),
+        }
+        return "\n".join(
+            f"+{points} {labels[key]}" for points, key in risk.risk_points(facts)
+        )
+
+    def _renewal_close_or_move(self, today):
+        won = self.filtered(lambda lead: not lead._renewal_unpaid_lines())
+        won.action_set_won()
+        lost = (
+            self.filtered(
+                lambda lead: lead.insurance_policy_id.state in ("lapsed", "terminated")
+            )
+            - won
+        )
+        for lead in lost:
+            lead.action_set_lost(lost_reason_id=lead._renewal_lost_reason().id)
+        stages = self.env["crm.stage"].search(
+            [("renewal_step", "!=", False), ("team_ids", "in", self.team_id.ids)]
+        )
+        stage_by_step = {stage.renewal_step: stage for stage in stages}
+        for lead in self - won - lost:
+            stage = stage_by_step.get(lead._renewal_fact_step(today))
+            if stage and lead.stage_id != stage:
+                lead.stage_id = stage
+
+    def _renewal_fact_step(self, today):
+        self.ensure_one()
+        unpaid = self._renewal_unpaid_lines()
+        if unpaid.filtered("demand_date"):
+            return "demand"
+        if self.renewal_promised_date and self.renewal_promised_date >= today:
+            return "promised"
+        if unpaid.filtered(lambda line: line.due_date < today):
+            return "grace"
+        if self.renewal_activity_ids.filtered(lambda a: a.kind == "reminder"):
+            return "reminded"
+        return "to_remind"
+
+    def _renewal_lost_reason(self):
+        self.ensure_one()
+        given = self.renewal_activity_ids.filtered("reason_id")[:1].reason_id
+        if given:
+            return given
+        if self.renewal_unreachable:
+            return self.env.ref("insurance_renewal.lost_reason_lost_contact")
+        return self.env.ref("insurance_renewal.lost_reason_other")
+
+    # Daily work ---------------------------------------------------------------
+
+    @api.model
+    def _open_renewal_cases_domain(self, today):
+        window_end = self._renewal_window_end(today)
+        return (
+            Domain("state", "in", ("in_force", "grace"))
+            & Domain("next_due_date", "<=", window_end)
+            & Domain("renewal_lead_ids", "not any", OPEN_CASE)
+        )
+
+    @api.model
+    def _open_renewal_cases(self, policies):
+        """Open one case for each policy, assigned to its specialist or, failing
+        that, round-robin to the least busy specialist of the Renewals team."""
+        team = self.env.ref("insurance_renewal.crm_team_renewals")
+        first_stage = self.env.ref("insurance_renewal.crm_stage_to_remind")
+        assignee = self._renewal_assignee_picker(team)
+        leads = self.create(
+            [
+                {
+                    "name": f"{policy.name} · {policy.partner_id.name}",
+                    "type": "opportunity",
+                    "team_id": team.id,
+                    "stage_id": first_stage.id,
+                    "partner_id": policy.partner_id.id,
+                    "insurance_policy_id": policy.id,
+                    "user_id": assignee(policy).id,
+                    "company_id": policy.company_id.id,
+                }
+                for policy in policies
+            ]
+        )
+        leads._insurance_refresh_from_facts()
+        return leads
+
+    @api.model
+    def _renewal_assignee_picker(self, team):
+        """Return a function giving the specialist of a policy's new case."""
+        workload = Counter(
+            {
+                user: count
+                for user, count in self._read_group(
+                    OPEN_CASE & Domain("team_id", "=", team.id),
+                    ["user_id"],
+                    ["__count"],
+                )
+            }
+        )
+        members = team.member_ids.filtered("active").sorted("id")
+
+        def pick(policy):
+            if policy.specialist_id.active:
+                workload[policy.specialist_id] += 1
+                return policy.specialist_id
+            if not members:
+                return self.env["res.users"]
+            user = min(members, key=lambda member: (workload[member], member.id))
+            workload[user] += 1
+            return user
+
+        return pick
+
+    @api.model
+    def _open_cases_domain(self):
+        return OPEN_CASE & Domain("insurance_policy_id", "!=", False)
+
+    @api.model
+    def _refresh_cases_batch(self, leads):
+        """Nightly: days left in grace and the risk score move with the calendar."""
+        leads._insurance_refresh_from_facts()
+
+    @api.model
+    def _broken_promises_domain(self, today):
+        return (
+            OPEN_CASE
+            & Domain("insurance_policy_id", "!=", False)
+            & Domain("renewal_promised_date", "<", today)
+            & Domain("renewal_promise_broken", "=", False)
+        )
+
+    @api.model
+    def _flag_broken_promises(self, leads):
+        """Refresh cases whose promised date passed unpaid; tell their specialist."""
+        leads._insurance_refresh_from_facts()
+        for lead in leads.filtered("renewal_promise_broken"):
+            lead.activity_schedule(
+                "mail.mail_activity_data_call",
+                user_id=lead.user_id.id or self.env.uid,
+                summary=self.env._("Promise to pay broken: call the customer again"),
+                note=self.env._(
+                    "%(customer)s promised to pay %(amount)s by %(date)s.",
+                    customer=lead.partner_id.name,
+                    amount=lead.renewal_promised_amount,
+                    date=lead.renewal_promised_date,
+                ),
+            )

@@ -1,0 +1,266 @@
+from datetime import date
+
+from freezegun import freeze_time
+from psycopg2 import IntegrityError
+
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import Form, new_test_user, tagged
+from odoo.tools import mute_logger
+
+from .common import InsuranceRenewalCommon
+
+
+@tagged("post_install", "-at_install")
+class TestRenewalCase(InsuranceRenewalCommon):
+    """A policy issued on 31 January 2024, its second premium due 31 January 2025."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.team = cls.env.ref("insurance_renewal.crm_team_renewals")
+        cls.team.crm_team_member_ids = [
+            (0, 0, {"user_id": cls.specialist.id}),
+        ]
+        with freeze_time("2024-02-10"):
+            cls.policy = cls._create_policy(specialist_id=cls.specialist.id)
+            cls.policy.action_activate()
+        cls.line = cls._line(cls.policy, 2)
+
+    def _run_clock_on(self, day):
+        with freeze_time(day):
+            self._run_clock()
+
+    def _open_case(self):
+        self._run_clock_on("2024-12-02")
+        return self.policy.renewal_lead_id
+
+    def _log(self, case, **values):
+        return self.env["insurance.renewal.activity"].create(
+            {"policy_id": self.policy.id, "channel": "phone", **values}
+        )
+
+    def test_case_opens_once_when_the_premium_enters_the_window(self):
+        self._run_clock_on("2024-12-01")
+        self.assertFalse(self.policy.renewal_lead_ids, "61 days before: not yet.")
+        case = self._open_case()
+        self.assertEqual(
+            case.stage_id, self.env.ref("insurance_renewal.crm_stage_to_remind")
+        )
+        self.assertEqual(case.team_id, self.team)
+        self.assertEqual(case.user_id, self.specialist)
+        self.assertEqual(case.partner_id, self.holder)
+        self.assertEqual(case.insurance_premium_line_ids, self.line)
+        self.assertEqual(case.renewal_amount_due, 12000)
+        self.assertEqual(case.expected_revenue, 12000)
+        self.assertEqual(case.renewal_due_date, date(2025, 1, 31))
+        self._run_clock_on("2024-12-03")
+        self.assertEqual(
+            len(self.policy.renewal_lead_ids), 1, "No second case on rerun."
+        )
+
+    def test_the_database_refuses_a_second_open_case(self):
+        case = self._open_case()
+        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError):
+            case.copy({"insurance_policy_id": self.policy.id, "name": "copy"})
+
+    def test_case_follows_the_facts_until_collected(self):
+        case = self._open_case()
+        with freeze_time("2024-12-05"):
+            self._log(case, kind="reminder", channel="sms", outcome="sent")
+        self.assertEqual(case.stage_id.renewal_step, "reminded")
+        self._run_clock_on("2025-02-01")
+        self.assertEqual(case.stage_id.renewal_step, "grace")
+        with freeze_time("2025-02-05"):
+            self.assertEqual(case.renewal_days_left, 55)
+            self.line.demand_date = "2025-02-05"
+        self.assertEqual(case.stage_id.renewal_step, "demand")
+        with freeze_time("2025-02-10"):
+            self.line.amount_paid = 12000
+        self.assertEqual(case.won_status, "won")
+        self.assertEqual(
+            case.stage_id, self.env.ref("insurance_renewal.crm_stage_collected")
+        )
+        self.assertFalse(self.policy.renewal_lead_id)
+
+    def test_suspension_loses_the_case_with_the_reason_given(self):
+        case = self._open_case()
+        hardship = self.env.ref("insurance_renewal.lost_reason_hardship")
+        with freeze_time("2025-02-20"):
+            self._log(case, outcome="refused", reason_id=hardship.id)
+        self._run_clock_on("2025-04-02")
+        self.assertEqual(self.policy.state, "lapsed")
+        self.assertEqual(case.won_status, "lost")
+        self.assertFalse(case.active)
+        self.assertEqual(case.lost_reason_id, hardship)
+
+    def test_a_drag_never_contradicts_the_facts(self):
+        case = self._open_case()
+        with self.assertRaisesRegex(UserError, "still has .* unpaid"):
+            case.stage_id = self.env.ref("insurance_renewal.crm_stage_collected")
+        with self.assertRaisesRegex(UserError, "no formal payment demand"):
+            case.stage_id = self.env.ref("insurance_renewal.crm_stage_demand")
+        with self.assertRaisesRegex(UserError, "not past its due date"):
+            case.stage_id = self.env.ref("insurance_renewal.crm_stage_grace")
+        with self.assertRaises(UserError):
+            case.action_set_won()
+        case.stage_id = self.env.ref("insurance_renewal.crm_stage_promised")
+        self.assertEqual(case.stage_id.renewal_step, "promised")
+
+    def test_broken_promise_returns_the_case_to_collection(self):
+        case = self._open_case()
+        with freeze_time("2025-02-03"):
+            self._log(
+                case,
+                outcome="promised",
+                promised_date="2025-02-10",
+                promised_amount=12000,
+            )
+        self.assertEqual(case.stage_id.renewal_step, "promised")
+        self.assertEqual(case.renewal_promised_date, date(2025, 2, 10))
+        check = case.activity_ids.filtered(
+            lambda a: a.date_deadline == date(2025, 2, 10)
+        )
+        self.assertEqual(
+            check.user_id, self.specialist, "A check on the promised date."
+        )
+        self._run_clock_on("2025-02-10")
+        self.assertFalse(case.renewal_promise_broken, "The promised day is not over.")
+        self._run_clock_on("2025-02-11")
+        self.assertTrue(case.renewal_promise_broken)
+        self.assertEqual(case.stage_id.renewal_step, "grace")
+        self.assertIn(
+            "Promise to pay broken", " ".join(case.activity_ids.mapped("summary"))
+        )
+        self.assertIn("Broken promises", case.renewal_risk_reasons)
+
+    def test_risk_score_shows_its_reasons(self):
+        self.policy.payment_method = "counter"
+        case = self._open_case()
+        self.assertEqual(case.renewal_risk_score, 10 + 15)
+        self._run_clock_on("2025-03-20")
+        self.assertEqual(
+            case.renewal_risk_score, 20 + 15 + 10, "12 days of grace left."
+        )
+        with freeze_time("2025-03-28"):
+            self._run_clock()
+            self.assertEqual(
+                case.renewal_risk_score, 30 + 15 + 10, "The nightly refresh."
+            )
+            self._log(case, outcome="no_answer")
+            self._log(case, outcome="wrong_number")
+        self.assertTrue(case.renewal_unreachable)
+        self.assertEqual(case.renewal_risk_score, 30 + 20 + 15 + 10 + 5)
+        self.assertEqual(
+            case.renewal_risk_reasons.splitlines(),
+            [
+                "+30 In grace period, suspension nears",
+                "+20 Unreachable: wrong number or undelivered",
+                "+15 Early policy year, when lapses are common",
+                "+10 Pays by hand, not by auto-debit",
+                "+5 Calls not answered",
+            ],
+        )
+
+    def test_cases_without_a_specialist_go_round_robin_by_workload(self):
+        second = new_test_user(
+            self.env,
+            login="test_specialist_2",
+            groups="insurance_renewal.group_insurance_renewal_user",
+        )
+        self.team.crm_team_member_ids = [(0, 0, {"user_id": second.id})]
+        with freeze_time("2024-02-10"):
+            policies = self.env["insurance.policy"]
+            for number in range(3):
+                policies |= self._create_policy(
+                    name=f"P-RR{number}", specialist_id=False
+                )
+            policies.action_activate()
+        self._run_clock_on("2024-12-02")
+        owners = policies.renewal_lead_id.mapped("user_id")
+        self.assertEqual(self.policy.renewal_lead_id.user_id, self.specialist)
+        self.assertEqual(
+            sorted(lead.user_id.login for lead in policies.renewal_lead_ids),
+            sorted(["test_specialist", "test_specialist_2", "test_specialist_2"]),
+            "The specialist already holding a case gets one, the other two.",
+        )
+        self.assertEqual(owners, self.specialist | second)
+
+    def test_manager_reassigns_a_portfolio_and_orphan_policies(self):
+        case = self._open_case()
+        successor = new_test_user(
+            self.env,
+            login="test_successor",
+            groups="insurance_renewal.group_insurance_renewal_user",
+        )
+        new_agent = new_test_user(
+            self.env, login="test_new_agent", groups="sales_team.group_sale_salesman"
+        )
+        self.policy.user_id = self.agent
+        wizard = Form(self.env["insurance.renewal.reassign"])
+        wizard.from_user_id = self.specialist
+        wizard.to_specialist_id = successor
+        wizard = wizard.save()
+        self.assertEqual((wizard.policy_count, wizard.case_count), (1, 1))
+        wizard.action_reassign()
+        self.assertEqual(self.policy.specialist_id, successor)
+        self.assertEqual(case.user_id, successor)
+        orphans = self.env["insurance.renewal.reassign"].create(
+            {
+                "mode": "orphan",
+                "from_user_id": self.agent.id,
+                "to_agent_id": new_agent.id,
+            }
+        )
+        orphans.action_reassign()
+        self.assertEqual(self.policy.user_id, new_agent)
+
+    def test_specialist_logs_a_promise_from_the_case(self):
+        case = self._open_case().with_user(self.specialist)
+        action = case.action_log_renewal_contact()
+        wizard = Form(
+            self.env[action["res_model"]]
+            .with_user(self.specialist)
+            .with_context(**action["context"])
+        )
+        wizard.outcome = "promised"
+        self.assertEqual(wizard.promised_amount, 12000)
+        with self.assertRaises(AssertionError):
+            wizard.save()  # the promised date is required on screen
+        wizard.promised_date = date(2025, 1, 20)
+        with freeze_time("2024-12-05"):
+            wizard.save().action_confirm()
+        self.assertEqual(case.stage_id.renewal_step, "promised")
+        self.assertEqual(case.renewal_last_activity_id.user_id, self.specialist)
+
+    def test_sales_rep_reads_the_case_of_a_customer_but_cannot_change_it(self):
+        case = self._open_case()
+        as_agent = case.with_user(self.agent)
+        self.assertEqual(as_agent.renewal_amount_due, 12000)
+        with self.assertRaises(AccessError):
+            as_agent.write({"name": "changed"})
+        other = new_test_user(
+            self.env, login="test_other_rep", groups="sales_team.group_sale_salesman"
+        )
+        with self.assertRaises(AccessError):
+            case.with_user(other).read(["name"])
+        as_specialist = self.env["crm.lead"].with_user(self.specialist)
+        self.assertEqual(
+            as_specialist.search(
+                [("insurance_policy_id.product_id", "=", self.product.id)]
+            ),
+            case,
+        )
+
+    def test_customer_opportunity_warns_of_renewal_trouble(self):
+        case = self._open_case()
+        opportunity = self.env["crm.lead"].create(
+            {"name": "加保 Upsell", "type": "opportunity", "partner_id": self.holder.id}
+        )
+        self.assertFalse(opportunity.renewal_customer_warning)
+        self._run_clock_on("2025-02-01")
+        opportunity.invalidate_recordset()
+        self.assertIn("grace period", opportunity.renewal_customer_warning)
+        self.assertFalse(
+            case.renewal_customer_warning, "Not on the renewal case itself."
+        )
+        self.assertEqual(self.holder.renewal_lead_id, case)
