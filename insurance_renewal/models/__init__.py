@@ -6,4 +6,5 @@ from . import res_partner
 from . import crm_stage
 from . import crm_lost_reason
 from . import crm_lead
+from . import mail_activity
 from . import res_config_settings

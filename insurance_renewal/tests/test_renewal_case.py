@@ -264,3 +264,32 @@ class TestRenewalCase(InsuranceRenewalCommon):
             case.renewal_customer_warning, "Not on the renewal case itself."
         )
         self.assertEqual(self.holder.renewal_lead_id, case)
+
+    def test_a_call_done_on_the_case_offers_to_log_its_outcome(self):
+        case = self._open_case()
+        call = case.activity_schedule(
+            "mail.mail_activity_data_call", user_id=self.specialist.id
+        )
+        action = call.with_user(self.specialist).action_feedback_schedule_next(
+            feedback="客户说月底前缴费"
+        )
+        self.assertNotIn(call, case.activity_ids, "The call is done.")
+        self.assertEqual(action["res_model"], "insurance.renewal.log.contact")
+        wizard = Form(
+            self.env[action["res_model"]]
+            .with_user(self.specialist)
+            .with_context(**action["context"])
+        )
+        self.assertEqual(wizard.note, "客户说月底前缴费")
+        self.assertEqual(wizard.channel, "phone")
+        wizard.outcome = "callback"
+        with freeze_time("2024-12-05"):
+            wizard.save().action_confirm()
+        self.assertEqual(case.renewal_last_outcome, "callback")
+        other = self.env["crm.lead"].create({"name": "Upsell", "type": "opportunity"})
+        todo = other.activity_schedule("mail.mail_activity_data_call")
+        self.assertEqual(
+            todo.action_feedback_schedule_next()["res_model"],
+            "mail.activity",
+            "Other opportunities keep Odoo's own next step.",
+        )
