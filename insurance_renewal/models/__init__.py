@@ -4,3 +4,8 @@ from . import insurance_premium_line
 from . import insurance_renewal_activity
 from . import res_partner
 from . import res_config_settings
+from . import account_move
+from . import account_partial_reconcile
+from . import account_bank_statement_line
+from . import insurance_bank_file
+from . import insurance_debit_result

@@ -11,3 +11,15 @@ class ResConfigSettings(models.TransientModel):
         help="How far ahead the premium schedule of each policy is stored. The daily "
         "scheduled action extends it as time passes.",
     )
+    insurance_debit_retry_days = fields.Integer(
+        string="Debit Retry Delay (days)",
+        config_parameter="insurance_renewal.debit_retry_days",
+        default=3,
+        help="A failed auto-debit is tried again this many days later, unless the bank "
+        "account must be fixed first; never after the grace period ends.",
+    )
+    insurance_debit_finance_user_id = fields.Many2one(
+        "res.users",
+        string="Finance Contact for Debit Failures",
+        config_parameter="insurance_renewal.debit_finance_user_id",
+    )

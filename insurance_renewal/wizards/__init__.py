@@ -1,0 +1,2 @@
+from . import insurance_bank_file_import
+from . import insurance_reconciliation_report
