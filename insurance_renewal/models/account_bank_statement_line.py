@@ -2,7 +2,6 @@ import re
 from collections import defaultdict
 
 from odoo import fields, models
-from odoo.exceptions import UserError
 
 from ..lib import bank_files
 
@@ -47,10 +46,8 @@ class AccountBankStatementLine(models.Model):
     insurance_invoice_id = fields.Many2one(
         "account.move",
         string="Premium Invoice",
-        domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted'), "
-        "('insurance_policy_id', '!=', False), "
-        "('payment_state', 'in', ('not_paid', 'partial'))]",
-        help="The premium invoice this receipt pays.",
+        readonly=True,
+        help="The premium invoice this receipt was reconciled with.",
     )
     insurance_compliance_flag = fields.Boolean(
         string="Compliance Review",
@@ -65,25 +62,21 @@ class AccountBankStatementLine(models.Model):
         "This bank receipt has already been imported into this journal.",
     )
 
-    def action_insurance_reconcile(self):
-        """Reconcile a receipt of the suspense queue with the invoice chosen."""
-        for st_line in self:
-            if not st_line.insurance_invoice_id:
-                raise UserError(
-                    self.env._(
-                        "Receipt %(line)s: choose the premium invoice it pays first.",
-                        line=st_line.payment_ref,
-                    )
-                )
-            if st_line.is_reconciled:
-                raise UserError(
-                    self.env._(
-                        "Receipt %(line)s is already reconciled.",
-                        line=st_line.payment_ref,
-                    )
-                )
-            st_line._insurance_reconcile(st_line.insurance_invoice_id, "manual")
-        return True
+    def action_open_insurance_reconcile(self):
+        """Open the form in which finance picks the premium invoice a receipt of
+        the suspense queue pays."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Reconcile Premium Receipt"),
+            "res_model": "insurance.receipt.reconcile",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_st_line_id": self.id,
+                "default_invoice_id": self.insurance_candidate_ids[:1].id,
+            },
+        }
 
     def _insurance_match(self):
         """Match receipts with open premium invoices: by payment reference, then by
@@ -204,7 +197,9 @@ class _MatchIndex:
         tokens = TOKEN.findall(st_line.payment_ref or "")
         by_reference = st_line.env["account.move"]
         for token in tokens:
-            by_reference |= self.by_reference.get(bank_files.normalize_reference(token))
+            by_reference |= self.by_reference.get(
+                bank_files.normalize_reference(token), by_reference.browse()
+            )
         if by_reference:
             return ("reference" if len(by_reference) == 1 else False), by_reference
         currency = st_line.currency_id
