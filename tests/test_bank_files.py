@@ -2,14 +2,13 @@ import io
 from datetime import date
 from decimal import Decimal
 
+import bank_files
 import openpyxl
 import pytest
 
-import bank_files
-
 RECEIPTS_CSV = (
     "交易日期,交易金额,对方户名,对方账号,附言\n"
-    "2025-01-20,\"12,000.00\",张伟,6222020200112233,P-0001-002 续期保费\n"
+    '2025-01-20,"12,000.00",张伟,6222020200112233,P-0001-002 续期保费\n'
     "20250121,5000,李娜,,\n"
 ).encode()
 

@@ -143,16 +143,13 @@ def _read_csv(content):
             continue
     else:
         raise BankFileError([(0, "", ERR_UNREADABLE, "")])
-    dialect = csv.excel
-    try:
-        dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else "", ",;\t")
-    except csv.Error:
-        pass
-    return [row for row in csv.reader(io.StringIO(text), dialect)]
+    first_line = text.splitlines()[0] if text else ""
+    delimiter = max(",;\t", key=first_line.count)
+    return [row for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
 
 
 def _read_xlsx(content):
-    import openpyxl  # noqa: PLC0415 - only needed for spreadsheets
+    import openpyxl
 
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True)

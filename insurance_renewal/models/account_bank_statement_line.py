@@ -21,7 +21,9 @@ class AccountBankStatementLine(models.Model):
         "insurance.bank.file", string="Imported From", readonly=True, index=True
     )
     insurance_file_row = fields.Integer(string="File Row", readonly=True)
-    insurance_import_key = fields.Char(readonly=True, index="btree_not_null", copy=False)
+    insurance_import_key = fields.Char(
+        readonly=True, index="btree_not_null", copy=False
+    )
     insurance_match_state = fields.Selection(
         [
             ("matched", "Matched"),
@@ -90,7 +92,9 @@ class AccountBankStatementLine(models.Model):
             else:
                 st_line.write(
                     {
-                        "insurance_match_state": "ambiguous" if invoices else "unmatched",
+                        "insurance_match_state": "ambiguous"
+                        if invoices
+                        else "unmatched",
                         "insurance_candidate_ids": [fields.Command.set(invoices.ids)],
                     }
                 )
@@ -104,7 +108,10 @@ class AccountBankStatementLine(models.Model):
             self.partner_id = invoice.partner_id
         _liquidity, suspense, _other = self._seek_for_lines()
         suspense.write(
-            {"account_id": receivable.account_id.id, "partner_id": invoice.partner_id.id}
+            {
+                "account_id": receivable.account_id.id,
+                "partner_id": invoice.partner_id.id,
+            }
         )
         (suspense + receivable).reconcile()
         self.write(
@@ -172,7 +179,11 @@ class _MatchIndex:
         names = {st_line.partner_name for st_line in st_lines if st_line.partner_name}
         accounts = {a for a in st_lines.mapped("account_number") if a}
         partners = env["res.partner"].search(
-            ["|", ("name", "in", list(names)), ("bank_ids.acc_number", "in", list(accounts))]
+            [
+                "|",
+                ("name", "in", list(names)),
+                ("bank_ids.acc_number", "in", list(accounts)),
+            ]
         )
         self.partners = partners
         self.open_invoices = Move.search(
@@ -209,16 +220,19 @@ class _MatchIndex:
                 lambda inv: inv.insurance_policy_id in policies
             )
             exact = invoices.filtered(
-                lambda inv: currency.compare_amounts(inv.amount_residual, st_line.amount)
-                == 0
+                lambda inv: (
+                    currency.compare_amounts(inv.amount_residual, st_line.amount) == 0
+                )
             )
             if len(exact) == 1 or len(invoices) == 1:
                 return "policy", exact or invoices
             return False, invoices
         payers = self._payers(st_line)
         exact = self.open_invoices.filtered(
-            lambda inv: inv.partner_id in payers
-            and currency.compare_amounts(inv.amount_residual, st_line.amount) == 0
+            lambda inv: (
+                inv.partner_id in payers
+                and currency.compare_amounts(inv.amount_residual, st_line.amount) == 0
+            )
         )
         if len(exact) == 1:
             return "payer_amount", exact
@@ -230,6 +244,12 @@ class _MatchIndex:
         name = _clean(st_line.partner_name)
         account = _clean(st_line.account_number)
         return self.partners.filtered(
-            lambda partner: (name and _clean(partner.name) == name)
-            or (account and account in {_clean(a) for a in partner.bank_ids.mapped("acc_number")})
+            lambda partner: (
+                (name and _clean(partner.name) == name)
+                or (
+                    account
+                    and account
+                    in {_clean(a) for a in partner.bank_ids.mapped("acc_number")}
+                )
+            )
         )

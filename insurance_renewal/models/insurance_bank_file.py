@@ -24,7 +24,9 @@ class InsuranceBankFile(models.Model):
     company_id = fields.Many2one(
         "res.company", required=True, readonly=True, default=lambda s: s.env.company
     )
-    journal_id = fields.Many2one("account.journal", string="Bank Journal", readonly=True)
+    journal_id = fields.Many2one(
+        "account.journal", string="Bank Journal", readonly=True
+    )
     statement_id = fields.Many2one(
         "account.bank.statement", string="Bank Statement", readonly=True
     )
@@ -124,12 +126,16 @@ class InsuranceBankFile(models.Model):
                 ]
             ).mapped("insurance_import_key")
         )
-        new = [(row, key) for row, key in zip(rows, keys, strict=True) if key not in known]
+        new = [
+            (row, key) for row, key in zip(rows, keys, strict=True) if key not in known
+        ]
         self.skipped_count = len(rows) - len(new)
         if not new:
             return
-        self.statement_id = self.env["account.bank.statement"].sudo().create(
-            {"name": self.name, "journal_id": self.journal_id.id}
+        self.statement_id = (
+            self.env["account.bank.statement"]
+            .sudo()
+            .create({"name": self.name, "journal_id": self.journal_id.id})
         )
         lines = StLine.create([self._statement_line_vals(row, key) for row, key in new])
         lines._insurance_match()
@@ -169,7 +175,9 @@ class InsuranceBankFile(models.Model):
             bank_files.ERR_DATE: self.env._(
                 "%(value)s is not a date (use YYYY-MM-DD).", value=value
             ),
-            bank_files.ERR_AMOUNT: self.env._("%(value)s is not an amount.", value=value),
+            bank_files.ERR_AMOUNT: self.env._(
+                "%(value)s is not an amount.", value=value
+            ),
             bank_files.ERR_NOT_POSITIVE: self.env._(
                 "%(value)s: a receipt must be greater than zero.", value=value
             ),

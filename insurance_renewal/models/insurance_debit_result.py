@@ -48,7 +48,9 @@ class InsuranceDebitResult(models.Model):
         readonly=True,
         index=True,
     )
-    reason = fields.Selection(REASONS, string="Failure Reason", readonly=True, index=True)
+    reason = fields.Selection(
+        REASONS, string="Failure Reason", readonly=True, index=True
+    )
     next_debit_date = fields.Date(string="Next Attempt", readonly=True)
     payment_id = fields.Many2one("account.payment", readonly=True)
 
@@ -82,7 +84,9 @@ class InsuranceDebitResult(models.Model):
         references = [row["reference"] for row in rows if row["reference"]]
         by_reference = {
             line.invoice_id.payment_reference: line
-            for line in Line.search([("invoice_id.payment_reference", "in", references)])
+            for line in Line.search(
+                [("invoice_id.payment_reference", "in", references)]
+            )
         }
         unpaid = Line.search(
             [
@@ -115,7 +119,10 @@ class InsuranceDebitResult(models.Model):
                 result.payment_id = result._register_payment(line.invoice_id, journal)
             else:
                 line.write(
-                    {"amount_paid": line.amount_paid + result.amount, "date_paid": result.date}
+                    {
+                        "amount_paid": line.amount_paid + result.amount,
+                        "date_paid": result.date,
+                    }
                 )
             line.next_debit_date = False
 
@@ -140,9 +147,11 @@ class InsuranceDebitResult(models.Model):
         account fixed when the bank cannot debit it at all."""
         params = self.env["ir.config_parameter"].sudo()
         retry_days = int(params.get_param(RETRY_DAYS_PARAM, DEFAULT_RETRY_DAYS))
-        finance_user = self.env["res.users"].browse(
-            int(params.get_param(FINANCE_USER_PARAM, 0) or 0)
-        ).exists()
+        finance_user = (
+            self.env["res.users"]
+            .browse(int(params.get_param(FINANCE_USER_PARAM, 0) or 0))
+            .exists()
+        )
         for result in self:
             line = result.premium_line_id.sudo()
             result.next_debit_date = bank_files.next_debit_date(

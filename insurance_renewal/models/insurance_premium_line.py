@@ -1,5 +1,4 @@
 from collections import defaultdict
-
 from datetime import timedelta
 
 from odoo import Command, api, fields, models
@@ -244,8 +243,10 @@ class InsurancePremiumLine(models.Model):
     def _issue_invoices(self):
         """Create and post the premium invoice of each instalment, for its payer."""
         lines = self.sudo()
-        moves = self.env["account.move"].sudo().create(
-            [line._invoice_vals() for line in lines]
+        moves = (
+            self.env["account.move"]
+            .sudo()
+            .create([line._invoice_vals() for line in lines])
         )
         for line, move in zip(lines, moves, strict=True):
             line.invoice_id = move
@@ -257,8 +258,10 @@ class InsurancePremiumLine(models.Model):
         policy = self.policy_id
         product = policy.product_id
         journal = product.invoice_journal_id or self.env["account.journal"].search(
-            [*self.env["account.journal"]._check_company_domain(policy.company_id),
-             ("type", "=", "sale")],
+            [
+                *self.env["account.journal"]._check_company_domain(policy.company_id),
+                ("type", "=", "sale"),
+            ],
             limit=1,
         )
         today = fields.Date.context_today(self)
@@ -300,8 +303,10 @@ class InsurancePremiumLine(models.Model):
         the deferral has no date yet; a waived premium's invoice is cancelled, or
         credited for what is still open."""
         for line in self.sudo().filtered(
-            lambda line: line.invoice_id.state == "posted"
-            and not line.currency_id.is_zero(line.invoice_id.amount_residual)
+            lambda line: (
+                line.invoice_id.state == "posted"
+                and not line.currency_id.is_zero(line.invoice_id.amount_residual)
+            )
         ):
             invoice = line.invoice_id
             if line.state == schedule.WAIVED and old_states.get(line) != line.state:
@@ -319,9 +324,12 @@ class InsurancePremiumLine(models.Model):
 
     def _withdraw_invoice(self):
         invoice = self.invoice_id
-        if invoice.currency_id.compare_amounts(
-            invoice.amount_residual, invoice.amount_total
-        ) == 0:
+        if (
+            invoice.currency_id.compare_amounts(
+                invoice.amount_residual, invoice.amount_total
+            )
+            == 0
+        ):
             invoice.button_draft()
             invoice.button_cancel()
             return
@@ -375,7 +383,9 @@ class InsurancePremiumLine(models.Model):
         today = policies._clock_today()
         domain = self._to_invoice_domain(today)
         self.env["ir.cron"]._commit_progress(remaining=self.search_count(domain))
-        policies._process_in_batches(self, domain, self._issue_invoices_batch, batch_size)
+        policies._process_in_batches(
+            self, domain, self._issue_invoices_batch, batch_size
+        )
 
     def _issue_invoices_batch(self, lines):
         lines._issue_invoices()

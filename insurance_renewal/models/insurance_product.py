@@ -26,7 +26,6 @@ class InsuranceProduct(models.Model):
     active = fields.Boolean(default=True)
     premium_product_id = fields.Many2one(
         "product.product",
-        string="Premium Product",
         check_company=True,
         help="Product on the premium invoices of this insurance product. Leave it "
         "empty to record premiums without invoices.",

@@ -25,9 +25,16 @@ class PremiumReconciliationXlsx(models.AbstractModel):
                 sheet.write_row(row, 0, self._texts(line))
                 sheet.write_row(row, 5, values, money)
                 sheet.write(row, 9, self._receipts(line))
-                sheet.write(row, 10, dict(line._fields["state"]._description_selection(
-                    self.env))[line.state])
-                totals = [total + value for total, value in zip(totals, values, strict=True)]
+                sheet.write(
+                    row,
+                    10,
+                    dict(line._fields["state"]._description_selection(self.env))[
+                        line.state
+                    ],
+                )
+                totals = [
+                    total + value for total, value in zip(totals, values, strict=True)
+                ]
                 row += 1
         sheet.write(row, 0, self.env._("Total"), bold)
         sheet.write_row(row, 5, totals, total_money)

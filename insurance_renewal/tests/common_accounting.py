@@ -25,7 +25,11 @@ class PremiumAccountingCommon(InsuranceRenewalCommon, AccountTestInvoicingCommon
     def setUpClass(cls):
         super().setUpClass()
         cls.premium_product = cls.env["product.product"].create(
-            {"name": "Renewal Premium", "type": "service", "taxes_id": [Command.clear()]}
+            {
+                "name": "Renewal Premium",
+                "type": "service",
+                "taxes_id": [Command.clear()],
+            }
         )
         cls.sale_journal = cls.company_data["default_journal_sale"]
         cls.bank_journal = cls.company_data["default_journal_bank"]

@@ -115,19 +115,34 @@ class TestReconciliationReportAndAccess(PremiumAccountingCommon):
                 ("2025-01-21", "3000", "张伟", "P-0002-002"),
             ),
         )
-        wizard = self.env["insurance.reconciliation.report"].with_user(self.finance).create(
-            {"date_from": "2025-01-01", "date_to": "2025-01-31"}
+        wizard = (
+            self.env["insurance.reconciliation.report"]
+            .with_user(self.finance)
+            .create({"date_from": "2025-01-01", "date_to": "2025-01-31"})
         )
-        report = self.env.ref("insurance_renewal.action_report_premium_reconciliation_xlsx")
+        report = self.env.ref(
+            "insurance_renewal.action_report_premium_reconciliation_xlsx"
+        )
         content, report_type = report.with_user(self.finance)._render(
             report.report_name, wizard.ids
         )
         self.assertEqual(report_type, "xlsx")
         sheet = openpyxl.load_workbook(io.BytesIO(content)).active
         rows = list(sheet.iter_rows(values_only=True))
-        self.assertEqual(rows[0][:9], ("Policy", "Instalment", "Payer", "Due Date",
-                                       "Invoice", "Due", "Invoiced", "Received",
-                                       "Difference"))
+        self.assertEqual(
+            rows[0][:9],
+            (
+                "Policy",
+                "Instalment",
+                "Payer",
+                "Due Date",
+                "Invoice",
+                "Due",
+                "Invoiced",
+                "Received",
+                "Difference",
+            ),
+        )
         body = {row[0]: row for row in rows[1:-1]}
         self.assertEqual(set(body), {"P-0001", "P-0002"})
         self.assertEqual(body["P-0002"][5:9], (8000, 8000, 3000, 5000))
@@ -144,23 +159,32 @@ class TestReconciliationReportAndAccess(PremiumAccountingCommon):
         self.assertEqual(line.state, "paid")
         self.assertEqual(line.invoice_payment_state, "paid")
         with self.assertRaises(AccessError):
-            self.env["account.move"].with_user(self.specialist).search([]).read(["name"])
+            self.env["account.move"].with_user(self.specialist).search([]).read(
+                ["name"]
+            )
         with self.assertRaises(AccessError):
             self.env["account.payment"].with_user(self.specialist).create(
                 {"amount": 1, "payment_type": "inbound", "partner_type": "customer"}
             )
         with self.assertRaises(AccessError):
             self.env["insurance.bank.file.import"].with_user(self.specialist).create(
-                {"kind": "receipts", "journal_id": self.bank_journal.id,
-                 "data_file": base64.b64encode(b"x")}
+                {
+                    "kind": "receipts",
+                    "journal_id": self.bank_journal.id,
+                    "data_file": base64.b64encode(b"x"),
+                }
             )
 
     def test_finance_imports_and_reads_the_schedule(self):
         bank_file = self._import(
             "receipts",
-            self._csv(("date", "amount", "memo"), ("2025-01-20", "12000", "P-0001-002")),
+            self._csv(
+                ("date", "amount", "memo"), ("2025-01-20", "12000", "P-0001-002")
+            ),
         )
         self.assertEqual(bank_file.create_uid, self.finance)
         line = self.line.with_user(self.finance)
         self.assertEqual(line.state, "paid")
-        self.assertEqual(line.invoice_id.payment_state, self.line.invoice_id.payment_state)
+        self.assertEqual(
+            line.invoice_id.payment_state, self.line.invoice_id.payment_state
+        )

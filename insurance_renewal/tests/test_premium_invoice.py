@@ -25,7 +25,10 @@ class TestPremiumInvoice(PremiumAccountingCommon):
     def _register(self, invoice, amount, day="2025-01-20"):
         with freeze_time(day):
             return self._register_payment(
-                invoice, amount=amount, payment_date=day, journal_id=self.bank_journal.id
+                invoice,
+                amount=amount,
+                payment_date=day,
+                journal_id=self.bank_journal.id,
             )
 
     def test_no_invoice_before_the_lead_time(self):
@@ -77,7 +80,13 @@ class TestPremiumInvoice(PremiumAccountingCommon):
             self._register(invoice, 5000, "2025-02-05")
             self.assertRecordValues(
                 self.line,
-                [{"state": "planned", "amount_paid": 5000.0, "amount_residual": 7000.0}],
+                [
+                    {
+                        "state": "planned",
+                        "amount_paid": 5000.0,
+                        "amount_residual": 7000.0,
+                    }
+                ],
             )
             self.assertFalse(self.line.date_paid)
             self._register(invoice, 7000, "2025-02-06")
@@ -119,9 +128,8 @@ class TestPremiumInvoice(PremiumAccountingCommon):
         invoice = self._invoice("2025-01-01")
         with freeze_time("2025-01-10"):
             refund = invoice._reverse_moves()
-            with Form(refund) as form:
-                with form.invoice_line_ids.edit(0) as line_form:
-                    line_form.price_unit = 2000
+            with Form(refund) as form, form.invoice_line_ids.edit(0) as line_form:
+                line_form.price_unit = 2000
             refund.action_post()
             (refund + invoice).line_ids.filtered(
                 lambda aml: aml.account_type == "asset_receivable"

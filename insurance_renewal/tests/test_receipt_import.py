@@ -44,7 +44,13 @@ class TestReceiptImport(PremiumAccountingCommon):
         return self._csv(
             HEADER,
             ("2025-01-20", "12000.00", "张伟", "", "P-0001-002"),
-            ("2025-01-20", "8000", "李小龙", "6222000011112222", "续期保费 保单 P-0002"),
+            (
+                "2025-01-20",
+                "8000",
+                "李小龙",
+                "6222000011112222",
+                "续期保费 保单 P-0002",
+            ),
             ("2025-01-21", "5000", "王芳", "", "保费"),
             ("2025-01-21", "3000", "赵磊", "", "保费"),
             ("2025-01-22", "999", "陌生人", "", "转账"),
@@ -69,12 +75,19 @@ class TestReceiptImport(PremiumAccountingCommon):
             st_line = self._st_line(bank_file, row)
             self.assertRecordValues(
                 st_line,
-                [{"insurance_match_state": state, "insurance_match_rule": rule,
-                  "is_reconciled": True}],
+                [
+                    {
+                        "insurance_match_state": state,
+                        "insurance_match_rule": rule,
+                        "is_reconciled": True,
+                    }
+                ],
             )
             self.assertEqual(self._line(policy, 2).state, "paid")
-            self.assertEqual(self._line(policy, 2).date_paid.isoformat(), "2025-01-20"
-                             if row < 4 else "2025-01-21")
+            self.assertEqual(
+                self._line(policy, 2).date_paid.isoformat(),
+                "2025-01-20" if row < 4 else "2025-01-21",
+            )
         ambiguous = self._st_line(bank_file, 5)
         self.assertEqual(ambiguous.insurance_match_state, "ambiguous")
         self.assertEqual(
@@ -89,15 +102,17 @@ class TestReceiptImport(PremiumAccountingCommon):
         # Finance works the suspense queue by hand.
         queue = self.env["account.bank.statement.line"].with_user(self.finance)
         queued = queue.search(
-            [("insurance_match_state", "in", ("ambiguous", "unmatched")),
-             ("is_reconciled", "=", False)]
+            [
+                ("insurance_match_state", "in", ("ambiguous", "unmatched")),
+                ("is_reconciled", "=", False),
+            ]
         )
         self.assertEqual(queued, ambiguous | unknown)
         action = ambiguous.with_user(self.finance).action_open_insurance_reconcile()
         wizard = (
             self.env["insurance.receipt.reconcile"]
             .with_user(self.finance)
-            .with_context(action["context"])
+            .with_context(**action["context"])
             .create({"invoice_id": self._line(self.p5, 2).invoice_id.id})
         )
         wizard.action_reconcile()

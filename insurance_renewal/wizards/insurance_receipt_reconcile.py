@@ -24,7 +24,9 @@ class InsuranceReceiptReconcile(models.TransientModel):
         Odoo, and only finance reaches this form."""
         self.ensure_one()
         if not self.env.user.has_group("account.group_account_invoice"):
-            raise AccessError(self.env._("Only finance users reconcile premium receipts."))
+            raise AccessError(
+                self.env._("Only finance users reconcile premium receipts.")
+            )
         st_line = self.st_line_id.sudo()
         if st_line.is_reconciled:
             raise UserError(
