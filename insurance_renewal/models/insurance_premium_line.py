@@ -1,10 +1,11 @@
 from collections import defaultdict
+from datetime import timedelta
 
-from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
 
-from ..lib import schedule
+from ..lib import bank_files, schedule
 
 
 class InsurancePremiumLine(models.Model):
@@ -43,9 +44,46 @@ class InsurancePremiumLine(models.Model):
         "policy is then suspended 30 days later at the latest.",
     )
     amount = fields.Monetary(required=True)
-    amount_paid = fields.Monetary()
+    amount_paid = fields.Monetary(
+        compute="_compute_amounts_from_invoice",
+        store=True,
+        readonly=False,
+        help="Paid by the payer. Follows the premium invoice when there is one; "
+        "recorded by hand otherwise.",
+    )
+    amount_credited = fields.Monetary(
+        compute="_compute_amounts_from_invoice",
+        store=True,
+        help="Settled by credit notes on the premium invoice rather than by payment.",
+    )
     amount_residual = fields.Monetary(
         string="Amount Due", compute="_compute_amount_residual", store=True
+    )
+    invoice_id = fields.Many2one(
+        "account.move",
+        string="Premium Invoice",
+        copy=False,
+        index="btree_not_null",
+        readonly=True,
+        groups="account.group_account_invoice",
+    )
+    invoice_payment_state = fields.Selection(
+        related="invoice_id.payment_state", string="Invoice Payment Status"
+    )
+    invoice_issue_date = fields.Date(
+        compute="_compute_invoice_issue_date",
+        store=True,
+        index=True,
+        help="Day the premium invoice of this instalment is issued.",
+    )
+    debit_result_ids = fields.One2many(
+        "insurance.debit.result", "premium_line_id", string="Debit Attempts"
+    )
+    next_debit_date = fields.Date(
+        string="Next Debit Attempt",
+        copy=False,
+        help="Day the bank debits the payer again after a failed attempt; empty when "
+        "the bank account must be fixed first.",
     )
     state = fields.Selection(
         [
@@ -61,7 +99,9 @@ class InsurancePremiumLine(models.Model):
         default="planned",
         index=True,
     )
-    date_paid = fields.Date()
+    date_paid = fields.Date(
+        compute="_compute_amounts_from_invoice", store=True, readonly=False
+    )
 
     _policy_installment_unique = models.Constraint(
         "UNIQUE(policy_id, installment_number)",
@@ -84,10 +124,35 @@ class InsurancePremiumLine(models.Model):
                 line.grace_end_date, line.demand_date
             )
 
-    @api.depends("amount", "amount_paid")
+    @api.depends("due_date", "product_id.invoice_lead_days")
+    def _compute_invoice_issue_date(self):
+        for line in self:
+            lead_days = line.product_id.invoice_lead_days
+            line.invoice_issue_date = line.due_date and line.due_date - timedelta(
+                days=lead_days
+            )
+
+    @api.depends("invoice_id.amount_residual", "invoice_id.state")
+    def _compute_amounts_from_invoice(self):
+        """The invoice is the source of truth: split what settled it into payments
+        and credit notes. Instalments without an invoice keep what was recorded."""
+        for line in self:
+            invoice = line.sudo().invoice_id
+            if not invoice:
+                line.amount_credited = 0
+                continue
+            paid, credited, last_paid = invoice._insurance_settlement()
+            line.amount_paid = paid
+            line.amount_credited = credited
+            fully_paid = invoice.state == "posted" and invoice.currency_id.is_zero(
+                invoice.amount_residual
+            )
+            line.date_paid = last_paid if fully_paid and paid else False
+
+    @api.depends("amount", "amount_paid", "amount_credited")
     def _compute_amount_residual(self):
         for line in self:
-            line.amount_residual = line.amount - line.amount_paid
+            line.amount_residual = line.amount - line.amount_paid - line.amount_credited
 
     @api.constrains("amount", "amount_paid")
     def _check_amounts(self):
@@ -111,33 +176,174 @@ class InsurancePremiumLine(models.Model):
                 )
 
     def write(self, vals):
+        if "amount_paid" in vals and self.sudo().filtered("invoice_id"):
+            raise UserError(
+                self.env._(
+                    "This premium has an invoice: register the payment on the invoice "
+                    "(or reconcile the bank receipt with it), the instalment follows."
+                )
+            )
+        old_states = {line: line.state for line in self}
         result = super().write(vals)
         if "amount_paid" in vals:
             self._apply_payments(vals.get("date_paid"))
         if {"state", "amount_paid", "demand_date"} & vals.keys():
             self.policy_id.renewal_lead_ids._insurance_refresh_from_facts()
+        if "state" in vals or "due_date" in vals:
+            self._sync_invoices(old_states)
         return result
 
     def _apply_payments(self, date_paid=None):
         """Settle the instalments whose premium is fully paid, reopen those whose
-        payment was taken back, and bring their policies up to date."""
+        payment was taken back, and bring their policies up to date.
+
+        Called when an amount is recorded by hand, and by the accounting when the
+        reconciliation of a premium invoice changes."""
         today = fields.Date.context_today(self)
-        paid = self.filtered(
+        settled = self.filtered(
             lambda line: (
-                line.state != schedule.PAID
+                line.state not in schedule.SETTLED_STATES
                 and line.currency_id.compare_amounts(line.amount_residual, 0) <= 0
             )
         )
-        paid.write({"state": schedule.PAID, "date_paid": date_paid or today})
+        credited = settled.filtered(
+            lambda line: line.currency_id.is_zero(line.amount_paid)
+        )
+        credited.write({"state": schedule.WAIVED})
+        paid = settled - credited
+        paid.filtered(lambda line: not line.date_paid).write(
+            {"date_paid": date_paid or today}
+        )
+        paid.write({"state": schedule.PAID})
         reopened = self.filtered(
             lambda line: (
                 line.state == schedule.PAID
                 and line.currency_id.compare_amounts(line.amount_residual, 0) > 0
             )
         )
-        reopened.write({"state": schedule.PLANNED, "date_paid": False})
+        reopened.filtered("date_paid").write({"date_paid": False})
+        reopened.write({"state": schedule.PLANNED})
         reopened._advance_clock(today)
         self.policy_id._sync_state_with_schedule()
+        self.policy_id.renewal_lead_ids._insurance_refresh_from_facts()
+
+    # Premium invoices -------------------------------------------------------
+
+    @api.model
+    def _to_invoice_domain(self, today):
+        """Open instalments of policies under the clock whose invoice is due out."""
+        return (
+            Domain("state", "in", schedule.OPEN_STATES)
+            & Domain("policy_id.state", "in", ("in_force", "grace"))
+            & Domain("product_id.premium_product_id", "!=", False)
+            & Domain("invoice_issue_date", "<=", today)
+            & (
+                Domain("invoice_id", "=", False)
+                | Domain("invoice_id.state", "=", "cancel")
+            )
+        )
+
+    def _issue_invoices(self):
+        """Create and post the premium invoice of each instalment, for its payer."""
+        lines = self.sudo()
+        moves = (
+            self.env["account.move"]
+            .sudo()
+            .create([line._invoice_vals() for line in lines])
+        )
+        for line, move in zip(lines, moves, strict=True):
+            line.invoice_id = move
+        moves.action_post()
+        return moves
+
+    def _invoice_vals(self):
+        self.ensure_one()
+        policy = self.policy_id
+        product = policy.product_id
+        journal = product.invoice_journal_id or self.env["account.journal"].search(
+            [
+                *self.env["account.journal"]._check_company_domain(policy.company_id),
+                ("type", "=", "sale"),
+            ],
+            limit=1,
+        )
+        today = fields.Date.context_today(self)
+        return {
+            "move_type": "out_invoice",
+            "company_id": policy.company_id.id,
+            "partner_id": policy.payer_id.id,
+            "journal_id": journal.id,
+            "currency_id": policy.currency_id.id,
+            "invoice_date": min(today, self.due_date),
+            "invoice_date_due": self.due_date,
+            "invoice_payment_term_id": False,
+            "payment_reference": bank_files.payment_reference(
+                policy.name, self.installment_number
+            ),
+            "insurance_policy_id": policy.id,
+            "invoice_line_ids": [
+                Command.create(
+                    {
+                        "product_id": product.premium_product_id.id,
+                        "name": self.env._(
+                            "Renewal premium, policy %(policy)s, instalment "
+                            "%(number)s, due %(due)s",
+                            policy=policy.name,
+                            number=self.installment_number,
+                            due=self.due_date,
+                        ),
+                        "quantity": 1,
+                        "price_unit": self.amount,
+                        "tax_ids": [Command.clear()],
+                    }
+                )
+            ],
+        }
+
+    def _sync_invoices(self, old_states):
+        """Keep the invoices of deferred and waived instalments from looking owed:
+        a deferred premium's invoice follows its new due date, or is withdrawn when
+        the deferral has no date yet; a waived premium's invoice is cancelled, or
+        credited for what is still open."""
+        for line in self.sudo().filtered(
+            lambda line: (
+                line.invoice_id.state == "posted"
+                and not line.currency_id.is_zero(line.invoice_id.amount_residual)
+            )
+        ):
+            invoice = line.invoice_id
+            if line.state == schedule.WAIVED and old_states.get(line) != line.state:
+                line._withdraw_invoice()
+            elif line.state == schedule.DEFERRED and old_states.get(line) != line.state:
+                if line.due_date > invoice.invoice_date_due:
+                    line._move_invoice_due_date()
+                else:
+                    line._withdraw_invoice()
+            elif line.due_date != invoice.invoice_date_due:
+                line._move_invoice_due_date()
+
+    def _move_invoice_due_date(self):
+        self.invoice_id.invoice_date_due = self.due_date
+
+    def _withdraw_invoice(self):
+        invoice = self.invoice_id
+        if (
+            invoice.currency_id.compare_amounts(
+                invoice.amount_residual, invoice.amount_total
+            )
+            == 0
+        ):
+            invoice.button_draft()
+            invoice.button_cancel()
+            return
+        refund = invoice._reverse_moves(
+            [{"ref": self.env._("Withdrawn: %(line)s", line=self.display_name)}]
+        )
+        refund.invoice_line_ids.write({"price_unit": invoice.amount_residual})
+        refund.action_post()
+        (refund + invoice).line_ids.filtered(
+            lambda aml: aml.account_type == "asset_receivable" and not aml.reconciled
+        ).reconcile()
 
     # The daily clock ------------------------------------------------------
 
@@ -187,3 +393,17 @@ class InsurancePremiumLine(models.Model):
 
     def _advance_clock_batch(self, lines):
         lines._advance_clock(self.env["insurance.policy"]._clock_today())
+
+    @api.model
+    def _cron_issue_premium_invoices(self, batch_size=1000):
+        """Issue the premium invoices due out today, in committed batches."""
+        policies = self.env["insurance.policy"]
+        today = policies._clock_today()
+        domain = self._to_invoice_domain(today)
+        self.env["ir.cron"]._commit_progress(remaining=self.search_count(domain))
+        policies._process_in_batches(
+            self, domain, self._issue_invoices_batch, batch_size
+        )
+
+    def _issue_invoices_batch(self, lines):
+        lines._issue_invoices()

@@ -24,6 +24,26 @@ class InsuranceProduct(models.Model):
         "res.company", required=True, default=lambda self: self.env.company
     )
     active = fields.Boolean(default=True)
+    premium_product_id = fields.Many2one(
+        "product.product",
+        check_company=True,
+        help="Product on the premium invoices of this insurance product. Leave it "
+        "empty to record premiums without invoices.",
+    )
+    invoice_journal_id = fields.Many2one(
+        "account.journal",
+        string="Premium Invoice Journal",
+        domain="[('type', '=', 'sale')]",
+        check_company=True,
+        help="Sales journal of the premium invoices; the company's first sales "
+        "journal when empty.",
+    )
+    invoice_lead_days = fields.Integer(
+        string="Invoice Lead Time (days)",
+        default=60,
+        help="Days before the due date on which each instalment's invoice is issued: "
+        "60 issues it when the first reminder goes out.",
+    )
     policy_count = fields.Integer(compute="_compute_policy_count")
 
     _code_company_unique = models.Constraint(
@@ -37,6 +57,11 @@ class InsuranceProduct(models.Model):
     _reinstatement_period_positive = models.Constraint(
         "CHECK(reinstatement_period_months >= 0)",
         "The reinstatement period cannot be negative.",
+    )
+
+    _invoice_lead_days_positive = models.Constraint(
+        "CHECK(invoice_lead_days >= 0)",
+        "The invoice lead time cannot be negative.",
     )
 
     def _compute_policy_count(self):

@@ -18,3 +18,15 @@ class ResConfigSettings(models.TransientModel):
         help="A renewal case opens in the CRM this many days before the next unpaid "
         "premium is due.",
     )
+    insurance_debit_retry_days = fields.Integer(
+        string="Debit Retry Delay (days)",
+        config_parameter="insurance_renewal.debit_retry_days",
+        default=3,
+        help="A failed auto-debit is tried again this many days later, unless the bank "
+        "account must be fixed first; never after the grace period ends.",
+    )
+    insurance_debit_finance_user_id = fields.Many2one(
+        "res.users",
+        string="Finance Contact for Debit Failures",
+        config_parameter="insurance_renewal.debit_finance_user_id",
+    )

@@ -5,3 +5,6 @@ from . import test_partner_renewal_status
 from . import test_access_rights
 from . import test_renewal_case
 from . import test_renewal_tour
+from . import test_premium_invoice
+from . import test_receipt_import
+from . import test_debit_results

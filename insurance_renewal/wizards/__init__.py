@@ -1,2 +1,5 @@
 from . import insurance_renewal_log_contact
 from . import insurance_renewal_reassign
+from . import insurance_bank_file_import
+from . import insurance_reconciliation_report
+from . import insurance_receipt_reconcile

@@ -1,0 +1,290 @@
+"""Bank files of premium money, free of the ORM: receipt exports and auto-debit results.
+
+A file is read whole into validated rows, or refused with every error found, each
+naming its spreadsheet row (the header is row 1) and its field. Nothing here touches
+the database: the models import the rows in one transaction, so a refused file leaves
+nothing behind.
+"""
+
+import csv
+import hashlib
+import io
+import re
+from collections import Counter
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+# Column headers as banks and payment channels spell them, per field.
+RECEIPT_COLUMNS = {
+    "date": ("date", "value date", "日期", "交易日期", "入账日期"),
+    "amount": ("amount", "credit", "金额", "交易金额", "收入金额"),
+    "payer_name": ("payer name", "payer", "name", "付款人", "付款人名称", "对方户名"),
+    "payer_account": ("payer account", "account", "付款账号", "对方账号"),
+    "reference": ("reference", "memo", "payment reference", "摘要", "附言", "备注"),
+}
+RECEIPT_REQUIRED = ("date", "amount")
+
+DEBIT_COLUMNS = {
+    "date": ("date", "debit date", "日期", "扣款日期"),
+    "policy": ("policy", "policy number", "保单号"),
+    "reference": ("reference", "payment reference", "缴费参考号", "参考号"),
+    "amount": ("amount", "金额", "扣款金额"),
+    "result": ("result", "status", "结果", "扣款结果"),
+    "reason": ("reason", "reason code", "原因", "原因代码", "失败原因"),
+}
+DEBIT_REQUIRED = ("date", "amount", "result")
+
+SUCCESS, FAILURE = "success", "failure"
+RESULT_VALUES = {
+    "success": SUCCESS,
+    "ok": SUCCESS,
+    "成功": SUCCESS,
+    "s": SUCCESS,
+    "failure": FAILURE,
+    "failed": FAILURE,
+    "fail": FAILURE,
+    "失败": FAILURE,
+    "f": FAILURE,
+}
+# Debit failure reasons, the bank's words mapped to ours.
+INSUFFICIENT_FUNDS = "insufficient_funds"
+ACCOUNT_CLOSED = "account_closed"
+NAME_MISMATCH = "name_mismatch"
+WRONG_CARD = "wrong_card"
+OTHER = "other"
+REASON_VALUES = {
+    "insufficient_funds": INSUFFICIENT_FUNDS,
+    "余额不足": INSUFFICIENT_FUNDS,
+    "account_closed": ACCOUNT_CLOSED,
+    "account_frozen": ACCOUNT_CLOSED,
+    "账户已销户": ACCOUNT_CLOSED,
+    "账户冻结": ACCOUNT_CLOSED,
+    "销户": ACCOUNT_CLOSED,
+    "冻结": ACCOUNT_CLOSED,
+    "name_mismatch": NAME_MISMATCH,
+    "户名不符": NAME_MISMATCH,
+    "wrong_card": WRONG_CARD,
+    "wrong_card_number": WRONG_CARD,
+    "卡号错误": WRONG_CARD,
+    "other": OTHER,
+    "其他": OTHER,
+}
+# Failures only the customer or finance can fix: no automatic retry until then.
+ACCOUNT_FIX_REASONS = (ACCOUNT_CLOSED, NAME_MISMATCH, WRONG_CARD)
+
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%d/%m/%Y")
+
+# Error codes; the models turn them into translated messages.
+ERR_EMPTY = "empty"
+ERR_MISSING_COLUMN = "missing_column"
+ERR_REQUIRED = "required"
+ERR_DATE = "date"
+ERR_AMOUNT = "amount"
+ERR_NOT_POSITIVE = "not_positive"
+ERR_RESULT = "result"
+ERR_REASON = "reason"
+ERR_TARGET = "target"
+ERR_UNREADABLE = "unreadable"
+
+
+class BankFileError(Exception):
+    """The file cannot be imported; ``errors`` lists (row, field, code, value)."""
+
+    def __init__(self, errors):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def file_checksum(content):
+    """Return the fingerprint that recognises a file imported before."""
+    return hashlib.sha256(content).hexdigest()
+
+
+def normalize_reference(text):
+    """Return ``text`` upper-cased without spaces and punctuation, for comparing
+    references however a bank reformats them."""
+    return re.sub(r"[^0-9A-Z\u4e00-\u9fff]", "", (text or "").upper())
+
+
+def payment_reference(policy_number, instalment):
+    """Return the structured payment reference of an instalment's invoice."""
+    return f"{policy_number}-{instalment:03d}"
+
+
+def row_keys(rows):
+    """Return one key per receipt row, stable across files, so a row already
+    imported from another file is recognised; equal rows in one file stay apart."""
+    seen = Counter()
+    keys = []
+    for row in rows:
+        base = "|".join(
+            str(row[field])
+            for field in ("date", "amount", "payer_account", "payer_name", "reference")
+        )
+        seen[base] += 1
+        digest = hashlib.sha256(base.encode()).hexdigest()[:32]
+        keys.append(f"{digest}#{seen[base]}")
+    return keys
+
+
+def read_table(content, filename):
+    """Return the rows of a CSV or XLSX file as lists of cell values."""
+    if (filename or "").lower().endswith(".xlsx"):
+        return _read_xlsx(content)
+    return _read_csv(content)
+
+
+def _read_csv(content):
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = content.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise BankFileError([(0, "", ERR_UNREADABLE, "")])
+    first_line = text.splitlines()[0] if text else ""
+    delimiter = max(",;\t", key=first_line.count)
+    return [row for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+
+
+def _read_xlsx(content):
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a bad file
+        raise BankFileError([(0, "", ERR_UNREADABLE, str(error))]) from error
+    sheet = workbook.worksheets[0]
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+def parse_receipts(content, filename):
+    """Return the validated receipt rows of a file: dicts with row, date, amount,
+    payer_name, payer_account and reference."""
+    rows = _parse(read_table(content, filename), RECEIPT_COLUMNS, RECEIPT_REQUIRED)
+    errors = []
+    for row in rows:
+        _convert(row, "date", _to_date, ERR_DATE, errors)
+        _convert(row, "amount", _to_amount, ERR_AMOUNT, errors)
+        if isinstance(row["amount"], Decimal) and row["amount"] <= 0:
+            errors.append((row["row"], "amount", ERR_NOT_POSITIVE, str(row["amount"])))
+    if errors:
+        raise BankFileError(errors)
+    return rows
+
+
+def parse_debit_results(content, filename):
+    """Return the validated rows of an auto-debit result file: dicts with row, date,
+    policy, reference, amount, result (success/failure) and reason."""
+    rows = _parse(read_table(content, filename), DEBIT_COLUMNS, DEBIT_REQUIRED)
+    errors = []
+    for row in rows:
+        _convert(row, "date", _to_date, ERR_DATE, errors)
+        _convert(row, "amount", _to_amount, ERR_AMOUNT, errors)
+        _convert(row, "result", _choice(RESULT_VALUES), ERR_RESULT, errors)
+        if not row["policy"] and not row["reference"]:
+            errors.append((row["row"], "policy", ERR_TARGET, ""))
+        if row["result"] == FAILURE:
+            row["reason"] = row["reason"] or OTHER
+            _convert(row, "reason", _choice(REASON_VALUES), ERR_REASON, errors)
+        elif row["result"] == SUCCESS:
+            row["reason"] = ""
+    if errors:
+        raise BankFileError(errors)
+    return rows
+
+
+def _parse(table, columns, required):
+    """Map the header to fields and return one dict per non-empty data row."""
+    table = [row for row in table if any(_text(cell) for cell in row)]
+    if not table:
+        raise BankFileError([(0, "", ERR_EMPTY, "")])
+    header = [_text(cell).lower() for cell in table[0]]
+    positions = {}
+    for field, aliases in columns.items():
+        found = [index for index, title in enumerate(header) if title in aliases]
+        if found:
+            positions[field] = found[0]
+    missing = [field for field in required if field not in positions]
+    if missing:
+        raise BankFileError([(1, field, ERR_MISSING_COLUMN, "") for field in missing])
+    rows = []
+    errors = []
+    for number, cells in enumerate(table[1:], start=2):
+        row = {"row": number}
+        for field in columns:
+            index = positions.get(field)
+            value = cells[index] if index is not None and index < len(cells) else None
+            row[field] = value if isinstance(value, (date, datetime)) else _text(value)
+            if field in required and row[field] in ("", None):
+                errors.append((number, field, ERR_REQUIRED, ""))
+        rows.append(row)
+    if errors:
+        raise BankFileError(errors)
+    return rows
+
+
+def _convert(row, field, convert, code, errors):
+    try:
+        row[field] = convert(row[field])
+    except ValueError:
+        errors.append((row["row"], field, code, str(row[field])))
+
+
+def _text(value):
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _to_date(value):
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(value)
+
+
+def _to_amount(value):
+    cleaned = re.sub(r"[,\s¥￥元]|CNY|RMB", "", str(value), flags=re.IGNORECASE)
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation as error:
+        raise ValueError(value) from error
+    if not amount.is_finite():
+        raise ValueError(value)
+    return amount.quantize(Decimal("0.01"))
+
+
+def _choice(values):
+    def convert(value):
+        key = str(value).strip().lower().replace(" ", "_")
+        if key not in values:
+            raise ValueError(value)
+        return values[key]
+
+    return convert
+
+
+def next_debit_date(failed_on, reason, retry_days, last_date):
+    """Return the day of the next automatic debit attempt after a failure, or None.
+
+    The bank retries ``retry_days`` after a failure it may overcome by itself
+    (insufficient funds, other); a closed or frozen account, a name mismatch or a
+    wrong card number wait for the account to be fixed. No retry falls after
+    ``last_date`` (the instalment's grace end): the renewal team takes over then.
+    """
+    if reason in ACCOUNT_FIX_REASONS or retry_days <= 0:
+        return None
+    retry_on = failed_on + timedelta(days=retry_days)
+    if last_date and retry_on > last_date:
+        return None
+    return retry_on

@@ -1,0 +1,212 @@
+import base64
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..lib import bank_files
+
+
+class InsuranceBankFile(models.Model):
+    """One imported bank file: premium receipts or auto-debit results. It remembers
+    the file's fingerprint, so the same file is never imported twice."""
+
+    _name = "insurance.bank.file"
+    _description = "Imported Bank File"
+    _order = "create_date desc, id desc"
+
+    name = fields.Char(string="File Name", required=True, readonly=True)
+    kind = fields.Selection(
+        [("receipts", "Premium Receipts"), ("debit_results", "Auto-debit Results")],
+        required=True,
+        readonly=True,
+    )
+    checksum = fields.Char(required=True, readonly=True, index=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, default=lambda s: s.env.company
+    )
+    journal_id = fields.Many2one(
+        "account.journal", string="Bank Journal", readonly=True
+    )
+    statement_id = fields.Many2one(
+        "account.bank.statement", string="Bank Statement", readonly=True
+    )
+    statement_line_ids = fields.One2many(
+        "account.bank.statement.line", "insurance_file_id", string="Receipts"
+    )
+    debit_result_ids = fields.One2many(
+        "insurance.debit.result", "file_id", string="Debit Results"
+    )
+    row_count = fields.Integer(string="Rows", readonly=True)
+    skipped_count = fields.Integer(
+        string="Rows Already Imported",
+        readonly=True,
+        help="Rows of this file found in an earlier file and not imported again.",
+    )
+    matched_count = fields.Integer(compute="_compute_counts")
+    suspense_count = fields.Integer(compute="_compute_counts")
+
+    _checksum_unique = models.Constraint(
+        "UNIQUE(kind, checksum, company_id)",
+        "This file has already been imported.",
+    )
+
+    @api.depends("statement_line_ids.insurance_match_state")
+    def _compute_counts(self):
+        for bank_file in self:
+            states = bank_file.statement_line_ids.mapped("insurance_match_state")
+            bank_file.matched_count = states.count("matched")
+            bank_file.suspense_count = len(states) - states.count("matched")
+
+    @api.model
+    def _import_file(self, kind, content, filename, journal):
+        """Import a whole file or nothing of it; return the new bank file record."""
+        checksum = bank_files.file_checksum(content)
+        self._check_not_imported(kind, checksum, journal.company_id or self.env.company)
+        parse = (
+            bank_files.parse_receipts
+            if kind == "receipts"
+            else bank_files.parse_debit_results
+        )
+        try:
+            rows = parse(content, filename)
+        except bank_files.BankFileError as error:
+            raise UserError(self._format_errors(filename, error.errors)) from error
+        bank_file = self.create(
+            {
+                "name": filename,
+                "kind": kind,
+                "checksum": checksum,
+                "company_id": (journal.company_id or self.env.company).id,
+                "journal_id": journal.id,
+                "row_count": len(rows),
+            }
+        )
+        if kind == "receipts":
+            bank_file._import_receipts(rows)
+        else:
+            self.env["insurance.debit.result"]._import_rows(bank_file, rows)
+        return bank_file
+
+    @api.model
+    def _import_base64(self, kind, data, filename, journal):
+        return self._import_file(kind, base64.b64decode(data), filename, journal)
+
+    def _check_not_imported(self, kind, checksum, company):
+        earlier = self.search(
+            [
+                ("kind", "=", kind),
+                ("checksum", "=", checksum),
+                ("company_id", "=", company.id),
+            ],
+            limit=1,
+        )
+        if earlier:
+            raise UserError(
+                self.env._(
+                    "This file was already imported on %(date)s as %(name)s: nothing "
+                    "was imported again.",
+                    date=fields.Datetime.to_string(earlier.create_date),
+                    name=earlier.name,
+                )
+            )
+
+    def _import_receipts(self, rows):
+        """Add the new rows as statement lines of the bank journal and match them.
+
+        Billing users may not write bank statements in Odoo: the import, which only
+        finance can run, writes them as superuser."""
+        self.ensure_one()
+        keys = bank_files.row_keys(rows)
+        StLine = self.env["account.bank.statement.line"].sudo()
+        known = set(
+            StLine.search(
+                [
+                    ("journal_id", "=", self.journal_id.id),
+                    ("insurance_import_key", "in", keys),
+                ]
+            ).mapped("insurance_import_key")
+        )
+        new = [
+            (row, key) for row, key in zip(rows, keys, strict=True) if key not in known
+        ]
+        self.skipped_count = len(rows) - len(new)
+        if not new:
+            return
+        self.statement_id = (
+            self.env["account.bank.statement"]
+            .sudo()
+            .create({"name": self.name, "journal_id": self.journal_id.id})
+        )
+        lines = StLine.create([self._statement_line_vals(row, key) for row, key in new])
+        lines._insurance_match()
+
+    def _statement_line_vals(self, row, key):
+        return {
+            "statement_id": self.statement_id.id,
+            "journal_id": self.journal_id.id,
+            "date": row["date"],
+            "amount": float(row["amount"]),
+            "payment_ref": row["reference"] or row["payer_name"] or "/",
+            "partner_name": row["payer_name"] or False,
+            "account_number": row["payer_account"] or False,
+            "insurance_file_id": self.id,
+            "insurance_import_key": key,
+            "insurance_file_row": row["row"],
+        }
+
+    @api.model
+    def _format_errors(self, filename, errors):
+        messages = [
+            self.env._("%(file)s cannot be imported; nothing of it was:", file=filename)
+        ]
+        for row, field, code, value in errors:
+            messages.append(self._format_error(row, field, code, value))
+        return "\n".join(messages)
+
+    @api.model
+    def _format_error(self, row, field, code, value):
+        texts = {
+            bank_files.ERR_EMPTY: self.env._("the file has no rows."),
+            bank_files.ERR_UNREADABLE: self.env._(
+                "the file is neither a CSV nor an XLSX file we can read."
+            ),
+            bank_files.ERR_MISSING_COLUMN: self.env._("the column is missing."),
+            bank_files.ERR_REQUIRED: self.env._("the value is missing."),
+            bank_files.ERR_DATE: self.env._(
+                "%(value)s is not a date (use YYYY-MM-DD).", value=value
+            ),
+            bank_files.ERR_AMOUNT: self.env._(
+                "%(value)s is not an amount.", value=value
+            ),
+            bank_files.ERR_NOT_POSITIVE: self.env._(
+                "%(value)s: a receipt must be greater than zero.", value=value
+            ),
+            bank_files.ERR_RESULT: self.env._(
+                "%(value)s is neither success nor failure.", value=value
+            ),
+            bank_files.ERR_REASON: self.env._(
+                "%(value)s is not a known failure reason (insufficient_funds, "
+                "account_closed, name_mismatch, wrong_card, other).",
+                value=value,
+            ),
+            bank_files.ERR_TARGET: self.env._(
+                "give the policy number or the payment reference."
+            ),
+            "not_found": self.env._(
+                "%(value)s matches no open premium instalment.", value=value
+            ),
+        }
+        if not row:
+            return texts[code]
+        return self.env._(
+            "Row %(row)s, %(field)s: %(text)s", row=row, field=field, text=texts[code]
+        )
+
+    def action_view_statement_lines(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "insurance_renewal.insurance_receipt_action"
+        )
+        action["domain"] = [("insurance_file_id", "=", self.id)]
+        action["context"] = {}
+        return action

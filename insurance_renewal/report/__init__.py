@@ -1,0 +1,1 @@
+from . import premium_reconciliation_xlsx

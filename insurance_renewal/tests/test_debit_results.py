@@ -1,0 +1,190 @@
+import base64
+import io
+
+import openpyxl
+from freezegun import freeze_time
+
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import tagged
+
+from .common_accounting import PremiumAccountingCommon
+
+HEADER = ("扣款日期", "保单号", "扣款金额", "扣款结果", "失败原因")
+
+
+@tagged("post_install", "-at_install")
+class TestDebitResults(PremiumAccountingCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["ir.config_parameter"].sudo().set_param(
+            "insurance_renewal.debit_finance_user_id", cls.finance.id
+        )
+        with freeze_time("2024-02-10"):
+            cls.policy = cls._create_policy(specialist_id=cls.specialist.id)
+            cls.other = cls._create_policy(name="P-0002", premium_amount=8000)
+            (cls.policy | cls.other).action_activate()
+        with freeze_time("2025-01-01"):
+            cls.env["insurance.premium.line"]._issue_invoices_batch(
+                (cls.policy | cls.other).premium_line_ids.filtered(
+                    lambda line: line.installment_number == 2
+                )
+            )
+        cls.line = cls._line(cls.policy, 2)
+
+    def _debit(self, *rows):
+        with freeze_time("2025-02-01"):
+            return self._import("debit_results", self._csv(HEADER, *rows))
+
+    def test_success_becomes_a_payment(self):
+        bank_file = self._debit(("2025-01-31", "P-0001", "12000", "成功", ""))
+        result = bank_file.debit_result_ids
+        self.assertEqual(result.premium_line_id, self.line)
+        self.assertEqual(result.payment_id.amount, 12000)
+        self.assertEqual(result.payment_id.partner_id, self.holder)
+        self.assertRecordValues(self.line, [{"state": "paid", "amount_paid": 12000.0}])
+        self.assertEqual(self.line.date_paid.isoformat(), "2025-01-31")
+
+    def test_each_failure_reason(self):
+        expected = {
+            "余额不足": ("insufficient_funds", "2025-02-03", False),
+            "账户冻结": ("account_closed", False, True),
+            "户名不符": ("name_mismatch", False, True),
+            "卡号错误": ("wrong_card", False, True),
+            "其他": ("other", "2025-02-03", False),
+        }
+        Activity = self.env["insurance.renewal.activity"]
+        for bank_reason, (reason, next_date, fix) in expected.items():
+            with self.subTest(reason=reason):
+                self.policy.activity_ids.unlink()
+                bank_file = self._debit(
+                    ("2025-01-31", "P-0001", "12000", "失败", bank_reason)
+                )
+                result = bank_file.debit_result_ids
+                self.assertEqual(result.reason, reason)
+                self.assertEqual(
+                    result.next_debit_date and result.next_debit_date.isoformat(),
+                    next_date,
+                )
+                self.assertEqual(self.line.next_debit_date, result.next_debit_date)
+                self.assertEqual(self.line.state, "planned")
+                logged = Activity.search(
+                    [("policy_id", "=", self.policy.id), ("kind", "=", "debit")],
+                    limit=1,
+                )
+                self.assertEqual(logged.channel, "bank")
+                label = dict(result._fields["reason"]._description_selection(self.env))
+                self.assertIn(label[reason], logged.note)
+                users = self.policy.activity_ids.mapped("user_id")
+                self.assertIn(self.specialist, users)
+                self.assertEqual(self.finance in users, fix)
+
+    def test_unknown_policy_refuses_the_file(self):
+        with self.assertRaisesRegex(UserError, "Row 3, policy: P-9999"):
+            self._debit(
+                ("2025-01-31", "P-0001", "12000", "成功", ""),
+                ("2025-01-31", "P-9999", "12000", "失败", "余额不足"),
+            )
+        self.assertEqual(self.line.state, "planned")
+        self.assertFalse(self.env["insurance.debit.result"].search([]))
+
+
+@tagged("post_install", "-at_install")
+class TestReconciliationReportAndAccess(PremiumAccountingCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        with freeze_time("2024-02-10"):
+            cls.policy = cls._create_policy()
+            cls.other = cls._create_policy(name="P-0002", premium_amount=8000)
+            (cls.policy | cls.other).action_activate()
+        with freeze_time("2025-01-01"):
+            cls.env["insurance.premium.line"]._issue_invoices_batch(
+                (cls.policy | cls.other).premium_line_ids.filtered(
+                    lambda line: line.installment_number == 2
+                )
+            )
+        cls.line = cls._line(cls.policy, 2)
+
+    def test_xlsx_report_totals(self):
+        self._import(
+            "receipts",
+            self._csv(
+                ("date", "amount", "payer name", "memo"),
+                ("2025-01-20", "12000", "张伟", "P-0001-002"),
+                ("2025-01-21", "3000", "张伟", "P-0002-002"),
+            ),
+        )
+        wizard = (
+            self.env["insurance.reconciliation.report"]
+            .with_user(self.finance)
+            .create({"date_from": "2025-01-01", "date_to": "2025-01-31"})
+        )
+        report = self.env.ref(
+            "insurance_renewal.action_report_premium_reconciliation_xlsx"
+        )
+        content, report_type = report.with_user(self.finance)._render(
+            report.report_name, wizard.ids
+        )
+        self.assertEqual(report_type, "xlsx")
+        sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+        rows = list(sheet.iter_rows(values_only=True))
+        self.assertEqual(
+            rows[0][:9],
+            (
+                "Policy",
+                "Instalment",
+                "Payer",
+                "Due Date",
+                "Invoice",
+                "Due",
+                "Invoiced",
+                "Received",
+                "Difference",
+            ),
+        )
+        body = {row[0]: row for row in rows[1:-1]}
+        self.assertEqual(set(body), {"P-0001", "P-0002"})
+        self.assertEqual(body["P-0002"][5:9], (8000, 8000, 3000, 5000))
+        self.assertIn("P-0002-002", body["P-0002"][9])
+        self.assertEqual(rows[-1][0], "Total")
+        self.assertEqual(rows[-1][5:9], (20000, 20000, 15000, 5000))
+
+    def test_specialist_sees_payment_status_but_no_accounting(self):
+        self._register_payment(
+            self.line.invoice_id, amount=12000, journal_id=self.bank_journal.id
+        )
+        line = self.line.with_user(self.specialist)
+        self.assertEqual(line.amount_paid, 12000)
+        self.assertEqual(line.state, "paid")
+        self.assertEqual(line.invoice_payment_state, "paid")
+        with self.assertRaises(AccessError):
+            self.env["account.move"].with_user(self.specialist).search([]).read(
+                ["name"]
+            )
+        with self.assertRaises(AccessError):
+            self.env["account.payment"].with_user(self.specialist).create(
+                {"amount": 1, "payment_type": "inbound", "partner_type": "customer"}
+            )
+        with self.assertRaises(AccessError):
+            self.env["insurance.bank.file.import"].with_user(self.specialist).create(
+                {
+                    "kind": "receipts",
+                    "journal_id": self.bank_journal.id,
+                    "data_file": base64.b64encode(b"x"),
+                }
+            )
+
+    def test_finance_imports_and_reads_the_schedule(self):
+        bank_file = self._import(
+            "receipts",
+            self._csv(
+                ("date", "amount", "memo"), ("2025-01-20", "12000", "P-0001-002")
+            ),
+        )
+        self.assertEqual(bank_file.create_uid, self.finance)
+        line = self.line.with_user(self.finance)
+        self.assertEqual(line.state, "paid")
+        self.assertEqual(
+            line.invoice_id.payment_state, self.line.invoice_id.payment_state
+        )

@@ -1,0 +1,170 @@
+from freezegun import freeze_time
+
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common_accounting import PremiumAccountingCommon
+
+HEADER = ("交易日期", "交易金额", "对方户名", "对方账号", "附言")
+
+
+@tagged("post_install", "-at_install")
+class TestReceiptImport(PremiumAccountingCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Partner = cls.env["res.partner"]
+        cls.li = Partner.create({"name": "李娜"})
+        cls.wang = Partner.create({"name": "王芳"})
+        cls.zhao = Partner.create({"name": "赵磊"})
+        with freeze_time("2024-02-10"):
+            cls.p1 = cls._create_policy()
+            cls.p2 = cls._create_policy(
+                name="P-0002", partner_id=cls.li.id, premium_amount=8000
+            )
+            cls.p3 = cls._create_policy(
+                name="P-0003", partner_id=cls.wang.id, premium_amount=5000
+            )
+            cls.p4 = cls._create_policy(
+                name="P-0004", partner_id=cls.zhao.id, premium_amount=3000
+            )
+            cls.p5 = cls._create_policy(
+                name="P-0005", partner_id=cls.zhao.id, premium_amount=3000
+            )
+            cls.policies = cls.p1 | cls.p2 | cls.p3 | cls.p4 | cls.p5
+            cls.policies.action_activate()
+        with freeze_time("2025-01-01"):
+            cls.env["insurance.premium.line"]._issue_invoices_batch(
+                cls.policies.premium_line_ids.filtered(
+                    lambda line: line.installment_number == 2
+                )
+            )
+
+    def _receipts_file(self):
+        return self._csv(
+            HEADER,
+            ("2025-01-20", "12000.00", "张伟", "", "P-0001-002"),
+            (
+                "2025-01-20",
+                "8000",
+                "李小龙",
+                "6222000011112222",
+                "续期保费 保单 P-0002",
+            ),
+            ("2025-01-21", "5000", "王芳", "", "保费"),
+            ("2025-01-21", "3000", "赵磊", "", "保费"),
+            ("2025-01-22", "999", "陌生人", "", "转账"),
+        )
+
+    def _st_line(self, bank_file, row):
+        return bank_file.statement_line_ids.filtered(
+            lambda st_line: st_line.insurance_file_row == row
+        )
+
+    def test_matching_and_suspense(self):
+        with freeze_time("2025-01-23"):
+            bank_file = self._import("receipts", self._receipts_file())
+        self.assertEqual(bank_file.row_count, 5)
+        self.assertEqual(bank_file.statement_id.journal_id, self.bank_journal)
+        expected = [
+            (2, "matched", "reference", self.p1),
+            (3, "matched", "policy", self.p2),
+            (4, "matched", "payer_amount", self.p3),
+        ]
+        for row, state, rule, policy in expected:
+            st_line = self._st_line(bank_file, row)
+            self.assertRecordValues(
+                st_line,
+                [
+                    {
+                        "insurance_match_state": state,
+                        "insurance_match_rule": rule,
+                        "is_reconciled": True,
+                    }
+                ],
+            )
+            self.assertEqual(self._line(policy, 2).state, "paid")
+            self.assertEqual(
+                self._line(policy, 2).date_paid.isoformat(),
+                "2025-01-20" if row < 4 else "2025-01-21",
+            )
+        ambiguous = self._st_line(bank_file, 5)
+        self.assertEqual(ambiguous.insurance_match_state, "ambiguous")
+        self.assertEqual(
+            ambiguous.insurance_candidate_ids,
+            (self._line(self.p4, 2) | self._line(self.p5, 2)).invoice_id,
+        )
+        self.assertFalse(ambiguous.is_reconciled)
+        unknown = self._st_line(bank_file, 6)
+        self.assertEqual(unknown.insurance_match_state, "unmatched")
+        self.assertFalse(unknown.insurance_candidate_ids)
+        self.assertEqual(bank_file.suspense_count, 2)
+        # Finance works the suspense queue by hand.
+        queue = self.env["account.bank.statement.line"].with_user(self.finance)
+        queued = queue.search(
+            [
+                ("insurance_match_state", "in", ("ambiguous", "unmatched")),
+                ("is_reconciled", "=", False),
+            ]
+        )
+        self.assertEqual(queued, ambiguous | unknown)
+        action = ambiguous.with_user(self.finance).action_open_insurance_reconcile()
+        wizard = (
+            self.env["insurance.receipt.reconcile"]
+            .with_user(self.finance)
+            .with_context(**action["context"])
+            .create({"invoice_id": self._line(self.p5, 2).invoice_id.id})
+        )
+        wizard.action_reconcile()
+        self.assertTrue(ambiguous.is_reconciled)
+        self.assertEqual(ambiguous.insurance_match_rule, "manual")
+        self.assertEqual(self._line(self.p5, 2).state, "paid")
+        self.assertEqual(self._line(self.p4, 2).state, "planned")
+
+    def test_third_party_payer_is_flagged_but_paid(self):
+        bank_file = self._import("receipts", self._receipts_file())
+        flagged = bank_file.statement_line_ids.filtered("insurance_compliance_flag")
+        self.assertEqual(flagged, self._st_line(bank_file, 3))
+        self.assertIn("李小龙", flagged.insurance_compliance_reason)
+        self.assertIn("P-0002", flagged.insurance_compliance_reason)
+        self.assertTrue(flagged.is_reconciled)
+        self.assertEqual(self._line(self.p2, 2).amount_paid, 8000)
+
+    def test_same_file_twice_does_not_double_count(self):
+        content = self._receipts_file()
+        self._import("receipts", content)
+        with self.assertRaisesRegex(UserError, "already imported"):
+            self._import("receipts", content)
+        self.assertEqual(
+            self.env["account.bank.statement.line"].search_count(
+                [("insurance_file_id", "!=", False)]
+            ),
+            5,
+        )
+        # A later export repeating a row imports only the new one.
+        xlsx = self._xlsx(
+            HEADER,
+            ("2025-01-20", 12000, "张伟", "", "P-0001-002"),
+            ("2025-01-25", 3000, "赵磊", "", "P-0004-002"),
+        )
+        bank_file = self._import("receipts", xlsx, "later.xlsx")
+        self.assertEqual(bank_file.skipped_count, 1)
+        self.assertEqual(len(bank_file.statement_line_ids), 1)
+        self.assertEqual(self._line(self.p1, 2).amount_paid, 12000)
+        self.assertEqual(self._line(self.p4, 2).state, "paid")
+
+    def test_malformed_row_imports_nothing(self):
+        content = self._csv(
+            HEADER,
+            ("2025-01-20", "12000", "张伟", "", "P-0001-002"),
+            ("2025-01-20", "12000.x", "李娜", "", "P-0002"),
+        )
+        with self.assertRaisesRegex(UserError, r"Row 3, amount: 12000\.x"):
+            self._import("receipts", content)
+        self.assertFalse(self.env["insurance.bank.file"].search([]))
+        self.assertFalse(
+            self.env["account.bank.statement.line"].search(
+                [("insurance_file_id", "!=", False)]
+            )
+        )
+        self.assertEqual(self._line(self.p1, 2).state, "planned")
