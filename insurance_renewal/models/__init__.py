@@ -13,3 +13,7 @@ from . import account_partial_reconcile
 from . import account_bank_statement_line
 from . import insurance_bank_file
 from . import insurance_debit_result
+from . import insurance_reminder_plan
+from . import insurance_reminder_step
+from . import insurance_reminder_log
+from . import res_company

@@ -148,6 +148,23 @@ class InsurancePolicy(models.Model):
         tracking=True,
         index=True,
     )
+    reminder_hold_until = fields.Date(
+        string="Hold Reminders Until",
+        tracking=True,
+        copy=False,
+        help="No automatic reminder is sent for this policy up to this day included.",
+    )
+    reminder_hold_reason = fields.Char(tracking=True, copy=False)
+    reminder_line_ids = fields.Many2many(
+        "insurance.premium.line",
+        string="Instalments to Remind",
+        compute="_compute_reminder_line_ids",
+        help="What a reminder about this policy lists: the instalments the reminder "
+        "engine passes (several policies of one payer), or the first unpaid one.",
+    )
+    reminder_log_ids = fields.One2many(
+        "insurance.reminder.log", "policy_id", string="Reminders"
+    )
     suspension_date = fields.Date(copy=False, tracking=True, readonly=True)
     reinstatement_deadline = fields.Date(copy=False, tracking=True, readonly=True)
 
@@ -167,6 +184,20 @@ class InsurancePolicy(models.Model):
             policy.renewal_lead_id = policy.renewal_lead_ids.filtered(
                 lambda lead: lead.active and lead.won_status == "pending"
             )[:1]
+
+    @api.depends_context("reminder_line_ids")
+    @api.depends("premium_line_ids.state")
+    def _compute_reminder_line_ids(self):
+        given = self.env["insurance.premium.line"].browse(
+            self.env.context.get("reminder_line_ids") or []
+        )
+        for policy in self:
+            policy.reminder_line_ids = (
+                given
+                or policy.premium_line_ids.filtered(
+                    lambda line: line.state in schedule.OPEN_STATES + (schedule.LAPSED,)
+                ).sorted("due_date")[:1]
+            )
 
     @api.depends("premium_amount", "payment_frequency")
     def _compute_annualized_premium(self):
@@ -216,6 +247,18 @@ class InsurancePolicy(models.Model):
             number = policy._next_unscheduled_number()
             policy.schedule_next_date = (
                 policy._instalment_due_date(number) if number else False
+            )
+
+    @api.constrains("reminder_hold_until", "reminder_hold_reason")
+    def _check_reminder_hold_reason(self):
+        for policy in self.filtered(
+            lambda p: p.reminder_hold_until and not p.reminder_hold_reason
+        ):
+            raise ValidationError(
+                self.env._(
+                    "Policy %(policy)s: say why its reminders are on hold.",
+                    policy=policy.name,
+                )
             )
 
     @api.constrains("premium_amount")
@@ -284,6 +327,42 @@ class InsurancePolicy(models.Model):
         action["domain"] = [("insurance_policy_id", "=", self.id)]
         action["context"] = {"active_test": False}
         return action
+
+    def _schedule_contact_repair(self, reason):
+        """Ask the specialist to repair the customer's phone or email."""
+        for policy in self:
+            record = policy.renewal_lead_id or policy
+            record.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=self.env._(
+                    "Repair the contact data: %(reason)s", reason=reason
+                ),
+                user_id=(policy.renewal_lead_id.user_id or policy.specialist_id).id
+                or self.env.uid,
+            )
+
+    def _message_receive_bounce(self, email, partner):
+        """A reminder or demand email bounced: the customer is unreachable by email,
+        and a demand that never arrived does not shorten the grace period."""
+        result = super()._message_receive_bounce(email, partner)
+        for policy in self:
+            self.env["insurance.renewal.activity"].create(
+                {
+                    "policy_id": policy.id,
+                    "partner_id": (partner or policy.payer_id).id,
+                    "kind": "reminder",
+                    "channel": "email",
+                    "outcome": "undeliverable",
+                    "note": self.env._("Email to %(email)s bounced.", email=email),
+                }
+            )
+            demands = policy.reminder_log_ids.filtered(
+                lambda log: log.channel == "demand" and log.delivery_state == "sent"
+            )
+            demands.write({"delivery_state": "bounced"})
+            demands.premium_line_id.write({"demand_date": False})
+            policy._schedule_contact_repair(self.env._("email bounced"))
+        return result
 
     def action_view_premium_lines(self):
         self.ensure_one()

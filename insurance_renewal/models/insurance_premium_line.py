@@ -227,6 +227,28 @@ class InsurancePremiumLine(models.Model):
         self.policy_id._sync_state_with_schedule()
         self.policy_id.renewal_lead_ids._insurance_refresh_from_facts()
 
+    def action_issue_demand(self):
+        """Send the formal payment demand (催告) of these instalments now, by email;
+        the policy is then suspended 30 days later at the latest."""
+        logs = self.env["insurance.reminder.log"]
+        no_step = self.env["insurance.reminder.step"]
+        for payer, lines in self.grouped(lambda line: line.policy_id.payer_id).items():
+            claimed = logs._claim(payer, [(line, no_step) for line in lines], "demand")
+            result = claimed._deliver()
+            if not result.get("sent_demand"):
+                reason = claimed[:1].skip_reason
+                labels = dict(
+                    logs._fields["skip_reason"]._description_selection(self.env)
+                )
+                raise UserError(
+                    self.env._(
+                        "The formal demand to %(payer)s could not be sent: %(reason)s.",
+                        payer=payer.name,
+                        reason=labels.get(reason, reason),
+                    )
+                )
+        return True
+
     # Premium invoices -------------------------------------------------------
 
     @api.model

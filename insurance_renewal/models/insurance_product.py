@@ -44,6 +44,13 @@ class InsuranceProduct(models.Model):
         help="Days before the due date on which each instalment's invoice is issued: "
         "60 issues it when the first reminder goes out.",
     )
+    reminder_plan_id = fields.Many2one(
+        "insurance.reminder.plan",
+        default=lambda self: self.env.ref(
+            "insurance_renewal.reminder_plan_default", raise_if_not_found=False
+        ),
+        help="The reminders sent to the payers of this product's policies.",
+    )
     policy_count = fields.Integer(compute="_compute_policy_count")
 
     _code_company_unique = models.Constraint(

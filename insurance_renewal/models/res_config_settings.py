@@ -30,3 +30,12 @@ class ResConfigSettings(models.TransientModel):
         string="Finance Contact for Debit Failures",
         config_parameter="insurance_renewal.debit_finance_user_id",
     )
+    renewal_contact_hour_start = fields.Float(
+        related="company_id.renewal_contact_hour_start", readonly=False
+    )
+    renewal_contact_hour_end = fields.Float(
+        related="company_id.renewal_contact_hour_end", readonly=False
+    )
+    renewal_weekly_contact_cap = fields.Integer(
+        related="company_id.renewal_weekly_contact_cap", readonly=False
+    )

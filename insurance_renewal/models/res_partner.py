@@ -18,6 +18,11 @@ class ResPartner(models.Model):
     insurance_policy_ids = fields.One2many(
         "insurance.policy", "partner_id", string="Insurance Policies"
     )
+    renewal_preferred_channel = fields.Selection(
+        [("email", "Email"), ("sms", "SMS")],
+        string="Preferred Reminder Channel",
+        help="Renewal reminders by email or SMS go through this channel instead.",
+    )
     insurance_policy_count = fields.Integer(
         string="Policies", compute="_compute_insurance_policy_count"
     )

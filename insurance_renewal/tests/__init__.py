@@ -8,3 +8,4 @@ from . import test_renewal_tour
 from . import test_premium_invoice
 from . import test_receipt_import
 from . import test_debit_results
+from . import test_reminder_engine

@@ -1,0 +1,75 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class InsuranceReminderStep(models.Model):
+    _name = "insurance.reminder.step"
+    _description = "Renewal Reminder Step"
+    _order = "plan_id, anchor desc, offset_days, sequence, id"
+
+    plan_id = fields.Many2one(
+        "insurance.reminder.plan", required=True, ondelete="cascade", index=True
+    )
+    sequence = fields.Integer(default=10)
+    name = fields.Char(required=True, translate=True)
+    active = fields.Boolean(default=True)
+    anchor = fields.Selection(
+        [("due_date", "Due Date"), ("grace_end", "Grace End Date")],
+        required=True,
+        default="due_date",
+    )
+    offset_days = fields.Integer(
+        string="Offset (days)",
+        required=True,
+        help="Days after the anchor date; negative for days before it.",
+    )
+    channel = fields.Selection(
+        [
+            ("email", "Email"),
+            ("sms", "SMS"),
+            ("phone", "Phone Call"),
+            ("letter", "Letter"),
+            ("demand", "Formal Demand"),
+        ],
+        required=True,
+        default="email",
+    )
+    mail_template_id = fields.Many2one(
+        "mail.template",
+        string="Email Template",
+        domain=[("model", "=", "insurance.policy")],
+    )
+    sms_template_id = fields.Many2one(
+        "sms.template",
+        string="SMS Template",
+        domain=[("model", "=", "insurance.policy")],
+    )
+    activity_type_id = fields.Many2one(
+        "mail.activity.type",
+        string="Specialist's To-do",
+        help="For calls and letters: the to-do given to the renewal specialist.",
+    )
+    applies_to_auto_debit = fields.Boolean(
+        string="Also for Auto-debit Payers",
+        default=True,
+        help="Untick for steps that only make sense for customers who pay by hand, "
+        "such as a call a few days before the bank debits the premium.",
+    )
+
+    @api.constrains("channel", "mail_template_id", "sms_template_id")
+    def _check_template(self):
+        for step in self:
+            if step.channel == "email" and not step.mail_template_id:
+                raise ValidationError(
+                    self.env._(
+                        "Step %(step)s sends an email: choose its template.",
+                        step=step.name,
+                    )
+                )
+            if step.channel == "sms" and not step.sms_template_id:
+                raise ValidationError(
+                    self.env._(
+                        "Step %(step)s sends an SMS: choose its template.",
+                        step=step.name,
+                    )
+                )
