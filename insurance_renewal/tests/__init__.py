@@ -9,3 +9,4 @@ from . import test_premium_invoice
 from . import test_receipt_import
 from . import test_debit_results
 from . import test_reminder_engine
+from . import test_reminder_smtp
