@@ -29,6 +29,11 @@ def parse_args():
     parser.add_argument("--policies", type=int, default=200000)
     parser.add_argument("--addons-path", default=None)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="also run the clock two and thirteen months later (long at volume)",
+    )
     return parser.parse_args()
 
 
@@ -108,17 +113,23 @@ def main():
     today = date.today()
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
+        env.cr.execute("DELETE FROM crm_lead WHERE insurance_policy_id IS NOT NULL")
         env.cr.execute("DELETE FROM insurance_policy WHERE name LIKE 'BENCH%%'")
         env.cr.commit()
         register_policies(env, args, today)
         lines = env["insurance.premium.line"].search_count([])
         print(f"{'instalments stored':<55} {lines:9d}")
-        run_clock(env, today + timedelta(days=1), "daily clock, tomorrow")
-        run_clock(env, today + timedelta(days=1), "daily clock, rerun the same day")
-        run_clock(env, today + timedelta(days=61), "daily clock, two months later")
-        run_clock(
-            env, today + timedelta(days=400), "daily clock, thirteen months later"
-        )
+        run_clock(env, today, "daily clock, today (opens the renewal cases)")
+        run_clock(env, today, "daily clock, rerun the same day")
+        reminders = env["insurance.reminder.log"]
+        with Meter(env.cr, "reminders due now (email, SMS, calls, demands)"):
+            sent = reminders._cron_send_reminders()
+        print(f"{'  reminders by result':<55} {dict(sent)}")
+        with Meter(env.cr, "reminders, rerun the same hour"):
+            reminders._cron_send_reminders()
+        if args.full:
+            run_clock(env, today + timedelta(days=61), "daily clock, two months later")
+            run_clock(env, today + timedelta(days=400), "daily clock, 13 months later")
         for state, count in env["insurance.policy"]._read_group(
             [("name", "like", "BENCH")], ["state"], ["__count"]
         ):

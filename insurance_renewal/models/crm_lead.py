@@ -160,7 +160,7 @@ class CrmLead(models.Model):
                 and lead.won_status == "pending"
             )
         ).with_context(renewal_fact_update=True)
-        today = fields.Date.context_today(self)
+        today = self.env["insurance.policy"]._clock_today()
         for lead in cases:
             lines = lead.insurance_premium_line_ids | lead._renewal_lines_to_cover(
                 today
@@ -324,7 +324,14 @@ class CrmLead(models.Model):
         team = self.env.ref("insurance_renewal.crm_team_renewals")
         first_stage = self.env.ref("insurance_renewal.crm_stage_to_remind")
         assignee = self._renewal_assignee_picker(team)
-        leads = self.create(
+        # Opened by the nightly job by the thousand: no "created" note, and the
+        # specialist learns of new cases from the kanban, not by one email each.
+        quiet = self.with_context(
+            mail_create_nolog=True,
+            mail_create_nosubscribe=True,
+            mail_auto_subscribe_no_notify=True,
+        )
+        leads = quiet.create(
             [
                 {
                     "name": f"{policy.name} · {policy.partner_id.name}",
@@ -340,7 +347,7 @@ class CrmLead(models.Model):
             ]
         )
         leads._insurance_refresh_from_facts()
-        return leads
+        return leads.with_env(self.env)
 
     @api.model
     def _renewal_assignee_picker(self, team):

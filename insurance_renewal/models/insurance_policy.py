@@ -529,20 +529,13 @@ class InsurancePolicy(models.Model):
                 leads._open_renewal_cases,
             ),
             (leads, leads._broken_promises_domain(today), leads._flag_broken_promises),
+            (leads, leads._open_cases_domain(), leads._refresh_cases_batch),
         ]
-        walks = [(leads, leads._open_cases_domain(), leads._refresh_cases_batch)]
         self.env["ir.cron"]._commit_progress(
-            remaining=sum(
-                model.search_count(domain) for model, domain, _f in steps + walks
-            )
+            remaining=sum(model.search_count(domain) for model, domain, _f in steps)
         )
         for model, domain, process in steps:
             if not self._process_in_batches(model, domain, process, batch_size):
-                return
-        for model, domain, process in walks:
-            if not self._process_in_batches(
-                model, domain, process, batch_size, walk=True
-            ):
                 return
 
     @api.model
@@ -555,21 +548,16 @@ class InsurancePolicy(models.Model):
         )
 
     @api.model
-    def _process_in_batches(self, model, domain, process, batch_size, walk=False):
-        """Run ``process`` on what matches ``domain`` until nothing does; return False
-        when the cron's time is up (it is then run again soon and goes on).
-
-        ``process`` takes records out of the domain, unless ``walk`` is set: then
-        every matching record is processed once, in id order."""
+    def _process_in_batches(self, model, domain, process, batch_size):
+        """Run ``process`` on every record matching ``domain``, once, in id order and
+        in batches committed one by one; return False when the cron's time is up
+        (it is then run again soon and goes on)."""
         last_id = 0
         while records := model.search(
-            Domain(domain) & Domain("id", ">", last_id),
-            limit=batch_size,
-            order="id",
+            Domain(domain) & Domain("id", ">", last_id), limit=batch_size, order="id"
         ):
             process(records)
-            if walk:
-                last_id = records[-1].id
+            last_id = records[-1].id
             if not self.env["ir.cron"]._commit_progress(len(records)):
                 return False
         return True
