@@ -273,3 +273,13 @@ class TestReminderEngine(InsuranceRenewalCommon):
         sms = self.env["sms.sms"].search([("partner_id", "=", self.holder.id)])
         self.assertIn("续期保费", sms.body)
         self.assertIn("P-0001", sms.body)
+
+    def test_printable_notice_of_an_instalment(self):
+        report = self.env.ref("insurance_renewal.action_report_premium_notice")
+        html = str(report._render_qweb_html(report.report_name, self.line.ids)[0])
+        self.assertIn("Premium Payment Notice", html)
+        self.assertIn("P-0001", html)
+        self.line.demand_date = "2025-02-10"
+        html = str(report._render_qweb_html(report.report_name, self.line.ids)[0])
+        self.assertIn("Formal Demand for Payment", html)
+        self.assertIn("article 36", html)
