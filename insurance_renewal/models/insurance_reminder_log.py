@@ -9,6 +9,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..lib import reminders, schedule
+from .insurance_reminder_step import REMINDER_CHANNELS
 
 _logger = logging.getLogger(__name__)
 
@@ -41,16 +42,7 @@ class InsuranceReminderLog(models.Model):
     )
     partner_id = fields.Many2one("res.partner", string="Recipient", index=True)
     company_id = fields.Many2one(related="policy_id.company_id", store=True)
-    channel = fields.Selection(
-        [
-            ("email", "Email"),
-            ("sms", "SMS"),
-            ("phone", "Phone Call"),
-            ("letter", "Letter"),
-            ("demand", "Formal Demand"),
-        ],
-        required=True,
-    )
+    channel = fields.Selection(REMINDER_CHANNELS, required=True)
     date = fields.Datetime(required=True, default=fields.Datetime.now, index=True)
     state = fields.Selection(
         [("claimed", "Being Sent"), ("sent", "Sent"), ("skipped", "Skipped")],

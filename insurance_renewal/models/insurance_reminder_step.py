@@ -1,6 +1,14 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+REMINDER_CHANNELS = [
+    ("email", "Email"),
+    ("sms", "SMS"),
+    ("phone", "Phone Call"),
+    ("letter", "Letter"),
+    ("demand", "Formal Demand"),
+]
+
 
 class InsuranceReminderStep(models.Model):
     _name = "insurance.reminder.step"
@@ -23,17 +31,7 @@ class InsuranceReminderStep(models.Model):
         required=True,
         help="Days after the anchor date; negative for days before it.",
     )
-    channel = fields.Selection(
-        [
-            ("email", "Email"),
-            ("sms", "SMS"),
-            ("phone", "Phone Call"),
-            ("letter", "Letter"),
-            ("demand", "Formal Demand"),
-        ],
-        required=True,
-        default="email",
-    )
+    channel = fields.Selection(REMINDER_CHANNELS, required=True, default="email")
     mail_template_id = fields.Many2one(
         "mail.template",
         string="Email Template",

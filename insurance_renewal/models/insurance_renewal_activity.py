@@ -1,5 +1,26 @@
 from odoo import api, fields, models
 
+CHANNELS = [
+    ("phone", "Phone Call"),
+    ("sms", "SMS"),
+    ("email", "Email"),
+    ("wechat", "WeChat"),
+    ("visit", "Visit"),
+    ("letter", "Letter"),
+    ("bank", "Bank"),
+]
+OUTCOMES = [
+    ("reached", "Reached"),
+    ("no_answer", "No Answer"),
+    ("wrong_number", "Wrong Number"),
+    ("promised", "Promised to Pay"),
+    ("refused", "Refused to Pay"),
+    ("paid", "Already Paid"),
+    ("callback", "Call Back Later"),
+    ("sent", "Sent"),
+    ("undeliverable", "Could Not Be Delivered"),
+]
+
 
 class InsuranceRenewalActivity(models.Model):
     """One contact attempt about a renewal premium, whoever or whatever made it:
@@ -35,33 +56,8 @@ class InsuranceRenewalActivity(models.Model):
         required=True,
         default="contact",
     )
-    channel = fields.Selection(
-        [
-            ("phone", "Phone Call"),
-            ("sms", "SMS"),
-            ("email", "Email"),
-            ("wechat", "WeChat"),
-            ("visit", "Visit"),
-            ("letter", "Letter"),
-            ("bank", "Bank"),
-        ],
-        required=True,
-        default="phone",
-    )
-    outcome = fields.Selection(
-        [
-            ("reached", "Reached"),
-            ("no_answer", "No Answer"),
-            ("wrong_number", "Wrong Number"),
-            ("promised", "Promised to Pay"),
-            ("refused", "Refused to Pay"),
-            ("paid", "Already Paid"),
-            ("callback", "Call Back Later"),
-            ("sent", "Sent"),
-            ("undeliverable", "Could Not Be Delivered"),
-        ],
-        index=True,
-    )
+    channel = fields.Selection(CHANNELS, required=True, default="phone")
+    outcome = fields.Selection(OUTCOMES, index=True)
     promised_date = fields.Date()
     promised_amount = fields.Monetary()
     reason_id = fields.Many2one(

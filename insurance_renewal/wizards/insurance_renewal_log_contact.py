@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..models.insurance_renewal_activity import CHANNELS, OUTCOMES
+
 
 class InsuranceRenewalLogContact(models.TransientModel):
     _name = "insurance.renewal.log.contact"
@@ -9,20 +11,8 @@ class InsuranceRenewalLogContact(models.TransientModel):
     policy_id = fields.Many2one("insurance.policy", required=True)
     lead_id = fields.Many2one("crm.lead", string="Renewal Case")
     currency_id = fields.Many2one(related="policy_id.currency_id")
-    channel = fields.Selection(
-        lambda self: (
-            self.env["insurance.renewal.activity"]._fields["channel"].selection
-        ),
-        required=True,
-        default="phone",
-    )
-    outcome = fields.Selection(
-        lambda self: (
-            self.env["insurance.renewal.activity"]._fields["outcome"].selection
-        ),
-        required=True,
-        default="reached",
-    )
+    channel = fields.Selection(CHANNELS, required=True, default="phone")
+    outcome = fields.Selection(OUTCOMES, required=True, default="reached")
     promised_date = fields.Date()
     promised_amount = fields.Monetary()
     reason_id = fields.Many2one(
