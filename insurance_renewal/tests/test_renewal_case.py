@@ -293,3 +293,17 @@ class TestRenewalCase(InsuranceRenewalCommon):
             "mail.activity",
             "Other opportunities keep Odoo's own next step.",
         )
+
+    def test_a_clock_run_for_another_day_opens_each_case_once(self):
+        """A catch-up or benchmark run passes its day: the case it opens must be
+        judged on that day too, not won at birth and opened again in a loop."""
+        with freeze_time("2024-12-01"):
+            with self.enter_registry_test_mode(), self.registry.cursor() as cr:
+                self.env(cr=cr)["insurance.policy"].with_context(
+                    clock_today=date(2024, 12, 2)
+                )._cron_daily_premium_clock()
+            self.env.invalidate_all()
+        cases = self.policy.with_context(active_test=False).renewal_lead_ids
+        self.assertEqual(len(cases), 1)
+        self.assertEqual(cases.won_status, "pending")
+        self.assertEqual(cases.insurance_premium_line_ids, self.line)
