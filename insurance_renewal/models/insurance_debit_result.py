@@ -186,24 +186,23 @@ class InsuranceDebitResult(models.Model):
                 )
 
     def _failure_note(self):
-        reason = dict(self._fields["reason"]._description_selection(self.env))[
-            self.reason
-        ]
+        values = {
+            "amount": self.amount,
+            "line": self.premium_line_id.display_name,
+            "date": self.date,
+            "reason": dict(self._fields["reason"]._description_selection(self.env))[
+                self.reason
+            ],
+        }
         if self.next_debit_date:
             return self.env._(
                 "Bank debit of %(amount)s for %(line)s failed on %(date)s: %(reason)s. "
                 "The bank tries again on %(next)s.",
-                amount=self.amount,
-                line=self.premium_line_id.display_name,
-                date=self.date,
-                reason=reason,
                 next=self.next_debit_date,
+                **values,
             )
         return self.env._(
             "Bank debit of %(amount)s for %(line)s failed on %(date)s: %(reason)s. "
             "No new attempt until the bank account is fixed or the payer pays.",
-            amount=self.amount,
-            line=self.premium_line_id.display_name,
-            date=self.date,
-            reason=reason,
+            **values,
         )

@@ -2,6 +2,7 @@ import base64
 import io
 
 import openpyxl
+from freezegun import freeze_time
 
 from odoo import Command
 from odoo.tests import new_test_user
@@ -46,6 +47,19 @@ class PremiumAccountingCommon(InsuranceRenewalCommon, AccountTestInvoicingCommon
             groups="account.group_account_invoice",
             company_id=cls.env.company.id,
         )
+
+    @classmethod
+    def _activate_and_invoice(cls, policies):
+        """Activate policies issued 10 February 2024 and post the invoice of their
+        second premium (due in early 2025) on 1 January 2025."""
+        with freeze_time("2024-02-10"):
+            policies.action_activate()
+        with freeze_time("2025-01-01"):
+            cls.env["insurance.premium.line"]._issue_invoices_batch(
+                policies.premium_line_ids.filtered(
+                    lambda line: line.installment_number == 2
+                )
+            )
 
     def _issue_invoices(self):
         self._call_in_cron_cursor(

@@ -20,16 +20,9 @@ class TestDebitResults(PremiumAccountingCommon):
         cls.env["ir.config_parameter"].sudo().set_param(
             "insurance_renewal.debit_finance_user_id", cls.finance.id
         )
-        with freeze_time("2024-02-10"):
-            cls.policy = cls._create_policy(specialist_id=cls.specialist.id)
-            cls.other = cls._create_policy(name="P-0002", premium_amount=8000)
-            (cls.policy | cls.other).action_activate()
-        with freeze_time("2025-01-01"):
-            cls.env["insurance.premium.line"]._issue_invoices_batch(
-                (cls.policy | cls.other).premium_line_ids.filtered(
-                    lambda line: line.installment_number == 2
-                )
-            )
+        cls.policy = cls._create_policy(specialist_id=cls.specialist.id)
+        cls.other = cls._create_policy(name="P-0002", premium_amount=8000)
+        cls._activate_and_invoice(cls.policy | cls.other)
         cls.line = cls._line(cls.policy, 2)
 
     def _debit(self, *rows):
@@ -94,16 +87,9 @@ class TestReconciliationReportAndAccess(PremiumAccountingCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        with freeze_time("2024-02-10"):
-            cls.policy = cls._create_policy()
-            cls.other = cls._create_policy(name="P-0002", premium_amount=8000)
-            (cls.policy | cls.other).action_activate()
-        with freeze_time("2025-01-01"):
-            cls.env["insurance.premium.line"]._issue_invoices_batch(
-                (cls.policy | cls.other).premium_line_ids.filtered(
-                    lambda line: line.installment_number == 2
-                )
-            )
+        cls.policy = cls._create_policy()
+        cls.other = cls._create_policy(name="P-0002", premium_amount=8000)
+        cls._activate_and_invoice(cls.policy | cls.other)
         cls.line = cls._line(cls.policy, 2)
 
     def test_xlsx_report_totals(self):

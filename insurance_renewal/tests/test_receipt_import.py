@@ -32,13 +32,7 @@ class TestReceiptImport(PremiumAccountingCommon):
                 name="P-0005", partner_id=cls.zhao.id, premium_amount=3000
             )
             cls.policies = cls.p1 | cls.p2 | cls.p3 | cls.p4 | cls.p5
-            cls.policies.action_activate()
-        with freeze_time("2025-01-01"):
-            cls.env["insurance.premium.line"]._issue_invoices_batch(
-                cls.policies.premium_line_ids.filtered(
-                    lambda line: line.installment_number == 2
-                )
-            )
+        cls._activate_and_invoice(cls.policies)
 
     def _receipts_file(self):
         return self._csv(
