@@ -15,7 +15,11 @@ class CrmLead(models.Model):
     _inherit = "crm.lead"
 
     insurance_policy_id = fields.Many2one(
-        "insurance.policy", string="Policy", index=True, ondelete="restrict"
+        "insurance.policy",
+        string="Policy",
+        index=True,
+        ondelete="restrict",
+        check_company=True,
     )
     insurance_premium_line_ids = fields.Many2many(
         "insurance.premium.line", string="Instalments", copy=False
@@ -84,7 +88,34 @@ class CrmLead(models.Model):
             return stages.search([("renewal_step", "!=", False)], order=stages._order)
         return super()._read_group_stage_ids(stages, domain)
 
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_renewal_history(self):
+        """A renewal case is closed (won, lost or archived), never deleted: its
+        contacts and reminders are the customer's history."""
+        cases = self.filtered("insurance_policy_id")
+        if cases and not self.env.su:
+            raise UserError(
+                self.env._(
+                    "Renewal case %(case)s cannot be deleted: it is part of the "
+                    "policy's history. Mark it lost or archive it instead.",
+                    case=cases[0].name,
+                )
+            )
+
     def write(self, vals):
+        if (
+            "insurance_policy_id" in vals
+            and not self.env.su
+            and self.filtered(
+                lambda lead: (
+                    lead.insurance_policy_id.id != vals["insurance_policy_id"]
+                    and lead.insurance_policy_id
+                )
+            )
+        ):
+            raise UserError(
+                self.env._("A renewal case stays with the policy it was opened for.")
+            )
         if "stage_id" in vals and not self.env.context.get("renewal_fact_update"):
             stage = self.env["crm.stage"].browse(vals["stage_id"])
             self.filtered("insurance_policy_id")._check_renewal_step(stage.renewal_step)
@@ -363,18 +394,33 @@ class CrmLead(models.Model):
             }
         )
         members = team.member_ids.filtered("active").sorted("id")
+        fallback = self._renewal_fallback_owner(team)
 
         def pick(policy):
             if policy.specialist_id.active:
                 workload[policy.specialist_id] += 1
                 return policy.specialist_id
             if not members:
-                return self.env["res.users"]
+                return fallback
             user = min(members, key=lambda member: (workload[member], member.id))
             workload[user] += 1
             return user
 
         return pick
+
+    @api.model
+    def _renewal_fallback_owner(self, team):
+        """Who owns a case nobody else can take: the Renewals team leader, else the
+        first renewal manager. A case never stays without an owner, so that no
+        "unassigned" rule ever opens it to others."""
+        if team.user_id.active:
+            return team.user_id
+        managers = (
+            self.env.ref("insurance_renewal.group_insurance_renewal_manager")
+            .sudo()
+            .all_user_ids.filtered(lambda user: user.active and not user.share)
+        )
+        return managers.sorted("id")[:1]
 
     @api.model
     def _open_cases_domain(self):

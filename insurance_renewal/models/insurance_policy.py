@@ -1,18 +1,43 @@
+import logging
 from collections import defaultdict
+from datetime import date
 
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
 
 from ..lib import schedule
+
+_logger = logging.getLogger(__name__)
 
 # Policies whose premiums the daily clock moves: the others wait for a person.
 CLOCK_STATES = ("in_force", "grace")
 HORIZON_PARAM = "insurance_renewal.schedule_horizon_months"
 DEFAULT_HORIZON_MONTHS = 12
 CRON_BATCH_SIZE = 1000
+# Facts the addon's own actions keep (activation, the clock, payments, servicing):
+# nobody writes them directly, from a form or an RPC call.
+FACT_FIELDS = frozenset({"state", "suspension_date", "reinstatement_deadline"})
+# What the premium schedule is computed from: fixed once a policy is active.
+SCHEDULE_BASIS_FIELDS = frozenset(
+    {
+        "name",
+        "company_id",
+        "currency_id",
+        "product_id",
+        "issue_date",
+        "payment_frequency",
+        "premium_amount",
+        "premium_years",
+        "paid_to_date",
+    }
+)
+# Sanity bounds on what a policy may be registered with.
+EARLIEST_ISSUE_DATE = date(1980, 1, 1)
+MAX_PREMIUM_YEARS = 100
+MAX_PREMIUM_AMOUNT = 100_000_000
 
 
 class InsurancePolicy(models.Model):
@@ -20,6 +45,7 @@ class InsurancePolicy(models.Model):
     _description = "Insurance Policy"
     _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "name"
+    _check_company_auto = True
 
     name = fields.Char(
         string="Policy Number", required=True, copy=False, tracking=True, index=True
@@ -63,6 +89,12 @@ class InsurancePolicy(models.Model):
     )
     company_id = fields.Many2one(
         "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    active = fields.Boolean(
+        default=True,
+        tracking=True,
+        help="A policy with a history (instalments, invoices, contacts) is archived, "
+        "never deleted.",
     )
     currency_id = fields.Many2one(
         "res.currency",
@@ -273,31 +305,157 @@ class InsurancePolicy(models.Model):
                 )
             )
 
-    @api.constrains("premium_years")
-    def _check_premium_years(self):
-        for policy in self.filtered(lambda p: p.premium_years < 1):
+    @api.constrains("premium_amount")
+    def _check_premium_amount_bound(self):
+        for policy in self.filtered(lambda p: p.premium_amount > MAX_PREMIUM_AMOUNT):
             raise ValidationError(
                 self.env._(
-                    "Policy %(policy)s: the premium term must be at least one year, "
-                    "not %(years)s.",
+                    "Policy %(policy)s: a premium of %(amount)s per instalment is "
+                    "beyond %(limit)s: check the amount.",
                     policy=policy.name,
+                    amount=policy.premium_amount,
+                    limit=MAX_PREMIUM_AMOUNT,
+                )
+            )
+
+    @api.constrains("premium_years")
+    def _check_premium_years(self):
+        for policy in self.filtered(
+            lambda p: not 1 <= p.premium_years <= MAX_PREMIUM_YEARS
+        ):
+            raise ValidationError(
+                self.env._(
+                    "Policy %(policy)s: the premium term must be between 1 and "
+                    "%(max)s years, not %(years)s.",
+                    policy=policy.name,
+                    max=MAX_PREMIUM_YEARS,
                     years=policy.premium_years,
                 )
             )
 
+    @api.constrains("name")
+    def _check_name(self):
+        for _policy in self.filtered(lambda p: not (p.name or "").strip()):
+            raise ValidationError(
+                self.env._("A policy needs a policy number; it cannot be blank.")
+            )
+
+    @api.constrains("issue_date", "paid_to_date")
+    def _check_dates(self):
+        latest = fields.Date.context_today(self) + relativedelta(years=1)
+        for policy in self.filtered("issue_date"):
+            if not EARLIEST_ISSUE_DATE <= policy.issue_date <= latest:
+                raise ValidationError(
+                    self.env._(
+                        "Policy %(policy)s: the issue date %(date)s is not plausible; "
+                        "it must lie between %(earliest)s and %(latest)s.",
+                        policy=policy.name,
+                        date=policy.issue_date,
+                        earliest=EARLIEST_ISSUE_DATE,
+                        latest=latest,
+                    )
+                )
+            if policy.paid_to_date and policy.paid_to_date < policy.issue_date:
+                raise ValidationError(
+                    self.env._(
+                        "Policy %(policy)s: premiums cannot be paid to %(paid_to)s, "
+                        "before the policy was issued on %(issued)s.",
+                        policy=policy.name,
+                        paid_to=policy.paid_to_date,
+                        issued=policy.issue_date,
+                    )
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name"):
+                vals["name"] = vals["name"].strip()
+            self._check_direct_facts(
+                {key for key, value in vals.items() if value and key in FACT_FIELDS}
+                - ({"state"} if vals.get("state") == "draft" else set())
+            )
+        return super().create(vals_list)
+
     def write(self, vals):
+        locked = FACT_FIELDS & vals.keys()
+        if self.filtered(lambda policy: policy.state != "draft"):
+            locked |= SCHEDULE_BASIS_FIELDS & vals.keys()
+        self._check_direct_facts(locked)
         result = super().write(vals)
         if "state" in vals:
             self.renewal_lead_ids._insurance_refresh_from_facts()
         return result
 
+    def _check_direct_facts(self, field_names):
+        """Refuse a direct change of what only the addon's actions may change.
+
+        The actions themselves (activation, the clock, payments) check the caller's
+        rights, then write these facts as superuser."""
+        if not field_names or self.env.su:
+            return
+        labels = ", ".join(
+            sorted(
+                self._fields[name]._description_string(self.env) for name in field_names
+            )
+        )
+        raise AccessError(
+            self.env._(
+                "%(fields)s of a policy change only through the renewal actions "
+                "(activation, payments, the daily clock, servicing), never by hand. "
+                "Ask a renewal manager to correct them with a note of why.",
+                fields=labels,
+            )
+        )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_with_history(self):
+        """Only a draft with nothing attached may be deleted; anything else is
+        archived, so its accounting and contact history stays whole."""
+        for policy in self:
+            holders = policy._history_holders()
+            if policy.state != "draft" or holders:
+                raise UserError(
+                    self.env._(
+                        "Policy %(policy)s cannot be deleted: %(holders)s. Archive it "
+                        "instead.",
+                        policy=policy.name,
+                        holders="; ".join(holders)
+                        or self.env._("it is no longer a draft"),
+                    )
+                )
+
+    def _history_holders(self):
+        """Return what keeps this policy from being deleted, in words."""
+        self.ensure_one()
+        policy = self.sudo().with_context(active_test=False)
+        counts = [
+            (len(policy.premium_line_ids), self.env._("%(count)s instalments")),
+            (
+                len(
+                    self.env["account.move"]
+                    .sudo()
+                    .search([("insurance_policy_id", "=", policy.id)])
+                ),
+                self.env._("%(count)s premium invoices"),
+            ),
+            (len(policy.renewal_activity_ids), self.env._("%(count)s contacts")),
+            (len(policy.reminder_log_ids), self.env._("%(count)s reminders")),
+            (len(policy.renewal_lead_ids), self.env._("%(count)s renewal cases")),
+        ]
+        return [label % {"count": count} for count, label in counts if count]
+
     def action_activate(self):
         """Put draft policies in force and build their premium schedule."""
+        self.check_access("write")
         for policy in self:
             policy._check_can_activate()
-        self.write({"state": "in_force"})
-        regular = self.filtered(lambda p: p.payment_frequency != "single")
-        (self - regular).write({"state": "paid_up"})
+        # The caller may write these policies (checked above): the schedule and
+        # the state are facts only the addon writes, hence superuser from here.
+        policies = self.sudo()
+        policies.write({"state": "in_force"})
+        regular = policies.filtered(lambda p: p.payment_frequency != "single")
+        (policies - regular).write({"state": "paid_up"})
         regular._extend_schedule(self._horizon_date())
         regular.premium_line_ids._advance_clock(self._clock_today())
         regular._sync_state_with_schedule()
@@ -357,10 +515,10 @@ class InsurancePolicy(models.Model):
                 }
             )
             demands = policy.reminder_log_ids.filtered(
-                lambda log: log.channel == "demand" and log.delivery_state == "sent"
+                lambda log: log.channel == "demand" and log.state in ("queued", "sent")
             )
-            demands.write({"delivery_state": "bounced"})
-            demands.premium_line_id.write({"demand_date": False})
+            demands.write({"state": "bounced"})
+            demands._on_bounced()
             policy._schedule_contact_repair(self.env._("email bounced"))
         return result
 
@@ -556,11 +714,47 @@ class InsurancePolicy(models.Model):
         while records := model.search(
             Domain(domain) & Domain("id", ">", last_id), limit=batch_size, order="id"
         ):
-            process(records)
+            self._process_isolating_failures(records, process)
             last_id = records[-1].id
             if not self.env["ir.cron"]._commit_progress(len(records)):
                 return False
         return True
+
+    @api.model
+    def _process_isolating_failures(self, records, process):
+        """Run ``process`` on the batch; should it fail, run it record by record so
+        that one bad record never stops the others, and leave each failure on its
+        record for a person to see. A later run tries the failed ones again."""
+        try:
+            with self.env.cr.savepoint():
+                process(records)
+            return
+        except Exception:  # noqa: BLE001 - any failure: narrow it down below
+            _logger.info(
+                "Batch of %s %s failed; retrying one by one",
+                len(records),
+                records._name,
+            )
+        for record in records.exists():
+            try:
+                with self.env.cr.savepoint():
+                    process(record)
+            except Exception as error:
+                _logger.exception("Renewal batch: %s failed", record.display_name)
+                self._report_batch_failure(record, error)
+
+    @api.model
+    def _report_batch_failure(self, record, error):
+        target = record if "message_ids" in record._fields else record.policy_id
+        target.sudo().message_post(
+            body=self.env._(
+                "The scheduled renewal work failed on %(record)s and will be tried "
+                "again: %(error)s",
+                record=record.display_name,
+                error=str(error),
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
 
     def _schedule_to_extend_domain(self):
         return Domain("state", "in", CLOCK_STATES) & Domain(

@@ -2,7 +2,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
 
 from ..lib import bank_files, schedule
@@ -229,14 +229,29 @@ class InsurancePremiumLine(models.Model):
 
     def action_issue_demand(self):
         """Send the formal payment demand (催告) of these instalments now, by email;
-        the policy is then suspended 30 days later at the latest."""
-        logs = self.env["insurance.reminder.log"]
+        the policy is then suspended 30 days after the mail server accepts it at
+        the latest. One demand stands per instalment, however often this runs."""
+        self.check_access("read")
+        self._check_renewal_specialist()
+        # The caller is a renewal specialist who may read these instalments
+        # (checked above): the demand's log is the addon's record, written as
+        # superuser; the message is still posted in the caller's name.
+        logs = self.env["insurance.reminder.log"].sudo()
         no_step = self.env["insurance.reminder.step"]
         for payer, lines in self.grouped(lambda line: line.policy_id.payer_id).items():
             claimed = logs._claim(payer, [(line, no_step) for line in lines], "demand")
-            result = claimed._deliver()
-            if not result.get("sent_demand"):
-                reason = claimed[:1].skip_reason
+            if claimed.premium_line_id != lines:
+                raise UserError(
+                    self.env._(
+                        "A formal demand was already issued for %(lines)s: an "
+                        "instalment gets one demand.",
+                        lines=", ".join(
+                            (lines - claimed.premium_line_id).mapped("display_name")
+                        ),
+                    )
+                )
+            claimed.with_context(mail_notify_force_send=False)._deliver()
+            if claimed[:1].state == "skipped":
                 labels = dict(
                     logs._fields["skip_reason"]._description_selection(self.env)
                 )
@@ -244,10 +259,51 @@ class InsurancePremiumLine(models.Model):
                     self.env._(
                         "The formal demand to %(payer)s could not be sent: %(reason)s.",
                         payer=payer.name,
-                        reason=labels.get(reason, reason),
+                        reason=labels.get(claimed[:1].skip_reason),
                     )
                 )
         return True
+
+    def _check_renewal_specialist(self):
+        if not self.env.user.has_group(
+            "insurance_renewal.group_insurance_renewal_user"
+        ):
+            raise AccessError(
+                self.env._("Only renewal specialists issue formal demands.")
+            )
+
+    def action_record_payment(self):
+        """Open the form in which a specialist records a premium paid outside
+        Odoo's accounting (an instalment without an invoice)."""
+        self.ensure_one()
+        return self._open_wizard(
+            "insurance.premium.payment", self.env._("Record a Payment")
+        )
+
+    def action_correct(self):
+        """Open the form in which a renewal manager corrects an instalment, with the
+        reason, recorded on the policy."""
+        self.ensure_one()
+        return self._open_wizard(
+            "insurance.premium.correction", self.env._("Correct the Instalment")
+        )
+
+    def action_record_letter_demand(self):
+        """Open the form that records a formal demand sent by post."""
+        self.ensure_one()
+        return self._open_wizard(
+            "insurance.letter.demand", self.env._("Record a Demand by Post")
+        )
+
+    def _open_wizard(self, model, name):
+        return {
+            "type": "ir.actions.act_window",
+            "name": name,
+            "res_model": model,
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_premium_line_id": self.id},
+        }
 
     # Premium invoices -------------------------------------------------------
 

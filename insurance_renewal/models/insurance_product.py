@@ -5,6 +5,7 @@ class InsuranceProduct(models.Model):
     _name = "insurance.product"
     _description = "Insurance Product"
     _order = "name"
+    _check_company_auto = True
 
     name = fields.Char(required=True, translate=True)
     code = fields.Char(required=True)
@@ -46,6 +47,8 @@ class InsuranceProduct(models.Model):
     )
     reminder_plan_id = fields.Many2one(
         "insurance.reminder.plan",
+        ondelete="restrict",
+        check_company=True,
         default=lambda self: self.env.ref(
             "insurance_renewal.reminder_plan_default", raise_if_not_found=False
         ),

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 REMINDER_CHANNELS = [
     ("email", "Email"),
@@ -71,3 +71,21 @@ class InsuranceReminderStep(models.Model):
                         step=step.name,
                     )
                 )
+
+    def _has_reminders(self):
+        return bool(
+            self.ids
+            and self.env["insurance.reminder.log"]
+            .sudo()
+            .search_count([("step_id", "in", self.ids)], limit=1)
+        )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_used(self):
+        if self._has_reminders():
+            raise UserError(
+                self.env._(
+                    "A reminder step that customers were reminded by cannot be "
+                    "deleted: archive it instead."
+                )
+            )

@@ -30,6 +30,13 @@ class ResConfigSettings(models.TransientModel):
         string="Finance Contact for Debit Failures",
         config_parameter="insurance_renewal.debit_finance_user_id",
     )
+    insurance_bundle_window_days = fields.Integer(
+        string="One Message for Policies Due Within (days)",
+        config_parameter="insurance_renewal.bundle_window_days",
+        default=7,
+        help="A payer whose policies fall due within this many days of each other "
+        "gets one reminder listing them all, on the day of the earliest step.",
+    )
     renewal_contact_hour_start = fields.Float(
         related="company_id.renewal_contact_hour_start", readonly=False
     )

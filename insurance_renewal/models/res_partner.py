@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+# Who may see a customer's renewal situation.
+RENEWAL_GROUPS = "sales_team.group_sale_salesman,account.group_account_invoice"
 # From the most to the least troubling: the partner shows the worst of its policies.
 RENEWAL_STATUS_BY_POLICY_STATE = {
     "lapsed": "lapsed",
@@ -16,7 +18,10 @@ class ResPartner(models.Model):
     _inherit = "res.partner"
 
     insurance_policy_ids = fields.One2many(
-        "insurance.policy", "partner_id", string="Insurance Policies"
+        "insurance.policy",
+        "partner_id",
+        string="Insurance Policies",
+        groups=RENEWAL_GROUPS,
     )
     renewal_preferred_channel = fields.Selection(
         [("email", "Email"), ("sms", "SMS")],
@@ -24,7 +29,9 @@ class ResPartner(models.Model):
         help="Renewal reminders by email or SMS go through this channel instead.",
     )
     insurance_policy_count = fields.Integer(
-        string="Policies", compute="_compute_insurance_policy_count"
+        string="Policies",
+        compute="_compute_insurance_policy_count",
+        groups=RENEWAL_GROUPS,
     )
     renewal_status = fields.Selection(
         [
@@ -35,16 +42,21 @@ class ResPartner(models.Model):
         ],
         compute="_compute_renewal_status",
         store=True,
+        groups=RENEWAL_GROUPS,
         help="The most urgent renewal state among the policies this customer holds.",
     )
 
     renewal_lead_id = fields.Many2one(
-        "crm.lead", string="Open Renewal Case", compute="_compute_renewal_contact"
+        "crm.lead",
+        string="Open Renewal Case",
+        compute="_compute_renewal_contact",
+        groups=RENEWAL_GROUPS,
     )
     renewal_last_activity_id = fields.Many2one(
         "insurance.renewal.activity",
         string="Last Renewal Contact",
         compute="_compute_renewal_contact",
+        groups=RENEWAL_GROUPS,
     )
 
     def _compute_renewal_contact(self):

@@ -16,7 +16,7 @@ class TestPolicyConstraints(InsuranceRenewalCommon):
             self._create_policy(name="P-ZERO", premium_amount=0)
 
     def test_premium_term_is_at_least_one_year(self):
-        with self.assertRaisesRegex(ValidationError, "P-TERM.*at least one year"):
+        with self.assertRaisesRegex(ValidationError, "P-TERM.*between 1 and 100 years"):
             self._create_policy(name="P-TERM", premium_years=0)
 
     def test_activation_needs_an_issue_date(self):

@@ -3,6 +3,7 @@ from unittest.mock import patch
 
 from freezegun import freeze_time
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from odoo.addons.insurance_renewal.models.insurance_reminder_log import (
@@ -32,11 +33,16 @@ class TestReminderEngine(InsuranceRenewalCommon):
             cls.policy.action_activate()
         cls.line = cls._line(cls.policy, 2)
 
-    def _send_on(self, day, time=OFFICE_HOURS, **kwargs):
+    def _send_on(self, day, time=OFFICE_HOURS, deliver=True, **kwargs):
+        """Run the reminders on ``day``, then let the mail and SMS queues hand what
+        they queued to the mail server and the SMS provider."""
         with freeze_time(f"{day} {time}"):
-            return self._call_in_cron_cursor(
+            counts = self._call_in_cron_cursor(
                 "insurance.reminder.log", "_cron_send_reminders", **kwargs
             )
+            if deliver:
+                self._deliver_queues()
+        return counts
 
     def _logs(self, policy=None):
         return self.env["insurance.reminder.log"].search(
@@ -69,7 +75,10 @@ class TestReminderEngine(InsuranceRenewalCommon):
             self.assertEqual(
                 len(logs), number, f"One step sent on {day}, rerun or not."
             )
-            self.assertEqual((logs[-1].channel, logs[-1].state), (channel, "sent"))
+            self.assertEqual(
+                (logs[-1].channel, logs[-1].state, logs[-1].skip_reason),
+                (channel, "sent", False),
+            )
         self.assertEqual(len(self._reminder_messages()), 2)
         sms = self.env["sms.sms"].search([("partner_id", "=", self.holder.id)])
         self.assertEqual(len(sms), 3)
@@ -112,11 +121,11 @@ class TestReminderEngine(InsuranceRenewalCommon):
         original = InsuranceReminderLog._remind_payer
         calls = []
 
-        def crash_on_second_payer(self, payer, pairs, contact_time):
+        def crash_on_second_payer(self, payer, pairs, contact_time, **kwargs):
             calls.append(payer)
             if len(calls) == 2:
                 raise RuntimeError("worker killed")
-            return original(self, payer, pairs, contact_time)
+            return original(self, payer, pairs, contact_time, **kwargs)
 
         # Not assertRaises: it would roll back what the first batch committed.
         crashed = False
@@ -220,6 +229,8 @@ class TestReminderEngine(InsuranceRenewalCommon):
         self._run_clock_on("2025-02-05")
         with freeze_time("2025-02-05 02:00:00"):
             self.line.action_issue_demand()
+            self.assertFalse(self.line.demand_date, "Not before the email leaves.")
+            self._deliver_queues()
         self.assertEqual(self.line.demand_date, date(2025, 2, 5))
         self.assertEqual(self.line.lapse_date, date(2025, 3, 8))
         demand = self._logs()
@@ -235,27 +246,29 @@ class TestReminderEngine(InsuranceRenewalCommon):
         self._run_clock_on("2025-02-05")
         with freeze_time("2025-02-05 02:00:00"):
             self.line.action_issue_demand()
+            self._deliver_queues()
             self.policy._message_receive_bounce("zhang.wei@example.com", self.holder)
         self.assertFalse(self.line.demand_date)
         self.assertEqual(self._logs().delivery_state, "bounced")
         self.assertEqual(self.policy.renewal_activity_ids[:1].outcome, "undeliverable")
 
     def test_letter_demand_counts_from_its_delivery(self):
-        log = self.env["insurance.reminder.log"].create(
-            {
-                "premium_line_id": self.line.id,
-                "channel": "demand",
-                "partner_id": self.holder.id,
-            }
-        )
-        log.write(
-            {
-                "delivery_state": "delivered",
-                "delivered_on": "2025-02-20",
-                "tracking_ref": "EMS1234",
-            }
-        )
+        with freeze_time("2025-02-21"):
+            self.env["insurance.letter.demand"].create(
+                {
+                    "premium_line_id": self.line.id,
+                    "tracking_ref": "EMS1234",
+                    "delivered_on": "2025-02-20",
+                }
+            ).action_confirm()
         self.assertEqual(self.line.demand_date, date(2025, 2, 20))
+        demand = self._logs()
+        self.assertEqual(
+            (demand.channel, demand.state, demand.tracking_ref),
+            ("demand", "sent", "EMS1234"),
+        )
+        with self.assertRaisesRegex(UserError, "already issued"):
+            self.line.action_issue_demand()
 
     def test_rendered_email_and_sms_in_chinese(self):
         self.env["res.lang"]._activate_lang("zh_CN")
@@ -283,3 +296,61 @@ class TestReminderEngine(InsuranceRenewalCommon):
         html = str(report._render_qweb_html(report.report_name, self.line.ids)[0])
         self.assertIn("Formal Demand for Payment", html)
         self.assertIn("article 36", html)
+
+    def test_policies_due_a_day_apart_share_one_message(self):
+        with freeze_time("2024-02-10"):
+            next_day = self._create_policy(name="P-0002", issue_date="2024-02-01")
+            next_day.action_activate()
+        self._send_on("2024-12-02")
+        self._send_on("2024-12-03")
+        messages = self._reminder_messages() | self._reminder_messages(next_day)
+        self.assertEqual(len(messages), 1, "One email for both, on the first day.")
+        self.assertIn("P-0002", messages.body)
+        self.assertEqual(self._logs(next_day).bundle_size, 2)
+
+    def test_weekly_cap_counts_messages_not_policies_nor_failures(self):
+        self.env.company.renewal_weekly_contact_cap = 2
+        self.env["ir.config_parameter"].set_param(
+            "insurance_renewal.bundle_window_days", 1
+        )
+        with freeze_time("2024-02-10"):
+            second = self._create_policy(name="P-0002", issue_date="2024-02-01")
+            third = self._create_policy(name="P-0003", issue_date="2024-02-03")
+            (second | third).action_activate()
+        self._send_on("2025-01-24")  # one SMS for P-0001 and P-0002
+        Log = self.env["insurance.reminder.log"]
+        self.assertEqual(Log._messages_this_week(self.holder), 0, "Outside the week.")
+        with freeze_time("2025-01-26 02:00:00"):
+            Log._claim(
+                self.holder,
+                [(self._line(third, 2), self.env["insurance.reminder.step"])],
+                "sms",
+                state="skipped",
+            )
+            self.assertEqual(
+                Log._messages_this_week(self.holder), 1, "Two policies, one message."
+            )
+        self._send_on("2025-01-27")  # P-0003: the second message of the week
+        sms = self._logs(third).filtered(lambda g: g.channel == "sms" and g.step_id)
+        self.assertEqual((sms.state, sms.skip_reason), ("sent", False))
+
+    def test_a_plan_demand_after_a_manual_one_is_skipped_and_moves_nothing(self):
+        self._run_clock_on("2025-02-20")
+        with freeze_time("2025-02-20 02:00:00"):
+            self.line.action_issue_demand()
+            self._deliver_queues()
+            with self.assertRaisesRegex(UserError, "already issued"):
+                self.line.action_issue_demand()
+        self.assertEqual(self.line.lapse_date, date(2025, 3, 23))
+        self._run_clock_on("2025-03-17")
+        self._send_on("2025-03-17")
+        plan_demand = self._logs().filtered(
+            lambda g: (
+                g.step_id == self.env.ref("insurance_renewal.reminder_step_45_after")
+            )
+        )
+        self.assertEqual(plan_demand.skip_reason, "already_demanded")
+        self.assertEqual(self.line.demand_date, date(2025, 2, 20))
+        self.assertEqual(self.line.lapse_date, date(2025, 3, 23))
+        self._run_clock_on("2025-03-23")
+        self.assertEqual(self.policy.state, "lapsed")

@@ -24,9 +24,20 @@ class InsuranceRenewalReassign(models.TransientModel):
         context={"active_test": False},
         help="The specialist whose work moves, or the agent who left.",
     )
-    to_specialist_id = fields.Many2one("res.users", string="New Renewal Specialist")
+    to_specialist_id = fields.Many2one(
+        "res.users",
+        string="New Renewal Specialist",
+        domain=lambda self: (
+            "[('share', '=', False), ('company_ids', 'in', allowed_company_ids), "
+            "('all_group_ids', 'in', %s)]"
+            % self.env.ref("insurance_renewal.group_insurance_renewal_user").id
+        ),
+    )
     to_agent_id = fields.Many2one(
-        "res.users", string="New Agent", help="Takes over the orphan policies."
+        "res.users",
+        string="New Agent",
+        domain="[('share', '=', False), ('company_ids', 'in', allowed_company_ids)]",
+        help="Takes over the orphan policies.",
     )
     policy_count = fields.Integer(compute="_compute_counts")
     case_count = fields.Integer(compute="_compute_counts")
@@ -53,6 +64,37 @@ class InsuranceRenewalReassign(models.TransientModel):
             )
         return self.env["crm.lead"].search(domain)
 
+    def _check_can_take_over(self, policies):
+        """The new specialist must work renewals in every company of the
+        portfolio, and the new agent be an employee of them."""
+        specialist_group = "insurance_renewal.group_insurance_renewal_user"
+        for user, label in (
+            (self.to_specialist_id, self.env._("specialist")),
+            (self.to_agent_id, self.env._("agent")),
+        ):
+            if not user:
+                continue
+            missing = policies.company_id - user.company_ids
+            if user.share or missing:
+                raise UserError(
+                    self.env._(
+                        "%(user)s cannot take over as %(role)s: they do not work for "
+                        "%(companies)s.",
+                        user=user.name,
+                        role=label,
+                        companies=", ".join(missing.mapped("name")) or "-",
+                    )
+                )
+        if self.to_specialist_id and not self.to_specialist_id.has_group(
+            specialist_group
+        ):
+            raise UserError(
+                self.env._(
+                    "%(user)s is not a renewal specialist.",
+                    user=self.to_specialist_id.name,
+                )
+            )
+
     def action_reassign(self):
         self.ensure_one()
         if not (self.to_specialist_id or self.to_agent_id):
@@ -62,6 +104,7 @@ class InsuranceRenewalReassign(models.TransientModel):
                 )
             )
         policies = self.env["insurance.policy"].search(self._policy_domain())
+        self._check_can_take_over(policies)
         cases = self._open_cases(policies)
         policy_vals = {}
         if self.to_specialist_id:

@@ -1,0 +1,55 @@
+from odoo import fields, models
+from odoo.exceptions import UserError
+
+
+class InsuranceLetterDemand(models.TransientModel):
+    """A formal demand (催告) sent by post: recorded with its tracking number and the
+    day it was delivered, from which the 30 days before suspension run."""
+
+    _name = "insurance.letter.demand"
+    _description = "Record a Formal Demand Sent by Post"
+
+    premium_line_id = fields.Many2one(
+        "insurance.premium.line", string="Instalment", required=True, readonly=True
+    )
+    tracking_ref = fields.Char(string="Letter Tracking Number", required=True)
+    delivered_on = fields.Date(required=True)
+
+    def action_confirm(self):
+        self.ensure_one()
+        line = self.premium_line_id
+        line.check_access("read")
+        # Only renewal specialists reach this wizard (its access rights) and the
+        # caller may read the instalment: the demand is the addon's record.
+        logs = self.env["insurance.reminder.log"].sudo()
+        payer = line.policy_id.payer_id
+        demand = logs._claim(
+            payer, [(line, self.env["insurance.reminder.step"])], "demand"
+        )
+        if not demand:
+            raise UserError(
+                self.env._(
+                    "A formal demand was already issued for %(line)s: an instalment "
+                    "gets one demand.",
+                    line=line.display_name,
+                )
+            )
+        demand.write(
+            {
+                "state": "sent",
+                "delivery_state": "delivered",
+                "delivered_on": self.delivered_on,
+                "tracking_ref": self.tracking_ref,
+            }
+        )
+        self.env["insurance.renewal.activity"].create(
+            {
+                "policy_id": line.policy_id.id,
+                "partner_id": payer.id,
+                "kind": "demand",
+                "channel": "letter",
+                "outcome": "sent",
+                "note": self.tracking_ref,
+            }
+        )
+        return {"type": "ir.actions.act_window_close"}
