@@ -671,7 +671,6 @@ class InsurancePolicy(models.Model):
         """
         today = self._clock_today()
         policies = self.with_context(clock_today=today)
-        lines = policies.env["insurance.premium.line"]
         leads = policies.env["crm.lead"]
         steps = [
             (
@@ -679,7 +678,11 @@ class InsurancePolicy(models.Model):
                 policies._schedule_to_extend_domain(),
                 policies._extend_schedule_batch,
             ),
-            (lines, lines._stale_clock_domain(today), lines._advance_clock_batch),
+            (
+                policies,
+                policies._stale_clock_domain(today),
+                policies._advance_clock_batch,
+            ),
             (policies, policies._to_terminate_domain(today), policies._terminate_batch),
             (
                 policies,
@@ -763,6 +766,19 @@ class InsurancePolicy(models.Model):
 
     def _extend_schedule_batch(self, policies):
         policies._extend_schedule(self._horizon_date())
+
+    @api.model
+    def _stale_clock_domain(self, today):
+        """Policies under the clock with an instalment whose state is behind
+        ``today``. The clock moves a policy's instalments together: a policy
+        suspended by one of them must not leave the others behind."""
+        lines = self.env["insurance.premium.line"]
+        return Domain("state", "in", CLOCK_STATES) & Domain(
+            "premium_line_ids", "any", lines._stale_clock_domain(today)
+        )
+
+    def _advance_clock_batch(self, policies):
+        policies.premium_line_ids._advance_clock(self._clock_today())
 
     @api.model
     def _to_terminate_domain(self, today):

@@ -427,8 +427,8 @@ class InsurancePremiumLine(models.Model):
 
     @api.model
     def _stale_clock_domain(self, today):
-        """Unpaid instalments of policies under the clock whose state is behind
-        ``today``."""
+        """Unpaid instalments whose state is behind ``today`` (the policy's own
+        domain says which policies the clock moves)."""
         behind = Domain.OR(
             [
                 Domain("lapse_date", "<=", today),
@@ -437,11 +437,7 @@ class InsurancePremiumLine(models.Model):
                 Domain("state", "=", schedule.PLANNED) & Domain("due_date", "=", today),
             ]
         )
-        return (
-            Domain("state", "in", schedule.OPEN_STATES)
-            & Domain("policy_id.state", "in", ("in_force", "grace"))
-            & behind
-        )
+        return Domain("state", "in", schedule.OPEN_STATES) & behind
 
     def _advance_clock(self, today):
         """Move unpaid instalments to the state their dates give on ``today``.
@@ -468,9 +464,6 @@ class InsurancePremiumLine(models.Model):
         for state, lines in by_state.items():
             lines.write({"state": state})
         self.policy_id._sync_state_with_schedule()
-
-    def _advance_clock_batch(self, lines):
-        lines._advance_clock(self.env["insurance.policy"]._clock_today())
 
     @api.model
     def _cron_issue_premium_invoices(self, batch_size=1000):

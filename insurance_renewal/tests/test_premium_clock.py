@@ -124,3 +124,23 @@ class TestPremiumClock(InsuranceRenewalCommon):
         self._run_clock_on("2025-02-01")
         self.assertEqual(draft.state, "draft")
         self.assertFalse(draft.premium_line_ids)
+
+    def test_a_suspension_in_one_batch_leaves_no_instalment_behind(self):
+        """Batches go policy by policy: the instalments of a policy suspended by its
+        oldest premium all move in the same run, however small the batches."""
+        with freeze_time("2024-02-10"):
+            monthly = self._create_policy(
+                name="P-MONTHLY", payment_frequency="monthly", premium_amount=1000
+            )
+            monthly.action_activate()
+        with freeze_time("2024-05-01 01:00:00"):
+            self._call_in_cron_cursor(
+                "insurance.policy", "_cron_daily_premium_clock", batch_size=1
+            )
+        self.assertEqual(monthly.state, "lapsed")
+        self.assertEqual(monthly.suspension_date, date(2024, 4, 30))
+        self.assertEqual(
+            [self._line(monthly, n).state for n in (2, 3, 4, 5)],
+            ["lapsed", "grace", "planned", "planned"],
+            "Due before the suspension: owed; from the suspension on: not owed.",
+        )
