@@ -17,3 +17,8 @@ from . import insurance_reminder_plan
 from . import insurance_reminder_step
 from . import insurance_reminder_log
 from . import res_company
+from . import insurance_kpi_mixin
+from . import insurance_kpi_instalment
+from . import insurance_kpi_lapse
+from . import insurance_kpi_persistency
+from . import insurance_kpi_response
