@@ -1,1 +1,2 @@
 from . import premium_reconciliation_xlsx
+from . import renewal_ledger_xlsx
