@@ -30,6 +30,7 @@
         "views/insurance_reminder_views.xml",
         "views/insurance_kpi_views.xml",
         "views/insurance_renewal_ledger_views.xml",
+        "views/insurance_renewal_dashboard_views.xml",
         "views/menus.xml",
     ],
     "demo": ["demo/insurance_demo.xml"],

@@ -12,3 +12,4 @@ from . import test_reminder_engine
 from . import test_reminder_smtp
 from . import test_kpi_persistency
 from . import test_renewal_ledger
+from . import test_renewal_dashboard
