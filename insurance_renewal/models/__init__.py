@@ -22,3 +22,6 @@ from . import insurance_kpi_instalment
 from . import insurance_kpi_lapse
 from . import insurance_kpi_persistency
 from . import insurance_kpi_response
+from . import insurance_talk_track
+from . import insurance_customer_segment
+from . import insurance_winback

@@ -13,3 +13,4 @@ from . import test_reminder_smtp
 from . import test_kpi_persistency
 from . import test_renewal_ledger
 from . import test_renewal_dashboard
+from . import test_renewal_segments
