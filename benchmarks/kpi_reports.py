@@ -77,6 +77,23 @@ SELECT p.id, p.partner_id, p.product_id, p.specialist_id, p.payment_method,
   FROM insurance_policy p WHERE p.name LIKE 'KPIBENCH%%'
 """
 
+# One logged contact per policy, ten days before its latest renewal premium was due.
+CONTACTS_SQL = """
+INSERT INTO insurance_renewal_activity (policy_id, partner_id, company_id, kind,
+    channel, outcome, reason_id, promised_date, user_id, date)
+SELECT p.id, p.partner_id, p.company_id, 'contact',
+       (ARRAY['phone', 'sms', 'wechat', 'visit'])[1 + p.id %% 4],
+       (ARRAY['reached', 'no_answer', 'promised', 'refused'])[1 + p.id %% 4],
+       (SELECT id FROM crm_lost_reason WHERE is_renewal_reason
+         ORDER BY id OFFSET p.id %% 5 LIMIT 1),
+       CASE WHEN p.id %% 4 = 2 THEN last.due + 5 END,
+       p.specialist_id, last.due - 10
+  FROM insurance_policy p
+ CROSS JOIN LATERAL (SELECT MAX(due_date) AS due FROM insurance_premium_line l
+                      WHERE l.policy_id = p.id AND l.installment_number < 1000) last
+ WHERE p.name LIKE 'KPIBENCH%%' AND last.due IS NOT NULL
+"""
+
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -137,11 +154,18 @@ def build_portfolio(env, args, today):
         "DELETE FROM insurance_premium_line WHERE policy_id IN "
         "(SELECT id FROM insurance_policy WHERE name LIKE 'KPIBENCH%%')"
     )
+    env.cr.execute(
+        "DELETE FROM insurance_renewal_activity WHERE policy_id IN "
+        "(SELECT id FROM insurance_policy WHERE name LIKE 'KPIBENCH%%')"
+    )
     env.cr.execute("DELETE FROM insurance_policy WHERE name LIKE 'KPIBENCH%%'")
     with Meter(env.cr, f"write {args.policies} policies and instalments in SQL"):
-        for sql in (PORTFOLIO_SQL, LINES_SQL, OPEN_SQL):
+        for sql in (PORTFOLIO_SQL, LINES_SQL, OPEN_SQL, CONTACTS_SQL):
             env.cr.execute(sql, values)
-        env.cr.execute("ANALYZE insurance_policy; ANALYZE insurance_premium_line")
+        env.cr.execute(
+            "ANALYZE insurance_policy; ANALYZE insurance_premium_line; "
+            "ANALYZE insurance_renewal_activity"
+        )
     env.cr.commit()
     env.cr.execute("SELECT count(*) FROM insurance_premium_line")
     print(f"{'instalments stored':<50} {env.cr.fetchone()[0]:8d}")
