@@ -159,6 +159,36 @@ class TestKpiPersistency(InsuranceRenewalCommon):
             sorted(rows), [(date(2024, 1, 1), 13), (date(2024, 1, 1), 25), b13_key()]
         )
 
+    @freeze_time("2026-06-30")
+    def test_persistency_by_payment_frequency(self):
+        # Cohort A at month 13: annual A01-A05, A13, A14 (A03, A04 lapse: 5 of 7);
+        # monthly A06, A07, A08, A17 (A08: 3 of 4); quarterly A09, A10, A18 (A18
+        # paid after grace: 2 of 3).
+        groups = (
+            self.env["insurance.kpi.persistency"]
+            .with_user(self.manager)
+            ._read_group(
+                [
+                    ("policy_id.name", "like", "KPI-A"),
+                    ("measure_month", "=", "13"),
+                ],
+                ["payment_frequency"],
+                [
+                    "policy_count:sum",
+                    "persisted_count:sum",
+                    "persistency_count_rate:avg",
+                ],
+            )
+        )
+        self.assertEqual(
+            sorted(groups),
+            [
+                ("annual", 7, 5, 71.43),
+                ("monthly", 4, 3, 75.0),
+                ("quarterly", 3, 2, 66.67),
+            ],
+        )
+
     @freeze_time("2026-07-20")
     def test_cohort_final_once_grace_ended(self):
         self.assertTrue(self._persistency()[b13_key()]["final"])

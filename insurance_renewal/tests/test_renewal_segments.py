@@ -145,3 +145,42 @@ class TestRenewalSegments(InsuranceRenewalCommon):
         self.assertFalse(wizard.talk_track_ids)
         wizard.reason_id = forgot
         self.assertEqual(wizard.talk_track_ids.ids, track.ids)
+
+    @freeze_time("2025-09-01")
+    def test_contact_promise_kept_and_paid_afterwards_rates(self):
+        # S-LATE paid on 11 March 2024 and 31 March 2025. Three contacts: a promise
+        # for 10 March 2024 (paid a day late: broken, but paid 6 days after the
+        # call), a promise for 5 April 2025 (kept, paid 11 days after the call),
+        # and a call not answered in June 2025 (nothing paid afterwards).
+        policy = self.late.insurance_policy_ids
+        for day, outcome, promised in (
+            (datetime(2024, 3, 5, 9), "promised", "2024-03-10"),
+            (datetime(2025, 3, 20, 9), "promised", "2025-04-05"),
+            (datetime(2025, 6, 1, 9), "no_answer", False),
+        ):
+            self.env["insurance.renewal.activity"].create(
+                {
+                    "policy_id": policy.id,
+                    "outcome": outcome,
+                    "promised_date": promised,
+                    "date": day,
+                }
+            )
+        [row] = (
+            self.env["insurance.kpi.response"]
+            .with_user(self.manager)
+            ._read_group(
+                [("policy_id", "=", policy.id), ("source", "=", "contact")],
+                [],
+                [
+                    "attempt_count:sum",
+                    "contact_rate:avg",
+                    "promise_due_count:sum",
+                    "promise_kept_count:sum",
+                    "promise_kept_rate:avg",
+                    "paid_after_rate:avg",
+                    "days_to_pay:avg",
+                ],
+            )
+        )
+        self.assertEqual(row, (3, 66.67, 2, 1, 50.0, 66.67, 8.5))
