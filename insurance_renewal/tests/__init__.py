@@ -14,3 +14,4 @@ from . import test_kpi_persistency
 from . import test_renewal_ledger
 from . import test_renewal_dashboard
 from . import test_renewal_segments
+from . import test_kpi_screens
