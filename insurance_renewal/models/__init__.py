@@ -18,3 +18,11 @@ from . import insurance_reminder_step
 from . import insurance_reminder_log
 from . import res_company
 from . import mail_notification
+from . import insurance_kpi_mixin
+from . import insurance_kpi_instalment
+from . import insurance_kpi_lapse
+from . import insurance_kpi_persistency
+from . import insurance_kpi_response
+from . import insurance_talk_track
+from . import insurance_customer_segment
+from . import insurance_winback

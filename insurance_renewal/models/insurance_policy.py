@@ -199,6 +199,21 @@ class InsurancePolicy(models.Model):
     )
     suspension_date = fields.Date(copy=False, tracking=True, readonly=True)
     reinstatement_deadline = fields.Date(copy=False, tracking=True, readonly=True)
+    end_reason = fields.Selection(
+        [
+            ("free_look", "Cancelled in the Free-look Period"),
+            ("death", "Death of the Insured"),
+            ("claim", "Ended by a Claim"),
+            ("surrender", "Surrendered"),
+            ("other", "Other"),
+        ],
+        copy=False,
+        tracking=True,
+        help="Why the policy ended before its term. Persistency leaves out policies "
+        "cancelled in the free-look period, and those ended by death or a claim "
+        "before the measured premium fell due.",
+    )
+    end_date = fields.Date(copy=False, tracking=True, help="Day the policy ended.")
 
     _name_company_unique = models.Constraint(
         "UNIQUE(name, company_id)",
@@ -382,6 +397,8 @@ class InsurancePolicy(models.Model):
         if self.filtered(lambda policy: policy.state != "draft"):
             locked |= SCHEDULE_BASIS_FIELDS & vals.keys()
         self._check_direct_facts(locked)
+        if {"end_reason", "end_date"} & vals.keys():
+            self._check_can_set_end()
         result = super().write(vals)
         if "state" in vals:
             self.renewal_lead_ids._insurance_refresh_from_facts()
@@ -444,6 +461,15 @@ class InsurancePolicy(models.Model):
             (len(policy.renewal_lead_ids), self.env._("%(count)s renewal cases")),
         ]
         return [label % {"count": count} for count, label in counts if count]
+    def _check_can_set_end(self):
+        if not self.env.su and not self.env.user.has_group(
+            "insurance_renewal.group_insurance_renewal_manager"
+        ):
+            raise AccessError(
+                self.env._(
+                    "Only a renewal manager can record why and when a policy ended."
+                )
+            )
 
     def action_activate(self):
         """Put draft policies in force and build their premium schedule."""

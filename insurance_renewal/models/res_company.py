@@ -20,3 +20,9 @@ class ResCompany(models.Model):
         help="At most this many reminder messages reach one customer in seven days; "
         "0 for no limit.",
     )
+    renewal_collection_target = fields.Float(
+        string="Collection Rate Target (%)",
+        default=95.0,
+        help="The month's collection rate the renewal team aims at, shown against the "
+        "actual rate on the renewal dashboard.",
+    )

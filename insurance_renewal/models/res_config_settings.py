@@ -46,3 +46,6 @@ class ResConfigSettings(models.TransientModel):
     renewal_weekly_contact_cap = fields.Integer(
         related="company_id.renewal_weekly_contact_cap", readonly=False
     )
+    renewal_collection_target = fields.Float(
+        related="company_id.renewal_collection_target", readonly=False
+    )

@@ -58,6 +58,32 @@ class ResPartner(models.Model):
         compute="_compute_renewal_contact",
         groups=RENEWAL_GROUPS,
     )
+    renewal_segment_ids = fields.Many2many(
+        "insurance.customer.segment",
+        string="Renewal Segments",
+        compute="_compute_renewal_segment_ids",
+        search="_search_renewal_segment_ids",
+        help="How this customer pays their premiums; use it to target a campaign.",
+    )
+
+    def _compute_renewal_segment_ids(self):
+        segments = self.env["insurance.customer.segment"].search([])
+        members = {segment: segment._partner_ids(self.ids) for segment in segments}
+        for partner in self:
+            partner.renewal_segment_ids = segments.filtered(
+                lambda segment, p=partner: p.id in members[segment]
+            )
+
+    def _search_renewal_segment_ids(self, operator, value):
+        if operator not in ("in", "not in", "any", "not any"):
+            return NotImplemented
+        segments = self.env["insurance.customer.segment"]
+        if operator in ("any", "not any"):
+            segments = segments.search(value)
+        else:
+            segments = segments.browse(value)
+        partner_ids = list(segments._partner_ids())
+        return [("id", "not in" if "not" in operator else "in", partner_ids)]
 
     def _compute_renewal_contact(self):
         cases = self.env["crm.lead"].search(

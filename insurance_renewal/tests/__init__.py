@@ -12,3 +12,8 @@ from . import test_reminder_engine
 from . import test_reminder_smtp
 from . import test_access_matrix
 from . import test_policy_integrity
+from . import test_kpi_persistency
+from . import test_renewal_ledger
+from . import test_renewal_dashboard
+from . import test_renewal_segments
+from . import test_kpi_screens

@@ -6,3 +6,5 @@ from . import insurance_receipt_reconcile
 from . import insurance_premium_payment
 from . import insurance_premium_correction
 from . import insurance_letter_demand
+from . import insurance_renewal_ledger
+from . import insurance_renewal_dashboard

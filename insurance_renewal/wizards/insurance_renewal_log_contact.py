@@ -21,6 +21,23 @@ class InsuranceRenewalLogContact(models.TransientModel):
         domain=[("is_renewal_reason", "=", True)],
     )
     note = fields.Text()
+    talk_track_ids = fields.Many2many(
+        "insurance.talk.track",
+        string="Talk Tracks",
+        compute="_compute_talk_track_ids",
+        help="What to say to a customer who gives this reason, with how often it "
+        "was followed by a payment.",
+    )
+
+    @api.depends("reason_id")
+    def _compute_talk_track_ids(self):
+        tracks = self.env["insurance.talk.track"]
+        for wizard in self:
+            wizard.talk_track_ids = (
+                tracks.search([("reason_id", "=", wizard.reason_id.id)])
+                if wizard.reason_id
+                else tracks
+            )
 
     @api.onchange("outcome")
     def _onchange_outcome(self):
