@@ -461,6 +461,7 @@ class InsurancePolicy(models.Model):
             (len(policy.renewal_lead_ids), self.env._("%(count)s renewal cases")),
         ]
         return [label % {"count": count} for count, label in counts if count]
+
     def _check_can_set_end(self):
         if not self.env.su and not self.env.user.has_group(
             "insurance_renewal.group_insurance_renewal_manager"

@@ -44,6 +44,10 @@ WINDOW_ACTIONS = {
     "account.bank.statement.line.action_open_insurance_reconcile",
     "res.partner.action_view_insurance_policies",
     "insurance.reconciliation.report.action_print",
+    "insurance.winback.action_open_policy",
+    "insurance.renewal.dashboard.action_open_today",
+    "insurance.renewal.dashboard.action_export_kpis",
+    "insurance.renewal.ledger.action_export",
 }
 # Actions that change data, and the check below that shows who may run them.
 ACTION_CHECKS = {
@@ -193,6 +197,21 @@ class TestAccessMatrix(InsuranceRenewalCommon):
                 "import a bank file",
                 self._may_create("insurance.bank.file.import"),
                 {"finance"},
+            ),
+            (
+                "read the KPIs",
+                lambda env: env["insurance.kpi.persistency"].search([], limit=1),
+                {"manager"},
+            ),
+            (
+                "open the renewal dashboard",
+                self._may_create("insurance.renewal.dashboard"),
+                {"manager"},
+            ),
+            (
+                "export a renewal ledger",
+                self._may_create("insurance.renewal.ledger"),
+                RENEWAL | {"other_company"},
             ),
             (
                 "reconcile a receipt by hand",
