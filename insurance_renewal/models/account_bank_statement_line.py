@@ -11,7 +11,6 @@ MATCH_RULES = [
     ("payer_amount", "Payer and Amount"),
     ("manual", "By Hand"),
 ]
-TOKEN = re.compile(r"[0-9A-Za-z][0-9A-Za-z\-/_.]*[0-9A-Za-z]|[0-9A-Za-z]")
 
 
 class AccountBankStatementLine(models.Model):
@@ -151,31 +150,32 @@ def _clean(text):
 
 
 class _MatchIndex:
-    """Open premium invoices, read once for a batch of receipts."""
+    """Open premium invoices, read once for a batch of receipts of one company.
+
+    References and policy numbers are compared normalised on both sides (case,
+    spaces, dashes, full-width characters): see ``bank_files.memo_keys``."""
 
     def __init__(self, st_lines):
         env = st_lines.env
-        tokens = {
-            token
-            for st_line in st_lines
-            for token in TOKEN.findall(st_line.payment_ref or "")
-        }
+        company = st_lines.company_id[:1]
+        keys = set()
+        for st_line in st_lines:
+            keys |= bank_files.memo_keys(st_line.payment_ref)
         open_domain = [
             ("move_type", "=", "out_invoice"),
             ("state", "=", "posted"),
             ("insurance_policy_id", "!=", False),
             ("payment_state", "in", ("not_paid", "partial")),
-            ("company_id", "in", st_lines.company_id.ids),
+            ("company_id", "=", company.id),
         ]
         Move = env["account.move"]
         self.by_reference = defaultdict(lambda: Move)
         for invoice in Move.search(
-            [*open_domain, ("payment_reference", "in", list(tokens))]
+            [*open_domain, ("insurance_reference_key", "in", list(keys))]
         ):
-            key = bank_files.normalize_reference(invoice.payment_reference)
-            self.by_reference[key] |= invoice
-        policies = env["insurance.policy"].search([("name", "in", list(tokens))])
-        self.policy_by_name = {policy.name: policy for policy in policies}
+            self.by_reference[invoice.insurance_reference_key] |= invoice
+        self.policy_by_key = env["insurance.bank.file"]._policies_by_key(company, keys)
+        policies = env["insurance.policy"].union(*self.policy_by_key.values())
         names = {st_line.partner_name for st_line in st_lines if st_line.partner_name}
         accounts = {a for a in st_lines.mapped("account_number") if a}
         partners = env["res.partner"].search(
@@ -192,12 +192,14 @@ class _MatchIndex:
                 "|",
                 ("insurance_policy_id", "in", policies.ids),
                 ("partner_id", "in", partners.ids),
-            ]
+            ],
+            order="invoice_date_due, id",
         )
 
     def candidates(self, st_line):
-        """Return (rule, invoices): the rule that found exactly one invoice, or
-        (False, candidates) when none did."""
+        """Return (rule, invoices): the rule that found the one invoice to pay, or
+        (False, candidates) when none did. Invoices paid by an earlier receipt of
+        the batch are no longer candidates."""
         rule, invoices = self._candidates(st_line)
         still_open = invoices.filtered(
             lambda inv: inv.payment_state in ("not_paid", "partial")
@@ -205,40 +207,62 @@ class _MatchIndex:
         return (rule if still_open == invoices else False), still_open
 
     def _candidates(self, st_line):
-        tokens = TOKEN.findall(st_line.payment_ref or "")
+        keys = bank_files.memo_keys(st_line.payment_ref)
         by_reference = st_line.env["account.move"]
-        for token in tokens:
-            by_reference |= self.by_reference.get(
-                bank_files.normalize_reference(token), by_reference.browse()
-            )
+        for key in keys:
+            by_reference |= self.by_reference.get(key, by_reference.browse())
+        by_reference = self._open(by_reference)
         if by_reference:
             return ("reference" if len(by_reference) == 1 else False), by_reference
-        currency = st_line.currency_id
-        policies = [self.policy_by_name[t] for t in tokens if t in self.policy_by_name]
+        policies = {
+            self.policy_by_key[key] for key in keys if key in self.policy_by_key
+        }
         if policies:
-            invoices = self.open_invoices.filtered(
-                lambda inv: inv.insurance_policy_id in policies
-            )
-            exact = invoices.filtered(
-                lambda inv: (
-                    currency.compare_amounts(inv.amount_residual, st_line.amount) == 0
-                )
-            )
-            if len(exact) == 1 or len(invoices) == 1:
-                return "policy", exact or invoices
+            return self._by_policy(st_line, policies)
+        return self._by_payer(st_line)
+
+    def _by_policy(self, st_line, policies):
+        """The memo names a policy: pay its oldest open invoice when the receipt
+        covers it (a surplus stays on the payer's account), else the one invoice
+        of exactly the receipt's amount."""
+        invoices = self._open(
+            self.open_invoices.filtered(lambda inv: inv.insurance_policy_id in policies)
+        )
+        if len(policies) > 1 or not invoices:
             return False, invoices
+        amount = _amount_in(st_line, invoices[:1])
+        currency = invoices[:1].currency_id
+        if currency.compare_amounts(amount, invoices[:1].amount_residual) >= 0:
+            return "policy", invoices[:1]
+        exact = invoices.filtered(
+            lambda inv: currency.compare_amounts(inv.amount_residual, amount) == 0
+        )
+        if len(exact) == 1:
+            return "policy", exact
+        return False, invoices
+
+    def _by_payer(self, st_line):
         payers = self._payers(st_line)
-        exact = self.open_invoices.filtered(
+        invoices = self._open(
+            self.open_invoices.filtered(lambda inv: inv.partner_id in payers)
+        )
+        exact = invoices.filtered(
             lambda inv: (
-                inv.partner_id in payers
-                and currency.compare_amounts(inv.amount_residual, st_line.amount) == 0
+                inv.currency_id.compare_amounts(
+                    inv.amount_residual, _amount_in(st_line, inv)
+                )
+                == 0
             )
         )
         if len(exact) == 1:
             return "payer_amount", exact
-        if exact:
-            return False, exact
-        return False, self.open_invoices.filtered(lambda inv: inv.partner_id in payers)
+        return False, exact or invoices
+
+    @staticmethod
+    def _open(invoices):
+        return invoices.filtered(
+            lambda inv: inv.payment_state in ("not_paid", "partial")
+        ).sorted(lambda inv: (inv.invoice_date_due, inv.id))
 
     def _payers(self, st_line):
         name = _clean(st_line.partner_name)
@@ -253,3 +277,14 @@ class _MatchIndex:
                 )
             )
         )
+
+
+def _amount_in(st_line, invoice):
+    """The receipt's amount in the invoice's currency, at the receipt's date."""
+    currency = st_line.foreign_currency_id or st_line.currency_id
+    amount = st_line.amount_currency if st_line.foreign_currency_id else st_line.amount
+    if currency == invoice.currency_id:
+        return amount
+    return currency._convert(
+        amount, invoice.currency_id, st_line.company_id, st_line.date
+    )

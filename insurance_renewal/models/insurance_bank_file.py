@@ -5,6 +5,9 @@ from odoo.exceptions import UserError
 
 from ..lib import bank_files
 
+# A refused file names its first errors only: enough to act on, small to show.
+MAX_ERRORS = 100
+
 
 class InsuranceBankFile(models.Model):
     """One imported bank file: premium receipts or auto-debit results. It remembers
@@ -13,6 +16,7 @@ class InsuranceBankFile(models.Model):
     _name = "insurance.bank.file"
     _description = "Imported Bank File"
     _order = "create_date desc, id desc"
+    _check_company_auto = True
 
     name = fields.Char(string="File Name", required=True, readonly=True)
     kind = fields.Selection(
@@ -25,10 +29,13 @@ class InsuranceBankFile(models.Model):
         "res.company", required=True, readonly=True, default=lambda s: s.env.company
     )
     journal_id = fields.Many2one(
-        "account.journal", string="Bank Journal", readonly=True
+        "account.journal", string="Bank Journal", readonly=True, check_company=True
     )
     statement_id = fields.Many2one(
-        "account.bank.statement", string="Bank Statement", readonly=True
+        "account.bank.statement",
+        string="Bank Statement",
+        readonly=True,
+        check_company=True,
     )
     statement_line_ids = fields.One2many(
         "account.bank.statement.line", "insurance_file_id", string="Receipts"
@@ -159,14 +166,32 @@ class InsuranceBankFile(models.Model):
         messages = [
             self.env._("%(file)s cannot be imported; nothing of it was:", file=filename)
         ]
-        for row, field, code, value in errors:
+        for row, field, code, value in errors[:MAX_ERRORS]:
             messages.append(self._format_error(row, field, code, value))
+        if len(errors) > MAX_ERRORS:
+            messages.append(
+                self.env._(
+                    "... and %(count)s more errors: correct these first.",
+                    count=len(errors) - MAX_ERRORS,
+                )
+            )
         return "\n".join(messages)
 
     @api.model
     def _format_error(self, row, field, code, value):
         texts = {
-            bank_files.ERR_EMPTY: self.env._("the file has no rows."),
+            bank_files.ERR_EMPTY: self.env._("the file is empty."),
+            bank_files.ERR_NO_ROWS: self.env._(
+                "the file has a header but no rows: there is nothing to import."
+            ),
+            bank_files.ERR_COLUMNS: self.env._(
+                "the row has %(value)s columns, more than its header: an amount "
+                "such as 1,234.50 must be quoted in a CSV file.",
+                value=value,
+            ),
+            bank_files.ERR_DATE_RANGE: self.env._(
+                "%(value)s is before 1990 or more than a year ahead.", value=value
+            ),
             bank_files.ERR_UNREADABLE: self.env._(
                 "the file is neither a CSV nor an XLSX file we can read."
             ),
@@ -176,7 +201,9 @@ class InsuranceBankFile(models.Model):
                 "%(value)s is not a date (use YYYY-MM-DD).", value=value
             ),
             bank_files.ERR_AMOUNT: self.env._(
-                "%(value)s is not an amount.", value=value
+                "%(value)s is not an amount (write it as 1234.50 or 1,234.50, at "
+                "most two decimals).",
+                value=value,
             ),
             bank_files.ERR_NOT_POSITIVE: self.env._(
                 "%(value)s: a receipt must be greater than zero.", value=value
@@ -198,9 +225,30 @@ class InsuranceBankFile(models.Model):
         }
         if not row:
             return texts[code]
+        if not field:
+            return self.env._("Row %(row)s: %(text)s", row=row, text=texts[code])
         return self.env._(
             "Row %(row)s, %(field)s: %(text)s", row=row, field=field, text=texts[code]
         )
+
+    @api.model
+    def _policies_by_key(self, company, keys):
+        """Return {normalised policy number: policy} of ``company`` for
+        ``keys`` (see ``bank_files.normalize_reference``): one query, whatever case,
+        spaces or dashes the bank used. The SQL only narrows the ids; the ORM
+        search applies the user's access rules."""
+        if not keys:
+            return {}
+        self.env["insurance.policy"].flush_model(["name", "company_id"])
+        self.env.cr.execute(
+            """SELECT id FROM insurance_policy
+                WHERE company_id = %s
+                  AND regexp_replace(upper(name), '[^0-9A-Z]', '', 'g') IN %s""",
+            (company.id, tuple(keys)),
+        )
+        ids = [row[0] for row in self.env.cr.fetchall()]
+        policies = self.env["insurance.policy"].search([("id", "in", ids)])
+        return {bank_files.normalize_reference(p.name): p for p in policies}
 
     def action_view_statement_lines(self):
         self.ensure_one()

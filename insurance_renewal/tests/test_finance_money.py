@@ -1,0 +1,186 @@
+from freezegun import freeze_time
+
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common_accounting import PremiumAccountingCommon
+
+RECEIPTS = ("date", "amount", "payer name", "memo")
+DEBITS = ("扣款日期", "保单号", "缴费参考号", "扣款金额", "扣款结果", "失败原因")
+
+
+@tagged("post_install", "-at_install")
+class TestHandPaymentThenInvoicing(PremiumAccountingCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.product.premium_product_id = False
+        with freeze_time("2024-02-10"):
+            cls.policy = cls._create_policy(premium_amount=2360)
+            cls.policy.action_activate()
+        cls.line = cls._line(cls.policy, 2)
+
+    def test_part_paid_by_hand_is_kept_and_the_rest_invoiced(self):
+        with freeze_time("2024-12-20"):
+            self.line.write({"amount_paid": 1000, "date_paid": "2024-12-20"})
+        self.product.premium_product_id = self.premium_product
+        with freeze_time("2025-01-01"):
+            self._issue_invoices()
+        invoice = self.line.invoice_id
+        self.assertEqual(invoice.amount_total, 1360)
+        self.assertRecordValues(
+            self.line,
+            [{"amount_paid": 1000.0, "amount_residual": 1360.0, "state": "planned"}],
+        )
+        with freeze_time("2025-01-20"):
+            self._register_payment(
+                invoice, amount=1360, journal_id=self.bank_journal.id
+            )
+        self.assertRecordValues(
+            self.line,
+            [{"amount_paid": 2360.0, "amount_residual": 0.0, "state": "paid"}],
+        )
+        self.assertEqual(self.policy.state, "in_force")
+
+
+@tagged("post_install", "-at_install")
+class TestReceiptMatchingNormalised(PremiumAccountingCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        with freeze_time("2024-02-10"):
+            cls.p1 = cls._create_policy()
+            cls.p2 = cls._create_policy(name="P-0002", premium_amount=8000)
+            cls.monthly = cls._create_policy(
+                name="M-0009", payment_frequency="monthly", premium_amount=500
+            )
+        cls._activate_and_invoice(cls.p1 | cls.p2)
+        with freeze_time("2024-02-10"):
+            cls.monthly.action_activate()
+        with freeze_time("2024-04-01"):
+            cls.env["insurance.premium.line"]._issue_invoices_batch(
+                cls.monthly.premium_line_ids.filtered(
+                    lambda line: line.installment_number in (2, 3, 4)
+                )
+            )
+
+    def _receipts(self, *rows):
+        with freeze_time("2025-01-23"):
+            return self._import("receipts", self._csv(RECEIPTS, *rows))
+
+    def test_reference_in_lower_case_spaces_and_full_width(self):
+        bank_file = self._receipts(
+            ("2025-01-20", "12000", "张伟", "p0001002"),
+            ("2025-01-20", "8000", "张伟", "Ｐ－０００２－００２"),
+        )
+        self.assertEqual(
+            bank_file.statement_line_ids.mapped("insurance_match_rule"),
+            ["reference", "reference"],
+        )
+        self.assertEqual(self._line(self.p1, 2).state, "paid")
+        self.assertEqual(self._line(self.p2, 2).state, "paid")
+
+    def test_memo_policy_number_pays_the_oldest_open_invoices_in_turn(self):
+        invoices = [self._line(self.monthly, n).invoice_id for n in (2, 3, 4)]
+        self.assertTrue(all(inv.state == "posted" for inv in invoices))
+        bank_file = self._receipts(
+            ("2024-04-10", "500", "张伟", "保费 m 0009"),
+            ("2024-04-11", "500", "张伟", "保费 M-0009"),
+        )
+        self.assertEqual(
+            bank_file.statement_line_ids.mapped("insurance_match_state"),
+            ["matched", "matched"],
+        )
+        self.assertEqual(
+            [self._line(self.monthly, n).state for n in (2, 3, 4)],
+            ["paid", "paid", "planned"],
+        )
+
+    def test_over_payment_pays_the_oldest_and_leaves_a_credit(self):
+        bank_file = self._receipts(("2024-04-10", "700", "张伟", "M-0009"))
+        self.assertEqual(bank_file.statement_line_ids.insurance_match_state, "matched")
+        self.assertEqual(self._line(self.monthly, 2).state, "paid")
+        self.assertEqual(self._line(self.monthly, 3).amount_paid, 0)
+        credit = self.env["account.move.line"].search(
+            [
+                ("partner_id", "=", self.holder.id),
+                ("account_type", "=", "asset_receivable"),
+                ("reconciled", "=", False),
+                ("balance", "<", 0),
+            ]
+        )
+        self.assertEqual(sum(credit.mapped("amount_residual")), -200)
+
+
+@tagged("post_install", "-at_install")
+class TestDebitRowOutcomes(PremiumAccountingCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        with freeze_time("2024-02-10"):
+            cls.monthly = cls._create_policy(
+                name="M-0009", payment_frequency="monthly", premium_amount=500
+            )
+            cls.monthly.action_activate()
+        with freeze_time("2024-03-01"):
+            cls.env["insurance.premium.line"]._issue_invoices_batch(
+                cls._line(cls.monthly, 2)
+            )
+
+    def _debit(self, *rows, day="2024-03-05", sep="\n"):
+        content = sep.join(",".join(row) for row in (DEBITS, *rows)).encode()
+        with freeze_time(day):
+            return self._import("debit_results", content)
+
+    def test_two_successes_pay_two_instalments_with_accounting_payments(self):
+        bank_file = self._debit(
+            ("2024-03-01", "M-0009", "", "500", "成功", ""),
+            ("2024-03-01", "M-0009", "", "500", "成功", ""),
+        )
+        results = bank_file.debit_result_ids.sorted("file_row")
+        self.assertEqual(results.mapped("outcome"), ["paid", "paid"])
+        self.assertEqual(
+            results.premium_line_id,
+            self._line(self.monthly, 2) | self._line(self.monthly, 3),
+        )
+        self.assertTrue(all(results.mapped("payment_id")))
+        line3 = self._line(self.monthly, 3)
+        self.assertIn(line3.invoice_id.payment_state, ("in_payment", "paid"))
+        self.assertEqual(line3.state, "paid")
+
+    def test_success_for_paid_instalment_and_too_much_are_row_outcomes(self):
+        self._debit(("2024-03-01", "", "M-0009-002", "500", "成功", ""))
+        bank_file = self._debit(
+            ("2024-03-02", "", "m0009002", "500", "成功", ""),
+            ("2024-03-02", "M-0009", "", "999999", "成功", ""),
+            day="2024-03-06",
+        )
+        results = bank_file.debit_result_ids.sorted("file_row")
+        self.assertEqual(results.mapped("outcome"), ["already_paid", "overpaid"])
+        self.assertFalse(results.payment_id)
+        self.assertEqual(self._line(self.monthly, 3).amount_paid, 0)
+
+    def test_same_rows_again_with_crlf_pay_nothing(self):
+        row = ("2024-03-01", "M-0009", "", "500", "成功", "")
+        self._debit(row)
+        again = self._debit(row, "", sep="\r\n")
+        self.assertEqual(again.debit_result_ids.outcome, "duplicate")
+        self.assertFalse(again.debit_result_ids.payment_id)
+        self.assertEqual(self._line(self.monthly, 3).amount_paid, 0)
+
+    def test_reference_of_another_company_refuses_the_file(self):
+        other = self.setup_other_company()["company"]
+        product = self.product.copy({"company_id": other.id, "code": "X"})
+        holder = self.holder.copy({"company_id": other.id})
+        with freeze_time("2024-02-10"):
+            foreign = self._create_policy(
+                name="X-0001",
+                company_id=other.id,
+                product_id=product.id,
+                partner_id=holder.id,
+            )
+            foreign.action_activate()
+        self.assertTrue(foreign)
+        with self.assertRaisesRegex(UserError, "Row 2, reference: X-0001-002"):
+            self._debit(("2024-03-01", "", "X-0001-002", "12000", "成功", ""))
+        self.assertFalse(self._line(foreign, 2).amount_paid)
