@@ -2,6 +2,7 @@ import re
 from collections import defaultdict
 
 from odoo import fields, models
+from odoo.exceptions import AccessError, UserError
 
 from ..lib import bank_files
 
@@ -27,7 +28,9 @@ class AccountBankStatementLine(models.Model):
         [
             ("matched", "Matched"),
             ("ambiguous", "Several Candidates"),
+            ("one_candidate", "One Candidate to Check"),
             ("unmatched", "No Candidate"),
+            ("not_premium", "Not a Premium"),
         ],
         string="Premium Matching",
         readonly=True,
@@ -48,7 +51,13 @@ class AccountBankStatementLine(models.Model):
         "account.move",
         string="Premium Invoice",
         readonly=True,
-        help="The premium invoice this receipt was reconciled with.",
+        check_company=True,
+        help="The (oldest) premium invoice this receipt was reconciled with.",
+    )
+    insurance_not_premium_reason = fields.Char(
+        string="Not a Premium Because",
+        readonly=True,
+        help="Why finance took this receipt out of the suspense queue.",
     )
     insurance_compliance_flag = fields.Boolean(
         string="Compliance Review",
@@ -73,11 +82,55 @@ class AccountBankStatementLine(models.Model):
             "res_model": "insurance.receipt.reconcile",
             "view_mode": "form",
             "target": "new",
-            "context": {
-                "default_st_line_id": self.id,
-                "default_invoice_id": self.insurance_candidate_ids[:1].id,
-            },
+            "context": {"default_st_line_id": self.id},
         }
+
+    def action_insurance_return_to_queue(self):
+        """Put receipts marked as no premium back into the suspense queue."""
+        for st_line in self:
+            st_line._insurance_check_finance_access()
+            # Writes only the addon's queue fields, after the check above.
+            st_line.sudo().write(
+                {
+                    "insurance_match_state": st_line._insurance_queue_state(
+                        st_line.insurance_candidate_ids
+                    ),
+                    "insurance_not_premium_reason": False,
+                }
+            )
+        return True
+
+    def _insurance_check_finance_access(self):
+        """Refuse unless the current user is finance and sees this receipt in a
+        company it works for: what allows the suspense queue's actions to write
+        bank entries as superuser."""
+        self.ensure_one()
+        if not self.env.user.has_group("account.group_account_invoice"):
+            raise AccessError(
+                self.env._("Only finance users reconcile premium receipts.")
+            )
+        self.check_access("read")
+        if self.company_id not in self.env.companies:
+            raise AccessError(
+                self.env._(
+                    "Receipt %(line)s belongs to %(company)s, which you do not "
+                    "work for.",
+                    line=self.payment_ref,
+                    company=self.company_id.name,
+                )
+            )
+        if self.is_reconciled:
+            raise UserError(
+                self.env._(
+                    "Receipt %(line)s is already reconciled.", line=self.payment_ref
+                )
+            )
+
+    @staticmethod
+    def _insurance_queue_state(candidates):
+        if len(candidates) > 1:
+            return "ambiguous"
+        return "one_candidate" if candidates else "unmatched"
 
     def _insurance_match(self):
         """Match receipts with open premium invoices: by payment reference, then by
@@ -91,37 +144,39 @@ class AccountBankStatementLine(models.Model):
             else:
                 st_line.write(
                     {
-                        "insurance_match_state": "ambiguous"
-                        if invoices
-                        else "unmatched",
+                        "insurance_match_state": self._insurance_queue_state(invoices),
                         "insurance_candidate_ids": [fields.Command.set(invoices.ids)],
                     }
                 )
 
-    def _insurance_reconcile(self, invoice, rule):
+    def _insurance_reconcile(self, invoices, rule):
+        """Reconcile the receipt with ``invoices``, oldest due first; what it pays
+        beyond them stays on the payer's receivable as an outstanding credit."""
         self.ensure_one()
-        receivable = invoice.line_ids.filtered(
-            lambda aml: aml.account_type == "asset_receivable" and not aml.reconciled
-        )
+        invoices = invoices.sorted(lambda inv: (inv.invoice_date_due, inv.id))
+        payer = invoices[:1].partner_id
         if not self.partner_id:
-            self.partner_id = invoice.partner_id
+            self.partner_id = payer
         _liquidity, suspense, _other = self._seek_for_lines()
-        suspense.write(
-            {
-                "account_id": receivable.account_id.id,
-                "partner_id": invoice.partner_id.id,
-            }
-        )
-        (suspense + receivable).reconcile()
+        for invoice in invoices:
+            receivable = invoice.line_ids.filtered(
+                lambda aml: (
+                    aml.account_type == "asset_receivable" and not aml.reconciled
+                )
+            )
+            suspense.write(
+                {"account_id": receivable.account_id.id, "partner_id": payer.id}
+            )
+            (suspense + receivable).reconcile()
         self.write(
             {
                 "insurance_match_state": "matched",
                 "insurance_match_rule": rule,
-                "insurance_invoice_id": invoice.id,
-                "insurance_candidate_ids": [fields.Command.set(invoice.ids)],
+                "insurance_invoice_id": invoices[:1].id,
+                "insurance_candidate_ids": [fields.Command.set(invoices.ids)],
             }
         )
-        self._insurance_check_payer(invoice.insurance_policy_id)
+        self._insurance_check_payer(invoices.insurance_policy_id)
 
     def _insurance_check_payer(self, policy):
         """Flag a receipt paid by someone who is neither the payer nor the holder
@@ -139,7 +194,7 @@ class AccountBankStatementLine(models.Model):
                         "Paid by %(payer)s, who is neither the payer nor the holder "
                         "of policy %(policy)s.",
                         payer=self.partner_name or self.account_number,
-                        policy=policy.name,
+                        policy=", ".join(policy.mapped("name")),
                     ),
                 }
             )

@@ -1,6 +1,7 @@
 from freezegun import freeze_time
 
-from odoo.exceptions import UserError
+from odoo import Command
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from .common_accounting import PremiumAccountingCommon
@@ -184,3 +185,121 @@ class TestDebitRowOutcomes(PremiumAccountingCommon):
         with self.assertRaisesRegex(UserError, "Row 2, reference: X-0001-002"):
             self._debit(("2024-03-01", "", "X-0001-002", "12000", "成功", ""))
         self.assertFalse(self._line(foreign, 2).amount_paid)
+
+
+@tagged("post_install", "-at_install")
+class TestSuspenseQueue(PremiumAccountingCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.zhao = cls.env["res.partner"].create({"name": "赵磊"})
+        with freeze_time("2024-02-10"):
+            cls.p4 = cls._create_policy(
+                name="P-0004", partner_id=cls.zhao.id, premium_amount=3000
+            )
+            cls.p5 = cls._create_policy(
+                name="P-0005",
+                partner_id=cls.zhao.id,
+                premium_amount=3000,
+                issue_date="2024-01-15",
+            )
+        cls._activate_and_invoice(cls.p4 | cls.p5)
+
+    def _receipt(self, amount, memo, payer="赵磊"):
+        with freeze_time("2025-01-23"):
+            bank_file = self._import(
+                "receipts", self._csv(RECEIPTS, ("2025-01-22", amount, payer, memo))
+            )
+        return bank_file.statement_line_ids
+
+    def _wizard(self, st_line, **values):
+        action = st_line.with_user(self.finance).action_open_insurance_reconcile()
+        return (
+            self.env["insurance.receipt.reconcile"]
+            .with_user(self.finance)
+            .with_context(**action["context"])
+            .create(values)
+        )
+
+    def test_one_candidate_is_not_called_several(self):
+        st_line = self._receipt("100", "P-0004")
+        self.assertEqual(st_line.insurance_match_state, "one_candidate")
+        self.assertEqual(
+            st_line.insurance_candidate_ids, self._line(self.p4, 2).invoice_id
+        )
+
+    def test_wizard_proposes_the_oldest_and_pays_several(self):
+        st_line = self._receipt("6000", "保费")
+        self.assertEqual(st_line.insurance_match_state, "ambiguous")
+        oldest = self._line(self.p5, 2).invoice_id
+        self.assertEqual(oldest.invoice_date_due.isoformat(), "2025-01-15")
+        wizard = self._wizard(st_line)
+        self.assertEqual(wizard.invoice_ids, oldest)
+        wizard.invoice_ids |= self._line(self.p4, 2).invoice_id
+        wizard.action_reconcile()
+        self.assertTrue(st_line.is_reconciled)
+        self.assertEqual(self._line(self.p4, 2).state, "paid")
+        self.assertEqual(self._line(self.p5, 2).state, "paid")
+
+    def test_not_a_premium_needs_a_reason_and_can_return(self):
+        st_line = self._receipt("88", "转错了", payer="陌生人")
+        wizard = self._wizard(st_line)
+        with self.assertRaisesRegex(UserError, "not a premium"):
+            wizard.action_not_premium()
+        wizard.not_premium_reason = "误转账，退回"
+        wizard.action_not_premium()
+        self.assertRecordValues(
+            st_line,
+            [
+                {
+                    "insurance_match_state": "not_premium",
+                    "insurance_not_premium_reason": "误转账，退回",
+                }
+            ],
+        )
+        st_line.with_user(self.finance).action_insurance_return_to_queue()
+        self.assertEqual(st_line.insurance_match_state, "unmatched")
+        self.assertFalse(st_line.insurance_not_premium_reason)
+
+    def test_finance_cannot_reconcile_another_company(self):
+        data = self.setup_other_company()
+        other = data["company"]
+        product = self.product.copy(
+            {
+                "company_id": other.id,
+                "code": "X",
+                "invoice_journal_id": data["default_journal_sale"].id,
+            }
+        )
+        holder = self.zhao.copy({"company_id": other.id})
+        with freeze_time("2024-02-10"):
+            foreign = self._create_policy(
+                name="X-0001",
+                company_id=other.id,
+                product_id=product.id,
+                partner_id=holder.id,
+            )
+        self._activate_and_invoice(foreign)
+        invoice = self._line(foreign, 2).invoice_id
+        self.assertEqual(invoice.company_id, other)
+        st_line = self.env["account.bank.statement.line"].create(
+            {
+                "journal_id": data["default_journal_bank"].id,
+                "date": "2025-01-22",
+                "amount": 12000,
+                "payment_ref": "X-0001-002",
+                "insurance_match_state": "unmatched",
+            }
+        )
+        Wizard = self.env["insurance.receipt.reconcile"].with_user(self.finance)
+        with self.assertRaises(AccessError):
+            Wizard.create(
+                {"st_line_id": st_line.id, "invoice_ids": [Command.set(invoice.ids)]}
+            ).action_reconcile()
+        own = self._receipt("100", "保费 ?", payer="陌生人")
+        with self.assertRaises(UserError):
+            Wizard.create(
+                {"st_line_id": own.id, "invoice_ids": [Command.set(invoice.ids)]}
+            ).action_reconcile()
+        self.assertFalse(st_line.is_reconciled)
+        self.assertEqual(invoice.payment_state, "not_paid")
