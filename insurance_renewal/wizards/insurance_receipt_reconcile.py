@@ -80,7 +80,8 @@ class InsuranceReceiptReconcile(models.TransientModel):
         if not (self.not_premium_reason or "").strip():
             raise UserError(
                 self.env._(
-                    "Say why this receipt is not a premium, so it can be refunded or moved."
+                    "Say why this receipt is not a premium, so it can be refunded "
+                    "or moved."
                 )
             )
         st_line = self._checked_st_line()
