@@ -303,3 +303,29 @@ class TestSuspenseQueue(PremiumAccountingCommon):
             ).action_reconcile()
         self.assertFalse(st_line.is_reconciled)
         self.assertEqual(invoice.payment_state, "not_paid")
+
+
+@tagged("post_install", "-at_install")
+class TestWaivedCaseIsNotCollected(PremiumAccountingCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        with freeze_time("2024-02-10"):
+            cls.policy = cls._create_policy()
+            cls.policy.action_activate()
+        cls.line = cls._line(cls.policy, 2)
+
+    def test_waived_premium_closes_the_case_with_its_reason(self):
+        with freeze_time("2024-12-02"):
+            self._run_clock()
+        case = self.policy.renewal_lead_id
+        self.assertTrue(case)
+        with freeze_time("2024-12-10"):
+            self.line.state = "waived"
+        self.assertEqual(case.won_status, "lost")
+        self.assertEqual(
+            case.lost_reason_id, self.env.ref("insurance_renewal.lost_reason_waived")
+        )
+        self.assertNotEqual(
+            case.stage_id, self.env.ref("insurance_renewal.crm_stage_collected")
+        )
