@@ -329,3 +329,29 @@ class TestWaivedCaseIsNotCollected(PremiumAccountingCommon):
         self.assertNotEqual(
             case.stage_id, self.env.ref("insurance_renewal.crm_stage_collected")
         )
+
+
+@tagged("post_install", "-at_install")
+class TestFinanceWorkspace(PremiumAccountingCommon):
+    def test_finance_with_invoicing_rights_only_reaches_every_screen(self):
+        self.assertFalse(self.finance.has_group("account.group_account_user"))
+        self.assertFalse(self.finance.has_group("sales_team.group_sale_salesman"))
+        visible = self.env["ir.ui.menu"].with_user(self.finance)._visible_menu_ids()
+        for xmlid in (
+            "account.menu_finance",
+            "insurance_renewal.menu_finance_premiums",
+            "insurance_renewal.menu_finance_premium_receivable",
+            "insurance_renewal.menu_finance_premium_receipt",
+            "insurance_renewal.menu_finance_debit_result",
+            "insurance_renewal.menu_finance_bank_file_import",
+            "insurance_renewal.menu_finance_bank_file",
+            "insurance_renewal.menu_finance_reconciliation_report",
+        ):
+            menu = self.env.ref(xmlid)
+            self.assertIn(menu.id, visible, xmlid)
+            if menu.action:
+                model = menu.action.res_model
+                self.env[model].with_user(self.finance).check_access("read")
+        self.assertNotIn(
+            self.env.ref("insurance_renewal.menu_renewal_finance").id, visible
+        )
