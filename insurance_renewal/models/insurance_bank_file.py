@@ -7,6 +7,10 @@ from ..lib import bank_files
 
 # A refused file names its first errors only: enough to act on, small to show.
 MAX_ERRORS = 100
+# Files with more rows are imported by a scheduled action, in committed batches
+# of this many rows, rather than within the upload request.
+IMPORT_BATCH = 2000
+IMPORT_BATCH_PARAM = "insurance_renewal.import_batch_rows"
 
 
 class InsuranceBankFile(models.Model):
@@ -44,6 +48,16 @@ class InsuranceBankFile(models.Model):
         "insurance.debit.result", "file_id", string="Debit Results"
     )
     row_count = fields.Integer(string="Rows", readonly=True)
+    state = fields.Selection(
+        [("importing", "Importing"), ("done", "Imported")],
+        required=True,
+        default="done",
+        readonly=True,
+        help="A large file is imported in batches by a scheduled action; each batch "
+        "is committed, so a crash loses nothing and a rerun imports nothing twice.",
+    )
+    imported_rows = fields.Integer(string="Rows Imported", readonly=True)
+    data = fields.Binary(string="File Content", attachment=True, readonly=True)
     skipped_count = fields.Integer(
         string="Rows Already Imported",
         readonly=True,
@@ -78,21 +92,74 @@ class InsuranceBankFile(models.Model):
             rows = parse(content, filename)
         except bank_files.BankFileError as error:
             raise UserError(self._format_errors(filename, error.errors)) from error
-        bank_file = self.create(
-            {
-                "name": filename,
-                "kind": kind,
-                "checksum": checksum,
-                "company_id": (journal.company_id or self.env.company).id,
-                "journal_id": journal.id,
-                "row_count": len(rows),
-            }
-        )
-        if kind == "receipts":
-            bank_file._import_receipts(rows)
-        else:
-            self.env["insurance.debit.result"]._import_rows(bank_file, rows)
+        company = journal.company_id or self.env.company
+        vals = {
+            "name": filename,
+            "kind": kind,
+            "checksum": checksum,
+            "company_id": company.id,
+            "journal_id": journal.id,
+            "row_count": len(rows),
+        }
+        batch = self._import_batch_size()
+        if len(rows) > batch:
+            vals.update(state="importing", data=base64.b64encode(content))
+            bank_file = self.create(vals)
+            self.env.ref("insurance_renewal.ir_cron_import_bank_files")._trigger()
+            return bank_file
+        bank_file = self.create(vals)
+        bank_file._import_batch(rows, bank_file._row_keys(rows))
         return bank_file
+
+    def _import_batch_size(self):
+        params = self.env["ir.config_parameter"].sudo()
+        return int(params.get_param(IMPORT_BATCH_PARAM, IMPORT_BATCH)) or IMPORT_BATCH
+
+    def _row_keys(self, rows):
+        if self.kind == "receipts":
+            return bank_files.row_keys(rows)
+        return bank_files.debit_row_keys(rows)
+
+    def _import_batch(self, rows, keys):
+        self.ensure_one()
+        if self.kind == "receipts":
+            self._import_receipts(rows, keys)
+        else:
+            self.env["insurance.debit.result"]._import_rows(self, rows, keys)
+        self.imported_rows += len(rows)
+
+    @api.model
+    def _cron_import_bank_files(self):
+        """Import the large files waiting, batch by batch, as the user who uploaded
+        them and for their company; each batch is committed."""
+        for bank_file in self.search([("state", "=", "importing")], order="id"):
+            as_importer = bank_file.with_user(bank_file.create_uid).with_company(
+                bank_file.company_id
+            )
+            if not as_importer._import_pending_rows():
+                return
+
+    def _import_pending_rows(self):
+        """Go on with this file where the last batch stopped; return False when the
+        scheduled action's time is up."""
+        self.ensure_one()
+        parse = (
+            bank_files.parse_receipts
+            if self.kind == "receipts"
+            else bank_files.parse_debit_results
+        )
+        rows = parse(base64.b64decode(self.data), self.name)
+        keys = self._row_keys(rows)
+        cron = self.env["ir.cron"]
+        cron._commit_progress(remaining=len(rows) - self.imported_rows)
+        batch = self._import_batch_size()
+        while self.imported_rows < len(rows):
+            start = self.imported_rows
+            self._import_batch(rows[start : start + batch], keys[start : start + batch])
+            if not cron._commit_progress(min(batch, len(rows) - start)):
+                return False
+        self.state = "done"
+        return True
 
     @api.model
     def _import_base64(self, kind, data, filename, journal):
@@ -117,13 +184,14 @@ class InsuranceBankFile(models.Model):
                 )
             )
 
-    def _import_receipts(self, rows):
+    def _import_receipts(self, rows, keys):
         """Add the new rows as statement lines of the bank journal and match them.
 
         Billing users may not write bank statements in Odoo: the import, which only
-        finance can run, writes them as superuser."""
+        finance can run (the model's access rights), writes them as superuser into
+        the chosen bank journal of the user's own company (the journal field's
+        company check), and only reconciles them with open premium invoices."""
         self.ensure_one()
-        keys = bank_files.row_keys(rows)
         StLine = self.env["account.bank.statement.line"].sudo()
         known = set(
             StLine.search(
@@ -136,14 +204,15 @@ class InsuranceBankFile(models.Model):
         new = [
             (row, key) for row, key in zip(rows, keys, strict=True) if key not in known
         ]
-        self.skipped_count = len(rows) - len(new)
+        self.skipped_count += len(rows) - len(new)
         if not new:
             return
-        self.statement_id = (
-            self.env["account.bank.statement"]
-            .sudo()
-            .create({"name": self.name, "journal_id": self.journal_id.id})
-        )
+        if not self.statement_id:
+            self.statement_id = (
+                self.env["account.bank.statement"]
+                .sudo()
+                .create({"name": self.name, "journal_id": self.journal_id.id})
+            )
         lines = StLine.create([self._statement_line_vals(row, key) for row, key in new])
         lines._insurance_match()
 

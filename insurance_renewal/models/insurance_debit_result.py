@@ -96,12 +96,11 @@ class InsuranceDebitResult(models.Model):
     )
 
     @api.model
-    def _import_rows(self, bank_file, rows):
+    def _import_rows(self, bank_file, rows, keys):
         """Record every row of a result file: pay on success, follow up on failure,
         and leave rows that must not pay (repeats, nothing owed, too much) to
         finance. A row naming no policy of the file's company refuses the file."""
         resolver = _DebitResolver(bank_file, rows)
-        keys = bank_files.debit_row_keys(rows)
         known = set(
             self.search(
                 [

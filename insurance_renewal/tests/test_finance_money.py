@@ -355,3 +355,48 @@ class TestFinanceWorkspace(PremiumAccountingCommon):
         self.assertNotIn(
             self.env.ref("insurance_renewal.menu_renewal_finance").id, visible
         )
+
+
+@tagged("post_install", "-at_install")
+class TestLargeFileInBatches(PremiumAccountingCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        with freeze_time("2024-02-10"):
+            cls.policy = cls._create_policy()
+        cls._activate_and_invoice(cls.policy)
+
+    def test_large_file_is_imported_by_the_scheduled_action_in_batches(self):
+        rows = [("2025-01-20", "12000", "张伟", "P-0001-002")]
+        rows += [("2025-01-21", str(100 + n), "陌生人", f"转账 {n}") for n in range(6)]
+        content = self._csv(RECEIPTS, *rows)
+        self.env["ir.config_parameter"].sudo().set_param(
+            "insurance_renewal.import_batch_rows", 3
+        )
+        with freeze_time("2025-01-23"):
+            bank_file = self._import("receipts", content)
+        self.assertEqual(bank_file.state, "importing")
+        self.assertFalse(bank_file.statement_line_ids)
+        with freeze_time("2025-01-23"):
+            self._call_in_cron_cursor("insurance.bank.file", "_cron_import_bank_files")
+        self.assertRecordValues(
+            bank_file, [{"state": "done", "imported_rows": 7, "row_count": 7}]
+        )
+        self.assertEqual(len(bank_file.statement_line_ids), 7)
+        self.assertEqual(len(bank_file.statement_line_ids.statement_id), 1)
+        self.assertEqual(self._line(self.policy, 2).state, "paid")
+
+    def test_errors_are_capped_at_a_hundred_with_a_count(self):
+        rows = [("2025-01-21", "abc", "x", "y")] * 130
+        with self.assertRaises(UserError) as caught:
+            self._import("receipts", self._csv(RECEIPTS, *rows))
+        message = str(caught.exception)
+        self.assertIn("Row 101, amount", message)
+        self.assertNotIn("Row 102, amount", message)
+        self.assertIn("30 more errors", message)
+
+    def test_header_only_and_empty_files_say_so(self):
+        with self.assertRaisesRegex(UserError, "header but no rows"):
+            self._import("receipts", self._csv(RECEIPTS))
+        with self.assertRaisesRegex(UserError, "the file is empty"):
+            self._import("receipts", b"")
