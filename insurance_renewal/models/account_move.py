@@ -9,6 +9,7 @@ class AccountMove(models.Model):
     insurance_policy_id = fields.Many2one(
         "insurance.policy",
         index="btree_not_null",
+        check_company=True,
         readonly=True,
         copy=False,
     )

@@ -12,6 +12,7 @@ class InsurancePremiumLine(models.Model):
     _name = "insurance.premium.line"
     _description = "Premium Instalment"
     _order = "due_date, policy_id, installment_number"
+    _check_company_auto = True
 
     policy_id = fields.Many2one(
         "insurance.policy", required=True, ondelete="cascade", index=True
@@ -69,6 +70,7 @@ class InsurancePremiumLine(models.Model):
         "account.move",
         string="Premium Invoice",
         copy=False,
+        check_company=True,
         index="btree_not_null",
         readonly=True,
         groups="account.group_account_invoice",
