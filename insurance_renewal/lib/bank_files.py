@@ -22,6 +22,7 @@ RECEIPT_COLUMNS = {
     "payer_name": ("payer name", "payer", "name", "付款人", "付款人名称", "对方户名"),
     "payer_account": ("payer account", "account", "付款账号", "对方账号"),
     "reference": ("reference", "memo", "payment reference", "摘要", "附言", "备注"),
+    "currency": ("currency", "币种", "货币"),
 }
 RECEIPT_REQUIRED = ("date", "amount")
 
@@ -158,7 +159,14 @@ def row_keys(rows):
     for row in rows:
         base = "|".join(
             str(row[field])
-            for field in ("date", "amount", "payer_account", "payer_name", "reference")
+            for field in (
+                "date",
+                "amount",
+                "payer_account",
+                "payer_name",
+                "reference",
+                "currency",
+            )
         )
         seen[base] += 1
         digest = hashlib.sha256(base.encode()).hexdigest()[:32]

@@ -92,6 +92,8 @@ class InsuranceBankFile(models.Model):
             rows = parse(content, filename)
         except bank_files.BankFileError as error:
             raise UserError(self._format_errors(filename, error.errors)) from error
+        if kind == "receipts":
+            self._check_currencies(filename, rows)
         company = journal.company_id or self.env.company
         vals = {
             "name": filename,
@@ -110,6 +112,27 @@ class InsuranceBankFile(models.Model):
         bank_file = self.create(vals)
         bank_file._import_batch(rows, bank_file._row_keys(rows))
         return bank_file
+
+    @api.model
+    def _check_currencies(self, filename, rows):
+        """Refuse a file naming a currency Odoo does not know or has not
+        activated: its amounts could not be placed on any invoice."""
+        known = set(self._currencies(rows))
+        errors = [
+            (row["row"], "currency", "currency", row["currency"])
+            for row in rows
+            if row["currency"] and row["currency"].upper() not in known
+        ]
+        if errors:
+            raise UserError(self._format_errors(filename, errors))
+
+    @api.model
+    def _currencies(self, rows):
+        codes = {row["currency"].upper() for row in rows if row.get("currency")}
+        if not codes:
+            return {}
+        found = self.env["res.currency"].search([("name", "in", list(codes))])
+        return {currency.name: currency for currency in found}
 
     def _import_batch_size(self):
         params = self.env["ir.config_parameter"].sudo()
@@ -213,10 +236,30 @@ class InsuranceBankFile(models.Model):
                 .sudo()
                 .create({"name": self.name, "journal_id": self.journal_id.id})
             )
-        lines = StLine.create([self._statement_line_vals(row, key) for row, key in new])
+        currencies = self._currencies(rows)
+        lines = StLine.create(
+            [self._statement_line_vals(row, key, currencies) for row, key in new]
+        )
         lines._insurance_match()
 
-    def _statement_line_vals(self, row, key):
+    def _statement_line_vals(self, row, key, currencies):
+        """A receipt in another currency than the bank journal's is booked at the
+        journal's amount converted at the receipt's date, and keeps its own
+        currency and amount for matching against invoices in that currency."""
+        vals = self._statement_line_base_vals(row, key)
+        currency = currencies.get((row.get("currency") or "").upper())
+        journal_currency = self.journal_id.currency_id or self.company_id.currency_id
+        if currency and currency != journal_currency:
+            vals.update(
+                amount=currency._convert(
+                    vals["amount"], journal_currency, self.company_id, row["date"]
+                ),
+                amount_currency=vals["amount"],
+                foreign_currency_id=currency.id,
+            )
+        return vals
+
+    def _statement_line_base_vals(self, row, key):
         return {
             "statement_id": self.statement_id.id,
             "journal_id": self.journal_id.id,
@@ -287,6 +330,11 @@ class InsuranceBankFile(models.Model):
             ),
             bank_files.ERR_TARGET: self.env._(
                 "give the policy number or the payment reference."
+            ),
+            "currency": self.env._(
+                "%(value)s is not a currency in use here: ask an accountant to "
+                "activate it, or convert the file.",
+                value=value,
             ),
             "not_found": self.env._(
                 "%(value)s matches no open premium instalment.", value=value

@@ -2,7 +2,7 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 
 from .common_accounting import PremiumAccountingCommon
 
@@ -400,3 +400,92 @@ class TestLargeFileInBatches(PremiumAccountingCommon):
             self._import("receipts", self._csv(RECEIPTS))
         with self.assertRaisesRegex(UserError, "the file is empty"):
             self._import("receipts", b"")
+
+
+@tagged("post_install", "-at_install")
+class TestPolicyCurrencyOtherThanCompany(PremiumAccountingCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.cny = cls.env.ref("base.CNY")
+        cls.cny.active = True
+        cls.env["res.currency.rate"].create(
+            {
+                "name": "2024-01-01",
+                "currency_id": cls.cny.id,
+                "rate": 7.0,
+                "company_id": cls.env.company.id,
+            }
+        )
+        with freeze_time("2024-02-10"):
+            cls.policy = cls._create_policy(premium_amount=8800, currency_id=cls.cny.id)
+        cls._activate_and_invoice(cls.policy)
+
+    def test_cny_receipt_into_usd_journal_settles_the_cny_invoice(self):
+        invoice = self._line(self.policy, 2).invoice_id
+        self.assertEqual(invoice.currency_id, self.cny)
+        self.assertNotEqual(self.env.company.currency_id, self.cny)
+        with freeze_time("2025-01-23"):
+            bank_file = self._import(
+                "receipts",
+                self._csv(
+                    ("date", "amount", "currency", "memo"),
+                    ("2025-01-20", "8800", "CNY", "P-0001-002"),
+                ),
+            )
+        st_line = bank_file.statement_line_ids
+        self.assertEqual(st_line.foreign_currency_id, self.cny)
+        self.assertAlmostEqual(st_line.amount, 8800 / 7.0, places=2)
+        self.assertEqual(st_line.insurance_match_state, "matched")
+        self.assertTrue(self.cny.is_zero(invoice.amount_residual))
+        self.assertRecordValues(
+            self._line(self.policy, 2), [{"state": "paid", "amount_paid": 8800.0}]
+        )
+
+    def test_unknown_currency_is_refused_naming_row_and_field(self):
+        with self.assertRaisesRegex(UserError, "Row 3, currency: XYZ"):
+            self._import(
+                "receipts",
+                self._csv(
+                    ("date", "amount", "currency", "memo"),
+                    ("2025-01-20", "8800", "CNY", "P-0001-002"),
+                    ("2025-01-20", "8800", "XYZ", "P-0001-002"),
+                ),
+            )
+        self.assertFalse(self._line(self.policy, 2).amount_paid)
+
+
+@tagged("post_install", "-at_install")
+class TestFinanceTour(PremiumAccountingCommon, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.zhao = cls.env["res.partner"].create({"name": "赵磊"})
+        with freeze_time("2024-02-10"):
+            cls.p4 = cls._create_policy(
+                name="P-0004", partner_id=cls.zhao.id, premium_amount=3000
+            )
+            cls.p5 = cls._create_policy(
+                name="P-0005",
+                partner_id=cls.zhao.id,
+                premium_amount=3000,
+                issue_date="2024-01-15",
+            )
+        cls._activate_and_invoice(cls.p4 | cls.p5)
+
+    def test_finance_imports_reconciles_and_reports_through_the_menus(self):
+        self.start_tour(
+            "/odoo", "insurance_renewal_finance_tour", login=self.finance.login
+        )
+        st_line = self.env["account.bank.statement.line"].search(
+            [("payment_ref", "=", "保费")]
+        )
+        self.assertEqual(st_line.create_uid, self.finance)
+        self.assertTrue(st_line.is_reconciled)
+        self.assertEqual(st_line.insurance_match_rule, "manual")
+        self.assertEqual(self._line(self.p5, 2).state, "paid")
+        self.assertEqual(self._line(self.p4, 2).state, "planned")
+        report = self.env["insurance.reconciliation.report"].search(
+            [("create_uid", "=", self.finance.id)]
+        )
+        self.assertEqual(report.date_from.isoformat(), "2024-01-01")
