@@ -1,7 +1,7 @@
 import base64
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ..lib import bank_files
 
@@ -81,6 +81,7 @@ class InsuranceBankFile(models.Model):
     @api.model
     def _import_file(self, kind, content, filename, journal):
         """Import a whole file or nothing of it; return the new bank file record."""
+        self._check_journal(journal)
         checksum = bank_files.file_checksum(content)
         self._check_not_imported(kind, checksum, journal.company_id or self.env.company)
         parse = (
@@ -112,6 +113,20 @@ class InsuranceBankFile(models.Model):
         bank_file = self.create(vals)
         bank_file._import_batch(rows, bank_file._row_keys(rows))
         return bank_file
+
+    @api.model
+    def _check_journal(self, journal):
+        """The import writes bank statement lines as superuser (see
+        ``_import_receipts``): only into a bank journal the user can read, of a
+        company the user works for."""
+        journal.check_access("read")
+        if journal.type != "bank" or journal.company_id not in self.env.companies:
+            raise AccessError(
+                self.env._(
+                    "Import into a bank journal of your own company, not %(journal)s.",
+                    journal=journal.display_name,
+                )
+            )
 
     @api.model
     def _check_currencies(self, filename, rows):

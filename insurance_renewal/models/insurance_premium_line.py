@@ -278,7 +278,10 @@ class InsurancePremiumLine(models.Model):
 
     def _issue_invoices(self):
         """Create and post the premium invoice of each instalment, for its payer, for
-        what is still owed: a part paid by hand before stays paid."""
+        what is still owed: a part paid by hand before stays paid.
+
+        As superuser: the nightly job and the debit import (finance, after its
+        company checks) issue them; each invoice is for its policy's company."""
         lines = self.sudo()
         moves = (
             self.env["account.move"]

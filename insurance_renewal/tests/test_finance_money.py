@@ -1,3 +1,5 @@
+import base64
+
 from freezegun import freeze_time
 
 from odoo import Command
@@ -489,3 +491,30 @@ class TestFinanceTour(PremiumAccountingCommon, HttpCase):
             [("create_uid", "=", self.finance.id)]
         )
         self.assertEqual(report.date_from.isoformat(), "2024-01-01")
+
+
+@tagged("post_install", "-at_install")
+class TestImportIntoOwnCompanyOnly(PremiumAccountingCommon):
+    def test_import_into_another_company_journal_is_refused(self):
+        other_bank = self.setup_other_company()["default_journal_bank"]
+        wizard = (
+            self.env["insurance.bank.file.import"]
+            .with_user(self.finance)
+            .create(
+                {
+                    "kind": "receipts",
+                    "journal_id": other_bank.id,
+                    "data_file": base64.b64encode(
+                        self._csv(RECEIPTS, ("2025-01-20", "10", "x", "y"))
+                    ),
+                    "filename": "bank.csv",
+                }
+            )
+        )
+        with self.assertRaises(AccessError):
+            wizard.action_import()
+        self.assertFalse(
+            self.env["account.bank.statement.line"].search(
+                [("journal_id", "=", other_bank.id)]
+            )
+        )
