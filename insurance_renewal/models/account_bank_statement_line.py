@@ -18,7 +18,11 @@ class AccountBankStatementLine(models.Model):
     _inherit = "account.bank.statement.line"
 
     insurance_file_id = fields.Many2one(
-        "insurance.bank.file", string="Imported From", readonly=True, index=True
+        "insurance.bank.file",
+        string="Imported From",
+        readonly=True,
+        index=True,
+        check_company=True,
     )
     insurance_file_row = fields.Integer(string="File Row", readonly=True)
     insurance_import_key = fields.Char(
@@ -46,6 +50,7 @@ class AccountBankStatementLine(models.Model):
         "move_id",
         string="Candidate Invoices",
         readonly=True,
+        check_company=True,
     )
     insurance_invoice_id = fields.Many2one(
         "account.move",
