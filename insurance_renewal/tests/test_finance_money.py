@@ -4,7 +4,7 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common_accounting import PremiumAccountingCommon
 
@@ -519,3 +519,66 @@ class TestImportIntoOwnCompanyOnly(PremiumAccountingCommon):
                 [("journal_id", "=", other_bank.id)]
             )
         )
+
+
+@tagged("post_install", "-at_install")
+class TestCnyCompany(PremiumAccountingCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.cny = cls.env.ref("base.CNY")
+        cls.cny.active = True
+        data = cls.setup_other_company(name="鑫福人寿 (test)", currency_id=cls.cny.id)
+        cls.cny_company = data["company"]
+        cls.cny_bank = data["default_journal_bank"]
+        product = cls.product.copy(
+            {
+                "company_id": cls.cny_company.id,
+                "code": "CN",
+                "invoice_journal_id": data["default_journal_sale"].id,
+            }
+        )
+        holder = cls.holder.copy({"company_id": cls.cny_company.id})
+        with freeze_time("2024-02-10"):
+            cls.policy = cls._create_policy(
+                company_id=cls.cny_company.id,
+                product_id=product.id,
+                partner_id=holder.id,
+                currency_id=cls.cny.id,
+                premium_amount=8800,
+            )
+        cls._activate_and_invoice(cls.policy)
+        cls.cn_finance = new_test_user(
+            cls.env,
+            login="test_cn_finance",
+            groups="account.group_account_invoice",
+            company_id=cls.cny_company.id,
+        )
+
+    def test_cny_receipt_settles_the_cny_invoice_of_a_cny_company(self):
+        invoice = self._line(self.policy, 2).invoice_id
+        self.assertEqual(self.cny_company.currency_id, self.cny)
+        self.assertEqual(invoice.currency_id, self.cny)
+        content = self._csv(RECEIPTS, ("2025-01-20", "8800", "张伟", "p-0001-002"))
+        wizard = (
+            self.env["insurance.bank.file.import"]
+            .with_user(self.cn_finance)
+            .with_company(self.cny_company)
+            .create(
+                {
+                    "kind": "receipts",
+                    "journal_id": self.cny_bank.id,
+                    "data_file": base64.b64encode(content),
+                    "filename": "bank.csv",
+                }
+            )
+        )
+        with freeze_time("2025-01-23"):
+            action = wizard.action_import()
+        st_line = (
+            self.env["insurance.bank.file"].browse(action["res_id"]).statement_line_ids
+        )
+        self.assertEqual(st_line.insurance_match_state, "matched")
+        self.assertEqual(st_line.amount, 8800)
+        self.assertTrue(self.cny.is_zero(invoice.amount_residual))
+        self.assertEqual(self._line(self.policy, 2).state, "paid")
