@@ -112,12 +112,16 @@ def file_checksum(content):
     return hashlib.sha256(content).hexdigest()
 
 
+# What a normalised reference drops (the same pattern runs in PostgreSQL).
+NOT_KEY_CHARS = "[^0-9A-Z\u4e00-\u9fff]"
+
+
 def normalize_reference(text):
     """Return ``text`` with full-width characters made half-width, upper-cased,
     without spaces and punctuation, for comparing references and policy numbers
     however a bank reformats them."""
     text = unicodedata.normalize("NFKC", text or "").upper()
-    return re.sub(r"[^0-9A-Z\u4e00-\u9fff]", "", text)
+    return re.sub(NOT_KEY_CHARS, "", text)
 
 
 def memo_keys(text, span=3):

@@ -375,8 +375,8 @@ class InsuranceBankFile(models.Model):
         self.env.cr.execute(
             """SELECT id FROM insurance_policy
                 WHERE company_id = %s
-                  AND regexp_replace(upper(name), '[^0-9A-Z]', '', 'g') IN %s""",
-            (company.id, tuple(keys)),
+                  AND regexp_replace(upper(name), %s, '', 'g') IN %s""",
+            (company.id, bank_files.NOT_KEY_CHARS, tuple(keys)),
         )
         ids = [row[0] for row in self.env.cr.fetchall()]
         policies = self.env["insurance.policy"].search([("id", "in", ids)])

@@ -83,6 +83,14 @@ class TestReceiptMatchingNormalised(PremiumAccountingCommon):
         self.assertEqual(self._line(self.p1, 2).state, "paid")
         self.assertEqual(self._line(self.p2, 2).state, "paid")
 
+    def test_policy_number_with_chinese_characters_in_the_memo(self):
+        with freeze_time("2024-02-10"):
+            policy = self._create_policy(name="鑫福-0007", premium_amount=6000)
+        self._activate_and_invoice(policy)
+        bank_file = self._receipts(("2025-01-20", "6000", "张伟", "续期 鑫福 0007"))
+        self.assertEqual(bank_file.statement_line_ids.insurance_match_rule, "policy")
+        self.assertEqual(self._line(policy, 2).state, "paid")
+
     def test_memo_policy_number_pays_the_oldest_open_invoices_in_turn(self):
         invoices = [self._line(self.monthly, n).invoice_id for n in (2, 3, 4)]
         self.assertTrue(all(inv.state == "posted" for inv in invoices))
