@@ -105,3 +105,64 @@ def test_next_debit_date():
     ) == date(2025, 2, 4)
     assert bank_files.next_debit_date(failed, "wrong_card", 3, grace_end) is None
     assert bank_files.next_debit_date(failed, "other", 3, date(2025, 2, 2)) is None
+
+
+def _errors(content, parse=bank_files.parse_receipts, filename="bank.csv"):
+    with pytest.raises(bank_files.BankFileError) as caught:
+        parse(content, filename)
+    return caught.value.errors
+
+
+def test_amounts_must_parse_exactly():
+    content = (
+        b"date,amount,memo\n"
+        b"2025-01-02,1,234.50,x\n"
+        b'2025-01-02,"1.234,50",x\n'
+        b"2025-01-02,12.345,x\n"
+        b"2025-01-02,1e9,x\n"
+        b'2025-01-02,"1,234.50",x\n'
+    )
+    assert _errors(content) == [
+        (2, "", bank_files.ERR_COLUMNS, "4"),
+        (3, "amount", bank_files.ERR_AMOUNT, "1.234,50"),
+        (4, "amount", bank_files.ERR_AMOUNT, "12.345"),
+        (5, "amount", bank_files.ERR_AMOUNT, "1e9"),
+    ]
+
+
+def test_semicolon_file_with_decimal_comma_is_refused():
+    content = b"date;amount;memo\n2025-01-02;1.234,50;x\n"
+    assert _errors(content) == [(2, "amount", bank_files.ERR_AMOUNT, "1.234,50")]
+
+
+def test_dates_out_of_range_and_header_only_and_empty():
+    content = b"date,amount\n1989-12-31,10\n2999-01-01,10\n"
+    assert _errors(content) == [
+        (2, "date", bank_files.ERR_DATE_RANGE, "1989-12-31"),
+        (3, "date", bank_files.ERR_DATE_RANGE, "2999-01-01"),
+    ]
+    assert _errors(b"date,amount\r\n\r\n") == [(0, "", bank_files.ERR_NO_ROWS, "")]
+    assert _errors(b"") == [(0, "", bank_files.ERR_EMPTY, "")]
+
+
+def test_memo_keys_and_split_reference():
+    keys = bank_files.memo_keys("续期 p 0001 002")
+    assert "P0001002" in keys
+    assert "P0001" in keys
+    assert bank_files.normalize_reference("Ｐ－０００１－００２") == "P0001002"
+    assert bank_files.split_reference("P0001002") == ("P0001", 2)
+    assert bank_files.split_reference("P1") == ("P1", None)
+
+
+def test_debit_row_keys_ignore_spelling_and_keep_repeats_apart():
+    rows = bank_files.parse_debit_results(
+        b"date,policy,amount,result\n2025-01-02,P-1,10,ok\n2025-01-02,P-1,10,ok\n",
+        "a.csv",
+    )
+    again = bank_files.parse_debit_results(
+        b"date,policy,amount,result\r\n2025-01-02,p1,10.00,success\r\n\r\n",
+        "b.csv",
+    )
+    keys = bank_files.debit_row_keys(rows)
+    assert keys[0] != keys[1]
+    assert bank_files.debit_row_keys(again) == keys[:1]

@@ -10,9 +10,10 @@ import csv
 import hashlib
 import io
 import re
+import unicodedata
 from collections import Counter
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 # Column headers as banks and payment channels spell them, per field.
 RECEIPT_COLUMNS = {
@@ -21,6 +22,7 @@ RECEIPT_COLUMNS = {
     "payer_name": ("payer name", "payer", "name", "付款人", "付款人名称", "对方户名"),
     "payer_account": ("payer account", "account", "付款账号", "对方账号"),
     "reference": ("reference", "memo", "payment reference", "摘要", "附言", "备注"),
+    "currency": ("currency", "币种", "货币"),
 }
 RECEIPT_REQUIRED = ("date", "amount")
 
@@ -85,6 +87,16 @@ ERR_RESULT = "result"
 ERR_REASON = "reason"
 ERR_TARGET = "target"
 ERR_UNREADABLE = "unreadable"
+ERR_NO_ROWS = "no_rows"
+ERR_COLUMNS = "columns"
+ERR_DATE_RANGE = "date_range"
+
+# Oldest and furthest-ahead dates a bank file may carry.
+FIRST_YEAR = 1990
+DAYS_AHEAD = 366
+# An amount as banks write it: digits, optional thousands commas in groups of
+# three, at most two decimals; nothing else (no exponent, no decimal comma).
+AMOUNT = re.compile(r"-?(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?")
 
 
 class BankFileError(Exception):
@@ -100,10 +112,42 @@ def file_checksum(content):
     return hashlib.sha256(content).hexdigest()
 
 
+# What a normalised reference drops (the same pattern runs in PostgreSQL).
+NOT_KEY_CHARS = "[^0-9A-Z\u4e00-\u9fff]"
+
+
 def normalize_reference(text):
-    """Return ``text`` upper-cased without spaces and punctuation, for comparing
-    references however a bank reformats them."""
-    return re.sub(r"[^0-9A-Z\u4e00-\u9fff]", "", (text or "").upper())
+    """Return ``text`` with full-width characters made half-width, upper-cased,
+    without spaces and punctuation, for comparing references and policy numbers
+    however a bank reformats them."""
+    text = unicodedata.normalize("NFKC", text or "").upper()
+    return re.sub(NOT_KEY_CHARS, "", text)
+
+
+def memo_keys(text, span=3):
+    """Return the normalised keys a memo may name: each word, and each run of up
+    to ``span`` neighbouring words (a bank may cut "P-0001-002" into "P 0001 002")."""
+    words = [
+        normalize_reference(word)
+        for word in re.split(
+            r"[\s,;:，；：、]+", unicodedata.normalize("NFKC", text or "")
+        )
+    ]
+    words = [word for word in words if word]
+    return {
+        "".join(words[start : start + size])
+        for size in range(1, span + 1)
+        for start in range(len(words) - size + 1)
+    }
+
+
+def split_reference(key):
+    """Return (policy key, instalment number) of a normalised payment reference,
+    or (key, None) when it does not end with an instalment number."""
+    match = re.fullmatch(r"(.+?)(\d{3})", key or "")
+    if not match:
+        return key, None
+    return match.group(1), int(match.group(2))
 
 
 def payment_reference(policy_number, instalment):
@@ -119,7 +163,36 @@ def row_keys(rows):
     for row in rows:
         base = "|".join(
             str(row[field])
-            for field in ("date", "amount", "payer_account", "payer_name", "reference")
+            for field in (
+                "date",
+                "amount",
+                "payer_account",
+                "payer_name",
+                "reference",
+                "currency",
+            )
+        )
+        seen[base] += 1
+        digest = hashlib.sha256(base.encode()).hexdigest()[:32]
+        keys.append(f"{digest}#{seen[base]}")
+    return keys
+
+
+def debit_row_keys(rows):
+    """Return one key per debit result row, stable however the file is re-encoded
+    (line ends, blank lines, spelling of references); equal rows stay apart."""
+    seen = Counter()
+    keys = []
+    for row in rows:
+        base = "|".join(
+            (
+                str(row["date"]),
+                normalize_reference(row["policy"]),
+                normalize_reference(row["reference"]),
+                str(row["amount"]),
+                row["result"],
+                row["reason"] or "",
+            )
         )
         seen[base] += 1
         digest = hashlib.sha256(base.encode()).hexdigest()[:32]
@@ -162,25 +235,26 @@ def _read_xlsx(content):
 def parse_receipts(content, filename):
     """Return the validated receipt rows of a file: dicts with row, date, amount,
     payer_name, payer_account and reference."""
-    rows = _parse(read_table(content, filename), RECEIPT_COLUMNS, RECEIPT_REQUIRED)
-    errors = []
+    rows, errors = _parse(
+        read_table(content, filename), RECEIPT_COLUMNS, RECEIPT_REQUIRED
+    )
     for row in rows:
         _convert(row, "date", _to_date, ERR_DATE, errors)
+        _check_date_range(row, errors)
         _convert(row, "amount", _to_amount, ERR_AMOUNT, errors)
         if isinstance(row["amount"], Decimal) and row["amount"] <= 0:
             errors.append((row["row"], "amount", ERR_NOT_POSITIVE, str(row["amount"])))
-    if errors:
-        raise BankFileError(errors)
+    _raise_if(errors)
     return rows
 
 
 def parse_debit_results(content, filename):
     """Return the validated rows of an auto-debit result file: dicts with row, date,
     policy, reference, amount, result (success/failure) and reason."""
-    rows = _parse(read_table(content, filename), DEBIT_COLUMNS, DEBIT_REQUIRED)
-    errors = []
+    rows, errors = _parse(read_table(content, filename), DEBIT_COLUMNS, DEBIT_REQUIRED)
     for row in rows:
         _convert(row, "date", _to_date, ERR_DATE, errors)
+        _check_date_range(row, errors)
         _convert(row, "amount", _to_amount, ERR_AMOUNT, errors)
         _convert(row, "result", _choice(RESULT_VALUES), ERR_RESULT, errors)
         if not row["policy"] and not row["reference"]:
@@ -190,17 +264,26 @@ def parse_debit_results(content, filename):
             _convert(row, "reason", _choice(REASON_VALUES), ERR_REASON, errors)
         elif row["result"] == SUCCESS:
             row["reason"] = ""
-    if errors:
-        raise BankFileError(errors)
+    _raise_if(errors)
     return rows
 
 
+def _raise_if(errors):
+    if errors:
+        raise BankFileError(sorted(errors, key=lambda error: error[0]))
+
+
 def _parse(table, columns, required):
-    """Map the header to fields and return one dict per non-empty data row."""
-    table = [row for row in table if any(_text(cell) for cell in row)]
+    """Map the header to fields; return one dict per non-empty data row whose
+    required cells are filled, and the errors of the others."""
+    table = [
+        (number, row)
+        for number, row in enumerate(table, start=1)
+        if any(_text(cell) for cell in row)
+    ]
     if not table:
         raise BankFileError([(0, "", ERR_EMPTY, "")])
-    header = [_text(cell).lower() for cell in table[0]]
+    header = [_text(cell).lower() for cell in table[0][1]]
     positions = {}
     for field, aliases in columns.items():
         found = [index for index, title in enumerate(header) if title in aliases]
@@ -209,20 +292,33 @@ def _parse(table, columns, required):
     missing = [field for field in required if field not in positions]
     if missing:
         raise BankFileError([(1, field, ERR_MISSING_COLUMN, "") for field in missing])
+    if len(table) == 1:
+        raise BankFileError([(0, "", ERR_NO_ROWS, "")])
+    width = len(_trimmed(table[0][1]))
     rows = []
     errors = []
-    for number, cells in enumerate(table[1:], start=2):
+    for number, cells in table[1:]:
+        if len(_trimmed(cells)) > width:
+            errors.append((number, "", ERR_COLUMNS, str(len(_trimmed(cells)))))
+            continue
         row = {"row": number}
         for field in columns:
             index = positions.get(field)
             value = cells[index] if index is not None and index < len(cells) else None
             row[field] = value if isinstance(value, (date, datetime)) else _text(value)
-            if field in required and row[field] in ("", None):
-                errors.append((number, field, ERR_REQUIRED, ""))
-        rows.append(row)
-    if errors:
-        raise BankFileError(errors)
-    return rows
+        missing = [field for field in required if row[field] in ("", None)]
+        errors.extend((number, field, ERR_REQUIRED, "") for field in missing)
+        if not missing:
+            rows.append(row)
+    return rows, errors
+
+
+def _trimmed(cells):
+    """The cells of a row without its trailing empty ones."""
+    cells = list(cells)
+    while cells and not _text(cells[-1]):
+        cells.pop()
+    return cells
 
 
 def _convert(row, field, convert, code, errors):
@@ -253,15 +349,26 @@ def _to_date(value):
     raise ValueError(value)
 
 
+def _check_date_range(row, errors, today=None):
+    """A bank does not book money before 1990 nor a year ahead: such a date is a
+    typing or export error."""
+    day = row["date"]
+    if not isinstance(day, date):
+        return
+    today = today or date.today()
+    if day.year < FIRST_YEAR or day > today + timedelta(days=DAYS_AHEAD):
+        errors.append((row["row"], "date", ERR_DATE_RANGE, day.isoformat()))
+
+
 def _to_amount(value):
-    cleaned = re.sub(r"[,\s¥￥元]|CNY|RMB", "", str(value), flags=re.IGNORECASE)
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation as error:
-        raise ValueError(value) from error
-    if not amount.is_finite():
+    """Return the exact Decimal of an amount cell, or raise ValueError: "1.234,50",
+    "12.345" or "1e9" are refused rather than read as something else."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = repr(value)
+    cleaned = re.sub(r"[\s¥￥元]|CNY|RMB", "", str(value), flags=re.IGNORECASE)
+    if not AMOUNT.fullmatch(cleaned):
         raise ValueError(value)
-    return amount.quantize(Decimal("0.01"))
+    return Decimal(cleaned.replace(",", "")).quantize(Decimal("0.01"))
 
 
 def _choice(values):

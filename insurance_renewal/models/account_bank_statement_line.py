@@ -2,6 +2,7 @@ import re
 from collections import defaultdict
 
 from odoo import fields, models
+from odoo.exceptions import AccessError, UserError
 
 from ..lib import bank_files
 
@@ -11,14 +12,17 @@ MATCH_RULES = [
     ("payer_amount", "Payer and Amount"),
     ("manual", "By Hand"),
 ]
-TOKEN = re.compile(r"[0-9A-Za-z][0-9A-Za-z\-/_.]*[0-9A-Za-z]|[0-9A-Za-z]")
 
 
 class AccountBankStatementLine(models.Model):
     _inherit = "account.bank.statement.line"
 
     insurance_file_id = fields.Many2one(
-        "insurance.bank.file", string="Imported From", readonly=True, index=True
+        "insurance.bank.file",
+        string="Imported From",
+        readonly=True,
+        index=True,
+        check_company=True,
     )
     insurance_file_row = fields.Integer(string="File Row", readonly=True)
     insurance_import_key = fields.Char(
@@ -28,7 +32,9 @@ class AccountBankStatementLine(models.Model):
         [
             ("matched", "Matched"),
             ("ambiguous", "Several Candidates"),
+            ("one_candidate", "One Candidate to Check"),
             ("unmatched", "No Candidate"),
+            ("not_premium", "Not a Premium"),
         ],
         string="Premium Matching",
         readonly=True,
@@ -44,12 +50,19 @@ class AccountBankStatementLine(models.Model):
         "move_id",
         string="Candidate Invoices",
         readonly=True,
+        check_company=True,
     )
     insurance_invoice_id = fields.Many2one(
         "account.move",
         string="Premium Invoice",
         readonly=True,
-        help="The premium invoice this receipt was reconciled with.",
+        check_company=True,
+        help="The (oldest) premium invoice this receipt was reconciled with.",
+    )
+    insurance_not_premium_reason = fields.Char(
+        string="Not a Premium Because",
+        readonly=True,
+        help="Why finance took this receipt out of the suspense queue.",
     )
     insurance_compliance_flag = fields.Boolean(
         string="Compliance Review",
@@ -74,11 +87,55 @@ class AccountBankStatementLine(models.Model):
             "res_model": "insurance.receipt.reconcile",
             "view_mode": "form",
             "target": "new",
-            "context": {
-                "default_st_line_id": self.id,
-                "default_invoice_id": self.insurance_candidate_ids[:1].id,
-            },
+            "context": {"default_st_line_id": self.id},
         }
+
+    def action_insurance_return_to_queue(self):
+        """Put receipts marked as no premium back into the suspense queue."""
+        for st_line in self:
+            st_line._insurance_check_finance_access()
+            # Writes only the addon's queue fields, after the check above.
+            st_line.sudo().write(
+                {
+                    "insurance_match_state": st_line._insurance_queue_state(
+                        st_line.insurance_candidate_ids
+                    ),
+                    "insurance_not_premium_reason": False,
+                }
+            )
+        return True
+
+    def _insurance_check_finance_access(self):
+        """Refuse unless the current user is finance and sees this receipt in a
+        company it works for: what allows the suspense queue's actions to write
+        bank entries as superuser."""
+        self.ensure_one()
+        if not self.env.user.has_group("account.group_account_invoice"):
+            raise AccessError(
+                self.env._("Only finance users reconcile premium receipts.")
+            )
+        self.check_access("read")
+        if self.company_id not in self.env.companies:
+            raise AccessError(
+                self.env._(
+                    "Receipt %(line)s belongs to %(company)s, which you do not "
+                    "work for.",
+                    line=self.payment_ref,
+                    company=self.company_id.name,
+                )
+            )
+        if self.is_reconciled:
+            raise UserError(
+                self.env._(
+                    "Receipt %(line)s is already reconciled.", line=self.payment_ref
+                )
+            )
+
+    @staticmethod
+    def _insurance_queue_state(candidates):
+        if len(candidates) > 1:
+            return "ambiguous"
+        return "one_candidate" if candidates else "unmatched"
 
     def _insurance_match(self):
         """Match receipts with open premium invoices: by payment reference, then by
@@ -92,37 +149,39 @@ class AccountBankStatementLine(models.Model):
             else:
                 st_line.write(
                     {
-                        "insurance_match_state": "ambiguous"
-                        if invoices
-                        else "unmatched",
+                        "insurance_match_state": self._insurance_queue_state(invoices),
                         "insurance_candidate_ids": [fields.Command.set(invoices.ids)],
                     }
                 )
 
-    def _insurance_reconcile(self, invoice, rule):
+    def _insurance_reconcile(self, invoices, rule):
+        """Reconcile the receipt with ``invoices``, oldest due first; what it pays
+        beyond them stays on the payer's receivable as an outstanding credit."""
         self.ensure_one()
-        receivable = invoice.line_ids.filtered(
-            lambda aml: aml.account_type == "asset_receivable" and not aml.reconciled
-        )
+        invoices = invoices.sorted(lambda inv: (inv.invoice_date_due, inv.id))
+        payer = invoices[:1].partner_id
         if not self.partner_id:
-            self.partner_id = invoice.partner_id
+            self.partner_id = payer
         _liquidity, suspense, _other = self._seek_for_lines()
-        suspense.write(
-            {
-                "account_id": receivable.account_id.id,
-                "partner_id": invoice.partner_id.id,
-            }
-        )
-        (suspense + receivable).reconcile()
+        for invoice in invoices:
+            receivable = invoice.line_ids.filtered(
+                lambda aml: (
+                    aml.account_type == "asset_receivable" and not aml.reconciled
+                )
+            )
+            suspense.write(
+                {"account_id": receivable.account_id.id, "partner_id": payer.id}
+            )
+            (suspense + receivable).reconcile()
         self.write(
             {
                 "insurance_match_state": "matched",
                 "insurance_match_rule": rule,
-                "insurance_invoice_id": invoice.id,
-                "insurance_candidate_ids": [fields.Command.set(invoice.ids)],
+                "insurance_invoice_id": invoices[:1].id,
+                "insurance_candidate_ids": [fields.Command.set(invoices.ids)],
             }
         )
-        self._insurance_check_payer(invoice.insurance_policy_id)
+        self._insurance_check_payer(invoices.insurance_policy_id)
 
     def _insurance_check_payer(self, policy):
         """Flag a receipt paid by someone who is neither the payer nor the holder
@@ -140,7 +199,7 @@ class AccountBankStatementLine(models.Model):
                         "Paid by %(payer)s, who is neither the payer nor the holder "
                         "of policy %(policy)s.",
                         payer=self.partner_name or self.account_number,
-                        policy=policy.name,
+                        policy=", ".join(policy.mapped("name")),
                     ),
                 }
             )
@@ -151,31 +210,32 @@ def _clean(text):
 
 
 class _MatchIndex:
-    """Open premium invoices, read once for a batch of receipts."""
+    """Open premium invoices, read once for a batch of receipts of one company.
+
+    References and policy numbers are compared normalised on both sides (case,
+    spaces, dashes, full-width characters): see ``bank_files.memo_keys``."""
 
     def __init__(self, st_lines):
         env = st_lines.env
-        tokens = {
-            token
-            for st_line in st_lines
-            for token in TOKEN.findall(st_line.payment_ref or "")
-        }
+        company = st_lines.company_id[:1]
+        keys = set()
+        for st_line in st_lines:
+            keys |= bank_files.memo_keys(st_line.payment_ref)
         open_domain = [
             ("move_type", "=", "out_invoice"),
             ("state", "=", "posted"),
             ("insurance_policy_id", "!=", False),
             ("payment_state", "in", ("not_paid", "partial")),
-            ("company_id", "in", st_lines.company_id.ids),
+            ("company_id", "=", company.id),
         ]
         Move = env["account.move"]
         self.by_reference = defaultdict(lambda: Move)
         for invoice in Move.search(
-            [*open_domain, ("payment_reference", "in", list(tokens))]
+            [*open_domain, ("insurance_reference_key", "in", list(keys))]
         ):
-            key = bank_files.normalize_reference(invoice.payment_reference)
-            self.by_reference[key] |= invoice
-        policies = env["insurance.policy"].search([("name", "in", list(tokens))])
-        self.policy_by_name = {policy.name: policy for policy in policies}
+            self.by_reference[invoice.insurance_reference_key] |= invoice
+        self.policy_by_key = env["insurance.bank.file"]._policies_by_key(company, keys)
+        policies = env["insurance.policy"].union(*self.policy_by_key.values())
         names = {st_line.partner_name for st_line in st_lines if st_line.partner_name}
         accounts = {a for a in st_lines.mapped("account_number") if a}
         partners = env["res.partner"].search(
@@ -192,12 +252,14 @@ class _MatchIndex:
                 "|",
                 ("insurance_policy_id", "in", policies.ids),
                 ("partner_id", "in", partners.ids),
-            ]
+            ],
+            order="invoice_date_due, id",
         )
 
     def candidates(self, st_line):
-        """Return (rule, invoices): the rule that found exactly one invoice, or
-        (False, candidates) when none did."""
+        """Return (rule, invoices): the rule that found the one invoice to pay, or
+        (False, candidates) when none did. Invoices paid by an earlier receipt of
+        the batch are no longer candidates."""
         rule, invoices = self._candidates(st_line)
         still_open = invoices.filtered(
             lambda inv: inv.payment_state in ("not_paid", "partial")
@@ -205,40 +267,62 @@ class _MatchIndex:
         return (rule if still_open == invoices else False), still_open
 
     def _candidates(self, st_line):
-        tokens = TOKEN.findall(st_line.payment_ref or "")
+        keys = bank_files.memo_keys(st_line.payment_ref)
         by_reference = st_line.env["account.move"]
-        for token in tokens:
-            by_reference |= self.by_reference.get(
-                bank_files.normalize_reference(token), by_reference.browse()
-            )
+        for key in keys:
+            by_reference |= self.by_reference.get(key, by_reference.browse())
+        by_reference = self._open(by_reference)
         if by_reference:
             return ("reference" if len(by_reference) == 1 else False), by_reference
-        currency = st_line.currency_id
-        policies = [self.policy_by_name[t] for t in tokens if t in self.policy_by_name]
+        policies = {
+            self.policy_by_key[key] for key in keys if key in self.policy_by_key
+        }
         if policies:
-            invoices = self.open_invoices.filtered(
-                lambda inv: inv.insurance_policy_id in policies
-            )
-            exact = invoices.filtered(
-                lambda inv: (
-                    currency.compare_amounts(inv.amount_residual, st_line.amount) == 0
-                )
-            )
-            if len(exact) == 1 or len(invoices) == 1:
-                return "policy", exact or invoices
+            return self._by_policy(st_line, policies)
+        return self._by_payer(st_line)
+
+    def _by_policy(self, st_line, policies):
+        """The memo names a policy: pay its oldest open invoice when the receipt
+        covers it (a surplus stays on the payer's account), else the one invoice
+        of exactly the receipt's amount."""
+        invoices = self._open(
+            self.open_invoices.filtered(lambda inv: inv.insurance_policy_id in policies)
+        )
+        if len(policies) > 1 or not invoices:
             return False, invoices
+        amount = _amount_in(st_line, invoices[:1])
+        currency = invoices[:1].currency_id
+        if currency.compare_amounts(amount, invoices[:1].amount_residual) >= 0:
+            return "policy", invoices[:1]
+        exact = invoices.filtered(
+            lambda inv: currency.compare_amounts(inv.amount_residual, amount) == 0
+        )
+        if len(exact) == 1:
+            return "policy", exact
+        return False, invoices
+
+    def _by_payer(self, st_line):
         payers = self._payers(st_line)
-        exact = self.open_invoices.filtered(
+        invoices = self._open(
+            self.open_invoices.filtered(lambda inv: inv.partner_id in payers)
+        )
+        exact = invoices.filtered(
             lambda inv: (
-                inv.partner_id in payers
-                and currency.compare_amounts(inv.amount_residual, st_line.amount) == 0
+                inv.currency_id.compare_amounts(
+                    inv.amount_residual, _amount_in(st_line, inv)
+                )
+                == 0
             )
         )
         if len(exact) == 1:
             return "payer_amount", exact
-        if exact:
-            return False, exact
-        return False, self.open_invoices.filtered(lambda inv: inv.partner_id in payers)
+        return False, exact or invoices
+
+    @staticmethod
+    def _open(invoices):
+        return invoices.filtered(
+            lambda inv: inv.payment_state in ("not_paid", "partial")
+        ).sorted(lambda inv: (inv.invoice_date_due, inv.id))
 
     def _payers(self, st_line):
         name = _clean(st_line.partner_name)
@@ -253,3 +337,14 @@ class _MatchIndex:
                 )
             )
         )
+
+
+def _amount_in(st_line, invoice):
+    """The receipt's amount in the invoice's currency, at the receipt's date."""
+    currency = st_line.foreign_currency_id or st_line.currency_id
+    amount = st_line.amount_currency if st_line.foreign_currency_id else st_line.amount
+    if currency == invoice.currency_id:
+        return amount
+    return currency._convert(
+        amount, invoice.currency_id, st_line.company_id, st_line.date
+    )

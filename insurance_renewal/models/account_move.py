@@ -1,4 +1,6 @@
-from odoo import fields, models
+from odoo import api, fields, models
+
+from ..lib import bank_files
 
 
 class AccountMove(models.Model):
@@ -7,12 +9,28 @@ class AccountMove(models.Model):
     insurance_policy_id = fields.Many2one(
         "insurance.policy",
         index="btree_not_null",
+        check_company=True,
         readonly=True,
         copy=False,
     )
     insurance_premium_line_ids = fields.One2many(
         "insurance.premium.line", "invoice_id", string="Premium Instalments"
     )
+    insurance_reference_key = fields.Char(
+        compute="_compute_insurance_reference_key",
+        store=True,
+        index="btree_not_null",
+        help="The payment reference of a premium invoice without case, spaces, "
+        "dashes or full-width characters, as bank memos are compared with it.",
+    )
+
+    @api.depends("payment_reference", "insurance_policy_id")
+    def _compute_insurance_reference_key(self):
+        for move in self:
+            move.insurance_reference_key = (
+                move.insurance_policy_id
+                and bank_files.normalize_reference(move.payment_reference)
+            ) or False
 
     def _insurance_settlement(self):
         """Return (paid, credited, last payment date) of a premium invoice: what

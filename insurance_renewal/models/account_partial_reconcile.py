@@ -21,6 +21,8 @@ class AccountPartialReconcile(models.Model):
         return result
 
     def _premium_lines(self):
+        # As superuser: whoever reconciles (a payment, a credit note) may not read
+        # instalments; the search is by the reconciled invoices' ids only.
         moves = (self.debit_move_id | self.credit_move_id).move_id
         return (
             self.env["insurance.premium.line"]

@@ -180,6 +180,15 @@ class CrmLead(models.Model):
             lambda line: line.state not in schedule.SETTLED_STATES
         )
 
+    def _renewal_collected(self):
+        """Whether money came in for the case: premiums waived or settled by credit
+        notes alone close the case, but not as Collected."""
+        self.ensure_one()
+        return any(
+            not line.currency_id.is_zero(line.amount_paid)
+            for line in self.insurance_premium_line_ids
+        )
+
     def _insurance_refresh_from_facts(self):
         """Bring open renewal cases in line with their policy: instalments covered,
         amounts, contacts, risk, stage; win them when paid, lose them when the policy
@@ -296,8 +305,13 @@ class CrmLead(models.Model):
         )
 
     def _renewal_close_or_move(self, today):
-        won = self.filtered(lambda lead: not lead._renewal_unpaid_lines())
-        won.action_set_won()
+        settled = self.filtered(lambda lead: not lead._renewal_unpaid_lines())
+        waived = settled.filtered(lambda lead: not lead._renewal_collected())
+        (settled - waived).action_set_won()
+        waived.action_set_lost(
+            lost_reason_id=self.env.ref("insurance_renewal.lost_reason_waived").id
+        )
+        won = settled
         lost = (
             self.filtered(
                 lambda lead: lead.insurance_policy_id.state in ("lapsed", "terminated")

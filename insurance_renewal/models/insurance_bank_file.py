@@ -1,9 +1,16 @@
 import base64
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ..lib import bank_files
+
+# A refused file names its first errors only: enough to act on, small to show.
+MAX_ERRORS = 100
+# Files with more rows are imported by a scheduled action, in committed batches
+# of this many rows, rather than within the upload request.
+IMPORT_BATCH = 2000
+IMPORT_BATCH_PARAM = "insurance_renewal.import_batch_rows"
 
 
 class InsuranceBankFile(models.Model):
@@ -13,6 +20,7 @@ class InsuranceBankFile(models.Model):
     _name = "insurance.bank.file"
     _description = "Imported Bank File"
     _order = "create_date desc, id desc"
+    _check_company_auto = True
 
     name = fields.Char(string="File Name", required=True, readonly=True)
     kind = fields.Selection(
@@ -25,10 +33,13 @@ class InsuranceBankFile(models.Model):
         "res.company", required=True, readonly=True, default=lambda s: s.env.company
     )
     journal_id = fields.Many2one(
-        "account.journal", string="Bank Journal", readonly=True
+        "account.journal", string="Bank Journal", readonly=True, check_company=True
     )
     statement_id = fields.Many2one(
-        "account.bank.statement", string="Bank Statement", readonly=True
+        "account.bank.statement",
+        string="Bank Statement",
+        readonly=True,
+        check_company=True,
     )
     statement_line_ids = fields.One2many(
         "account.bank.statement.line", "insurance_file_id", string="Receipts"
@@ -37,6 +48,16 @@ class InsuranceBankFile(models.Model):
         "insurance.debit.result", "file_id", string="Debit Results"
     )
     row_count = fields.Integer(string="Rows", readonly=True)
+    state = fields.Selection(
+        [("importing", "Importing"), ("done", "Imported")],
+        required=True,
+        default="done",
+        readonly=True,
+        help="A large file is imported in batches by a scheduled action; each batch "
+        "is committed, so a crash loses nothing and a rerun imports nothing twice.",
+    )
+    imported_rows = fields.Integer(string="Rows Imported", readonly=True)
+    data = fields.Binary(string="File Content", attachment=True, readonly=True)
     skipped_count = fields.Integer(
         string="Rows Already Imported",
         readonly=True,
@@ -60,6 +81,7 @@ class InsuranceBankFile(models.Model):
     @api.model
     def _import_file(self, kind, content, filename, journal):
         """Import a whole file or nothing of it; return the new bank file record."""
+        self._check_journal(journal)
         checksum = bank_files.file_checksum(content)
         self._check_not_imported(kind, checksum, journal.company_id or self.env.company)
         parse = (
@@ -71,21 +93,111 @@ class InsuranceBankFile(models.Model):
             rows = parse(content, filename)
         except bank_files.BankFileError as error:
             raise UserError(self._format_errors(filename, error.errors)) from error
-        bank_file = self.create(
-            {
-                "name": filename,
-                "kind": kind,
-                "checksum": checksum,
-                "company_id": (journal.company_id or self.env.company).id,
-                "journal_id": journal.id,
-                "row_count": len(rows),
-            }
-        )
         if kind == "receipts":
-            bank_file._import_receipts(rows)
-        else:
-            self.env["insurance.debit.result"]._import_rows(bank_file, rows)
+            self._check_currencies(filename, rows)
+        company = journal.company_id or self.env.company
+        vals = {
+            "name": filename,
+            "kind": kind,
+            "checksum": checksum,
+            "company_id": company.id,
+            "journal_id": journal.id,
+            "row_count": len(rows),
+        }
+        batch = self._import_batch_size()
+        if len(rows) > batch:
+            vals.update(state="importing", data=base64.b64encode(content))
+            bank_file = self.create(vals)
+            self.env.ref("insurance_renewal.ir_cron_import_bank_files")._trigger()
+            return bank_file
+        bank_file = self.create(vals)
+        bank_file._import_batch(rows, bank_file._row_keys(rows))
         return bank_file
+
+    @api.model
+    def _check_journal(self, journal):
+        """The import writes bank statement lines as superuser (see
+        ``_import_receipts``): only into a bank journal the user can read, of a
+        company the user works for."""
+        journal.check_access("read")
+        if journal.type != "bank" or journal.company_id not in self.env.companies:
+            raise AccessError(
+                self.env._(
+                    "Import into a bank journal of your own company, not %(journal)s.",
+                    journal=journal.display_name,
+                )
+            )
+
+    @api.model
+    def _check_currencies(self, filename, rows):
+        """Refuse a file naming a currency Odoo does not know or has not
+        activated: its amounts could not be placed on any invoice."""
+        known = set(self._currencies(rows))
+        errors = [
+            (row["row"], "currency", "currency", row["currency"])
+            for row in rows
+            if row["currency"] and row["currency"].upper() not in known
+        ]
+        if errors:
+            raise UserError(self._format_errors(filename, errors))
+
+    @api.model
+    def _currencies(self, rows):
+        codes = {row["currency"].upper() for row in rows if row.get("currency")}
+        if not codes:
+            return {}
+        found = self.env["res.currency"].search([("name", "in", list(codes))])
+        return {currency.name: currency for currency in found}
+
+    def _import_batch_size(self):
+        params = self.env["ir.config_parameter"].sudo()
+        return int(params.get_param(IMPORT_BATCH_PARAM, IMPORT_BATCH)) or IMPORT_BATCH
+
+    def _row_keys(self, rows):
+        if self.kind == "receipts":
+            return bank_files.row_keys(rows)
+        return bank_files.debit_row_keys(rows)
+
+    def _import_batch(self, rows, keys):
+        self.ensure_one()
+        if self.kind == "receipts":
+            self._import_receipts(rows, keys)
+        else:
+            self.env["insurance.debit.result"]._import_rows(self, rows, keys)
+        self.imported_rows += len(rows)
+
+    @api.model
+    def _cron_import_bank_files(self):
+        """Import the large files waiting, batch by batch, as the user who uploaded
+        them and for their company; each batch is committed."""
+        for bank_file in self.search([("state", "=", "importing")], order="id"):
+            as_importer = bank_file.with_user(bank_file.create_uid).with_company(
+                bank_file.company_id
+            )
+            if not as_importer._import_pending_rows():
+                return
+
+    def _import_pending_rows(self):
+        """Go on with this file where the last batch stopped; return False when the
+        scheduled action's time is up."""
+        self.ensure_one()
+        parse = (
+            bank_files.parse_receipts
+            if self.kind == "receipts"
+            else bank_files.parse_debit_results
+        )
+        rows = parse(base64.b64decode(self.data), self.name)
+        keys = self._row_keys(rows)
+        cron = self.env["ir.cron"]
+        cron._commit_progress(remaining=len(rows) - self.imported_rows)
+        batch = self._import_batch_size()
+        while self.imported_rows < len(rows):
+            start = self.imported_rows
+            self._import_batch(rows[start : start + batch], keys[start : start + batch])
+            if not cron._commit_progress(min(batch, len(rows) - start)):
+                return False
+        self.state = "done"
+        return True
 
     @api.model
     def _import_base64(self, kind, data, filename, journal):
@@ -110,13 +222,14 @@ class InsuranceBankFile(models.Model):
                 )
             )
 
-    def _import_receipts(self, rows):
+    def _import_receipts(self, rows, keys):
         """Add the new rows as statement lines of the bank journal and match them.
 
         Billing users may not write bank statements in Odoo: the import, which only
-        finance can run, writes them as superuser."""
+        finance can run (the model's access rights), writes them as superuser into
+        the chosen bank journal of the user's own company (the journal field's
+        company check), and only reconciles them with open premium invoices."""
         self.ensure_one()
-        keys = bank_files.row_keys(rows)
         StLine = self.env["account.bank.statement.line"].sudo()
         known = set(
             StLine.search(
@@ -129,18 +242,39 @@ class InsuranceBankFile(models.Model):
         new = [
             (row, key) for row, key in zip(rows, keys, strict=True) if key not in known
         ]
-        self.skipped_count = len(rows) - len(new)
+        self.skipped_count += len(rows) - len(new)
         if not new:
             return
-        self.statement_id = (
-            self.env["account.bank.statement"]
-            .sudo()
-            .create({"name": self.name, "journal_id": self.journal_id.id})
+        if not self.statement_id:
+            self.statement_id = (
+                self.env["account.bank.statement"]
+                .sudo()
+                .create({"name": self.name, "journal_id": self.journal_id.id})
+            )
+        currencies = self._currencies(rows)
+        lines = StLine.create(
+            [self._statement_line_vals(row, key, currencies) for row, key in new]
         )
-        lines = StLine.create([self._statement_line_vals(row, key) for row, key in new])
         lines._insurance_match()
 
-    def _statement_line_vals(self, row, key):
+    def _statement_line_vals(self, row, key, currencies):
+        """A receipt in another currency than the bank journal's is booked at the
+        journal's amount converted at the receipt's date, and keeps its own
+        currency and amount for matching against invoices in that currency."""
+        vals = self._statement_line_base_vals(row, key)
+        currency = currencies.get((row.get("currency") or "").upper())
+        journal_currency = self.journal_id.currency_id or self.company_id.currency_id
+        if currency and currency != journal_currency:
+            vals.update(
+                amount=currency._convert(
+                    vals["amount"], journal_currency, self.company_id, row["date"]
+                ),
+                amount_currency=vals["amount"],
+                foreign_currency_id=currency.id,
+            )
+        return vals
+
+    def _statement_line_base_vals(self, row, key):
         return {
             "statement_id": self.statement_id.id,
             "journal_id": self.journal_id.id,
@@ -159,14 +293,32 @@ class InsuranceBankFile(models.Model):
         messages = [
             self.env._("%(file)s cannot be imported; nothing of it was:", file=filename)
         ]
-        for row, field, code, value in errors:
+        for row, field, code, value in errors[:MAX_ERRORS]:
             messages.append(self._format_error(row, field, code, value))
+        if len(errors) > MAX_ERRORS:
+            messages.append(
+                self.env._(
+                    "... and %(count)s more errors: correct these first.",
+                    count=len(errors) - MAX_ERRORS,
+                )
+            )
         return "\n".join(messages)
 
     @api.model
     def _format_error(self, row, field, code, value):
         texts = {
-            bank_files.ERR_EMPTY: self.env._("the file has no rows."),
+            bank_files.ERR_EMPTY: self.env._("the file is empty."),
+            bank_files.ERR_NO_ROWS: self.env._(
+                "the file has a header but no rows: there is nothing to import."
+            ),
+            bank_files.ERR_COLUMNS: self.env._(
+                "the row has %(value)s columns, more than its header: an amount "
+                "such as 1,234.50 must be quoted in a CSV file.",
+                value=value,
+            ),
+            bank_files.ERR_DATE_RANGE: self.env._(
+                "%(value)s is before 1990 or more than a year ahead.", value=value
+            ),
             bank_files.ERR_UNREADABLE: self.env._(
                 "the file is neither a CSV nor an XLSX file we can read."
             ),
@@ -176,7 +328,9 @@ class InsuranceBankFile(models.Model):
                 "%(value)s is not a date (use YYYY-MM-DD).", value=value
             ),
             bank_files.ERR_AMOUNT: self.env._(
-                "%(value)s is not an amount.", value=value
+                "%(value)s is not an amount (write it as 1234.50 or 1,234.50, at "
+                "most two decimals).",
+                value=value,
             ),
             bank_files.ERR_NOT_POSITIVE: self.env._(
                 "%(value)s: a receipt must be greater than zero.", value=value
@@ -192,15 +346,41 @@ class InsuranceBankFile(models.Model):
             bank_files.ERR_TARGET: self.env._(
                 "give the policy number or the payment reference."
             ),
+            "currency": self.env._(
+                "%(value)s is not a currency in use here: ask an accountant to "
+                "activate it, or convert the file.",
+                value=value,
+            ),
             "not_found": self.env._(
                 "%(value)s matches no open premium instalment.", value=value
             ),
         }
         if not row:
             return texts[code]
+        if not field:
+            return self.env._("Row %(row)s: %(text)s", row=row, text=texts[code])
         return self.env._(
             "Row %(row)s, %(field)s: %(text)s", row=row, field=field, text=texts[code]
         )
+
+    @api.model
+    def _policies_by_key(self, company, keys):
+        """Return {normalised policy number: policy} of ``company`` for
+        ``keys`` (see ``bank_files.normalize_reference``): one query, whatever case,
+        spaces or dashes the bank used. The SQL only narrows the ids; the ORM
+        search applies the user's access rules."""
+        if not keys:
+            return {}
+        self.env["insurance.policy"].flush_model(["name", "company_id"])
+        self.env.cr.execute(
+            """SELECT id FROM insurance_policy
+                WHERE company_id = %s
+                  AND regexp_replace(upper(name), %s, '', 'g') IN %s""",
+            (company.id, bank_files.NOT_KEY_CHARS, tuple(keys)),
+        )
+        ids = [row[0] for row in self.env.cr.fetchall()]
+        policies = self.env["insurance.policy"].search([("id", "in", ids)])
+        return {bank_files.normalize_reference(p.name): p for p in policies}
 
     def action_view_statement_lines(self):
         self.ensure_one()

@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
@@ -15,32 +17,57 @@ DEFAULT_RETRY_DAYS = 3
 FINANCE_USER_PARAM = "insurance_renewal.debit_finance_user_id"
 
 
+OUTCOMES = [
+    ("paid", "Paid"),
+    ("failed", "Failed"),
+    ("duplicate", "Already Imported"),
+    ("already_paid", "Instalment Already Paid"),
+    ("overpaid", "More Than Owed"),
+    ("nothing_owed", "Nothing Owed"),
+]
+
+
 class InsuranceDebitResult(models.Model):
     """One attempt of the bank to debit a premium from the payer's account."""
 
     _name = "insurance.debit.result"
     _description = "Bank Debit Result"
     _order = "date desc, id desc"
+    _check_company_auto = True
 
     file_id = fields.Many2one(
-        "insurance.bank.file", string="Result File", readonly=True, ondelete="cascade"
+        "insurance.bank.file",
+        string="Result File",
+        readonly=True,
+        ondelete="cascade",
+        check_company=True,
     )
     file_row = fields.Integer(readonly=True)
+    import_key = fields.Char(readonly=True, copy=False, index="btree_not_null")
     date = fields.Date(required=True, readonly=True, index=True)
-    premium_line_id = fields.Many2one(
-        "insurance.premium.line",
-        string="Instalment",
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, index=True
+    )
+    policy_id = fields.Many2one(
+        "insurance.policy",
         required=True,
         readonly=True,
         index=True,
         ondelete="cascade",
+        check_company=True,
     )
-    policy_id = fields.Many2one(related="premium_line_id.policy_id", store=True)
-    partner_id = fields.Many2one(related="premium_line_id.policy_id.payer_id")
-    specialist_id = fields.Many2one(related="premium_line_id.specialist_id", store=True)
-    product_id = fields.Many2one(related="premium_line_id.product_id", store=True)
-    company_id = fields.Many2one(related="premium_line_id.company_id", store=True)
-    currency_id = fields.Many2one(related="premium_line_id.currency_id")
+    premium_line_id = fields.Many2one(
+        "insurance.premium.line",
+        string="Instalment",
+        readonly=True,
+        index=True,
+        ondelete="cascade",
+        check_company=True,
+    )
+    partner_id = fields.Many2one(related="policy_id.payer_id")
+    specialist_id = fields.Many2one(related="policy_id.specialist_id", store=True)
+    product_id = fields.Many2one(related="policy_id.product_id", store=True)
+    currency_id = fields.Many2one(related="policy_id.currency_id")
     amount = fields.Monetary(readonly=True)
     result = fields.Selection(
         [("success", "Debited"), ("failure", "Failed")],
@@ -48,74 +75,65 @@ class InsuranceDebitResult(models.Model):
         readonly=True,
         index=True,
     )
+    outcome = fields.Selection(
+        OUTCOMES,
+        required=True,
+        readonly=True,
+        index=True,
+        help="What the import did with the row. Rows already imported, for an "
+        "instalment already paid, for more than is owed or for nothing owed pay "
+        "nothing: finance decides.",
+    )
     reason = fields.Selection(
         REASONS, string="Failure Reason", readonly=True, index=True
     )
     next_debit_date = fields.Date(string="Next Attempt", readonly=True)
-    payment_id = fields.Many2one("account.payment", readonly=True)
+    payment_id = fields.Many2one("account.payment", readonly=True, check_company=True)
+
+    _import_key_unique = models.Constraint(
+        "UNIQUE(company_id, import_key)",
+        "This debit result has already been imported.",
+    )
 
     @api.model
-    def _import_rows(self, bank_file, rows):
-        """Record every row of a result file: pay on success, follow up on failure."""
-        targets = self._find_instalments(bank_file, rows)
-        results = self.create(
-            [
-                {
-                    "file_id": bank_file.id,
-                    "file_row": row["row"],
-                    "date": row["date"],
-                    "premium_line_id": targets[row["row"]].id,
-                    "amount": float(row["amount"]),
-                    "result": row["result"],
-                    "reason": row["reason"] or False,
-                }
-                for row in rows
-            ]
+    def _import_rows(self, bank_file, rows, keys):
+        """Record every row of a result file: pay on success, follow up on failure,
+        and leave rows that must not pay (repeats, nothing owed, too much) to
+        finance. A row naming no policy of the file's company refuses the file."""
+        resolver = _DebitResolver(bank_file, rows)
+        known = set(
+            self.search(
+                [
+                    ("company_id", "=", bank_file.company_id.id),
+                    ("import_key", "in", keys),
+                ]
+            ).mapped("import_key")
         )
-        results.filtered(lambda r: r.result == "success")._pay(bank_file.journal_id)
-        results.filtered(lambda r: r.result == "failure")._follow_up_failure()
+        vals_list = [
+            resolver.resolve(row, duplicate=key in known)
+            | {"file_id": bank_file.id, "import_key": False if key in known else key}
+            for row, key in zip(rows, keys, strict=True)
+        ]
+        if resolver.errors:
+            File = self.env["insurance.bank.file"]
+            raise UserError(File._format_errors(bank_file.name, resolver.errors))
+        results = self.create(vals_list)
+        results.filtered(lambda r: r.outcome == "paid")._pay(bank_file.journal_id)
+        results.filtered(lambda r: r.outcome == "failed")._follow_up_failure()
         return results
 
-    @api.model
-    def _find_instalments(self, bank_file, rows):
-        """Return {row number: instalment}: by payment reference, else the oldest
-        unpaid instalment of the policy. A row with no target refuses the file."""
-        Line = self.env["insurance.premium.line"].sudo()
-        references = [row["reference"] for row in rows if row["reference"]]
-        by_reference = {
-            line.invoice_id.payment_reference: line
-            for line in Line.search(
-                [("invoice_id.payment_reference", "in", references)]
-            )
-        }
-        unpaid = Line.search(
-            [
-                ("policy_id.name", "in", [row["policy"] for row in rows]),
-                ("policy_id.company_id", "=", bank_file.company_id.id),
-                ("state", "in", (*schedule.OPEN_STATES, schedule.LAPSED)),
-            ],
-            order="due_date, id",
-        )
-        targets, errors = {}, []
-        for row in rows:
-            line = by_reference.get(row["reference"]) or next(
-                (line for line in unpaid if line.policy_id.name == row["policy"]), None
-            )
-            if line:
-                targets[row["row"]] = line
-            else:
-                field = "reference" if row["reference"] else "policy"
-                value = row["reference"] or row["policy"]
-                errors.append((row["row"], field, "not_found", value))
-        if errors:
-            File = self.env["insurance.bank.file"]
-            raise UserError(File._format_errors(bank_file.name, errors))
-        return targets
-
     def _pay(self, journal):
+        """Pay each instalment's invoice, issuing it first when it is not out yet.
+        Products without premium invoicing keep a payment recorded on the
+        instalment, as before accounting was configured."""
         for result in self:
+            # Finance may read but not write instalments: the payment itself is
+            # registered as the finance user; only the addon's own bookkeeping
+            # (invoice link, next attempt) is written as superuser.
             line = result.premium_line_id.sudo()
-            if line.invoice_id.payment_state in ("not_paid", "partial"):
+            if line.product_id.premium_product_id and line.invoice_id.state != "posted":
+                line._issue_invoices()
+            if line.invoice_id.state == "posted":
                 result.payment_id = result._register_payment(line.invoice_id, journal)
             else:
                 line.write(
@@ -206,3 +224,88 @@ class InsuranceDebitResult(models.Model):
             "No new attempt until the bank account is fixed or the payer pays.",
             **values,
         )
+
+
+class _DebitResolver:
+    """The instalments a result file may name, read once, scoped to the file's
+    company: by payment reference (policy number and instalment) or, for a
+    policy number alone, its open instalments oldest first, each taken once."""
+
+    def __init__(self, bank_file, rows):
+        self.env = bank_file.env
+        self.errors = []
+        references = {
+            row["row"]: bank_files.split_reference(
+                bank_files.normalize_reference(row["reference"])
+            )
+            for row in rows
+            if row["reference"]
+        }
+        keys = {bank_files.normalize_reference(row["policy"]) for row in rows}
+        keys |= {policy_key for policy_key, _number in references.values()}
+        self.references = references
+        self.policies = bank_file._policies_by_key(bank_file.company_id, keys - {""})
+        lines = self.env["insurance.premium.line"].search(
+            [
+                ("policy_id", "in", [p.id for p in self.policies.values()]),
+                ("company_id", "=", bank_file.company_id.id),
+            ],
+            order="due_date, installment_number, id",
+        )
+        self.by_number = {
+            (line.policy_id, line.installment_number): line for line in lines
+        }
+        self.open_lines = defaultdict(list)
+        for line in lines:
+            if line.state in (*schedule.OPEN_STATES, schedule.LAPSED):
+                self.open_lines[line.policy_id].append(line)
+        self.taken = set()
+
+    def resolve(self, row, duplicate=False):
+        """Return the values of the debit result of ``row``."""
+        policy, line = self._target(row)
+        vals = {
+            "file_row": row["row"],
+            "date": row["date"],
+            "amount": float(row["amount"]),
+            "result": row["result"],
+            "reason": row["reason"] or False,
+            "policy_id": policy.id if policy else False,
+            "company_id": policy.company_id.id if policy else False,
+            "premium_line_id": line.id if line else False,
+        }
+        vals["outcome"] = "duplicate" if duplicate else self._outcome(row, line)
+        if vals["outcome"] in ("paid", "failed"):
+            self.taken.add(line)
+        return vals
+
+    def _target(self, row):
+        if row["reference"]:
+            policy_key, number = self.references[row["row"]]
+            policy = self.policies.get(policy_key)
+            line = policy and self.by_number.get((policy, number))
+            if not line:
+                self.errors.append(
+                    (row["row"], "reference", "not_found", row["reference"])
+                )
+            return policy, line
+        policy = self.policies.get(bank_files.normalize_reference(row["policy"]))
+        if not policy:
+            self.errors.append((row["row"], "policy", "not_found", row["policy"]))
+            return policy, None
+        line = next(
+            (line for line in self.open_lines[policy] if line not in self.taken), None
+        )
+        return policy, line
+
+    def _outcome(self, row, line):
+        if not line:
+            return "nothing_owed"
+        if line.state in schedule.SETTLED_STATES or line in self.taken:
+            return "already_paid"
+        if row["result"] == bank_files.FAILURE:
+            return "failed"
+        owed = line.amount_residual
+        if line.currency_id.compare_amounts(float(row["amount"]), owed) > 0:
+            return "overpaid"
+        return "paid"

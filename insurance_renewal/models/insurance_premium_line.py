@@ -12,6 +12,7 @@ class InsurancePremiumLine(models.Model):
     _name = "insurance.premium.line"
     _description = "Premium Instalment"
     _order = "due_date, policy_id, installment_number"
+    _check_company_auto = True
 
     policy_id = fields.Many2one(
         "insurance.policy", required=True, ondelete="cascade", index=True
@@ -51,6 +52,12 @@ class InsurancePremiumLine(models.Model):
         help="Paid by the payer. Follows the premium invoice when there is one; "
         "recorded by hand otherwise.",
     )
+    amount_paid_by_hand = fields.Monetary(
+        readonly=True,
+        copy=False,
+        help="Paid by hand before the premium invoice was issued: the invoice asks "
+        "only for the rest, and this part stays paid.",
+    )
     amount_credited = fields.Monetary(
         compute="_compute_amounts_from_invoice",
         store=True,
@@ -63,6 +70,7 @@ class InsurancePremiumLine(models.Model):
         "account.move",
         string="Premium Invoice",
         copy=False,
+        check_company=True,
         index="btree_not_null",
         readonly=True,
         groups="account.group_account_invoice",
@@ -132,17 +140,20 @@ class InsurancePremiumLine(models.Model):
                 days=lead_days
             )
 
-    @api.depends("invoice_id.amount_residual", "invoice_id.state")
+    @api.depends(
+        "invoice_id.amount_residual", "invoice_id.state", "amount_paid_by_hand"
+    )
     def _compute_amounts_from_invoice(self):
         """The invoice is the source of truth: split what settled it into payments
-        and credit notes. Instalments without an invoice keep what was recorded."""
+        and credit notes, on top of what was paid by hand before it was issued.
+        Instalments without an invoice keep what was recorded."""
         for line in self:
             invoice = line.sudo().invoice_id
             if not invoice:
                 line.amount_credited = 0
                 continue
             paid, credited, last_paid = invoice._insurance_settlement()
-            line.amount_paid = paid
+            line.amount_paid = line.amount_paid_by_hand + paid
             line.amount_credited = credited
             fully_paid = invoice.state == "posted" and invoice.currency_id.is_zero(
                 invoice.amount_residual
@@ -322,7 +333,11 @@ class InsurancePremiumLine(models.Model):
         )
 
     def _issue_invoices(self):
-        """Create and post the premium invoice of each instalment, for its payer."""
+        """Create and post the premium invoice of each instalment, for its payer, for
+        what is still owed: a part paid by hand before stays paid.
+
+        As superuser: the nightly job and the debit import (finance, after its
+        company checks) issue them; each invoice is for its policy's company."""
         lines = self.sudo()
         moves = (
             self.env["account.move"]
@@ -330,7 +345,14 @@ class InsurancePremiumLine(models.Model):
             .create([line._invoice_vals() for line in lines])
         )
         for line, move in zip(lines, moves, strict=True):
-            line.invoice_id = move
+            line.write(
+                {
+                    "invoice_id": move.id,
+                    "amount_paid_by_hand": line.amount_paid
+                    if not line.invoice_id
+                    else line.amount_paid_by_hand,
+                }
+            )
         moves.action_post()
         return moves
 
@@ -371,12 +393,20 @@ class InsurancePremiumLine(models.Model):
                             due=self.due_date,
                         ),
                         "quantity": 1,
-                        "price_unit": self.amount,
+                        "price_unit": self._amount_to_invoice(),
                         "tax_ids": [Command.clear()],
                     }
                 )
             ],
         }
+
+    def _amount_to_invoice(self):
+        """What the new invoice asks for: the premium less what was paid by hand
+        (before any invoice) or credited."""
+        self.ensure_one()
+        if self.invoice_id:
+            return self.amount - self.amount_paid_by_hand
+        return self.amount - self.amount_paid
 
     def _sync_invoices(self, old_states):
         """Keep the invoices of deferred and waived instalments from looking owed:

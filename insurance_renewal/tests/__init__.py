@@ -17,3 +17,4 @@ from . import test_renewal_ledger
 from . import test_renewal_dashboard
 from . import test_renewal_segments
 from . import test_kpi_screens
+from . import test_finance_money

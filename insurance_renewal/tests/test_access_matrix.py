@@ -63,6 +63,10 @@ ACTION_CHECKS = {
     # Finance: who may open the wizards here; what they do in the finance tests.
     "insurance.bank.file.import.action_import": "import a bank file",
     "insurance.receipt.reconcile.action_reconcile": "reconcile a receipt by hand",
+    "insurance.receipt.reconcile.action_not_premium": "reconcile a receipt by hand",
+    "account.bank.statement.line.action_insurance_return_to_queue": (
+        "reconcile a receipt by hand"
+    ),
 }
 
 

@@ -4,7 +4,7 @@ import io
 import openpyxl
 from freezegun import freeze_time
 
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
 from .common_accounting import PremiumAccountingCommon
@@ -92,19 +92,11 @@ class TestReconciliationReportAndAccess(PremiumAccountingCommon):
         cls._activate_and_invoice(cls.policy | cls.other)
         cls.line = cls._line(cls.policy, 2)
 
-    def test_xlsx_report_totals(self):
-        self._import(
-            "receipts",
-            self._csv(
-                ("date", "amount", "payer name", "memo"),
-                ("2025-01-20", "12000", "张伟", "P-0001-002"),
-                ("2025-01-21", "3000", "张伟", "P-0002-002"),
-            ),
-        )
+    def _report_rows(self, date_from="2025-01-01", date_to="2025-01-31"):
         wizard = (
             self.env["insurance.reconciliation.report"]
             .with_user(self.finance)
-            .create({"date_from": "2025-01-01", "date_to": "2025-01-31"})
+            .create({"date_from": date_from, "date_to": date_to})
         )
         report = self.env.ref(
             "insurance_renewal.action_report_premium_reconciliation_xlsx"
@@ -113,28 +105,81 @@ class TestReconciliationReportAndAccess(PremiumAccountingCommon):
             report.report_name, wizard.ids
         )
         self.assertEqual(report_type, "xlsx")
-        sheet = openpyxl.load_workbook(io.BytesIO(content)).active
-        rows = list(sheet.iter_rows(values_only=True))
         self.assertEqual(
-            rows[0][:9],
+            wizard.file_name, f"premium_reconciliation_{date_from}_{date_to}"
+        )
+        return openpyxl.load_workbook(io.BytesIO(content))
+
+    def test_xlsx_report_totals(self):
+        self.other.payer_id = self.env["res.partner"].create(
+            {"name": '=HYPERLINK("http://evil.example","x")'}
+        )
+        self._import(
+            "receipts",
+            self._csv(
+                ("date", "amount", "payer name", "memo"),
+                ("2025-01-20", "12000", "张伟", "P-0001-002"),
+                ("2025-01-21", "3000", "张伟", "P-0002-002"),
+                ("2025-01-22", "77", "=1+1", '=HYPERLINK("http://evil.example")'),
+            ),
+        )
+        book = self._report_rows()
+        sheet = book.worksheets[0]
+        rows = list(sheet.iter_rows(values_only=True))
+        self.assertIn("2025-01-01 to 2025-01-31", rows[0][0])
+        self.assertEqual(
+            rows[2][:15],
             (
                 "Policy",
                 "Instalment",
                 "Payer",
+                "Currency",
                 "Due Date",
                 "Invoice",
                 "Due",
                 "Invoiced",
                 "Received",
-                "Difference",
+                "Credited",
+                "Waived",
+                "Open",
+                "Receipt Bank Reference",
+                "Receipt Date",
+                "Status",
             ),
         )
-        body = {row[0]: row for row in rows[1:-1]}
+        body = {row[0]: row for row in rows[3:-1]}
         self.assertEqual(set(body), {"P-0001", "P-0002"})
-        self.assertEqual(body["P-0002"][5:9], (8000, 8000, 3000, 5000))
-        self.assertIn("P-0002-002", body["P-0002"][9])
+        self.assertEqual(body["P-0002"][6:12], (8000, 8000, 3000, 0, 0, 5000))
+        self.assertEqual(body["P-0002"][12], "P-0002-002")
+        self.assertEqual(body["P-0002"][13].date().isoformat(), "2025-01-21")
+        self.assertEqual(body["P-0002"][4].date(), self._line(self.other, 2).due_date)
         self.assertEqual(rows[-1][0], "Total")
-        self.assertEqual(rows[-1][5:9], (20000, 20000, 15000, 5000))
+        self.assertEqual(rows[-1][6:12], (20000, 20000, 15000, 0, 0, 5000))
+        payer_cell = next(c for c in sheet["C"] if c.value and "HYPERLINK" in c.value)
+        self.assertEqual(payer_cell.data_type, "s")
+        unmatched = list(book.worksheets[1].iter_rows(values_only=True))
+        self.assertEqual(unmatched[3][1], 77)
+        self.assertEqual(unmatched[3][3], "=1+1")
+        self.assertEqual(unmatched[3][5], '=HYPERLINK("http://evil.example")')
+        for cell in book.worksheets[1][4]:
+            if cell.value is not None and not isinstance(cell.value, (int, float)):
+                self.assertIn(cell.data_type, ("s", "d"))
+
+    def test_reversed_period_is_refused(self):
+        with self.assertRaisesRegex(ValidationError, "swap the two dates"):
+            self.env["insurance.reconciliation.report"].with_user(self.finance).create(
+                {"date_from": "2025-02-01", "date_to": "2025-01-01"}
+            )
+
+    def test_waived_and_ended_policies_in_the_report(self):
+        self._line(self.policy, 2).state = "waived"
+        self.other.state = "terminated"
+        rows = list(self._report_rows().worksheets[0].iter_rows(values_only=True))
+        body = {row[0]: row for row in rows[3:-1]}
+        # The unpaid invoice of a waived premium is cancelled: waived, not open.
+        self.assertEqual(body["P-0001"][6:12], (12000, 0, 0, 0, 12000, 0))
+        self.assertEqual(body["P-0002"][6:12], (0, 0, 0, 0, 0, 0))
+        self.assertIn("Terminated", body["P-0002"][14])
 
     def test_specialist_sees_payment_status_but_no_accounting(self):
         self._register_payment(

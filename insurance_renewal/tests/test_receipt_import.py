@@ -1,5 +1,6 @@
 from freezegun import freeze_time
 
+from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -107,7 +108,9 @@ class TestReceiptImport(PremiumAccountingCommon):
             self.env["insurance.receipt.reconcile"]
             .with_user(self.finance)
             .with_context(**action["context"])
-            .create({"invoice_id": self._line(self.p5, 2).invoice_id.id})
+            .create(
+                {"invoice_ids": [Command.set(self._line(self.p5, 2).invoice_id.ids)]}
+            )
         )
         wizard.action_reconcile()
         self.assertTrue(ambiguous.is_reconciled)

@@ -14,7 +14,7 @@ class InsuranceBankFileImport(models.TransientModel):
         "account.journal",
         string="Bank Journal",
         required=True,
-        domain="[('type', '=', 'bank')]",
+        domain="[('type', '=', 'bank'), ('company_id', 'in', allowed_company_ids)]",
         default=lambda self: self.env["account.journal"].search(
             [("type", "=", "bank"), ("company_id", "=", self.env.company.id)], limit=1
         ),
