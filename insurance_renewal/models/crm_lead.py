@@ -4,6 +4,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Domain
+from odoo.tools import SQL, format_amount, format_date
 
 from ..lib import risk, schedule
 
@@ -49,7 +50,14 @@ class CrmLead(models.Model):
     renewal_risk_score = fields.Integer(
         string="Lapse Risk", readonly=True, aggregator="avg"
     )
-    renewal_risk_reasons = fields.Text(string="Lapse Risk Reasons", readonly=True)
+    renewal_risk_codes = fields.Char(
+        string="Lapse Risk Codes",
+        readonly=True,
+        help="The reasons of the score as stored by the refresh: key:points, ...",
+    )
+    renewal_risk_reasons = fields.Text(
+        string="Lapse Risk Reasons", compute="_compute_renewal_risk_reasons"
+    )
     renewal_customer_warning = fields.Char(compute="_compute_renewal_customer_warning")
 
     _one_open_case_per_policy = models.UniqueIndex(
@@ -65,6 +73,18 @@ class CrmLead(models.Model):
             grace_end = lead.renewal_grace_end_date
             lead.renewal_days_left = (grace_end - today).days if grace_end else 0
 
+    @api.depends("renewal_risk_codes")
+    def _compute_renewal_risk_reasons(self):
+        """Render the stored reason codes in the reader's language."""
+        labels = self._renewal_risk_labels()
+        for lead in self:
+            lines = []
+            for code in (lead.renewal_risk_codes or "").split(","):
+                key, _sep, points = code.partition(":")
+                if key in labels:
+                    lines.append(f"+{points} {labels[key]}")
+            lead.renewal_risk_reasons = "\n".join(lines) or False
+
     @api.depends("partner_id.renewal_status", "insurance_policy_id")
     def _compute_renewal_customer_warning(self):
         messages = {
@@ -77,12 +97,48 @@ class CrmLead(models.Model):
                 not lead.insurance_policy_id and messages.get(status) or False
             )
 
+    def _order_field_to_sql(self, alias, field_name, direction, nulls, query):
+        """Cases without a score sort after every scored case, whichever way."""
+        if field_name == "renewal_risk_score":
+            nulls = SQL("NULLS LAST")
+        return super()._order_field_to_sql(alias, field_name, direction, nulls, query)
+
     @api.model
     def _read_group_stage_ids(self, stages, domain):
         """The renewal pipeline shows its collection stages and nothing else."""
         if self.env.context.get("renewal_pipeline"):
             return stages.search([("renewal_step", "!=", False)], order=stages._order)
         return super()._read_group_stage_ids(stages, domain)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_renewal_case_has_policy(vals_list)
+        if "iap_enrich_done" in self._fields:
+            # A renewal case is a customer we know: no lead enrichment on it.
+            vals_list = [
+                {"iap_enrich_done": True, **vals}
+                if vals.get("insurance_policy_id")
+                else vals
+                for vals in vals_list
+            ]
+        return super().create(vals_list)
+
+    @api.model
+    def _check_renewal_case_has_policy(self, vals_list):
+        """A renewal-team opportunity is a renewal case: it needs its policy."""
+        team = self.env.ref("insurance_renewal.crm_team_renewals", False)
+        context = self.env.context
+        for vals in vals_list:
+            team_id = vals.get("team_id", context.get("default_team_id"))
+            kind = vals.get("type", context.get("default_type"))
+            is_case = team and team_id == team.id and kind == "opportunity"
+            if is_case and not vals.get("insurance_policy_id"):
+                raise UserError(
+                    self.env._(
+                        "A renewal case needs its policy: choose the policy "
+                        "whose premium is to be collected."
+                    )
+                )
 
     def write(self, vals):
         if "stage_id" in vals and not self.env.context.get("renewal_fact_update"):
@@ -122,7 +178,9 @@ class CrmLead(models.Model):
                         "Case %(case)s still has %(amount)s unpaid: it moves to "
                         "Collected by itself once the premium is paid.",
                         case=lead.name,
-                        amount=lead.renewal_amount_due,
+                        amount=format_amount(
+                            self.env, lead.renewal_amount_due, lead.renewal_currency_id
+                        ),
                     )
                 )
             if step == "demand" and not unpaid.filtered("demand_date"):
@@ -245,11 +303,14 @@ class CrmLead(models.Model):
             ),
             "renewal_unreachable": facts.unreachable,
             "renewal_risk_score": risk.risk_score(facts),
-            "renewal_risk_reasons": self._renewal_risk_text(facts),
+            "renewal_risk_codes": ",".join(
+                f"{key}:{points}" for points, key in risk.risk_points(facts)
+            )
+            or False,
         }
 
-    def _renewal_risk_text(self, facts):
-        labels = {
+    def _renewal_risk_labels(self):
+        return {
             "late_payments": self.env._("Paid late before"),
             "unanswered": self.env._("Calls not answered"),
             "unreachable": self.env._("Unreachable: wrong number or undelivered"),
@@ -260,9 +321,6 @@ class CrmLead(models.Model):
                 "Early policy year, when lapses are common"
             ),
         }
-        return "\n".join(
-            f"+{points} {labels[key]}" for points, key in risk.risk_points(facts)
-        )
 
     def _renewal_close_or_move(self, today):
         won = self.filtered(lambda lead: not lead._renewal_unpaid_lines())
@@ -399,14 +457,25 @@ class CrmLead(models.Model):
         """Refresh cases whose promised date passed unpaid; tell their specialist."""
         leads._insurance_refresh_from_facts()
         for lead in leads.filtered("renewal_promise_broken"):
+            reader = lead._renewal_in_reader_lang()
+            env = reader.env
             lead.activity_schedule(
                 "mail.mail_activity_data_call",
                 user_id=lead.user_id.id or self.env.uid,
-                summary=self.env._("Promise to pay broken: call the customer again"),
-                note=self.env._(
+                summary=env._("Promise to pay broken: call the customer again"),
+                note=env._(
                     "%(customer)s promised to pay %(amount)s by %(date)s.",
                     customer=lead.partner_id.name,
-                    amount=lead.renewal_promised_amount,
-                    date=lead.renewal_promised_date,
+                    amount=format_amount(
+                        env, lead.renewal_promised_amount, lead.renewal_currency_id
+                    ),
+                    date=format_date(env, lead.renewal_promised_date),
                 ),
             )
+
+    def _renewal_in_reader_lang(self):
+        """The case in its specialist's language, for texts stored for them to read
+        (to-dos, notes): a nightly job runs in no one's language."""
+        self.ensure_one()
+        lang = self.user_id.lang or self.company_id.partner_id.lang or self.env.lang
+        return self.with_context(lang=lang)

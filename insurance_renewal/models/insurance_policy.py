@@ -287,9 +287,17 @@ class InsurancePolicy(models.Model):
 
     def write(self, vals):
         result = super().write(vals)
-        if "state" in vals:
+        if {"state", "payment_method"} & vals.keys():
+            # both are facts of the case's stage and lapse-risk score
             self.renewal_lead_ids._insurance_refresh_from_facts()
         return result
+
+    def _creation_message(self):
+        """Written once for every reader: in the company's language, not in the
+        language of whoever (or whichever job) created the policy."""
+        self.ensure_one()
+        lang = self.company_id.partner_id.lang or self.env.lang
+        return self.with_context(lang=lang).env._("Policy created")
 
     def action_activate(self):
         """Put draft policies in force and build their premium schedule."""

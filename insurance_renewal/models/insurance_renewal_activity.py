@@ -66,6 +66,12 @@ class InsuranceRenewalActivity(models.Model):
         help="What the customer gave as the reason for not paying yet.",
     )
     note = fields.Text()
+    reminder_step_ids = fields.Many2many(
+        "insurance.reminder.step",
+        string="Reminder Steps",
+        readonly=True,
+        help="The steps of the reminder plan this automatic reminder carried out.",
+    )
     user_id = fields.Many2one(
         "res.users", string="Contacted By", default=lambda self: self.env.user
     )
@@ -102,9 +108,10 @@ class InsuranceRenewalActivity(models.Model):
         for activity in self.filtered(
             lambda a: a.outcome == "promised" and a.promised_date and a.lead_id
         ):
+            reader = activity.lead_id._renewal_in_reader_lang()
             activity.lead_id.activity_schedule(
                 "mail.mail_activity_data_todo",
                 date_deadline=activity.promised_date,
                 user_id=activity.lead_id.user_id.id or self.env.uid,
-                summary=self.env._("Check the promised premium payment"),
+                summary=reader.env._("Check the promised premium payment"),
             )

@@ -10,3 +10,4 @@ from . import test_receipt_import
 from . import test_debit_results
 from . import test_reminder_engine
 from . import test_reminder_smtp
+from . import test_chinese_screens
