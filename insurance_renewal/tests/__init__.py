@@ -11,3 +11,4 @@ from . import test_debit_results
 from . import test_reminder_engine
 from . import test_reminder_smtp
 from . import test_chinese_screens
+from . import test_log_contact
