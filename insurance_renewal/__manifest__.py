@@ -28,6 +28,7 @@
         "views/insurance_premium_finance_views.xml",
         "views/insurance_bank_file_views.xml",
         "views/insurance_reminder_views.xml",
+        "wizards/crm_lead_lost_views.xml",
         "views/menus.xml",
     ],
     "demo": ["demo/insurance_demo.xml"],

@@ -9,6 +9,7 @@ from odoo.tools import SQL, format_amount, format_date
 from ..lib import risk, schedule
 
 UNREACHABLE_OUTCOMES = ("wrong_number", "undeliverable")
+RENEWAL_USER = "insurance_renewal.group_insurance_renewal_user"
 OPEN_CASE = Domain("active", "=", True) & Domain("won_status", "=", "pending")
 
 
@@ -23,6 +24,24 @@ class CrmLead(models.Model):
     )
     renewal_activity_ids = fields.One2many(
         "insurance.renewal.activity", "lead_id", string="Contacts"
+    )
+    is_renewal_case = fields.Boolean(
+        compute="_compute_is_renewal_case",
+        help="A case of the Renewals team: the form shows the renewal, not the sale.",
+    )
+    renewal_product_id = fields.Many2one(
+        related="insurance_policy_id.product_id", string="Product"
+    )
+    renewal_payer_id = fields.Many2one(
+        related="insurance_policy_id.payer_id", string="Payer"
+    )
+    renewal_payment_method = fields.Selection(
+        related="insurance_policy_id.payment_method", string="Payment Method"
+    )
+    renewal_demand_date = fields.Date(
+        string="Demand Delivered",
+        compute="_compute_renewal_demand_date",
+        help="The formal payment demand (催告) of the unpaid premium, if any.",
     )
     renewal_currency_id = fields.Many2one(
         related="insurance_policy_id.currency_id", string="Policy Currency"
@@ -66,6 +85,20 @@ class CrmLead(models.Model):
         "A policy can only have one open renewal case.",
     )
 
+    @api.depends("insurance_policy_id", "team_id")
+    def _compute_is_renewal_case(self):
+        team = self.env.ref("insurance_renewal.crm_team_renewals", False)
+        for lead in self:
+            lead.is_renewal_case = bool(
+                lead.insurance_policy_id or (team and lead.team_id == team)
+            )
+
+    @api.depends("insurance_premium_line_ids.demand_date")
+    def _compute_renewal_demand_date(self):
+        for lead in self:
+            dates = lead._renewal_unpaid_lines().mapped("demand_date")
+            lead.renewal_demand_date = min(filter(None, dates), default=False)
+
     @api.depends("renewal_grace_end_date")
     def _compute_renewal_days_left(self):
         today = fields.Date.context_today(self)
@@ -104,6 +137,28 @@ class CrmLead(models.Model):
         return super()._order_field_to_sql(alias, field_name, direction, nulls, query)
 
     @api.model
+    def _get_view_cache_key(self, view_id=None, view_type="form", **options):
+        key = super()._get_view_cache_key(view_id, view_type, **options)
+        return (*key, self.env.user.has_group(RENEWAL_USER))
+
+    @api.model
+    def _get_view(self, view_id=None, view_type="form", **options):
+        arch, view = super()._get_view(view_id, view_type, **options)
+        if view_type == "form" and not self.env.user.has_group(RENEWAL_USER):
+            self._renewal_form_read_only(arch)
+        return arch, view
+
+    @api.model
+    def _renewal_form_read_only(self, arch):
+        """Sales reps read a renewal case: no button and no field invites a change
+        (the record rules refuse it anyway)."""
+        for node in arch.xpath("//header//button | //div[@name='button_box']/button"):
+            if node.get("name") != "action_open_renewal_overview":
+                node.set("invisible", _or(node.get("invisible"), "is_renewal_case"))
+        for node in arch.xpath("//field[not(ancestor::field)]"):
+            node.set("readonly", _or(node.get("readonly"), "is_renewal_case"))
+
+    @api.model
     def _read_group_stage_ids(self, stages, domain):
         """The renewal pipeline shows its collection stages and nothing else."""
         if self.env.context.get("renewal_pipeline"):
@@ -125,7 +180,8 @@ class CrmLead(models.Model):
 
     @api.model
     def _check_renewal_case_has_policy(self, vals_list):
-        """A renewal-team opportunity is a renewal case: it needs its policy."""
+        """A renewal-team opportunity is a renewal case: it needs its policy, and a
+        policy has one open case at most."""
         team = self.env.ref("insurance_renewal.crm_team_renewals", False)
         context = self.env.context
         for vals in vals_list:
@@ -139,6 +195,21 @@ class CrmLead(models.Model):
                         "whose premium is to be collected."
                     )
                 )
+        policy_ids = [
+            v["insurance_policy_id"] for v in vals_list if v.get("insurance_policy_id")
+        ]
+        open_cases = self.sudo().search(
+            OPEN_CASE & Domain("insurance_policy_id", "in", policy_ids)
+        )
+        if open_cases:
+            raise UserError(
+                self.env._(
+                    "Policy %(policy)s already has an open renewal case, %(case)s: "
+                    "work that case instead.",
+                    policy=open_cases[0].insurance_policy_id.name,
+                    case=open_cases[0].name,
+                )
+            )
 
     def write(self, vals):
         if "stage_id" in vals and not self.env.context.get("renewal_fact_update"):
@@ -156,6 +227,10 @@ class CrmLead(models.Model):
         return self.insurance_policy_id.with_context(
             default_lead_id=self.id
         ).action_log_renewal_contact()
+
+    def action_open_renewal_overview(self):
+        self.ensure_one()
+        return self.partner_id.action_open_renewal_overview()
 
     def action_open_insurance_policy(self):
         self.ensure_one()
@@ -479,3 +554,12 @@ class CrmLead(models.Model):
         self.ensure_one()
         lang = self.user_id.lang or self.company_id.partner_id.lang or self.env.lang
         return self.with_context(lang=lang)
+
+
+def _or(expression, condition):
+    """Combine a view modifier with one more condition."""
+    if not expression or expression in ("0", "False"):
+        return condition
+    if expression in ("1", "True"):
+        return expression
+    return f"({expression}) or {condition}"

@@ -311,6 +311,10 @@ class InsurancePolicy(models.Model):
         regular._sync_state_with_schedule()
         return True
 
+    def action_open_renewal_overview(self):
+        self.ensure_one()
+        return self.partner_id.action_open_renewal_overview()
+
     def action_log_renewal_contact(self):
         """Open the quick entry of a contact with the customer about this policy."""
         self.ensure_one()

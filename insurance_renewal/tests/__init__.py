@@ -12,3 +12,4 @@ from . import test_reminder_engine
 from . import test_reminder_smtp
 from . import test_chinese_screens
 from . import test_log_contact
+from . import test_case_form
