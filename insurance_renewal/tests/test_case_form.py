@@ -108,7 +108,7 @@ class TestCaseForm(InsuranceRenewalCommon):
 
     def test_a_case_by_hand_needs_its_policy(self):
         context = {"default_team_id": self.team.id, "default_type": "opportunity"}
-        Lead = self.env["crm.lead"].with_user(self.specialist).with_context(context)
+        Lead = self.env["crm.lead"].with_user(self.specialist).with_context(**context)
         with self.assertRaisesRegex(UserError, "needs its policy"):
             Lead.create({"name": "没有保单"})
         with self.assertRaisesRegex(UserError, "already has an open renewal case"):
