@@ -17,3 +17,4 @@ from . import insurance_reminder_plan
 from . import insurance_reminder_step
 from . import insurance_reminder_log
 from . import res_company
+from . import res_users

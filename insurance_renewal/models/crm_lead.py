@@ -131,10 +131,15 @@ class CrmLead(models.Model):
             )
 
     def _order_field_to_sql(self, alias, field_name, direction, nulls, query):
-        """Cases without a score sort after every scored case, whichever way."""
-        if field_name == "renewal_risk_score":
-            nulls = SQL("NULLS LAST")
-        return super()._order_field_to_sql(alias, field_name, direction, nulls, query)
+        """Cases without a score (none yet, or no risk point) sort after every
+        scored case, whichever the direction."""
+        if field_name != "renewal_risk_score":
+            return super()._order_field_to_sql(
+                alias, field_name, direction, nulls, query
+            )
+        sql_field = self._field_to_sql(alias, field_name, query)
+        query._order_groupby.append(sql_field)
+        return SQL("NULLIF(%s, 0) %s NULLS LAST", sql_field, direction)
 
     @api.model
     def _get_view_cache_key(self, view_id=None, view_type="form", **options):
