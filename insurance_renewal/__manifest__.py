@@ -29,6 +29,7 @@
         "views/insurance_bank_file_views.xml",
         "views/insurance_reminder_views.xml",
         "wizards/crm_lead_lost_views.xml",
+        "wizards/insurance_renewal_case_assign_views.xml",
         "views/menus.xml",
     ],
     "demo": ["demo/insurance_demo.xml"],

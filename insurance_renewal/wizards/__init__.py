@@ -4,3 +4,4 @@ from . import insurance_bank_file_import
 from . import insurance_reconciliation_report
 from . import insurance_receipt_reconcile
 from . import crm_lead_lost
+from . import insurance_renewal_case_assign
