@@ -149,7 +149,10 @@ class CrmLead(models.Model):
     @api.model
     def _get_view(self, view_id=None, view_type="form", **options):
         arch, view = super()._get_view(view_id, view_type, **options)
-        if view_type == "form" and not self.env.user.has_group(RENEWAL_USER):
+        is_case_form = view_type == "form" and arch.xpath(
+            "//field[@name='is_renewal_case']"
+        )
+        if is_case_form and not self.env.user.has_group(RENEWAL_USER):
             self._renewal_form_read_only(arch)
         return arch, view
 

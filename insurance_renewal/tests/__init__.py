@@ -15,3 +15,4 @@ from . import test_log_contact
 from . import test_case_form
 from . import test_specialist_home
 from . import test_bulk_actions
+from . import test_reminder_contact_log
