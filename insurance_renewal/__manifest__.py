@@ -7,7 +7,15 @@
     "website": "https://github.com/insurance-renewal/insurance_renewal",
     "author": "Insurance Renewal Developers",
     "license": "LGPL-3",
-    "depends": ["crm", "account", "mail", "sms", "phone_validation", "report_xlsx"],
+    "depends": [
+        "crm",
+        "crm_iap_enrich",
+        "account",
+        "mail",
+        "sms",
+        "phone_validation",
+        "report_xlsx",
+    ],
     "external_dependencies": {"python": ["phonenumbers", "xlsxwriter", "openpyxl"]},
     "data": [
         "security/groups.xml",

@@ -176,14 +176,13 @@ class CrmLead(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         self._check_renewal_case_has_policy(vals_list)
-        if "iap_enrich_done" in self._fields:
-            # A renewal case is a customer we know: no lead enrichment on it.
-            vals_list = [
-                {"iap_enrich_done": True, **vals}
-                if vals.get("insurance_policy_id")
-                else vals
-                for vals in vals_list
-            ]
+        # A renewal case is a customer we know: no lead enrichment on it.
+        vals_list = [
+            {"iap_enrich_done": True, **vals}
+            if vals.get("insurance_policy_id")
+            else vals
+            for vals in vals_list
+        ]
         return super().create(vals_list)
 
     @api.model
@@ -218,6 +217,11 @@ class CrmLead(models.Model):
                     case=open_cases[0].name,
                 )
             )
+
+    def iap_enrich(self, *, batch_size=50):
+        """Odoo's lead enrichment never posts on a renewal case."""
+        sales = self.filtered(lambda lead: not lead.insurance_policy_id)
+        return super(CrmLead, sales).iap_enrich(batch_size=batch_size)
 
     def write(self, vals):
         if "stage_id" in vals and not self.env.context.get("renewal_fact_update"):

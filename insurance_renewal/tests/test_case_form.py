@@ -82,7 +82,11 @@ class TestCaseForm(InsuranceRenewalCommon):
         self.assertFalse(case.renewal_demand_date)
         self.case.insurance_premium_line_ids.demand_date = "2025-02-02"
         self.assertEqual(case.renewal_demand_date, date(2025, 2, 2))
-        self.assertTrue(case.iap_enrich_done if "iap_enrich_done" in case else True)
+        self.assertTrue(case.iap_enrich_done, "No enrichment button on a case.")
+        self.case.write({"email_from": "zhang.wei@qq.com", "iap_enrich_done": False})
+        messages = self.case.message_ids
+        self.case.iap_enrich()
+        self.assertEqual(self.case.message_ids, messages, "The bot says nothing.")
         sale = self.env["crm.lead"].create({"name": "加保", "type": "opportunity"})
         self.assertFalse(sale.is_renewal_case)
 
