@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools import format_date
 
 CHANNELS = [
     ("phone", "Phone Call"),
@@ -83,12 +84,17 @@ class InsuranceRenewalActivity(models.Model):
             activity.partner_id = activity.partner_id or activity.policy_id.partner_id
 
     @api.depends("date", "channel", "outcome")
+    @api.depends_context("tz", "lang")
     def _compute_display_name(self):
+        """The day of the contact in the reader's time zone and language."""
         channels = dict(self._fields["channel"]._description_selection(self.env))
         outcomes = dict(self._fields["outcome"]._description_selection(self.env))
         for activity in self:
+            local = activity.date and fields.Datetime.context_timestamp(
+                activity, activity.date
+            )
             parts = [
-                activity.date and fields.Date.to_string(activity.date.date()),
+                local and format_date(self.env, local.date()),
                 channels.get(activity.channel),
                 outcomes.get(activity.outcome),
             ]

@@ -105,3 +105,12 @@ class TestLogContact(InsuranceRenewalCommon):
         )
         self.assertEqual(call.date_deadline, date(2025, 2, 6))
         self.assertEqual(call.user_id, self.specialist)
+
+    def test_a_contact_is_dated_in_the_readers_time_zone(self):
+        self.specialist.tz = "Asia/Shanghai"
+        wizard = self._wizard()
+        wizard.date = datetime(2025, 2, 2, 17, 30)  # 01:30 on 3 February in Beijing
+        wizard.outcome = "no_answer"
+        wizard.save().action_confirm()
+        contact = self.case.renewal_last_activity_id.with_user(self.specialist)
+        self.assertTrue(contact.display_name.startswith("02/03/2025"))
