@@ -73,7 +73,7 @@ class ResPartner(models.Model):
         "res.currency", compute="_compute_renewal_overview"
     )
     overview_amount_due = fields.Monetary(
-        string="Due, Not Yet Overdue",
+        string="Coming Due",
         currency_field="overview_currency_id",
         compute="_compute_renewal_overview",
     )
@@ -84,14 +84,21 @@ class ResPartner(models.Model):
     )
 
     def _compute_renewal_overview(self):
+        """Premiums overdue (in grace or suspended) and coming due (due today or
+        within the case window)."""
+        today = self.env["insurance.policy"]._clock_today()
+        window_end = self.env["crm.lead"]._renewal_window_end(today)
         for partner in self:
             policies = partner._renewal_overview_policies()
             lines = policies.premium_line_ids.filtered(
                 lambda line: (
                     line.state in (schedule.DUE, schedule.GRACE, schedule.LAPSED)
+                    or (line.state == schedule.PLANNED and line.due_date <= window_end)
                 )
             )
-            overdue = lines.filtered(lambda line: line.state != schedule.DUE)
+            overdue = lines.filtered(
+                lambda line: line.state in (schedule.GRACE, schedule.LAPSED)
+            )
             partner.overview_policy_ids = policies
             partner.overview_line_ids = lines.sorted("due_date")
             partner.overview_case_ids = policies.renewal_lead_ids.filtered(

@@ -133,6 +133,7 @@ class TestCaseForm(InsuranceRenewalCommon):
         self.assertEqual(
             overview.overview_policy_ids, self.policy | self.paid_by_holder
         )
+        # the next quarterly premium, due 20 May, is beyond the 60-day window
         self.assertEqual(overview.overview_amount_overdue, 12000)
         self.assertEqual(overview.overview_amount_due, 1500)
         self.assertEqual(
@@ -149,3 +150,10 @@ class TestCaseForm(InsuranceRenewalCommon):
         self.assertEqual(
             self.paid_by_holder.action_open_renewal_overview()["res_id"], self.spouse.id
         )
+        with freeze_time("2025-03-25"):
+            self._run_clock()
+            overview.invalidate_recordset()
+            # the quarterly premium of 20 February is now in grace; the one of
+            # 20 May comes due within the 60-day window
+            self.assertEqual(overview.overview_amount_overdue, 12000 + 1500)
+            self.assertEqual(overview.overview_amount_due, 1500)
