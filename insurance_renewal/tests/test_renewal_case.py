@@ -60,8 +60,13 @@ class TestRenewalCase(InsuranceRenewalCommon):
 
     def test_the_database_refuses_a_second_open_case(self):
         case = self._open_case()
-        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError):
+        with self.assertRaisesRegex(UserError, "already has an open renewal case"):
             case.copy({"insurance_policy_id": self.policy.id, "name": "copy"})
+        second = self._create_policy(name="P-0002")
+        other = case.copy({"insurance_policy_id": second.id, "name": "copy"})
+        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError):
+            other.insurance_policy_id = self.policy
+            other.flush_recordset()
 
     def test_case_follows_the_facts_until_collected(self):
         case = self._open_case()
