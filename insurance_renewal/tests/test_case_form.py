@@ -68,6 +68,8 @@ class TestCaseForm(InsuranceRenewalCommon):
         )
         sales_only = arch.xpath("//div[hasclass('oe_title')]/h2")[0]
         self.assertEqual(sales_only.get("invisible"), "is_renewal_case")
+        duplicates = arch.xpath("//button[@name='action_show_potential_duplicates']")
+        self.assertIn("is_renewal_case", duplicates[0].get("invisible"))
         won = arch.xpath("//button[@name='action_set_won_rainbowman']")[0]
         self.assertIn("is_renewal_case", won.get("invisible"))
         log = arch.xpath("//button[@name='action_log_renewal_contact']")[0]
