@@ -26,3 +26,4 @@ from . import insurance_kpi_response
 from . import insurance_talk_track
 from . import insurance_customer_segment
 from . import insurance_winback
+from . import res_users

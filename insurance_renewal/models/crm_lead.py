@@ -4,10 +4,12 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Domain
+from odoo.tools import SQL, format_amount, format_date
 
 from ..lib import risk, schedule
 
 UNREACHABLE_OUTCOMES = ("wrong_number", "undeliverable")
+RENEWAL_USER = "insurance_renewal.group_insurance_renewal_user"
 OPEN_CASE = Domain("active", "=", True) & Domain("won_status", "=", "pending")
 
 
@@ -26,6 +28,24 @@ class CrmLead(models.Model):
     )
     renewal_activity_ids = fields.One2many(
         "insurance.renewal.activity", "lead_id", string="Contacts"
+    )
+    is_renewal_case = fields.Boolean(
+        compute="_compute_is_renewal_case",
+        help="A case of the Renewals team: the form shows the renewal, not the sale.",
+    )
+    renewal_product_id = fields.Many2one(
+        related="insurance_policy_id.product_id", string="Product"
+    )
+    renewal_payer_id = fields.Many2one(
+        related="insurance_policy_id.payer_id", string="Payer"
+    )
+    renewal_payment_method = fields.Selection(
+        related="insurance_policy_id.payment_method", string="Payment Method"
+    )
+    renewal_demand_date = fields.Date(
+        string="Demand Delivered",
+        compute="_compute_renewal_demand_date",
+        help="The formal payment demand (催告) of the unpaid premium, if any.",
     )
     renewal_currency_id = fields.Many2one(
         related="insurance_policy_id.currency_id", string="Policy Currency"
@@ -53,7 +73,14 @@ class CrmLead(models.Model):
     renewal_risk_score = fields.Integer(
         string="Lapse Risk", readonly=True, aggregator="avg"
     )
-    renewal_risk_reasons = fields.Text(string="Lapse Risk Reasons", readonly=True)
+    renewal_risk_codes = fields.Char(
+        string="Lapse Risk Codes",
+        readonly=True,
+        help="The reasons of the score as stored by the refresh: key:points, ...",
+    )
+    renewal_risk_reasons = fields.Text(
+        string="Lapse Risk Reasons", compute="_compute_renewal_risk_reasons"
+    )
     renewal_customer_warning = fields.Char(compute="_compute_renewal_customer_warning")
 
     _one_open_case_per_policy = models.UniqueIndex(
@@ -62,12 +89,38 @@ class CrmLead(models.Model):
         "A policy can only have one open renewal case.",
     )
 
+    @api.depends("insurance_policy_id", "team_id")
+    def _compute_is_renewal_case(self):
+        team = self.env.ref("insurance_renewal.crm_team_renewals", False)
+        for lead in self:
+            lead.is_renewal_case = bool(
+                lead.insurance_policy_id or (team and lead.team_id == team)
+            )
+
+    @api.depends("insurance_premium_line_ids.demand_date")
+    def _compute_renewal_demand_date(self):
+        for lead in self:
+            dates = lead._renewal_unpaid_lines().mapped("demand_date")
+            lead.renewal_demand_date = min(filter(None, dates), default=False)
+
     @api.depends("renewal_grace_end_date")
     def _compute_renewal_days_left(self):
         today = fields.Date.context_today(self)
         for lead in self:
             grace_end = lead.renewal_grace_end_date
             lead.renewal_days_left = (grace_end - today).days if grace_end else 0
+
+    @api.depends("renewal_risk_codes")
+    def _compute_renewal_risk_reasons(self):
+        """Render the stored reason codes in the reader's language."""
+        labels = self._renewal_risk_labels()
+        for lead in self:
+            lines = []
+            for code in (lead.renewal_risk_codes or "").split(","):
+                key, _sep, points = code.partition(":")
+                if key in labels:
+                    lines.append(f"+{points} {labels[key]}")
+            lead.renewal_risk_reasons = "\n".join(lines) or False
 
     @api.depends("partner_id.renewal_status", "insurance_policy_id")
     def _compute_renewal_customer_warning(self):
@@ -80,6 +133,42 @@ class CrmLead(models.Model):
             lead.renewal_customer_warning = (
                 not lead.insurance_policy_id and messages.get(status) or False
             )
+
+    def _order_field_to_sql(self, alias, field_name, direction, nulls, query):
+        """Cases without a score (none yet, or no risk point) sort after every
+        scored case, whichever the direction."""
+        if field_name != "renewal_risk_score":
+            return super()._order_field_to_sql(
+                alias, field_name, direction, nulls, query
+            )
+        sql_field = self._field_to_sql(alias, field_name, query)
+        query._order_groupby.append(sql_field)
+        return SQL("NULLIF(%s, 0) %s NULLS LAST", sql_field, direction)
+
+    @api.model
+    def _get_view_cache_key(self, view_id=None, view_type="form", **options):
+        key = super()._get_view_cache_key(view_id, view_type, **options)
+        return (*key, self.env.user.has_group(RENEWAL_USER))
+
+    @api.model
+    def _get_view(self, view_id=None, view_type="form", **options):
+        arch, view = super()._get_view(view_id, view_type, **options)
+        is_case_form = view_type == "form" and arch.xpath(
+            "//field[@name='is_renewal_case']"
+        )
+        if is_case_form and not self.env.user.has_group(RENEWAL_USER):
+            self._renewal_form_read_only(arch)
+        return arch, view
+
+    @api.model
+    def _renewal_form_read_only(self, arch):
+        """Sales reps read a renewal case: no button and no field invites a change
+        (the record rules refuse it anyway)."""
+        for node in arch.xpath("//header//button | //div[@name='button_box']/button"):
+            if node.get("name") != "action_open_renewal_overview":
+                node.set("invisible", _or(node.get("invisible"), "is_renewal_case"))
+        for node in arch.xpath("//field[not(ancestor::field)]"):
+            node.set("readonly", _or(node.get("readonly"), "is_renewal_case"))
 
     @api.model
     def _read_group_stage_ids(self, stages, domain):
@@ -101,6 +190,56 @@ class CrmLead(models.Model):
                     case=cases[0].name,
                 )
             )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_renewal_case_has_policy(vals_list)
+        # A renewal case is a customer we know: no lead enrichment on it.
+        vals_list = [
+            {"iap_enrich_done": True, **vals}
+            if vals.get("insurance_policy_id")
+            else vals
+            for vals in vals_list
+        ]
+        return super().create(vals_list)
+
+    @api.model
+    def _check_renewal_case_has_policy(self, vals_list):
+        """A renewal-team opportunity is a renewal case: it needs its policy, and a
+        policy has one open case at most."""
+        team = self.env.ref("insurance_renewal.crm_team_renewals", False)
+        context = self.env.context
+        for vals in vals_list:
+            team_id = vals.get("team_id", context.get("default_team_id"))
+            kind = vals.get("type", context.get("default_type"))
+            is_case = team and team_id == team.id and kind == "opportunity"
+            if is_case and not vals.get("insurance_policy_id"):
+                raise UserError(
+                    self.env._(
+                        "A renewal case needs its policy: choose the policy "
+                        "whose premium is to be collected."
+                    )
+                )
+        policy_ids = [
+            v["insurance_policy_id"] for v in vals_list if v.get("insurance_policy_id")
+        ]
+        open_cases = self.search(
+            OPEN_CASE & Domain("insurance_policy_id", "in", policy_ids)
+        )
+        if open_cases:
+            raise UserError(
+                self.env._(
+                    "Policy %(policy)s already has an open renewal case, %(case)s: "
+                    "work that case instead.",
+                    policy=open_cases[0].insurance_policy_id.name,
+                    case=open_cases[0].name,
+                )
+            )
+
+    def iap_enrich(self, *, batch_size=50):
+        """Odoo's lead enrichment never posts on a renewal case."""
+        sales = self.filtered(lambda lead: not lead.insurance_policy_id)
+        return super(CrmLead, sales).iap_enrich(batch_size=batch_size)
 
     def write(self, vals):
         if (
@@ -132,6 +271,10 @@ class CrmLead(models.Model):
             default_lead_id=self.id
         ).action_log_renewal_contact()
 
+    def action_open_renewal_overview(self):
+        self.ensure_one()
+        return self.partner_id.action_open_renewal_overview()
+
     def action_open_insurance_policy(self):
         self.ensure_one()
         return {
@@ -153,7 +296,9 @@ class CrmLead(models.Model):
                         "Case %(case)s still has %(amount)s unpaid: it moves to "
                         "Collected by itself once the premium is paid.",
                         case=lead.name,
-                        amount=lead.renewal_amount_due,
+                        amount=format_amount(
+                            self.env, lead.renewal_amount_due, lead.renewal_currency_id
+                        ),
                     )
                 )
             if step == "demand" and not unpaid.filtered("demand_date"):
@@ -285,11 +430,14 @@ class CrmLead(models.Model):
             ),
             "renewal_unreachable": facts.unreachable,
             "renewal_risk_score": risk.risk_score(facts),
-            "renewal_risk_reasons": self._renewal_risk_text(facts),
+            "renewal_risk_codes": ",".join(
+                f"{key}:{points}" for points, key in risk.risk_points(facts)
+            )
+            or False,
         }
 
-    def _renewal_risk_text(self, facts):
-        labels = {
+    def _renewal_risk_labels(self):
+        return {
             "late_payments": self.env._("Paid late before"),
             "unanswered": self.env._("Calls not answered"),
             "unreachable": self.env._("Unreachable: wrong number or undelivered"),
@@ -300,9 +448,6 @@ class CrmLead(models.Model):
                 "Early policy year, when lapses are common"
             ),
         }
-        return "\n".join(
-            f"+{points} {labels[key]}" for points, key in risk.risk_points(facts)
-        )
 
     def _renewal_close_or_move(self, today):
         settled = self.filtered(lambda lead: not lead._renewal_unpaid_lines())
@@ -459,14 +604,34 @@ class CrmLead(models.Model):
         """Refresh cases whose promised date passed unpaid; tell their specialist."""
         leads._insurance_refresh_from_facts()
         for lead in leads.filtered("renewal_promise_broken"):
+            reader = lead._renewal_in_reader_lang()
+            env = reader.env
             lead.activity_schedule(
                 "mail.mail_activity_data_call",
                 user_id=lead.user_id.id or self.env.uid,
-                summary=self.env._("Promise to pay broken: call the customer again"),
-                note=self.env._(
+                summary=env._("Promise to pay broken: call the customer again"),
+                note=env._(
                     "%(customer)s promised to pay %(amount)s by %(date)s.",
                     customer=lead.partner_id.name,
-                    amount=lead.renewal_promised_amount,
-                    date=lead.renewal_promised_date,
+                    amount=format_amount(
+                        env, lead.renewal_promised_amount, lead.renewal_currency_id
+                    ),
+                    date=format_date(env, lead.renewal_promised_date),
                 ),
             )
+
+    def _renewal_in_reader_lang(self):
+        """The case in its specialist's language, for texts stored for them to read
+        (to-dos, notes): a nightly job runs in no one's language."""
+        self.ensure_one()
+        lang = self.user_id.lang or self.company_id.partner_id.lang or self.env.lang
+        return self.with_context(lang=lang)
+
+
+def _or(expression, condition):
+    """Combine a view modifier with one more condition."""
+    if not expression or expression in ("0", "False"):
+        return condition
+    if expression in ("1", "True"):
+        return expression
+    return f"({expression}) or {condition}"

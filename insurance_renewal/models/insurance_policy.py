@@ -400,7 +400,8 @@ class InsurancePolicy(models.Model):
         if {"end_reason", "end_date"} & vals.keys():
             self._check_can_set_end()
         result = super().write(vals)
-        if "state" in vals:
+        if {"state", "payment_method"} & vals.keys():
+            # both are facts of the case's stage and lapse-risk score
             self.renewal_lead_ids._insurance_refresh_from_facts()
         return result
 
@@ -472,6 +473,13 @@ class InsurancePolicy(models.Model):
                 )
             )
 
+    def _creation_message(self):
+        """Written once for every reader: in the company's language, not in the
+        language of whoever (or whichever job) created the policy."""
+        self.ensure_one()
+        lang = self.company_id.partner_id.lang or self.env.lang
+        return self.with_context(lang=lang).env._("Policy created")
+
     def action_activate(self):
         """Put draft policies in force and build their premium schedule."""
         self.check_access("write")
@@ -487,6 +495,10 @@ class InsurancePolicy(models.Model):
         regular.premium_line_ids._advance_clock(self._clock_today())
         regular._sync_state_with_schedule()
         return True
+
+    def action_open_renewal_overview(self):
+        self.ensure_one()
+        return self.partner_id.action_open_renewal_overview()
 
     def action_log_renewal_contact(self):
         """Open the quick entry of a contact with the customer about this policy."""

@@ -54,6 +54,9 @@ class InsuranceProduct(models.Model):
         ),
         help="The reminders sent to the payers of this product's policies.",
     )
+    reminder_step_ids = fields.One2many(
+        related="reminder_plan_id.step_ids", string="Reminder Steps"
+    )
     policy_count = fields.Integer(compute="_compute_policy_count")
 
     _code_company_unique = models.Constraint(

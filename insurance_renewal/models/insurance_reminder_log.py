@@ -711,11 +711,9 @@ class InsuranceReminderLog(models.Model):
                     "kind": kind,
                     "channel": channel,
                     "outcome": "sent",
-                    "note": ", ".join(
-                        self.filtered(
-                            lambda g, p=policy: g.policy_id == p
-                        ).step_id.mapped("name")
-                    ),
+                    "reminder_step_ids": self.filtered(
+                        lambda g, p=policy: g.policy_id == p
+                    ).step_id.ids,
                 }
                 for policy in self.policy_id
             ]

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools import format_date
 
 CHANNELS = [
     ("phone", "Phone Call"),
@@ -66,6 +67,12 @@ class InsuranceRenewalActivity(models.Model):
         help="What the customer gave as the reason for not paying yet.",
     )
     note = fields.Text()
+    reminder_step_ids = fields.Many2many(
+        "insurance.reminder.step",
+        string="Reminder Steps",
+        readonly=True,
+        help="The steps of the reminder plan this automatic reminder carried out.",
+    )
     user_id = fields.Many2one(
         "res.users", string="Contacted By", default=lambda self: self.env.user
     )
@@ -77,12 +84,17 @@ class InsuranceRenewalActivity(models.Model):
             activity.partner_id = activity.partner_id or activity.policy_id.partner_id
 
     @api.depends("date", "channel", "outcome")
+    @api.depends_context("tz", "lang")
     def _compute_display_name(self):
+        """The day of the contact in the reader's time zone and language."""
         channels = dict(self._fields["channel"]._description_selection(self.env))
         outcomes = dict(self._fields["outcome"]._description_selection(self.env))
         for activity in self:
+            local = activity.date and fields.Datetime.context_timestamp(
+                activity, activity.date
+            )
             parts = [
-                activity.date and fields.Date.to_string(activity.date.date()),
+                local and format_date(self.env, local.date()),
                 channels.get(activity.channel),
                 outcomes.get(activity.outcome),
             ]
@@ -102,9 +114,10 @@ class InsuranceRenewalActivity(models.Model):
         for activity in self.filtered(
             lambda a: a.outcome == "promised" and a.promised_date and a.lead_id
         ):
+            reader = activity.lead_id._renewal_in_reader_lang()
             activity.lead_id.activity_schedule(
                 "mail.mail_activity_data_todo",
                 date_deadline=activity.promised_date,
                 user_id=activity.lead_id.user_id.id or self.env.uid,
-                summary=self.env._("Check the promised premium payment"),
+                summary=reader.env._("Check the promised premium payment"),
             )

@@ -1,4 +1,7 @@
 from odoo import api, fields, models
+from odoo.fields import Domain
+
+from ..lib import schedule
 
 # Who may see a customer's renewal situation.
 RENEWAL_GROUPS = "sales_team.group_sale_salesman,account.group_account_invoice"
@@ -85,6 +88,79 @@ class ResPartner(models.Model):
         partner_ids = list(segments._partner_ids())
         return [("id", "not in" if "not" in operator else "in", partner_ids)]
 
+    # The customer overview: one screen of everything the customer owes
+    overview_policy_ids = fields.Many2many(
+        "insurance.policy",
+        string="Policies as Holder or Payer",
+        compute="_compute_renewal_overview",
+    )
+    overview_line_ids = fields.Many2many(
+        "insurance.premium.line",
+        string="Premiums Due and Overdue",
+        compute="_compute_renewal_overview",
+    )
+    overview_case_ids = fields.Many2many(
+        "crm.lead", string="Open Renewal Cases", compute="_compute_renewal_overview"
+    )
+    overview_activity_ids = fields.Many2many(
+        "insurance.renewal.activity",
+        string="Last Contacts",
+        compute="_compute_renewal_overview",
+    )
+    overview_currency_id = fields.Many2one(
+        "res.currency", compute="_compute_renewal_overview"
+    )
+    overview_amount_due = fields.Monetary(
+        string="Coming Due",
+        currency_field="overview_currency_id",
+        compute="_compute_renewal_overview",
+    )
+    overview_amount_overdue = fields.Monetary(
+        string="Overdue",
+        currency_field="overview_currency_id",
+        compute="_compute_renewal_overview",
+    )
+
+    def _compute_renewal_overview(self):
+        """Premiums overdue (in grace or suspended) and coming due (due today or
+        within the case window)."""
+        today = self.env["insurance.policy"]._clock_today()
+        window_end = self.env["crm.lead"]._renewal_window_end(today)
+        for partner in self:
+            policies = partner._renewal_overview_policies()
+            lines = policies.premium_line_ids.filtered(
+                lambda line: (
+                    line.state in (schedule.DUE, schedule.GRACE, schedule.LAPSED)
+                    or (line.state == schedule.PLANNED and line.due_date <= window_end)
+                )
+            )
+            overdue = lines.filtered(
+                lambda line: line.state in (schedule.GRACE, schedule.LAPSED)
+            )
+            partner.overview_policy_ids = policies
+            partner.overview_line_ids = lines.sorted("due_date")
+            partner.overview_case_ids = policies.renewal_lead_ids.filtered(
+                lambda lead: lead.active and lead.won_status == "pending"
+            )
+            partner.overview_activity_ids = self.env[
+                "insurance.renewal.activity"
+            ].search([("policy_id", "in", policies.ids)], limit=10)
+            partner.overview_currency_id = (
+                policies.currency_id[:1] or self.env.company.currency_id
+            )
+            partner.overview_amount_overdue = sum(overdue.mapped("amount_residual"))
+            partner.overview_amount_due = sum(
+                (lines - overdue).mapped("amount_residual")
+            )
+
+    def _renewal_overview_policies(self):
+        """Policies the customer (or a contact of the same company) holds or pays."""
+        self.ensure_one()
+        family = Domain("commercial_partner_id", "=", self.commercial_partner_id.id)
+        return self.env["insurance.policy"].search(
+            Domain("partner_id", "any", family) | Domain("payer_id", "any", family)
+        )
+
     def _compute_renewal_contact(self):
         cases = self.env["crm.lead"].search(
             [
@@ -125,6 +201,23 @@ class ResPartner(models.Model):
                 (status for status in RENEWAL_STATUS_RANK if status in statuses),
                 False,
             )
+
+    def action_open_renewal_overview(self):
+        """Everything the customer owes on their policies, in one screen."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Customer Overview"),
+            "res_model": "res.partner",
+            "res_id": self.commercial_partner_id.id,
+            "view_mode": "form",
+            "views": [
+                (
+                    self.env.ref("insurance_renewal.res_partner_view_form_overview").id,
+                    "form",
+                )
+            ],
+        }
 
     def action_view_insurance_policies(self):
         self.ensure_one()

@@ -18,3 +18,9 @@ from . import test_renewal_dashboard
 from . import test_renewal_segments
 from . import test_kpi_screens
 from . import test_finance_money
+from . import test_chinese_screens
+from . import test_log_contact
+from . import test_case_form
+from . import test_specialist_home
+from . import test_bulk_actions
+from . import test_reminder_contact_log

@@ -48,6 +48,9 @@ WINDOW_ACTIONS = {
     "insurance.renewal.dashboard.action_open_today",
     "insurance.renewal.dashboard.action_export_kpis",
     "insurance.renewal.ledger.action_export",
+    "crm.lead.action_open_renewal_overview",
+    "insurance.policy.action_open_renewal_overview",
+    "res.partner.action_open_renewal_overview",
 }
 # Actions that change data, and the check below that shows who may run them.
 ACTION_CHECKS = {
@@ -55,6 +58,8 @@ ACTION_CHECKS = {
     "insurance.policy.action_activate": "activate a policy",
     "insurance.premium.line.action_issue_demand": "issue a formal demand",
     "insurance.renewal.log.contact.action_confirm": "log a contact",
+    "insurance.renewal.log.contact.action_confirm_and_schedule": "log a contact",
+    "insurance.renewal.case.assign.action_assign": "assign selected cases",
     "insurance.premium.payment.action_confirm": "record a payment",
     "insurance.premium.correction.action_confirm": "correct an instalment",
     "insurance.letter.demand.action_confirm": "record a demand by post",
@@ -188,6 +193,7 @@ class TestAccessMatrix(InsuranceRenewalCommon):
             ("correct an instalment", self._correct, {"manager"}),
             ("record a demand by post", self._letter_demand, RENEWAL),
             ("reassign a portfolio", self._reassign, {"manager"}),
+            ("assign selected cases", self._assign_cases, RENEWAL),
             ("write a reminder log", self._write_reminder_log, set()),
             ("delete a contact", self._delete_contact, set()),
             ("create a product", self._create_product, {"manager"}),
@@ -297,6 +303,14 @@ class TestAccessMatrix(InsuranceRenewalCommon):
                 "to_specialist_id": self.users["specialist"].id,
             }
         ).action_reassign()
+
+    def _assign_cases(self, env):
+        env["insurance.renewal.case.assign"].create(
+            {
+                "lead_ids": [(6, 0, self.case.ids)],
+                "user_id": self.users["specialist"].id,
+            }
+        ).action_assign()
 
     def _write_reminder_log(self, env):
         log = (

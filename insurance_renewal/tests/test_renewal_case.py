@@ -60,8 +60,13 @@ class TestRenewalCase(InsuranceRenewalCommon):
 
     def test_the_database_refuses_a_second_open_case(self):
         case = self._open_case()
-        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError):
+        with self.assertRaisesRegex(UserError, "already has an open renewal case"):
             case.copy({"insurance_policy_id": self.policy.id, "name": "copy"})
+        second = self._create_policy(name="P-0002")
+        other = case.copy({"insurance_policy_id": second.id, "name": "copy"})
+        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError):
+            other.insurance_policy_id = self.policy
+            other.flush_recordset()
 
     def test_case_follows_the_facts_until_collected(self):
         case = self._open_case()
@@ -217,17 +222,17 @@ class TestRenewalCase(InsuranceRenewalCommon):
     def test_specialist_logs_a_promise_from_the_case(self):
         case = self._open_case().with_user(self.specialist)
         action = case.action_log_renewal_contact()
-        wizard = Form(
-            self.env[action["res_model"]]
-            .with_user(self.specialist)
-            .with_context(**action["context"])
-        )
-        wizard.outcome = "promised"
-        self.assertEqual(wizard.promised_amount, 12000)
-        with self.assertRaises(AssertionError):
-            wizard.save()  # the promised date is required on screen
-        wizard.promised_date = date(2025, 1, 20)
         with freeze_time("2024-12-05"):
+            wizard = Form(
+                self.env[action["res_model"]]
+                .with_user(self.specialist)
+                .with_context(**action["context"])
+            )
+            wizard.outcome = "promised"
+            self.assertEqual(wizard.promised_amount, 12000)
+            with self.assertRaises(AssertionError):
+                wizard.save()  # the promised date is required on screen
+            wizard.promised_date = date(2025, 1, 20)
             wizard.save().action_confirm()
         self.assertEqual(case.stage_id.renewal_step, "promised")
         self.assertEqual(case.renewal_last_activity_id.user_id, self.specialist)
@@ -275,15 +280,15 @@ class TestRenewalCase(InsuranceRenewalCommon):
         )
         self.assertNotIn(call, case.activity_ids, "The call is done.")
         self.assertEqual(action["res_model"], "insurance.renewal.log.contact")
-        wizard = Form(
-            self.env[action["res_model"]]
-            .with_user(self.specialist)
-            .with_context(**action["context"])
-        )
-        self.assertEqual(wizard.note, "客户说月底前缴费")
-        self.assertEqual(wizard.channel, "phone")
-        wizard.outcome = "callback"
         with freeze_time("2024-12-05"):
+            wizard = Form(
+                self.env[action["res_model"]]
+                .with_user(self.specialist)
+                .with_context(**action["context"])
+            )
+            self.assertEqual(wizard.note, "客户说月底前缴费")
+            self.assertEqual(wizard.channel, "phone")
+            wizard.outcome = "callback"
             wizard.save().action_confirm()
         self.assertEqual(case.renewal_last_outcome, "callback")
         other = self.env["crm.lead"].create({"name": "Upsell", "type": "opportunity"})

@@ -8,3 +8,5 @@ from . import insurance_premium_correction
 from . import insurance_letter_demand
 from . import insurance_renewal_ledger
 from . import insurance_renewal_dashboard
+from . import crm_lead_lost
+from . import insurance_renewal_case_assign

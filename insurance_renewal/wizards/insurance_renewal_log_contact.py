@@ -1,6 +1,10 @@
-from odoo import api, fields, models
-from odoo.exceptions import UserError
+from datetime import timedelta
 
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import format_date
+
+from ..lib import schedule
 from ..models.insurance_renewal_activity import CHANNELS, OUTCOMES
 
 
@@ -10,9 +14,15 @@ class InsuranceRenewalLogContact(models.TransientModel):
 
     policy_id = fields.Many2one("insurance.policy", required=True)
     lead_id = fields.Many2one("crm.lead", string="Renewal Case")
+    partner_id = fields.Many2one(related="policy_id.partner_id", string="Customer")
+    phone = fields.Char(related="policy_id.partner_id.phone")
+    email = fields.Char(related="policy_id.partner_id.email")
     currency_id = fields.Many2one(related="policy_id.currency_id")
     channel = fields.Selection(CHANNELS, required=True, default="phone")
     outcome = fields.Selection(OUTCOMES, required=True, default="reached")
+    date = fields.Datetime(
+        string="Contacted On", required=True, default=fields.Datetime.now
+    )
     promised_date = fields.Date()
     promised_amount = fields.Monetary()
     reason_id = fields.Many2one(
@@ -39,29 +49,103 @@ class InsuranceRenewalLogContact(models.TransientModel):
                 else tracks
             )
 
+    next_call_date = fields.Date(
+        string="Next Call On",
+        default=lambda self: fields.Date.context_today(self) + timedelta(days=2),
+        help="Used by Log and Schedule Next Call: the day of the follow-up call.",
+    )
+
     @api.onchange("outcome")
     def _onchange_outcome(self):
-        if self.outcome == "promised" and not self.promised_amount:
+        """Clear what the new outcome hides, so it is never saved unseen."""
+        if self.outcome != "promised":
+            self.promised_date = False
+            self.promised_amount = 0.0
+        elif not self.promised_amount:
             self.promised_amount = self.lead_id.renewal_amount_due
+
+    @api.constrains("date")
+    def _check_date(self):
+        now = fields.Datetime.now()
+        if any(wizard.date > now for wizard in self):
+            raise ValidationError(
+                self.env._("A contact cannot be logged in the future: check its time.")
+            )
+
+    def _check_promise(self):
+        """A promise is dated today or later, within the grace period, unless a
+        renewal manager logs it."""
+        self.ensure_one()
+        today = fields.Date.context_today(self)
+        if self.promised_date < today:
+            raise UserError(
+                self.env._(
+                    "The promised date %(date)s is already past: a customer can "
+                    "only promise to pay today or later.",
+                    date=format_date(self.env, self.promised_date),
+                )
+            )
+        grace_end = self._grace_end_date()
+        is_manager = self.env.user.has_group(
+            "insurance_renewal.group_insurance_renewal_manager"
+        )
+        if grace_end and self.promised_date > grace_end and not is_manager:
+            raise UserError(
+                self.env._(
+                    "The grace period ends on %(grace_end)s: a promise after that "
+                    "date would let the policy lapse. Ask a renewal manager to log "
+                    "it if it was agreed.",
+                    grace_end=format_date(self.env, grace_end),
+                )
+            )
+
+    def _grace_end_date(self):
+        lines = (
+            self.lead_id.insurance_premium_line_ids or self.policy_id.premium_line_ids
+        )
+        unpaid = lines.filtered(lambda line: line.state not in schedule.SETTLED_STATES)
+        return min(unpaid.mapped("grace_end_date"), default=False)
+
+    def _activity_values(self):
+        is_promise = self.outcome == "promised"
+        return {
+            "policy_id": self.policy_id.id,
+            "lead_id": self.lead_id.id,
+            "channel": self.channel,
+            "outcome": self.outcome,
+            "date": self.date,
+            "promised_date": self.promised_date if is_promise else False,
+            "promised_amount": self.promised_amount if is_promise else 0.0,
+            "reason_id": self.reason_id.id,
+            "note": self.note,
+        }
 
     def action_confirm(self):
         self.ensure_one()
-        if self.outcome == "promised" and not self.promised_date:
-            raise UserError(
-                self.env._(
-                    "A promise to pay needs the date the customer promised to pay by."
+        if self.outcome == "promised":
+            if not self.promised_date:
+                raise UserError(
+                    self.env._(
+                        "A promise to pay needs the date the customer promised to "
+                        "pay by."
+                    )
                 )
-            )
-        self.env["insurance.renewal.activity"].create(
-            {
-                "policy_id": self.policy_id.id,
-                "lead_id": self.lead_id.id,
-                "channel": self.channel,
-                "outcome": self.outcome,
-                "promised_date": self.promised_date,
-                "promised_amount": self.promised_amount,
-                "reason_id": self.reason_id.id,
-                "note": self.note,
-            }
-        )
+            self._check_promise()
+        self.env["insurance.renewal.activity"].create(self._activity_values())
         return {"type": "ir.actions.act_window_close"}
+
+    def action_confirm_and_schedule(self):
+        """Log the contact and give the case's specialist the next call."""
+        self.ensure_one()
+        if not self.next_call_date:
+            raise UserError(self.env._("Choose the day of the next call."))
+        result = self.action_confirm()
+        record = self.lead_id or self.policy_id
+        user = self.lead_id.user_id or self.policy_id.specialist_id or self.env.user
+        record.activity_schedule(
+            "mail.mail_activity_data_call",
+            date_deadline=self.next_call_date,
+            user_id=user.id,
+            summary=self.with_context(lang=user.lang).env._("Call the customer again"),
+        )
+        return result

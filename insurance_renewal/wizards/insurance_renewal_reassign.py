@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Domain
 
@@ -48,7 +48,9 @@ class InsuranceRenewalReassign(models.TransientModel):
             "state", "not in", ("surrendered", "terminated")
         )
 
+    @api.depends("mode", "from_user_id")
     def _compute_counts(self):
+        """Live on screen: the counts follow the choices before anything moves."""
         for wizard in self:
             policies = self.env["insurance.policy"].search(wizard._policy_domain())
             wizard.policy_count = len(policies)

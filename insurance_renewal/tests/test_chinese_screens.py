@@ -1,0 +1,132 @@
+import re
+
+import polib
+from lxml import etree
+
+from odoo.tests import TransactionCase, tagged
+from odoo.tools import convert_file, file_path
+
+ARCH_ATTRIBUTES = ("string", "help", "placeholder", "title", "sum", "confirm")
+
+
+@tagged("post_install", "-at_install")
+class TestChineseScreens(TransactionCase):
+    """The demo data's screens, as the web client gets them for a zh_CN specialist,
+    hold no English text of the addon."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["res.lang"]._activate_lang("zh_CN")
+        modules = cls.env["ir.module.module"].search(
+            [("name", "in", ("insurance_renewal", "crm", "mail", "base", "web"))]
+        )
+        modules._update_translations(["zh_CN"])
+        convert_file(
+            cls.env, "insurance_renewal", "demo/insurance_demo.xml", {}, "init"
+        )
+        cls.specialist = cls.env.ref("insurance_renewal.user_specialist")
+        cls.english_terms = cls._english_terms()
+
+    @classmethod
+    def _english_terms(cls):
+        """The addon's terms whose Chinese differs from the English."""
+        po = polib.pofile(file_path("insurance_renewal/i18n/zh_CN.po"))
+        return {
+            entry.msgid
+            for entry in po
+            if entry.msgstr
+            and entry.msgid not in entry.msgstr
+            and re.search("[A-Za-z]{3}", entry.msgid)
+        }
+
+    def _screen_texts(self, model, views, domain, limit=20):
+        """Texts of the views' archs, field labels and the records' values."""
+        Model = self.env[model].with_user(self.specialist).with_context(lang="zh_CN")
+        result = Model.get_views([(view, kind) for kind, view in views])
+        texts = []
+        for kind, _view in views:
+            arch = etree.fromstring(result["views"][kind]["arch"])
+            texts += [text for text in arch.itertext() if text.strip()]
+            for node in arch.iter():
+                texts += [node.get(attr) for attr in ARCH_ATTRIBUTES if node.get(attr)]
+        fields = result["models"][model]["fields"]
+        for description in fields.values():
+            texts += [description.get("string") or "", description.get("help") or ""]
+            texts += [label for _key, label in description.get("selection") or []]
+        records = Model.search(domain, limit=limit)
+        texts += self._record_texts(records, fields)
+        return texts
+
+    def _record_texts(self, records, fields):
+        spec = {}
+        for name, description in fields.items():
+            if description["type"] in ("many2one", "one2many", "many2many"):
+                spec[name] = {"fields": {"display_name": {}}}
+            elif description["type"] not in ("binary", "properties", "json"):
+                spec[name] = {}
+        texts = []
+        for values in records.web_read(spec):
+            for name, value in values.items():
+                texts += self._value_texts(value, fields.get(name, {}))
+        return texts
+
+    def _value_texts(self, value, description):
+        if isinstance(value, dict):
+            return [str(value.get("display_name") or "")]
+        if isinstance(value, list):
+            return [
+                str(v.get("display_name") or "") for v in value if isinstance(v, dict)
+            ]
+        if description.get("type") == "selection":
+            return [dict(description.get("selection") or []).get(value) or ""]
+        return [value] if isinstance(value, str) else []
+
+    def _assert_chinese(self, texts, screen):
+        """A term of several words anywhere, a one-word term as a whole text (so
+        that "Day" in Odoo's own "Day count since ..." is not the addon's)."""
+        ignored = {self.env.company.name}
+        english = {}
+        for text in filter(None, texts):
+            text = text.strip()
+            if text in ignored:
+                continue
+            for term in self.english_terms:
+                if " " not in term:
+                    found = re.fullmatch(
+                        rf"(<span>)?{re.escape(term)}:?(</span>)?", text
+                    )
+                else:
+                    found = re.search(
+                        rf"(?<![A-Za-z]){re.escape(term)}(?![A-Za-z])", text
+                    )
+                if found:
+                    english.setdefault(term, text[:80])
+        self.assertFalse(english, f"English left on the {screen}")
+
+    def test_renewal_kanban_and_case_form(self):
+        kanban = self.env.ref("insurance_renewal.crm_lead_renewal_view_kanban").id
+        domain = [("insurance_policy_id", "!=", False)]
+        texts = self._screen_texts(
+            "crm.lead", [("kanban", kanban), ("form", False)], domain
+        )
+        cases = self.env["crm.lead"].with_context(lang="zh_CN").search(domain)
+        self.assertTrue(cases.filtered("renewal_risk_reasons"), "Reasons to read.")
+        texts += cases.mapped("renewal_risk_reasons")
+        texts += cases.activity_ids.mapped("summary")
+        texts += [str(body) for body in cases.message_ids.mapped("body")]
+        self._assert_chinese(texts, "renewal kanban and case form")
+
+    def test_policy_form(self):
+        domain = [("renewal_lead_ids", "!=", False)]
+        texts = self._screen_texts("insurance.policy", [("form", False)], domain)
+        policies = self.env["insurance.policy"].search(domain)
+        texts += [str(body) for body in policies.message_ids.mapped("body")]
+        self._assert_chinese(texts, "policy form")
+
+    def test_contact_log_and_reminder_log(self):
+        texts = self._screen_texts(
+            "insurance.renewal.activity", [("list", False), ("form", False)], []
+        )
+        texts += self._screen_texts("insurance.reminder.log", [("list", False)], [])
+        self._assert_chinese(texts, "contact log and reminder log")

@@ -1,0 +1,116 @@
+from datetime import date, datetime
+
+from freezegun import freeze_time
+
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import Form, new_test_user, tagged
+
+from .common import InsuranceRenewalCommon
+
+
+@tagged("post_install", "-at_install")
+class TestLogContact(InsuranceRenewalCommon):
+    """The second premium of a policy issued 31 January 2024 is due 31 January
+    2025; its grace period ends on 1 April 2025. Today is 3 February 2025."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        with freeze_time("2024-02-10"):
+            cls.policy = cls._create_policy(specialist_id=cls.specialist.id)
+            cls.policy.action_activate()
+        cls.manager = new_test_user(
+            cls.env,
+            login="test_renewal_manager",
+            groups="insurance_renewal.group_insurance_renewal_manager",
+        )
+
+    def setUp(self):
+        super().setUp()
+        with freeze_time("2025-02-03"):
+            self._run_clock()
+        self.case = self.policy.renewal_lead_id
+        self.startPatcher(freeze_time("2025-02-03 06:00:00"))
+
+    def _wizard(self, user=None):
+        action = self.case.with_user(
+            user or self.specialist
+        ).action_log_renewal_contact()
+        return Form(
+            self.env[action["res_model"]]
+            .with_user(user or self.specialist)
+            .with_context(**action["context"])
+        )
+
+    def test_shows_the_customer_to_call(self):
+        wizard = self._wizard()
+        self.assertEqual(wizard.partner_id, self.holder)
+        self.assertEqual(wizard.phone, "+86 138 0013 8000")
+        self.assertEqual(wizard.date, datetime(2025, 2, 3, 6, 0))
+
+    def test_a_hidden_promise_is_not_saved(self):
+        wizard = self._wizard()
+        wizard.outcome = "promised"
+        wizard.promised_date = date(2025, 2, 10)
+        self.assertEqual(wizard.promised_amount, 12000)
+        wizard.outcome = "callback"
+        self.assertFalse(wizard.promised_date)
+        self.assertEqual(wizard.promised_amount, 0)
+        wizard.save().action_confirm()
+        logged = self.case.renewal_last_activity_id
+        self.assertEqual(logged.outcome, "callback")
+        self.assertEqual((logged.promised_date, logged.promised_amount), (False, 0))
+
+    def test_a_promise_is_dated_from_today_to_the_grace_end(self):
+        wizard = self._wizard()
+        wizard.outcome = "promised"
+        wizard.promised_date = date(2025, 2, 2)
+        with self.assertRaisesRegex(UserError, "already past"):
+            wizard.save().action_confirm()
+        wizard.promised_date = date(2025, 4, 2)
+        with self.assertRaisesRegex(UserError, "grace period ends"):
+            wizard.save().action_confirm()
+        wizard.promised_date = date(2025, 4, 1)
+        wizard.save().action_confirm()
+        self.assertEqual(self.case.renewal_promised_date, date(2025, 4, 1))
+
+    def test_a_manager_may_accept_a_promise_after_the_grace_end(self):
+        wizard = self._wizard(self.manager)
+        wizard.outcome = "promised"
+        wizard.promised_date = date(2025, 4, 15)
+        wizard.save().action_confirm()
+        self.assertEqual(self.case.renewal_promised_date, date(2025, 4, 15))
+
+    def test_the_contact_time_is_editable_but_not_in_the_future(self):
+        wizard = self._wizard()
+        wizard.date = datetime(2025, 2, 3, 7, 0)
+        with self.assertRaisesRegex(ValidationError, "future"):
+            wizard.save()
+        wizard.date = datetime(2025, 2, 2, 9, 30)
+        wizard.outcome = "no_answer"
+        wizard.save().action_confirm()
+        self.assertEqual(
+            self.case.renewal_last_activity_id.date, datetime(2025, 2, 2, 9, 30)
+        )
+
+    def test_log_and_schedule_the_next_call_in_one_step(self):
+        wizard = self._wizard()
+        wizard.outcome = "no_answer"
+        self.assertEqual(wizard.next_call_date, date(2025, 2, 5))
+        wizard.next_call_date = date(2025, 2, 6)
+        wizard.save().action_confirm_and_schedule()
+        self.assertEqual(self.case.renewal_last_outcome, "no_answer")
+        call = self.case.activity_ids.filtered(
+            lambda a: a.activity_type_id == self.env.ref("mail.mail_activity_data_call")
+        )
+        self.assertEqual(call.date_deadline, date(2025, 2, 6))
+        self.assertEqual(call.user_id, self.specialist)
+
+    def test_a_contact_is_dated_in_the_readers_time_zone(self):
+        self.specialist.tz = "Asia/Shanghai"
+        wizard = self._wizard()
+        wizard.date = datetime(2025, 2, 2, 17, 30)  # 01:30 on 3 February in Beijing
+        wizard.outcome = "no_answer"
+        wizard.save().action_confirm()
+        contact = self.case.renewal_last_activity_id.with_user(self.specialist)
+        self.assertTrue(contact.display_name.startswith("02/03/2025"))
