@@ -172,8 +172,14 @@ class TestReconciliationReportAndAccess(PremiumAccountingCommon):
             )
 
     def test_waived_and_ended_policies_in_the_report(self):
-        self._line(self.policy, 2).state = "waived"
-        self.other.state = "terminated"
+        self.env["insurance.premium.correction"].create(
+            {
+                "premium_line_id": self._line(self.policy, 2).id,
+                "correction": "waive",
+                "reason": "豁免",
+            }
+        ).action_confirm()
+        self.other.sudo().state = "terminated"  # as the clock does
         rows = list(self._report_rows().worksheets[0].iter_rows(values_only=True))
         body = {row[0]: row for row in rows[3:-1]}
         # The unpaid invoice of a waived premium is cancelled: waived, not open.

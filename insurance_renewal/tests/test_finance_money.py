@@ -25,7 +25,9 @@ class TestHandPaymentThenInvoicing(PremiumAccountingCommon):
 
     def test_part_paid_by_hand_is_kept_and_the_rest_invoiced(self):
         with freeze_time("2024-12-20"):
-            self.line.write({"amount_paid": 1000, "date_paid": "2024-12-20"})
+            self.env["insurance.premium.payment"].create(
+                {"premium_line_id": self.line.id, "amount": 1000}
+            ).action_confirm()
         self.product.premium_product_id = self.premium_product
         with freeze_time("2025-01-01"):
             self._issue_invoices()
@@ -181,7 +183,9 @@ class TestDebitRowOutcomes(PremiumAccountingCommon):
 
     def test_reference_of_another_company_refuses_the_file(self):
         other = self.setup_other_company()["company"]
-        product = self.product.copy({"company_id": other.id, "code": "X"})
+        product = self.product.copy(
+            {"company_id": other.id, "code": "X", "invoice_journal_id": False}
+        )
         holder = self.holder.copy({"company_id": other.id})
         with freeze_time("2024-02-10"):
             foreign = self._create_policy(
@@ -331,7 +335,13 @@ class TestWaivedCaseIsNotCollected(PremiumAccountingCommon):
         case = self.policy.renewal_lead_id
         self.assertTrue(case)
         with freeze_time("2024-12-10"):
-            self.line.state = "waived"
+            self.env["insurance.premium.correction"].create(
+                {
+                    "premium_line_id": self.line.id,
+                    "correction": "waive",
+                    "reason": "豁免",
+                }
+            ).action_confirm()
         self.assertEqual(case.won_status, "lost")
         self.assertEqual(
             case.lost_reason_id, self.env.ref("insurance_renewal.lost_reason_waived")

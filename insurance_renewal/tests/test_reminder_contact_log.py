@@ -23,6 +23,8 @@ class TestReminderContactLog(InsuranceRenewalCommon):
         ):
             self.env(cr=cr)["insurance.reminder.log"]._cron_send_reminders()
         self.env.invalidate_all()
+        with freeze_time("2024-12-02 02:00:00"):
+            self._deliver_queues()
         entry = policy.renewal_activity_ids.filtered(lambda a: a.kind == "reminder")
         step = self.env.ref("insurance_renewal.reminder_step_60_before")
         self.assertEqual(entry.reminder_step_ids, step)
