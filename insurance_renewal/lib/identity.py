@@ -36,9 +36,19 @@ def ric_error(number):
     """None when the number is a valid resident identity number, else one of
     "length" (not 18 characters), "format" (not 17 digits and a digit or X),
     "checksum" (the last character does not match) or "component" (no such birth
-    date or region)."""
+    date).
+
+    The checks of stdnum.cn.ric.validate but its region lookup, whose data file
+    stdnum cannot always open inside Odoo's interpreter (importlib resources)."""
+    number = compact_ric(number)
     try:
-        ric.validate(compact_ric(number))
+        if len(number) != 18:
+            raise InvalidLength()
+        if not number[:-1].isdigit():
+            raise InvalidFormat()
+        if number[-1] != ric.calc_check_digit(number):
+            raise InvalidChecksum()
+        ric.get_birth_date(number)
     except ValidationError as error:
         return next(code for kind, code in RIC_ERRORS if isinstance(error, kind))
     return None

@@ -1,7 +1,17 @@
+from markupsafe import Markup
+
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..lib import identity
 
 # Who may see a customer's renewal situation.
 RENEWAL_GROUPS = "sales_team.group_sale_salesman,account.group_account_invoice"
+# Who sees identity and bank card numbers in full, and who sees them masked.
+PERSONAL_DATA_GROUP = "insurance_renewal.group_insurance_renewal_personal_data"
+MASKED_DATA_GROUPS = (
+    "insurance_renewal.group_insurance_renewal_user,account.group_account_invoice"
+)
 # From the most to the least troubling: the partner shows the worst of its policies.
 RENEWAL_STATUS_BY_POLICY_STATE = {
     "lapsed": "lapsed",
@@ -59,6 +69,27 @@ class ResPartner(models.Model):
         groups=RENEWAL_GROUPS,
     )
 
+    identity_number = fields.Char(
+        string="Resident Identity Number",
+        groups=PERSONAL_DATA_GROUP,
+        copy=False,
+        index="btree_not_null",
+        help="居民身份证号: 18 characters, the last one a check digit or X.",
+    )
+    identity_number_masked = fields.Char(
+        string="Resident Identity Number (masked)",
+        compute="_compute_identity_number_masked",
+        store=True,
+        groups=MASKED_DATA_GROUPS,
+        help="The resident identity number with all but its first three and last "
+        "four characters hidden.",
+    )
+
+    @api.depends("identity_number")
+    def _compute_identity_number_masked(self):
+        for partner in self:
+            partner.identity_number_masked = identity.mask(partner.identity_number)
+
     def _compute_renewal_contact(self):
         cases = self.env["crm.lead"].search(
             [
@@ -99,6 +130,74 @@ class ResPartner(models.Model):
                 (status for status in RENEWAL_STATUS_RANK if status in statuses),
                 False,
             )
+
+    @api.constrains("identity_number")
+    def _check_identity_number(self):
+        for partner in self.filtered("identity_number"):
+            error = identity.ric_error(partner.identity_number)
+            if error:
+                raise ValidationError(
+                    partner._identity_number_error(error, partner.identity_number)
+                )
+
+    def _identity_number_error(self, error, number):
+        messages = {
+            "length": self.env._(
+                "The resident identity number %(number)s of %(partner)s does not "
+                "have 18 characters: check that no digit is missing or extra."
+            ),
+            "format": self.env._(
+                "The resident identity number %(number)s of %(partner)s must be 17 "
+                "digits followed by a digit or X."
+            ),
+            "checksum": self.env._(
+                "The check digit of the resident identity number %(number)s of "
+                "%(partner)s is wrong: a character was probably mistyped."
+            ),
+            "component": self.env._(
+                "The resident identity number %(number)s of %(partner)s holds no "
+                "valid birth date: check the 7th to 14th digits."
+            ),
+        }
+        return messages[error] % {
+            "number": identity.mask(number),
+            "partner": self.display_name,
+        }
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._normalise_identity_vals(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "identity_number" not in vals:
+            return super().write(vals)
+        self._normalise_identity_vals(vals)
+        before = {partner: partner.sudo().identity_number_masked for partner in self}
+        result = super().write(vals)
+        self._log_identity_number_change(before)
+        return result
+
+    @api.model
+    def _normalise_identity_vals(self, vals):
+        if vals.get("identity_number"):
+            vals["identity_number"] = identity.compact_ric(vals["identity_number"])
+
+    def _log_identity_number_change(self, before):
+        """Track the change in the chatter with both values masked: Odoo's own
+        tracking would keep the full number in mail.tracking.value."""
+        for partner in self:
+            old, new = before[partner], partner.sudo().identity_number_masked
+            if old != new:
+                partner._message_log(
+                    body=Markup("<p>%s</p>")
+                    % self.env._(
+                        "Resident identity number changed: %(old)s → %(new)s",
+                        old=old or self.env._("(none)"),
+                        new=new or self.env._("(none)"),
+                    )
+                )
 
     def action_view_insurance_policies(self):
         self.ensure_one()
