@@ -1,9 +1,12 @@
+from collections import defaultdict
+
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import email_normalize
 
-from ..lib import identity
+from ..lib import contact, identity
 
 # Who may see a customer's renewal situation.
 RENEWAL_GROUPS = "sales_team.group_sale_salesman,account.group_account_invoice"
@@ -84,6 +87,27 @@ class ResPartner(models.Model):
         help="The resident identity number with all but its first three and last "
         "four characters hidden.",
     )
+
+    phone_invalid = fields.Boolean(
+        string="Invalid Phone",
+        readonly=True,
+        copy=False,
+        help="The phone number as typed is not a valid number: it was kept as it is "
+        "and needs repairing.",
+    )
+    email_invalid = fields.Boolean(
+        string="Invalid Email",
+        compute="_compute_email_invalid",
+        store=True,
+        help="The email address is not a valid address.",
+    )
+
+    @api.depends("email")
+    def _compute_email_invalid(self):
+        for partner in self:
+            partner.email_invalid = bool(partner.email) and not email_normalize(
+                partner.email
+            )
 
     @api.depends("identity_number")
     def _compute_identity_number_masked(self):
@@ -168,16 +192,47 @@ class ResPartner(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             self._normalise_identity_vals(vals)
+            if "phone" in vals:
+                vals.update(self._phone_vals(vals["phone"], self._phone_region(vals)))
         return super().create(vals_list)
 
     def write(self, vals):
-        if "identity_number" not in vals:
-            return super().write(vals)
         self._normalise_identity_vals(vals)
-        before = {partner: partner.sudo().identity_number_masked for partner in self}
-        result = super().write(vals)
-        self._log_identity_number_change(before)
+        before = {}
+        if "identity_number" in vals:
+            before = {p: p.sudo().identity_number_masked for p in self}
+        result = True
+        for partners, partner_vals in self._split_phone_write(vals):
+            result = super(ResPartner, partners).write(partner_vals) and result
+        if before:
+            self._log_identity_number_change(before)
         return result
+
+    def _split_phone_write(self, vals):
+        """A phone is read in its customer's country: write it once per country,
+        in E.164 where it is valid, as typed and flagged where it is not."""
+        if "phone" not in vals:
+            return [(self, vals)]
+        by_region = defaultdict(self.browse)
+        for partner in self:
+            by_region[partner._phone_region(vals)] |= partner
+        return [
+            (partners, {**vals, **self._phone_vals(vals["phone"], region)})
+            for region, partners in by_region.items()
+        ]
+
+    def _phone_region(self, vals):
+        """The customer's country, else the company's, else China."""
+        country = self.country_id
+        if vals.get("country_id"):
+            country = self.env["res.country"].browse(vals["country_id"])
+        country = country or self.env.company.country_id
+        return country.code or contact.DEFAULT_REGION
+
+    @api.model
+    def _phone_vals(self, phone, region):
+        number = contact.e164(phone, region)
+        return {"phone": number or phone, "phone_invalid": bool(phone) and not number}
 
     @api.model
     def _normalise_identity_vals(self, vals):

@@ -13,3 +13,4 @@ from . import test_reminder_smtp
 from . import test_access_matrix
 from . import test_policy_integrity
 from . import test_identity_privacy
+from . import test_contact_data
