@@ -22,3 +22,23 @@ import pytest
 )
 def test_e164(number, region, expected):
     assert contact.e164(number, region) == expected
+
+
+@pytest.mark.parametrize(
+    ("phone", "email", "verified", "status"),
+    [
+        ("valid", "valid", True, "ok"),
+        ("valid", "missing", True, "ok"),
+        ("missing", "valid", True, "ok"),
+        ("valid", "valid", False, "unverified"),
+        ("refuted", "valid", True, "wrong_number"),
+        ("invalid", "valid", False, "invalid_phone"),
+        ("valid", "refuted", True, "bounced_email"),
+        ("valid", "invalid", False, "invalid_email"),
+        ("refuted", "missing", True, "lost"),
+        ("invalid", "refuted", False, "lost"),
+        ("missing", "missing", False, "lost"),
+    ],
+)
+def test_contact_status(phone, email, verified, status):
+    assert contact.contact_status(phone, email, verified) == status

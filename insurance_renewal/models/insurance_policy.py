@@ -459,6 +459,7 @@ class InsurancePolicy(models.Model):
         regular._extend_schedule(self._horizon_date())
         regular.premium_line_ids._advance_clock(self._clock_today())
         regular._sync_state_with_schedule()
+        (policies.partner_id | policies.payer_id)._schedule_contact_repair()
         return True
 
     def action_log_renewal_contact(self):

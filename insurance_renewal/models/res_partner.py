@@ -3,7 +3,7 @@ from collections import defaultdict
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import email_normalize
 
 from ..lib import contact, identity
@@ -25,6 +25,16 @@ RENEWAL_STATUS_BY_POLICY_STATE = {
     "terminated": "closed",
 }
 RENEWAL_STATUS_RANK = ["lapsed", "grace", "ok", "closed"]
+CONTACT_STATUSES = [
+    (contact.OK, "OK"),
+    (contact.UNVERIFIED, "Unverified"),
+    (contact.INVALID_PHONE, "Invalid phone"),
+    (contact.INVALID_EMAIL, "Invalid email"),
+    (contact.BOUNCED_EMAIL, "Bounced email"),
+    (contact.WRONG_NUMBER, "Wrong number reported"),
+    (contact.LOST, "Lost contact"),
+]
+SPECIALIST_GROUP = "insurance_renewal.group_insurance_renewal_user"
 
 
 class ResPartner(models.Model):
@@ -102,12 +112,128 @@ class ResPartner(models.Model):
         help="The email address is not a valid address.",
     )
 
+    insurance_payer_policy_ids = fields.One2many(
+        "insurance.policy",
+        "payer_id",
+        string="Policies Paid",
+        groups=RENEWAL_GROUPS,
+    )
+    renewal_activity_ids = fields.One2many(
+        "insurance.renewal.activity",
+        "partner_id",
+        string="Renewal Contacts",
+        groups=RENEWAL_GROUPS,
+    )
+    reminder_log_ids = fields.One2many(
+        "insurance.reminder.log",
+        "partner_id",
+        string="Renewal Reminders",
+        groups=RENEWAL_GROUPS,
+    )
+    contact_status = fields.Selection(
+        CONTACT_STATUSES,
+        string="Contactability",
+        compute="_compute_contact_status",
+        store=True,
+        index=True,
+        groups=RENEWAL_GROUPS,
+        help="Whether the renewal team can reach this policyholder or payer: from "
+        "the phone and email on file, the contact log (wrong numbers, "
+        "undeliverable messages), bounced reminders and the last verification.",
+    )
+    contact_data_date = fields.Datetime(
+        string="Contact Data Changed On",
+        readonly=True,
+        copy=False,
+        groups=RENEWAL_GROUPS,
+    )
+    contact_verified_date = fields.Datetime(
+        string="Contact Data Verified On",
+        readonly=True,
+        copy=False,
+        groups=RENEWAL_GROUPS,
+    )
+    contact_verified_by_id = fields.Many2one(
+        "res.users",
+        string="Contact Data Verified By",
+        readonly=True,
+        copy=False,
+        groups=RENEWAL_GROUPS,
+    )
+
     @api.depends("email")
     def _compute_email_invalid(self):
         for partner in self:
             partner.email_invalid = bool(partner.email) and not email_normalize(
                 partner.email
             )
+
+    @api.depends(
+        "phone",
+        "phone_invalid",
+        "email",
+        "email_invalid",
+        "contact_data_date",
+        "contact_verified_date",
+        "insurance_policy_ids",
+        "insurance_payer_policy_ids",
+        "renewal_activity_ids.outcome",
+        "renewal_activity_ids.date",
+        "reminder_log_ids.state",
+    )
+    def _compute_contact_status(self):
+        for partner in self:
+            if partner.insurance_policy_ids or partner.insurance_payer_policy_ids:
+                partner.contact_status = contact.contact_status(
+                    *partner._contact_channel_states()
+                )
+            else:
+                partner.contact_status = False
+
+    def _contact_channel_states(self):
+        """The phone's and the email's state, and whether the data was verified
+        since it last changed. Evidence older than the last change or
+        verification no longer counts."""
+        since = max(
+            filter(None, (self.contact_data_date, self.contact_verified_date)),
+            default=False,
+        )
+        contacts = self.renewal_activity_ids.filtered(
+            lambda a: not since or a.date > since
+        )
+        wrong_number = any(
+            a.outcome == "wrong_number"
+            or (
+                a.outcome == "undeliverable"
+                and a.kind == "contact"
+                and a.channel in ("phone", "sms")
+            )
+            for a in contacts
+        )
+        bounced = any(
+            a.outcome == "undeliverable"
+            and a.kind == "contact"
+            and a.channel == "email"
+            for a in contacts
+        ) or any(
+            log.state == "bounced" and (not since or log.date > since)
+            for log in self.reminder_log_ids
+        )
+        phone = self._channel_state(self.phone, self.phone_invalid, wrong_number)
+        email = self._channel_state(self.email, self.email_invalid, bounced)
+        verified = bool(self.contact_verified_date) and (
+            not self.contact_data_date
+            or self.contact_verified_date >= self.contact_data_date
+        )
+        return phone, email, verified
+
+    @staticmethod
+    def _channel_state(value, invalid, refuted):
+        if not value:
+            return "missing"
+        if invalid:
+            return "invalid"
+        return "refuted" if refuted else "valid"
 
     @api.depends("identity_number")
     def _compute_identity_number_masked(self):
@@ -206,7 +332,17 @@ class ResPartner(models.Model):
             result = super(ResPartner, partners).write(partner_vals) and result
         if before:
             self._log_identity_number_change(before)
+        if {"phone", "email"} & vals.keys():
+            self._contact_data_changed()
         return result
+
+    def _contact_data_changed(self):
+        """New phone or email: earlier wrong numbers and bounces no longer count,
+        and the data needs verifying again."""
+        super(ResPartner, self.sudo()).write(
+            {"contact_data_date": fields.Datetime.now()}
+        )
+        self._schedule_contact_repair()
 
     def _split_phone_write(self, vals):
         """A phone is read in its customer's country: write it once per country,
@@ -253,6 +389,103 @@ class ResPartner(models.Model):
                         new=new or self.env._("(none)"),
                     )
                 )
+
+    def action_verify_contact_data(self):
+        """The specialist confirmed the phone and email with the customer."""
+        if not self.env.user.has_group(SPECIALIST_GROUP):
+            raise AccessError(
+                self.env._("Only renewal specialists may verify contact data.")
+            )
+        invalid = self.filtered(lambda p: p.phone_invalid or p.email_invalid)
+        if invalid:
+            raise UserError(
+                self.env._(
+                    "Correct the phone or email of %(partners)s before confirming "
+                    "the contact data.",
+                    partners=", ".join(invalid.mapped("display_name")),
+                )
+            )
+        now = fields.Datetime.now()
+        self.sudo().write(
+            {"contact_verified_date": now, "contact_verified_by_id": self.env.uid}
+        )
+        self._close_contact_repair()
+        for partner in self:
+            partner._message_log(
+                body=self.env._(
+                    "Contact data confirmed with the customer by %(user)s.",
+                    user=self.env.user.name,
+                )
+            )
+        return True
+
+    def _contact_repair_activities(self):
+        return (
+            self.env["mail.activity"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", "res.partner"),
+                    ("res_id", "in", self.ids),
+                    (
+                        "activity_type_id",
+                        "=",
+                        self.env.ref(
+                            "insurance_renewal.mail_activity_type_contact_repair"
+                        ).id,
+                    ),
+                ]
+            )
+        )
+
+    def _schedule_contact_repair(self):
+        """One data-repair to-do for each unreachable customer that has none open,
+        for the specialist of their policies."""
+        unreachable = self.sudo().filtered(
+            lambda p: p.contact_status in contact.UNREACHABLE
+        )
+        pending = unreachable - unreachable.browse(
+            unreachable._contact_repair_activities().mapped("res_id")
+        )
+        specialists = pending._renewal_specialists()
+        for partner in pending:
+            partner.activity_schedule(
+                "insurance_renewal.mail_activity_type_contact_repair",
+                note=partner._contact_repair_note(),
+                user_id=specialists.get(partner.id) or self.env.uid,
+            )
+
+    def _contact_repair_note(self):
+        labels = dict(self._fields["contact_status"]._description_selection(self.env))
+        return self.env._(
+            "Contactability: %(status)s. Find a working phone or email with the "
+            "customer, then verify the contact data.",
+            status=labels[self.contact_status],
+        )
+
+    def _renewal_specialists(self):
+        policies = (
+            self.env["insurance.policy"]
+            .sudo()
+            .search(
+                [
+                    "|",
+                    ("partner_id", "in", self.ids),
+                    ("payer_id", "in", self.ids),
+                    ("specialist_id", "!=", False),
+                ]
+            )
+        )
+        return {
+            partner.id: policy.specialist_id.id
+            for policy in policies
+            for partner in policy.partner_id | policy.payer_id
+        }
+
+    def _close_contact_repair(self):
+        activities = self._contact_repair_activities()
+        if activities:
+            activities.action_feedback(feedback=self.env._("Contact data verified."))
 
     def action_view_insurance_policies(self):
         self.ensure_one()

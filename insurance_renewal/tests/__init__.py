@@ -14,3 +14,4 @@ from . import test_access_matrix
 from . import test_policy_integrity
 from . import test_identity_privacy
 from . import test_contact_data
+from . import test_contactability
