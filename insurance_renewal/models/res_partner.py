@@ -339,9 +339,7 @@ class ResPartner(models.Model):
     def _contact_data_changed(self):
         """New phone or email: earlier wrong numbers and bounces no longer count,
         and the data needs verifying again."""
-        super(ResPartner, self.sudo()).write(
-            {"contact_data_date": fields.Datetime.now()}
-        )
+        self.sudo().write({"contact_data_date": fields.Datetime.now()})
         self._schedule_contact_repair()
 
     def _split_phone_write(self, vals):

@@ -137,6 +137,14 @@ class TestIdentityPrivacy(InsuranceRenewalCommon):
         with self.assertRaises(AccessError):
             self.bank.with_user(self.agent).read(["acc_number_masked"])
 
+    def test_policy_shows_the_debit_card_masked(self):
+        policy = self._create_policy()
+        for user in (self.specialist, self.finance):
+            values = policy.with_user(user).read(["payer_bank_masked"])[0]
+            self.assertEqual(values["payer_bank_masked"], CARD_MASKED)
+        with self.assertRaises(AccessError):
+            policy.with_user(self.agent).read(["payer_bank_masked"])
+
     def test_debit_payer_card_must_pass_luhn(self):
         self._create_policy(payment_method="bank_debit")
         with self.assertRaises(ValidationError) as e:
@@ -150,6 +158,9 @@ class TestIdentityPrivacy(InsuranceRenewalCommon):
     def test_card_of_a_customer_without_debit_is_not_checked(self):
         self.bank.acc_number = "6222021001123458"
         self.assertEqual(self.bank.acc_number_masked, "6222********3458")
+        policy = self._create_policy(payment_method="counter")
+        with self.assertRaises(ValidationError):
+            policy.payment_method = "bank_debit"
 
     def test_card_change_is_logged_masked_and_never_tracked_raw(self):
         self.bank.acc_number = "622202100112345678"
