@@ -178,8 +178,11 @@ class ResPartner(models.Model):
         "insurance_policy_ids",
         "insurance_payer_policy_ids",
         "renewal_activity_ids.outcome",
+        "renewal_activity_ids.kind",
+        "renewal_activity_ids.channel",
         "renewal_activity_ids.date",
         "reminder_log_ids.state",
+        "reminder_log_ids.date",
     )
     def _compute_contact_status(self):
         for partner in self:
