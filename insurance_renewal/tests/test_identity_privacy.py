@@ -101,6 +101,23 @@ class TestIdentityPrivacy(InsuranceRenewalCommon):
             self.assertNotIn("identity_number", fields_seen)
             self.assertNotIn("identity_number_masked", fields_seen)
 
+    def test_partner_form_shows_each_user_what_they_may_see(self):
+        expected = {
+            self.personal: ("identity_number", "identity_number_masked"),
+            self.specialist: ("identity_number_masked", "identity_number"),
+            self.agent: (None, "identity_number_masked"),
+        }
+        for user, (shown, hidden) in expected.items():
+            arch = (
+                self.env["res.partner"]
+                .with_user(user)
+                .get_views([(False, "form")])["views"]["form"]["arch"]
+            )
+            with self.subTest(user=user.login):
+                if shown:
+                    self.assertIn(f'name="{shown}"', arch)
+                self.assertNotIn(f'name="{hidden}"', arch)
+
     def test_specialist_cannot_write_the_number(self):
         with self.assertRaises(AccessError):
             self._as(self.specialist).write({"identity_number": "360426199101010071"})
