@@ -22,6 +22,7 @@
         "security/ir.model.access.csv",
         "security/rules.xml",
         "data/ir_cron_data.xml",
+        "data/mail_activity_type_data.xml",
         "data/crm_renewal_data.xml",
         "data/insurance_reminder_data.xml",
         "data/insurance_talk_track_data.xml",

@@ -220,6 +220,21 @@ class InsurancePolicy(models.Model):
         "A policy number must be unique per company.",
     )
 
+    payer_bank_masked = fields.Char(
+        string="Debit Card",
+        compute="_compute_payer_bank_masked",
+        groups="insurance_renewal.group_insurance_renewal_user,"
+        "account.group_account_invoice",
+        help="The payer's bank card numbers, masked.",
+    )
+
+    @api.depends("payer_id.bank_ids.acc_number_masked")
+    def _compute_payer_bank_masked(self):
+        for policy in self:
+            policy.payer_bank_masked = ", ".join(
+                policy.payer_id.sudo().bank_ids.mapped("acc_number_masked")
+            )
+
     @api.depends("partner_id")
     def _compute_payer_id(self):
         for policy in self:
@@ -332,6 +347,12 @@ class InsurancePolicy(models.Model):
                     limit=MAX_PREMIUM_AMOUNT,
                 )
             )
+
+    @api.constrains("payment_method", "payer_id")
+    def _check_payer_debit_card(self):
+        """A payer who starts paying by auto-debit needs valid bank cards."""
+        debit = self.filtered(lambda p: p.payment_method == "bank_debit")
+        debit.payer_id.sudo().bank_ids._check_premium_debit_card()
 
     @api.constrains("premium_years")
     def _check_premium_years(self):
@@ -494,6 +515,7 @@ class InsurancePolicy(models.Model):
         regular._extend_schedule(self._horizon_date())
         regular.premium_line_ids._advance_clock(self._clock_today())
         regular._sync_state_with_schedule()
+        (policies.partner_id | policies.payer_id)._schedule_contact_repair()
         return True
 
     def action_open_renewal_overview(self):

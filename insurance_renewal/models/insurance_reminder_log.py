@@ -548,6 +548,9 @@ class InsuranceReminderLog(models.Model):
             line = log.premium_line_id.sudo()
             if line.demand_date == log.delivered_on:
                 line.demand_date = False
+        # Logs are claimed in SQL: the partners' cached lists may not hold them.
+        self.partner_id.invalidate_recordset(["reminder_log_ids"])
+        self.partner_id._schedule_contact_repair()
 
     @api.model
     def _fall_back_on_failures(self):

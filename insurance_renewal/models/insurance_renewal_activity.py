@@ -107,6 +107,7 @@ class InsuranceRenewalActivity(models.Model):
             activity.lead_id = activity.policy_id.renewal_lead_id
         activities.lead_id._insurance_refresh_from_facts()
         activities._schedule_promise_checks()
+        activities.partner_id._schedule_contact_repair()
         return activities
 
     def _schedule_promise_checks(self):

@@ -1,10 +1,21 @@
-from odoo import api, fields, models
-from odoo.fields import Domain
+from collections import defaultdict
 
-from ..lib import schedule
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.fields import Domain
+from odoo.tools import email_normalize
+
+from ..lib import contact, identity, schedule
 
 # Who may see a customer's renewal situation.
 RENEWAL_GROUPS = "sales_team.group_sale_salesman,account.group_account_invoice"
+# Who sees identity and bank card numbers in full, and who sees them masked.
+PERSONAL_DATA_GROUP = "insurance_renewal.group_insurance_renewal_personal_data"
+MASKED_DATA_GROUPS = (
+    "insurance_renewal.group_insurance_renewal_user,account.group_account_invoice"
+)
 # From the most to the least troubling: the partner shows the worst of its policies.
 RENEWAL_STATUS_BY_POLICY_STATE = {
     "lapsed": "lapsed",
@@ -15,6 +26,16 @@ RENEWAL_STATUS_BY_POLICY_STATE = {
     "terminated": "closed",
 }
 RENEWAL_STATUS_RANK = ["lapsed", "grace", "ok", "closed"]
+CONTACT_STATUSES = [
+    (contact.OK, "OK"),
+    (contact.UNVERIFIED, "Unverified"),
+    (contact.INVALID_PHONE, "Invalid phone"),
+    (contact.INVALID_EMAIL, "Invalid email"),
+    (contact.BOUNCED_EMAIL, "Bounced email"),
+    (contact.WRONG_NUMBER, "Wrong number reported"),
+    (contact.LOST, "Lost contact"),
+]
+SPECIALIST_GROUP = "insurance_renewal.group_insurance_renewal_user"
 
 
 class ResPartner(models.Model):
@@ -161,6 +182,167 @@ class ResPartner(models.Model):
             Domain("partner_id", "any", family) | Domain("payer_id", "any", family)
         )
 
+    identity_number = fields.Char(
+        string="Resident Identity Number",
+        groups=PERSONAL_DATA_GROUP,
+        copy=False,
+        index="btree_not_null",
+        help="居民身份证号: 18 characters, the last one a check digit or X.",
+    )
+    identity_number_masked = fields.Char(
+        string="Resident Identity Number (masked)",
+        compute="_compute_identity_number_masked",
+        store=True,
+        groups=MASKED_DATA_GROUPS,
+        help="The resident identity number with all but its first three and last "
+        "four characters hidden.",
+    )
+
+    phone_invalid = fields.Boolean(
+        string="Invalid Phone",
+        readonly=True,
+        copy=False,
+        help="The phone number as typed is not a valid number: it was kept as it is "
+        "and needs repairing.",
+    )
+    email_invalid = fields.Boolean(
+        string="Invalid Email",
+        compute="_compute_email_invalid",
+        store=True,
+        help="The email address is not a valid address.",
+    )
+
+    insurance_payer_policy_ids = fields.One2many(
+        "insurance.policy",
+        "payer_id",
+        string="Policies Paid",
+        groups=RENEWAL_GROUPS,
+    )
+    renewal_activity_ids = fields.One2many(
+        "insurance.renewal.activity",
+        "partner_id",
+        string="Renewal Contacts",
+        groups=RENEWAL_GROUPS,
+    )
+    reminder_log_ids = fields.One2many(
+        "insurance.reminder.log",
+        "partner_id",
+        string="Renewal Reminders",
+        groups=RENEWAL_GROUPS,
+    )
+    contact_status = fields.Selection(
+        CONTACT_STATUSES,
+        string="Contactability",
+        compute="_compute_contact_status",
+        store=True,
+        index=True,
+        groups=RENEWAL_GROUPS,
+        help="Whether the renewal team can reach this policyholder or payer: from "
+        "the phone and email on file, the contact log (wrong numbers, "
+        "undeliverable messages), bounced reminders and the last verification.",
+    )
+    contact_data_date = fields.Datetime(
+        string="Contact Data Changed On",
+        readonly=True,
+        copy=False,
+        groups=RENEWAL_GROUPS,
+    )
+    contact_verified_date = fields.Datetime(
+        string="Contact Data Verified On",
+        readonly=True,
+        copy=False,
+        groups=RENEWAL_GROUPS,
+    )
+    contact_verified_by_id = fields.Many2one(
+        "res.users",
+        string="Contact Data Verified By",
+        readonly=True,
+        copy=False,
+        groups=RENEWAL_GROUPS,
+    )
+
+    @api.depends("email")
+    def _compute_email_invalid(self):
+        for partner in self:
+            partner.email_invalid = bool(partner.email) and not email_normalize(
+                partner.email
+            )
+
+    @api.depends(
+        "phone",
+        "phone_invalid",
+        "email",
+        "email_invalid",
+        "contact_data_date",
+        "contact_verified_date",
+        "insurance_policy_ids",
+        "insurance_payer_policy_ids",
+        "renewal_activity_ids.outcome",
+        "renewal_activity_ids.kind",
+        "renewal_activity_ids.channel",
+        "renewal_activity_ids.date",
+        "reminder_log_ids.state",
+        "reminder_log_ids.date",
+    )
+    def _compute_contact_status(self):
+        for partner in self:
+            if partner.insurance_policy_ids or partner.insurance_payer_policy_ids:
+                partner.contact_status = contact.contact_status(
+                    *partner._contact_channel_states()
+                )
+            else:
+                partner.contact_status = False
+
+    def _contact_channel_states(self):
+        """The phone's and the email's state, and whether the data was verified
+        since it last changed. Evidence older than the last change or
+        verification no longer counts."""
+        since = max(
+            filter(None, (self.contact_data_date, self.contact_verified_date)),
+            default=False,
+        )
+        contacts = self.renewal_activity_ids.filtered(
+            lambda a: not since or a.date > since
+        )
+        wrong_number = any(
+            a.outcome == "wrong_number"
+            or (
+                a.outcome == "undeliverable"
+                and a.kind == "contact"
+                and a.channel in ("phone", "sms")
+            )
+            for a in contacts
+        )
+        bounced = any(
+            a.outcome == "undeliverable"
+            and a.kind == "contact"
+            and a.channel == "email"
+            for a in contacts
+        ) or any(
+            log.state == "bounced" and (not since or log.date > since)
+            for log in self.reminder_log_ids
+        )
+        phone = self._channel_state(self.phone, self.phone_invalid, wrong_number)
+        email = self._channel_state(self.email, self.email_invalid, bounced)
+        verified = bool(self.contact_verified_date) and (
+            not self.contact_data_date
+            or self.contact_verified_date >= self.contact_data_date
+        )
+        return phone, email, verified
+
+    @staticmethod
+    def _channel_state(value, invalid, refuted):
+        if not value:
+            return "missing"
+        if invalid:
+            return "invalid"
+        return "refuted" if refuted else "valid"
+
+    @api.depends("identity_number")
+    def _compute_identity_number_masked(self):
+        for partner in self:
+            partner.identity_number_masked = identity.mask(partner.identity_number)
+
     def _compute_renewal_contact(self):
         cases = self.env["crm.lead"].search(
             [
@@ -218,6 +400,210 @@ class ResPartner(models.Model):
                 )
             ],
         }
+
+    @api.constrains("identity_number")
+    def _check_identity_number(self):
+        for partner in self.filtered("identity_number"):
+            error = identity.ric_error(partner.identity_number)
+            if error:
+                raise ValidationError(
+                    partner._identity_number_error(error, partner.identity_number)
+                )
+
+    def _identity_number_error(self, error, number):
+        messages = {
+            "length": self.env._(
+                "The resident identity number %(number)s of %(partner)s does not "
+                "have 18 characters: check that no digit is missing or extra."
+            ),
+            "format": self.env._(
+                "The resident identity number %(number)s of %(partner)s must be 17 "
+                "digits followed by a digit or X."
+            ),
+            "checksum": self.env._(
+                "The check digit of the resident identity number %(number)s of "
+                "%(partner)s is wrong: a character was probably mistyped."
+            ),
+            "component": self.env._(
+                "The resident identity number %(number)s of %(partner)s holds no "
+                "valid birth date: check the 7th to 14th digits."
+            ),
+        }
+        return messages[error] % {
+            "number": identity.mask(number),
+            "partner": self.display_name,
+        }
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._normalise_identity_vals(vals)
+            if "phone" in vals:
+                vals.update(self._phone_vals(vals["phone"], self._phone_region(vals)))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._normalise_identity_vals(vals)
+        before = {}
+        if "identity_number" in vals:
+            before = {p: p.sudo().identity_number_masked for p in self}
+        result = True
+        for partners, partner_vals in self._split_phone_write(vals):
+            result = super(ResPartner, partners).write(partner_vals) and result
+        if before:
+            self._log_identity_number_change(before)
+        if {"phone", "email"} & vals.keys():
+            self._contact_data_changed()
+        return result
+
+    def _contact_data_changed(self):
+        """New phone or email: earlier wrong numbers and bounces no longer count,
+        and the data needs verifying again."""
+        self.sudo().write({"contact_data_date": fields.Datetime.now()})
+        self._schedule_contact_repair()
+
+    def _split_phone_write(self, vals):
+        """A phone is read in its customer's country: write it once per country,
+        in E.164 where it is valid, as typed and flagged where it is not."""
+        if "phone" not in vals:
+            return [(self, vals)]
+        by_region = defaultdict(self.browse)
+        for partner in self:
+            by_region[partner._phone_region(vals)] |= partner
+        return [
+            (partners, {**vals, **self._phone_vals(vals["phone"], region)})
+            for region, partners in by_region.items()
+        ]
+
+    def _phone_region(self, vals):
+        """The customer's country, else the company's, else China."""
+        country = self.country_id
+        if vals.get("country_id"):
+            country = self.env["res.country"].browse(vals["country_id"])
+        country = country or self.env.company.country_id
+        return country.code or contact.DEFAULT_REGION
+
+    @api.model
+    def _phone_vals(self, phone, region):
+        number = contact.e164(phone, region)
+        return {"phone": number or phone, "phone_invalid": bool(phone) and not number}
+
+    @api.model
+    def _normalise_identity_vals(self, vals):
+        if vals.get("identity_number"):
+            vals["identity_number"] = identity.compact_ric(vals["identity_number"])
+
+    def _log_identity_number_change(self, before):
+        """Track the change in the chatter with both values masked: Odoo's own
+        tracking would keep the full number in mail.tracking.value."""
+        for partner in self:
+            old, new = before[partner], partner.sudo().identity_number_masked
+            if old != new:
+                partner._message_log(
+                    body=Markup("<p>%s</p>")
+                    % self.env._(
+                        "Resident identity number changed: %(old)s → %(new)s",
+                        old=old or self.env._("(none)"),
+                        new=new or self.env._("(none)"),
+                    )
+                )
+
+    def action_verify_contact_data(self):
+        """The specialist confirmed the phone and email with the customer."""
+        if not self.env.user.has_group(SPECIALIST_GROUP):
+            raise AccessError(
+                self.env._("Only renewal specialists may verify contact data.")
+            )
+        invalid = self.filtered(lambda p: p.phone_invalid or p.email_invalid)
+        if invalid:
+            raise UserError(
+                self.env._(
+                    "Correct the phone or email of %(partners)s before confirming "
+                    "the contact data.",
+                    partners=", ".join(invalid.mapped("display_name")),
+                )
+            )
+        now = fields.Datetime.now()
+        self.sudo().write(
+            {"contact_verified_date": now, "contact_verified_by_id": self.env.uid}
+        )
+        self._close_contact_repair()
+        for partner in self:
+            partner._message_log(
+                body=self.env._(
+                    "Contact data confirmed with the customer by %(user)s.",
+                    user=self.env.user.name,
+                )
+            )
+        return True
+
+    def _contact_repair_activities(self):
+        return (
+            self.env["mail.activity"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", "res.partner"),
+                    ("res_id", "in", self.ids),
+                    (
+                        "activity_type_id",
+                        "=",
+                        self.env.ref(
+                            "insurance_renewal.mail_activity_type_contact_repair"
+                        ).id,
+                    ),
+                ]
+            )
+        )
+
+    def _schedule_contact_repair(self):
+        """One data-repair to-do for each unreachable customer that has none open,
+        for the specialist of their policies."""
+        unreachable = self.sudo().filtered(
+            lambda p: p.contact_status in contact.UNREACHABLE
+        )
+        pending = unreachable - unreachable.browse(
+            unreachable._contact_repair_activities().mapped("res_id")
+        )
+        specialists = pending._renewal_specialists()
+        for partner in pending:
+            partner.activity_schedule(
+                "insurance_renewal.mail_activity_type_contact_repair",
+                note=partner._contact_repair_note(),
+                user_id=specialists.get(partner.id) or self.env.uid,
+            )
+
+    def _contact_repair_note(self):
+        labels = dict(self._fields["contact_status"]._description_selection(self.env))
+        return self.env._(
+            "Contactability: %(status)s. Find a working phone or email with the "
+            "customer, then verify the contact data.",
+            status=labels[self.contact_status],
+        )
+
+    def _renewal_specialists(self):
+        policies = (
+            self.env["insurance.policy"]
+            .sudo()
+            .search(
+                [
+                    "|",
+                    ("partner_id", "in", self.ids),
+                    ("payer_id", "in", self.ids),
+                    ("specialist_id", "!=", False),
+                ]
+            )
+        )
+        return {
+            partner.id: policy.specialist_id.id
+            for policy in policies
+            for partner in policy.partner_id | policy.payer_id
+        }
+
+    def _close_contact_repair(self):
+        activities = self._contact_repair_activities()
+        if activities:
+            activities.action_feedback(feedback=self.env._("Contact data verified."))
 
     def action_view_insurance_policies(self):
         self.ensure_one()

@@ -1,7 +1,7 @@
 from odoo import models
 from odoo.tools import SQL, split_every
 
-from ..lib.masking import mask_identifier
+from ..lib.identity import mask
 
 CHUNK_SIZE = 2000
 
@@ -99,7 +99,7 @@ class RenewalLedgerXlsx(models.AbstractModel):
                 """
             SELECT l.id, COALESCE(c.priority, '0') AS priority,
                    c.renewal_risk_score AS risk, l.due_date, l.grace_end_date,
-                   h.name AS holder, h.vat, h.phone, p.name AS policy,
+                   h.name AS holder, h.identity_number, h.phone, p.name AS policy,
                    COALESCE(prod.name->>%(lang)s, prod.name->>'en_US') AS product,
                    p.payment_frequency, l.installment_number, l.amount_residual,
                    l.state, s.name AS specialist, a.date AS contact_date,
@@ -140,7 +140,7 @@ class RenewalLedgerXlsx(models.AbstractModel):
         texts = {
             0: labels["priority"].get(values["priority"], values["priority"]),
             4: values["holder"],
-            5: mask_identifier(values["vat"]),
+            5: mask(values["identity_number"]),
             6: values["phone"],
             7: values["policy"],
             8: values["product"],

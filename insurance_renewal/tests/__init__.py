@@ -24,3 +24,6 @@ from . import test_case_form
 from . import test_specialist_home
 from . import test_bulk_actions
 from . import test_reminder_contact_log
+from . import test_identity_privacy
+from . import test_contact_data
+from . import test_contactability

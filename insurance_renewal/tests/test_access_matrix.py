@@ -72,6 +72,7 @@ ACTION_CHECKS = {
     "account.bank.statement.line.action_insurance_return_to_queue": (
         "reconcile a receipt by hand"
     ),
+    "res.partner.action_verify_contact_data": "verify a customer's contact data",
 }
 
 
@@ -188,6 +189,12 @@ class TestAccessMatrix(InsuranceRenewalCommon):
                 {"salesman_own", "salesman_all", "finance", "other_company"} | RENEWAL,
             ),
             ("log a contact", self._log_contact, RENEWAL),
+            (
+                # The holder belongs to no company: specialists of every company.
+                "verify a customer's contact data",
+                self._verify_contact_data,
+                RENEWAL | {"other_company"},
+            ),
             ("issue a formal demand", self._issue_demand, RENEWAL),
             ("record a payment", self._record_payment, RENEWAL),
             ("correct an instalment", self._correct, {"manager"}),
@@ -273,6 +280,9 @@ class TestAccessMatrix(InsuranceRenewalCommon):
         env["insurance.renewal.log.contact"].create(
             {"policy_id": self.policy.id, "outcome": "no_answer"}
         ).action_confirm()
+
+    def _verify_contact_data(self, env):
+        env["res.partner"].browse(self.holder.id).action_verify_contact_data()
 
     def _issue_demand(self, env):
         env["insurance.premium.line"].browse(self.line.id).action_issue_demand()

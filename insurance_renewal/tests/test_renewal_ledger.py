@@ -31,7 +31,7 @@ class TestRenewalLedger(InsuranceRenewalCommon):
         cls.formula_holder = cls.env["res.partner"].create(
             {
                 "name": "=1+1 王芳",
-                "vat": "110101199003074514",
+                "identity_number": "110101199003074514",
                 "phone": "+8613900000001",
             }
         )
