@@ -45,7 +45,7 @@ class TestLogContact(InsuranceRenewalCommon):
     def test_shows_the_customer_to_call(self):
         wizard = self._wizard()
         self.assertEqual(wizard.partner_id, self.holder)
-        self.assertEqual(wizard.phone, "+86 138 0013 8000")
+        self.assertEqual(wizard.phone, "+8613800138000", "Stored in E.164.")
         self.assertEqual(wizard.date, datetime(2025, 2, 3, 6, 0))
 
     def test_a_hidden_promise_is_not_saved(self):
