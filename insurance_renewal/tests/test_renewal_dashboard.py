@@ -64,6 +64,11 @@ class TestRenewalDashboard(InsuranceRenewalCommon):
         dashboard = (
             self.env["insurance.renewal.dashboard"].with_user(self.manager).create({})
         )
+        self.assertEqual(
+            dashboard.display_name,
+            f"Renewal Dashboard: {self.env.company.name}",
+            "A title, not the record's technical name.",
+        )
         self.assertEqual(dashboard.due_this_week_count, 1)
         self.assertEqual(dashboard.in_grace_count, 2)
         self.assertEqual(dashboard.grace_ending_count, 1)

@@ -45,6 +45,12 @@ class InsuranceRenewalDashboard(models.TransientModel):
         string="Specialists' Workload", compute="_compute_tables", sanitize=False
     )
 
+    def _compute_display_name(self):
+        for dashboard in self:
+            dashboard.display_name = self.env._(
+                "Renewal Dashboard: %(company)s", company=dashboard.company_id.name
+            )
+
     @api.depends("company_id")
     def _compute_today_work(self):
         lines = self.env["insurance.premium.line"]
