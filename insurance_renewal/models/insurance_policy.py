@@ -810,8 +810,10 @@ class InsurancePolicy(models.Model):
     @api.model
     def _report_batch_failure(self, record, error):
         target = record if "message_ids" in record._fields else record.policy_id
+        # Written by a scheduled run for everyone: in the company's language.
+        lang = target.company_id.partner_id.lang or self.env.lang
         target.sudo().message_post(
-            body=self.env._(
+            body=self.with_context(lang=lang).env._(
                 "The scheduled renewal work failed on %(record)s and will be tried "
                 "again: %(error)s",
                 record=record.display_name,

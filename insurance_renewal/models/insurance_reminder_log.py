@@ -566,12 +566,13 @@ class InsuranceReminderLog(models.Model):
             ]
         )
         for logs in given_up.grouped("policy_id").values():
+            reader = logs[:1]._in_assignee_lang()
             logs[:1]._todo(
                 self.env.ref("mail.mail_activity_data_call"),
-                self.env._(
+                reader.env._(
                     "The %(channel)s reminder could not be delivered (%(reason)s): "
                     "call the customer.",
-                    channel=logs[:1]._channel_label(),
+                    channel=reader._channel_label(),
                     reason=logs[:1].failure_reason or "-",
                 ),
             )
@@ -665,20 +666,22 @@ class InsuranceReminderLog(models.Model):
 
     def _send_phone(self):
         for log in self:
+            reader = log._in_assignee_lang()
             log._todo(
                 log.step_id.activity_type_id
                 or self.env.ref("mail.mail_activity_data_call"),
-                self.env._("Renewal call: %(step)s", step=log.step_id.name),
+                reader.env._("Renewal call: %(step)s", step=reader.step_id.name),
             )
 
     def _send_letter(self):
         for log in self:
+            reader = log._in_assignee_lang()
             log._todo(
                 log.step_id.activity_type_id
                 or self.env.ref("mail.mail_activity_data_todo"),
-                self.env._(
+                reader.env._(
                     "Print and post the payment notice of %(line)s",
-                    line=log.premium_line_id.display_name,
+                    line=reader.premium_line_id.display_name,
                 ),
             )
 
@@ -689,18 +692,28 @@ class InsuranceReminderLog(models.Model):
             self.env.ref("insurance_renewal.mail_template_renewal_demand")
         )
 
+    def _todo_record(self):
+        """The case the specialist works, else the policy."""
+        return self.policy_id.renewal_lead_id or self.policy_id
+
+    def _todo_assignee(self):
+        record = self._todo_record()
+        user = record.user_id if record._name == "crm.lead" else record.specialist_id
+        return user or self.env.user
+
+    def _in_assignee_lang(self):
+        """These logs in the language of who gets their to-do: a scheduled run
+        writes in no one's language."""
+        user = self[:1]._todo_assignee()
+        lang = user.lang or self.company_id[:1].partner_id.lang or self.env.lang
+        return self.with_context(lang=lang)
+
     def _todo(self, activity_type, summary):
         self.ensure_one()
-        record = self.policy_id.renewal_lead_id or self.policy_id
-        record.activity_schedule(
+        self._todo_record().activity_schedule(
             activity_type_id=activity_type.id,
             summary=summary,
-            user_id=(
-                record.user_id
-                if record._name == "crm.lead"
-                else self.policy_id.specialist_id
-            ).id
-            or self.env.uid,
+            user_id=self._todo_assignee().id,
         )
 
     def _log_contacts(self):
@@ -725,9 +738,10 @@ class InsuranceReminderLog(models.Model):
     def _report_unreachable(self, reason):
         """No way to reach the customer by this channel: say so on the case and ask
         the specialist to repair the contact data."""
-        labels = dict(self._fields["skip_reason"]._description_selection(self.env))
+        reader = self._in_assignee_lang()
+        labels = dict(reader._fields["skip_reason"]._description_selection(reader.env))
         channel = "sms" if reason == "invalid_phone" else "email"
-        for policy in self.policy_id:
+        for policy in self.policy_id.with_env(reader.env):
             self.env["insurance.renewal.activity"].create(
                 {
                     "policy_id": policy.id,

@@ -354,3 +354,14 @@ class TestReminderEngine(InsuranceRenewalCommon):
         self.assertEqual(self.line.lapse_date, date(2025, 3, 23))
         self._run_clock_on("2025-03-23")
         self.assertEqual(self.policy.state, "lapsed")
+
+    def test_to_dos_of_the_nightly_run_read_in_the_specialists_language(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(
+            ["insurance_renewal"], ["zh_CN"]
+        )
+        self.specialist.lang = "zh_CN"
+        self.policy.sudo().specialist_id = self.specialist
+        self._send_on("2025-01-28")
+        call = self.policy.activity_ids | self.policy.renewal_lead_id.activity_ids
+        self.assertIn("续期电话", " ".join(call.mapped("summary")))
