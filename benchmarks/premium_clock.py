@@ -66,8 +66,9 @@ def policy_values(rng, index, today, product_ids, partner_ids):
         "payment_frequency": frequency,
         "premium_amount": rng.choice([800, 1500, 3000, 6000, 12000, 24000]),
         "premium_years": rng.choice([10, 15, 20]),
-        # Paid to somewhere between two months ago and a year ahead.
-        "paid_to_date": today + timedelta(days=rng.randint(-60, 365)),
+        # Paid to somewhere between two months ago and a year ahead, never
+        # before the policy was issued.
+        "paid_to_date": max(issue_date, today + timedelta(days=rng.randint(-60, 365))),
     }
 
 
