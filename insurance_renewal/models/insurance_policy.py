@@ -548,14 +548,16 @@ class InsurancePolicy(models.Model):
         return action
 
     def _schedule_contact_repair(self, reason):
-        """Ask the specialist to repair the customer's phone or email."""
+        """Ask the specialist to repair the customer's phone or email, once: every
+        reminder step that finds no way through must not add another to-do."""
+        summary = self.env._("Repair the contact data: %(reason)s", reason=reason)
         for policy in self:
             record = policy.renewal_lead_id or policy
+            if summary in record.activity_ids.mapped("summary"):
+                continue
             record.activity_schedule(
                 "mail.mail_activity_data_todo",
-                summary=self.env._(
-                    "Repair the contact data: %(reason)s", reason=reason
-                ),
+                summary=summary,
                 user_id=(policy.renewal_lead_id.user_id or policy.specialist_id).id
                 or self.env.uid,
             )

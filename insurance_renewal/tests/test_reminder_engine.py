@@ -365,3 +365,16 @@ class TestReminderEngine(InsuranceRenewalCommon):
         self._send_on("2025-01-28")
         call = self.policy.activity_ids | self.policy.renewal_lead_id.activity_ids
         self.assertIn("续期电话", " ".join(call.mapped("summary")))
+
+    def test_a_customer_without_email_gets_one_repair_to_do_not_one_per_step(self):
+        self.holder.email = False
+        self._run_clock_on("2024-12-02")
+        self._send_on("2024-12-02")
+        self._send_on("2025-01-01")
+        logs = self._logs()
+        self.assertEqual(logs.mapped("skip_reason"), ["no_email", "no_email"])
+        case = self.policy.renewal_lead_id
+        repairs = case.activity_ids.filtered(
+            lambda a: (a.summary or "").startswith("Repair the contact data")
+        )
+        self.assertEqual(len(repairs), 1)
