@@ -64,7 +64,9 @@ class CrmLead(models.Model):
     renewal_last_activity_id = fields.Many2one(
         "insurance.renewal.activity", string="Last Contact", readonly=True
     )
-    renewal_promised_date = fields.Date(string="Promised Date", readonly=True)
+    renewal_promised_date = fields.Date(
+        string="Promised Date", readonly=True, index="btree_not_null"
+    )
     renewal_promised_amount = fields.Monetary(
         string="Promised Amount", currency_field="renewal_currency_id", readonly=True
     )

@@ -155,7 +155,9 @@ class InsurancePolicy(models.Model):
     renewal_lead_id = fields.Many2one(
         "crm.lead", string="Open Renewal Case", compute="_compute_renewal_lead_id"
     )
-    next_due_date = fields.Date(compute="_compute_schedule_summary", store=True)
+    next_due_date = fields.Date(
+        compute="_compute_schedule_summary", store=True, index="btree_not_null"
+    )
     amount_overdue = fields.Monetary(compute="_compute_schedule_summary", store=True)
     schedule_next_date = fields.Date(
         compute="_compute_schedule_next_date",
@@ -198,7 +200,9 @@ class InsurancePolicy(models.Model):
         "insurance.reminder.log", "policy_id", string="Reminders"
     )
     suspension_date = fields.Date(copy=False, tracking=True, readonly=True)
-    reinstatement_deadline = fields.Date(copy=False, tracking=True, readonly=True)
+    reinstatement_deadline = fields.Date(
+        copy=False, tracking=True, readonly=True, index="btree_not_null"
+    )
     end_reason = fields.Selection(
         [
             ("free_look", "Cancelled in the Free-look Period"),
