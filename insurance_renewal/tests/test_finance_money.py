@@ -201,11 +201,11 @@ class TestDebitRowOutcomes(PremiumAccountingCommon):
         self.assertFalse(self._line(foreign, 2).amount_paid)
 
 
-@tagged("post_install", "-at_install")
-class TestSuspenseQueue(PremiumAccountingCommon):
+class ZhaoPoliciesCommon(PremiumAccountingCommon):
+    """Two policies of one payer, 赵磊, with their second premium invoiced."""
+
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
+    def _two_invoiced_policies_of_zhao(cls):
         cls.zhao = cls.env["res.partner"].create({"name": "赵磊"})
         with freeze_time("2024-02-10"):
             cls.p4 = cls._create_policy(
@@ -218,6 +218,14 @@ class TestSuspenseQueue(PremiumAccountingCommon):
                 issue_date="2024-01-15",
             )
         cls._activate_and_invoice(cls.p4 | cls.p5)
+
+
+@tagged("post_install", "-at_install")
+class TestSuspenseQueue(ZhaoPoliciesCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._two_invoiced_policies_of_zhao()
 
     def _receipt(self, amount, memo, payer="赵磊"):
         with freeze_time("2025-01-23"):
@@ -477,22 +485,11 @@ class TestPolicyCurrencyOtherThanCompany(PremiumAccountingCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestFinanceTour(PremiumAccountingCommon, HttpCase):
+class TestFinanceTour(ZhaoPoliciesCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.zhao = cls.env["res.partner"].create({"name": "赵磊"})
-        with freeze_time("2024-02-10"):
-            cls.p4 = cls._create_policy(
-                name="P-0004", partner_id=cls.zhao.id, premium_amount=3000
-            )
-            cls.p5 = cls._create_policy(
-                name="P-0005",
-                partner_id=cls.zhao.id,
-                premium_amount=3000,
-                issue_date="2024-01-15",
-            )
-        cls._activate_and_invoice(cls.p4 | cls.p5)
+        cls._two_invoiced_policies_of_zhao()
 
     def test_finance_imports_reconciles_and_reports_through_the_menus(self):
         self.start_tour(
