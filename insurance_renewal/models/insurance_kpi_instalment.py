@@ -29,8 +29,15 @@ class InsuranceKpiInstalment(models.Model):
     premium_line_id = fields.Many2one("insurance.premium.line", readonly=True)
     policy_id = fields.Many2one("insurance.policy", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Policyholder", readonly=True)
+    product_id = fields.Many2one("insurance.product", readonly=True)
+    payment_method = fields.Selection("_selection_payment_method", readonly=True)
     payment_frequency = fields.Selection("_selection_payment_frequency", readonly=True)
+    specialist_id = fields.Many2one(
+        "res.users", string="Renewal Specialist", readonly=True
+    )
     user_id = fields.Many2one("res.users", string="Agent", readonly=True)
+    team_id = fields.Many2one("crm.team", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
     state = fields.Selection("_selection_line_state", readonly=True)
     due_date = fields.Date(readonly=True)

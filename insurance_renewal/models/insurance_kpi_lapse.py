@@ -44,7 +44,14 @@ class InsuranceKpiLapse(models.Model):
     date_end = fields.Date(
         string="Period End", readonly=True, help="First day after the period."
     )
+    product_id = fields.Many2one("insurance.product", readonly=True)
+    payment_method = fields.Selection("_selection_payment_method", readonly=True)
+    specialist_id = fields.Many2one(
+        "res.users", string="Renewal Specialist", readonly=True
+    )
     user_id = fields.Many2one("res.users", string="Agent", readonly=True)
+    team_id = fields.Many2one("crm.team", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
     in_force_count = fields.Integer(string="In Force at Start", readonly=True)
     suspended_count = fields.Integer(string="Suspended", readonly=True)
     reinstated_count = fields.Integer(

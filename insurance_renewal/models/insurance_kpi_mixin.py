@@ -18,15 +18,6 @@ class InsuranceKpiMixin(models.AbstractModel):
     _description = "Renewal KPI Report"
     _auto = False
 
-    # The breakdowns every KPI view offers.
-    product_id = fields.Many2one("insurance.product", readonly=True)
-    payment_method = fields.Selection("_selection_payment_method", readonly=True)
-    specialist_id = fields.Many2one(
-        "res.users", string="Renewal Specialist", readonly=True
-    )
-    team_id = fields.Many2one("crm.team", readonly=True)
-    company_id = fields.Many2one("res.company", readonly=True)
-
     # rate field -> (numerator field, denominator field)
     _kpi_ratios = {}
     # 0/1 field -> date field that must be before today for the row to count

@@ -39,8 +39,15 @@ class InsuranceKpiPersistency(models.Model):
     measure_grace_end_date = fields.Date(
         string="Measured Premium Grace Ends", readonly=True
     )
+    product_id = fields.Many2one("insurance.product", readonly=True)
+    payment_method = fields.Selection("_selection_payment_method", readonly=True)
     payment_frequency = fields.Selection("_selection_payment_frequency", readonly=True)
+    specialist_id = fields.Many2one(
+        "res.users", string="Renewal Specialist", readonly=True
+    )
     user_id = fields.Many2one("res.users", string="Agent", readonly=True)
+    team_id = fields.Many2one("crm.team", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
     policy_count = fields.Integer(string="Cohort Policies", readonly=True)
     persisted_count = fields.Integer(string="Persisting Policies", readonly=True)

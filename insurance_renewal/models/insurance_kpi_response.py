@@ -40,6 +40,8 @@ class InsuranceKpiResponse(models.Model):
     date = fields.Date(readonly=True)
     policy_id = fields.Many2one("insurance.policy", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    product_id = fields.Many2one("insurance.product", readonly=True)
+    payment_method = fields.Selection("_selection_payment_method", readonly=True)
     channel = fields.Selection("_selection_channel", readonly=True)
     outcome = fields.Selection("_selection_outcome", readonly=True)
     reason_id = fields.Many2one(
@@ -49,6 +51,11 @@ class InsuranceKpiResponse(models.Model):
         "insurance.reminder.step", string="Reminder Step", readonly=True
     )
     user_id = fields.Many2one("res.users", string="Contacted By", readonly=True)
+    specialist_id = fields.Many2one(
+        "res.users", string="Renewal Specialist", readonly=True
+    )
+    team_id = fields.Many2one("crm.team", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
     promised_date = fields.Date(readonly=True)
     attempt_count = fields.Integer(string="Contacts", readonly=True)
     reached_count = fields.Integer(string="Reached", readonly=True)
