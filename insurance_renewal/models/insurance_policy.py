@@ -218,6 +218,23 @@ class InsurancePolicy(models.Model):
         "before the measured premium fell due.",
     )
     end_date = fields.Date(copy=False, tracking=True, help="Day the policy ended.")
+    # Values as the policy administration system last reported them: the addon
+    # does not compute cash values, it keeps the latest figure and its date.
+    apl_opt_in = fields.Boolean(
+        string="Automatic Premium Loan",
+        tracking=True,
+        help="The holder agreed that an unpaid premium is paid by a loan on the "
+        "policy's cash value at the end of the grace period.",
+    )
+    cash_value = fields.Monetary(tracking=True, help="Cash value as last reported.")
+    loan_balance = fields.Monetary(
+        tracking=True, help="Outstanding policy loan as last reported."
+    )
+    cash_value_date = fields.Date(
+        string="Values Reported On",
+        tracking=True,
+        help="Day the cash value and loan balance were reported.",
+    )
 
     _name_company_unique = models.Constraint(
         "UNIQUE(name, company_id)",
@@ -370,6 +387,17 @@ class InsurancePolicy(models.Model):
                     policy=policy.name,
                     max=MAX_PREMIUM_YEARS,
                     years=policy.premium_years,
+                )
+            )
+
+    @api.constrains("cash_value", "loan_balance")
+    def _check_reported_values(self):
+        for policy in self.filtered(lambda p: p.cash_value < 0 or p.loan_balance < 0):
+            raise ValidationError(
+                self.env._(
+                    "Policy %(policy)s: the cash value and the loan balance cannot "
+                    "be negative.",
+                    policy=policy.name,
                 )
             )
 
