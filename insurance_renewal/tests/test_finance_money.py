@@ -483,6 +483,45 @@ class TestPolicyCurrencyOtherThanCompany(PremiumAccountingCommon):
             )
         self.assertFalse(self._line(self.policy, 2).amount_paid)
 
+    def test_file_without_currency_is_read_in_the_journal_currency(self):
+        invoice = self._line(self.policy, 2).invoice_id
+        with freeze_time("2025-01-23"):
+            bank_file = self._import(
+                "receipts",
+                self._csv(
+                    ("date", "amount", "memo"), ("2025-01-20", "1257.15", "P-0001-002")
+                ),
+            )
+        st_line = bank_file.statement_line_ids
+        self.assertFalse(st_line.foreign_currency_id)
+        self.assertEqual(st_line.currency_id, self.env.company.currency_id)
+        self.assertEqual(st_line.amount, 1257.15)
+        self.assertEqual(st_line.insurance_match_state, "matched")
+        self.assertTrue(self.cny.is_zero(invoice.amount_residual), "8,800.05 CNY.")
+        self.assertEqual(self._line(self.policy, 2).state, "paid")
+
+    def test_currency_of_neither_journal_nor_premiums_is_refused(self):
+        self.env.ref("base.EUR").active = True
+        with self.assertRaises(UserError) as refused:
+            self._import(
+                "receipts",
+                self._csv(
+                    ("date", "amount", "currency", "memo"),
+                    ("2025-01-20", "8800", "CNY", "P-0001-002"),
+                    ("2025-01-20", "1100", "EUR", "P-0001-002"),
+                ),
+            )
+        message = str(refused.exception)
+        self.assertIn("Row 3, currency: EUR is neither the currency of", message)
+        self.assertIn("CNY", message)
+        self.assertNotIn("Row 2", message)
+        self.assertFalse(self._line(self.policy, 2).amount_paid)
+        self.assertFalse(
+            self.env["account.bank.statement.line"].search(
+                [("journal_id", "=", self.bank_journal.id)]
+            )
+        )
+
 
 @tagged("post_install", "-at_install")
 class TestFinanceTour(ZhaoPoliciesCommon, HttpCase):
