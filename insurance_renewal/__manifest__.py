@@ -16,6 +16,7 @@
         "phone_validation",
         "report_xlsx",
         "account_banking_mandate",
+        "l10n_cn",
     ],
     "external_dependencies": {"python": ["phonenumbers", "xlsxwriter", "openpyxl"]},
     "data": [
