@@ -28,3 +28,4 @@ from . import test_identity_privacy
 from . import test_contact_data
 from . import test_contactability
 from . import test_debit_orders
+from . import test_demo_insurer
