@@ -6,6 +6,7 @@ import xlsxwriter
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_amount
 
 _logger = logging.getLogger(__name__)
 
@@ -80,10 +81,10 @@ class AccountPaymentOrder(models.Model):
                 )
             )
 
-    @api.model
     def action_build_insurance_debit_order(self):
         """Build today's premium auto-debit order of the current company from the
-        instalments due, as the calling finance user, and open it."""
+        instalments due, as the calling finance user, and open it. Called from the
+        orders' list (on no record) as well as by RPC."""
         self.check_access("create")
         self.env["insurance.premium.line"].check_access("read")
         order = self._build_insurance_debit_order(
@@ -112,10 +113,10 @@ class AccountPaymentOrder(models.Model):
         }
 
     def action_export_insurance_debit_csv(self):
-        return self._export_insurance_debit("csv")
+        self._export_insurance_debit("csv")
 
     def action_export_insurance_debit_xlsx(self):
-        return self._export_insurance_debit("xlsx")
+        self._export_insurance_debit("xlsx")
 
     # Building ----------------------------------------------------------------
 
@@ -232,8 +233,8 @@ class AccountPaymentOrder(models.Model):
     # The bank's request file ----------------------------------------------------
 
     def _export_insurance_debit(self, file_format):
-        """Write the bank's request file of the lines still waiting for the bank,
-        attach it to the order and download it."""
+        """Write the bank's request file of the lines still waiting for the bank
+        and attach it to the order, in its chatter; return the attachment."""
         self.ensure_one()
         self.check_access("write")
         if not self.insurance_debit:
@@ -269,11 +270,20 @@ class AccountPaymentOrder(models.Model):
                     "generated_user_id": self.env.uid,
                 }
             )
-        return {
-            "type": "ir.actions.act_url",
-            "url": f"/web/content/{attachment.id}?download=true",
-            "target": "download",
-        }
+        # In the chatter, one click downloads it; the form shows the new state.
+        self.message_post(
+            body=self.env._(
+                "Bank request file of %(count)s debits, %(total)s.",
+                count=len(lines),
+                total=format_amount(
+                    self.env,
+                    sum(lines.mapped("amount_currency")),
+                    lines[:1].currency_id,
+                ),
+            ),
+            attachment_ids=attachment.ids,
+        )
+        return attachment
 
     def _settle_insurance_debits(self):
         """Orders whose every line has its result are done."""

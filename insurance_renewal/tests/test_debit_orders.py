@@ -71,9 +71,10 @@ class TestPremiumDebitOrders(PremiumAccountingCommon):
     def _export(self, order, file_format):
         order = order.with_user(self.finance)
         with freeze_time("2025-01-31"):
-            action = getattr(order, f"action_export_insurance_debit_{file_format}")()
-        attachment_id = int(action["url"].split("/")[3].split("?")[0])
-        return self.env["ir.attachment"].browse(attachment_id)
+            getattr(order, f"action_export_insurance_debit_{file_format}")()
+        message = order.message_ids.filtered("attachment_ids")[:1]
+        self.assertIn("1 debits", str(message.body))
+        return message.attachment_ids
 
     def _results(self, *rows, day="2025-02-01"):
         content = self._csv(RESULT_HEADER, *rows)

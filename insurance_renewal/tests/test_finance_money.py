@@ -529,6 +529,28 @@ class TestFinanceTour(ZhaoPoliciesCommon, HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls._two_invoiced_policies_of_zhao()
+        cls.env["account.payment.mode"].create(
+            {
+                "name": "续期保费自动扣款",
+                "company_id": cls.env.company.id,
+                "payment_method_id": cls.env.ref(
+                    "insurance_renewal.payment_method_premium_debit"
+                ).id,
+                "bank_account_link": "variable",
+                "variable_journal_ids": [cls.bank_journal.id],
+                "payment_order_ok": True,
+            }
+        )
+        card = cls.env["res.partner.bank"].create(
+            {"partner_id": cls.zhao.id, "acc_number": "6228480012345671"}
+        )
+        cls.env["account.banking.mandate"].create(
+            {
+                "partner_bank_id": card.id,
+                "signature_date": "2024-01-20",
+                "company_id": cls.env.company.id,
+            }
+        ).validate()
 
     def test_finance_imports_reconciles_and_reports_through_the_menus(self):
         self.start_tour(
@@ -546,6 +568,22 @@ class TestFinanceTour(ZhaoPoliciesCommon, HttpCase):
             [("create_uid", "=", self.finance.id)]
         )
         self.assertEqual(report.date_from.isoformat(), "2024-01-01")
+        order = self.env["account.payment.order"].search(
+            [("insurance_debit", "=", True)]
+        )
+        self.assertEqual(order.create_uid, self.finance)
+        self.assertEqual(order.state, "generated")
+        self.assertIn(
+            self._line(self.p4, 2), order.payment_line_ids.insurance_premium_line_id
+        )
+        self.assertNotIn(
+            self._line(self.p5, 2), order.payment_line_ids.insurance_premium_line_id
+        )
+        self.assertTrue(
+            self.env["ir.attachment"].search(
+                [("res_model", "=", order._name), ("res_id", "=", order.id)]
+            )
+        )
 
 
 @tagged("post_install", "-at_install")
