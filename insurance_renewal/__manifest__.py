@@ -15,6 +15,8 @@
         "sms",
         "phone_validation",
         "report_xlsx",
+        "account_banking_mandate",
+        "l10n_cn",
     ],
     "external_dependencies": {"python": ["phonenumbers", "xlsxwriter", "openpyxl"]},
     "data": [
@@ -38,6 +40,8 @@
         "data/insurance_premium_invoice_data.xml",
         "views/insurance_premium_finance_views.xml",
         "views/insurance_bank_file_views.xml",
+        "data/insurance_premium_debit_data.xml",
+        "views/account_payment_order_views.xml",
         "views/insurance_reminder_views.xml",
         "wizards/insurance_premium_payment_views.xml",
         "wizards/insurance_premium_correction_views.xml",

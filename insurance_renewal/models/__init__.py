@@ -28,3 +28,6 @@ from . import insurance_talk_track
 from . import insurance_customer_segment
 from . import insurance_winback
 from . import res_users
+from . import account_banking_mandate
+from . import account_payment_order
+from . import account_payment_line

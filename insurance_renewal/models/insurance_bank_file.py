@@ -94,7 +94,7 @@ class InsuranceBankFile(models.Model):
         except bank_files.BankFileError as error:
             raise UserError(self._format_errors(filename, error.errors)) from error
         if kind == "receipts":
-            self._check_currencies(filename, rows)
+            self._check_currencies(filename, rows, journal)
         company = journal.company_id or self.env.company
         vals = {
             "name": filename,
@@ -129,17 +129,46 @@ class InsuranceBankFile(models.Model):
             )
 
     @api.model
-    def _check_currencies(self, filename, rows):
+    def _check_currencies(self, filename, rows, journal):
         """Refuse a file naming a currency Odoo does not know or has not
-        activated: its amounts could not be placed on any invoice."""
-        known = set(self._currencies(rows))
-        errors = [
-            (row["row"], "currency", "currency", row["currency"])
-            for row in rows
-            if row["currency"] and row["currency"].upper() not in known
-        ]
+        activated, or one that is neither the bank journal's nor one the
+        company's premiums are billed in: its amounts could not be placed on any
+        invoice. Rows without a currency are in the journal's currency."""
+        known = self._currencies(rows)
+        company = journal.company_id or self.env.company
+        placeable = journal.currency_id | company.currency_id
+        placeable |= self._premium_currencies(company)
+        errors = []
+        for row in rows:
+            code = (row["currency"] or "").upper()
+            if not code:
+                continue
+            if code not in known:
+                errors.append((row["row"], "currency", "currency", row["currency"]))
+            elif known[code] not in placeable:
+                errors.append(
+                    (
+                        row["row"],
+                        "currency",
+                        "currency_unplaceable",
+                        self.env._(
+                            "%(code)s is neither the currency of %(journal)s nor one "
+                            "the premiums are billed in (%(premiums)s)",
+                            code=code,
+                            journal=journal.display_name,
+                            premiums=", ".join(placeable.mapped("name")),
+                        ),
+                    )
+                )
         if errors:
             raise UserError(self._format_errors(filename, errors))
+
+    @api.model
+    def _premium_currencies(self, company):
+        groups = self.env["insurance.policy"]._read_group(
+            [("company_id", "=", company.id)], ["currency_id"]
+        )
+        return self.env["res.currency"].union(*(currency for (currency,) in groups))
 
     @api.model
     def _currencies(self, rows):
@@ -349,6 +378,11 @@ class InsuranceBankFile(models.Model):
             "currency": self.env._(
                 "%(value)s is not a currency in use here: ask an accountant to "
                 "activate it, or convert the file.",
+                value=value,
+            ),
+            "currency_unplaceable": self.env._(
+                "%(value)s: convert the file, or import it into a journal in its "
+                "currency.",
                 value=value,
             ),
             "not_found": self.env._(

@@ -1,6 +1,6 @@
 from collections import defaultdict
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
 from ..lib import bank_files, schedule
@@ -89,6 +89,12 @@ class InsuranceDebitResult(models.Model):
     )
     next_debit_date = fields.Date(string="Next Attempt", readonly=True)
     payment_id = fields.Many2one("account.payment", readonly=True, check_company=True)
+    payment_order_line_ids = fields.One2many(
+        "account.payment.line",
+        "insurance_debit_result_id",
+        string="Debit Order Line",
+        readonly=True,
+    )
 
     _import_key_unique = models.Constraint(
         "UNIQUE(company_id, import_key)",
@@ -120,7 +126,35 @@ class InsuranceDebitResult(models.Model):
         results = self.create(vals_list)
         results.filtered(lambda r: r.outcome == "paid")._pay(bank_file.journal_id)
         results.filtered(lambda r: r.outcome == "failed")._follow_up_failure()
+        results._settle_debit_order_lines()
         return results
+
+    def _settle_debit_order_lines(self):
+        """Each result naming an instalment that waits in a premium debit order
+        settles that order's line; an order whose every line is settled is done.
+        A success also dates the mandate's last debit."""
+        waiting = self.env["account.payment.line"].search(
+            [
+                ("insurance_premium_line_id", "in", self.premium_line_id.ids),
+                ("insurance_debit_pending", "=", True),
+            ]
+        )
+        by_line = {pl.insurance_premium_line_id: pl for pl in waiting}
+        settled = self.env["account.payment.line"]
+        for result in self.filtered(lambda r: r.outcome != "duplicate"):
+            payment_line = by_line.pop(result.premium_line_id, None)
+            if not payment_line:
+                continue
+            vals = {
+                "insurance_debit_pending": False,
+                "insurance_debit_result_id": result.id,
+            }
+            if result.payment_id:
+                vals["payment_ids"] = [Command.link(result.payment_id.id)]
+                payment_line.mandate_id.last_debit_date = result.date
+            payment_line.write(vals)
+            settled |= payment_line
+        settled.order_id._settle_insurance_debits()
 
     def _pay(self, journal):
         """Pay each instalment's invoice, issuing it first when it is not out yet.
@@ -165,11 +199,7 @@ class InsuranceDebitResult(models.Model):
         account fixed when the bank cannot debit it at all."""
         params = self.env["ir.config_parameter"].sudo()
         retry_days = int(params.get_param(RETRY_DAYS_PARAM, DEFAULT_RETRY_DAYS))
-        finance_user = (
-            self.env["res.users"]
-            .browse(int(params.get_param(FINANCE_USER_PARAM, 0) or 0))
-            .exists()
-        )
+        finance_user = self._finance_contact()
         for result in self:
             line = result.premium_line_id.sudo()
             result.next_debit_date = bank_files.next_debit_date(
@@ -202,6 +232,16 @@ class InsuranceDebitResult(models.Model):
                     note=note,
                     user_id=(finance_user or specialist).id,
                 )
+
+    @api.model
+    def _finance_contact(self):
+        """The finance user of the settings who fixes payers' bank accounts."""
+        params = self.env["ir.config_parameter"].sudo()
+        return (
+            self.env["res.users"]
+            .browse(int(params.get_param(FINANCE_USER_PARAM, 0) or 0))
+            .exists()
+        )
 
     def _failure_note(self):
         values = {

@@ -885,3 +885,37 @@ class InsurancePolicy(models.Model):
 
     def _terminate_batch(self, policies):
         policies.write({"state": "terminated"})
+
+    def _schedule_missing_mandate_todo(self):
+        """One finance to-do per policy whose payer pays by auto-debit but holds no
+        valid mandate, rather than a premium silently not debited. As superuser:
+        a to-do is the addon's own bookkeeping, and finance may not write policies."""
+        activity_type = self.env.ref(
+            "insurance_renewal.mail_activity_type_debit_mandate"
+        )
+        policies = self.sudo()
+        have = (
+            self.env["mail.activity"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", self._name),
+                    ("res_id", "in", self.ids),
+                    ("activity_type_id", "=", activity_type.id),
+                ]
+            )
+        )
+        finance = self.env["insurance.debit.result"]._finance_contact()
+        for policy in policies - policies.browse(have.mapped("res_id")):
+            policy.activity_schedule(
+                activity_type_id=activity_type.id,
+                note=self.env._(
+                    "%(payer)s pays the premiums of %(policy)s by bank auto-debit but "
+                    "holds no valid debit mandate: the premium due is not debited "
+                    "until the signed mandate is registered on the payer's bank "
+                    "account and validated.",
+                    payer=policy.payer_id.name,
+                    policy=policy.name,
+                ),
+                user_id=(finance or policy.specialist_id or self.env.user).id,
+            )

@@ -87,6 +87,12 @@ class InsurancePremiumLine(models.Model):
     debit_result_ids = fields.One2many(
         "insurance.debit.result", "premium_line_id", string="Debit Attempts"
     )
+    debit_payment_line_ids = fields.One2many(
+        "account.payment.line",
+        "insurance_premium_line_id",
+        string="Debit Order Lines",
+        groups="account.group_account_invoice",
+    )
     next_debit_date = fields.Date(
         string="Next Debit Attempt",
         copy=False,
@@ -314,6 +320,65 @@ class InsurancePremiumLine(models.Model):
             "view_mode": "form",
             "target": "new",
             "context": {"default_premium_line_id": self.id},
+        }
+
+    # Auto-debit orders ------------------------------------------------------
+
+    @api.model
+    def _debit_due_domain(self, company, today):
+        """Instalments of ``company`` the bank is to debit on ``today``: payers by
+        auto-debit, still owing, due and never failed, or whose retry day has come
+        after a failure (a failure that needs the account fixed sets no retry day),
+        and waiting in no debit order already."""
+        first_attempt = (
+            Domain("due_date", "<=", today)
+            & Domain("next_debit_date", "=", False)
+            & Domain("debit_result_ids", "not any", [("outcome", "=", "failed")])
+        )
+        return (
+            Domain("company_id", "=", company.id)
+            & Domain("payment_method", "=", "bank_debit")
+            & Domain("state", "in", schedule.OPEN_STATES)
+            & Domain("policy_id.state", "in", ("in_force", "grace"))
+            & Domain("amount_residual", ">", 0)
+            & (first_attempt | Domain("next_debit_date", "<=", today))
+            & Domain(
+                "debit_payment_line_ids",
+                "not any",
+                [("insurance_debit_pending", "=", True)],
+            )
+        )
+
+    def _ensure_debit_invoices(self):
+        """Issue the premium invoice of instalments to debit that have none out yet,
+        so that the debit order's line points at the receivable it collects."""
+        self.filtered(
+            lambda line: (
+                line.product_id.premium_product_id and line.invoice_id.state != "posted"
+            )
+        )._issue_invoices()
+
+    def _debit_payment_line_vals(self, order, mandate):
+        self.ensure_one()
+        receivable = self.invoice_id.line_ids.filtered(
+            lambda aml: (
+                aml.account_id.account_type == "asset_receivable" and not aml.reconciled
+            )
+        )[:1]
+        return {
+            "order_id": order.id,
+            "insurance_premium_line_id": self.id,
+            "insurance_debit_pending": True,
+            "partner_id": mandate.partner_id.id,
+            "partner_bank_id": mandate.partner_bank_id.id,
+            "mandate_id": mandate.id,
+            "move_line_id": receivable.id,
+            "currency_id": self.currency_id.id,
+            "amount_currency": self.amount_residual,
+            "communication": bank_files.payment_reference(
+                self.policy_id.name, self.installment_number
+            ),
+            "date": order.insurance_debit_date,
         }
 
     # Premium invoices -------------------------------------------------------

@@ -73,6 +73,17 @@ ACTION_CHECKS = {
         "reconcile a receipt by hand"
     ),
     "res.partner.action_verify_contact_data": "verify a customer's contact data",
+    # Premium auto-debit orders: finance builds, exports and cancels them.
+    "account.payment.order.action_build_insurance_debit_order": (
+        "build today's premium debit order"
+    ),
+    "account.payment.order.action_export_insurance_debit_csv": (
+        "export or cancel a premium debit order"
+    ),
+    "account.payment.order.action_export_insurance_debit_xlsx": (
+        "export or cancel a premium debit order"
+    ),
+    "account.payment.order.action_cancel": "export or cancel a premium debit order",
 }
 
 
@@ -117,6 +128,14 @@ class TestAccessMatrix(InsuranceRenewalCommon):
             .filtered(lambda c: c.insurance_policy_id == cls.policy)
         )
         cls.line = cls._line(cls.policy, 2)
+        cls.debit_order = cls.env["account.payment.order"].create(
+            {
+                "payment_mode_id": cls.env.ref(
+                    "insurance_renewal.payment_mode_premium_debit"
+                ).id,
+                "insurance_debit_date": "2024-12-20",
+            }
+        )
         product = cls.product.copy({"company_id": cls.other_company.id})
         cls.foreign = cls._create_policy(
             name="P-9001",
@@ -235,6 +254,18 @@ class TestAccessMatrix(InsuranceRenewalCommon):
                 self._may_create("insurance.receipt.reconcile"),
                 {"finance"},
             ),
+            (
+                "build today's premium debit order",
+                lambda env: env[
+                    "account.payment.order"
+                ].action_build_insurance_debit_order(),
+                {"finance"},
+            ),
+            (
+                "export or cancel a premium debit order",
+                self._may_change(self.debit_order),
+                {"finance"},
+            ),
         ]
 
     @staticmethod
@@ -350,6 +381,12 @@ class TestAccessMatrix(InsuranceRenewalCommon):
             "mail.mail_activity_data_call", user_id=self.users["specialist"].id
         )
         env["mail.activity"].browse(activity.id).action_feedback_schedule_next()
+
+    @staticmethod
+    def _may_change(record):
+        """Whether the role may change this record at all; what the action then
+        does is tested with real orders in the debit order tests."""
+        return lambda env: env[record._name].browse(record.id).check_access("write")
 
     @staticmethod
     def _may_create(model):

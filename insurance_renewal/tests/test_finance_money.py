@@ -483,6 +483,45 @@ class TestPolicyCurrencyOtherThanCompany(PremiumAccountingCommon):
             )
         self.assertFalse(self._line(self.policy, 2).amount_paid)
 
+    def test_file_without_currency_is_read_in_the_journal_currency(self):
+        invoice = self._line(self.policy, 2).invoice_id
+        with freeze_time("2025-01-23"):
+            bank_file = self._import(
+                "receipts",
+                self._csv(
+                    ("date", "amount", "memo"), ("2025-01-20", "1257.15", "P-0001-002")
+                ),
+            )
+        st_line = bank_file.statement_line_ids
+        self.assertFalse(st_line.foreign_currency_id)
+        self.assertEqual(st_line.currency_id, self.env.company.currency_id)
+        self.assertEqual(st_line.amount, 1257.15)
+        self.assertEqual(st_line.insurance_match_state, "matched")
+        self.assertTrue(self.cny.is_zero(invoice.amount_residual), "8,800.05 CNY.")
+        self.assertEqual(self._line(self.policy, 2).state, "paid")
+
+    def test_currency_of_neither_journal_nor_premiums_is_refused(self):
+        self.env.ref("base.EUR").active = True
+        with self.assertRaises(UserError) as refused:
+            self._import(
+                "receipts",
+                self._csv(
+                    ("date", "amount", "currency", "memo"),
+                    ("2025-01-20", "8800", "CNY", "P-0001-002"),
+                    ("2025-01-20", "1100", "EUR", "P-0001-002"),
+                ),
+            )
+        message = str(refused.exception)
+        self.assertIn("Row 3, currency: EUR is neither the currency of", message)
+        self.assertIn("CNY", message)
+        self.assertNotIn("Row 2", message)
+        self.assertFalse(self._line(self.policy, 2).amount_paid)
+        self.assertFalse(
+            self.env["account.bank.statement.line"].search(
+                [("journal_id", "=", self.bank_journal.id)]
+            )
+        )
+
 
 @tagged("post_install", "-at_install")
 class TestFinanceTour(ZhaoPoliciesCommon, HttpCase):
@@ -490,6 +529,28 @@ class TestFinanceTour(ZhaoPoliciesCommon, HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls._two_invoiced_policies_of_zhao()
+        cls.env["account.payment.mode"].create(
+            {
+                "name": "续期保费自动扣款",
+                "company_id": cls.env.company.id,
+                "payment_method_id": cls.env.ref(
+                    "insurance_renewal.payment_method_premium_debit"
+                ).id,
+                "bank_account_link": "variable",
+                "variable_journal_ids": [cls.bank_journal.id],
+                "payment_order_ok": True,
+            }
+        )
+        card = cls.env["res.partner.bank"].create(
+            {"partner_id": cls.zhao.id, "acc_number": "6228480012345671"}
+        )
+        cls.env["account.banking.mandate"].create(
+            {
+                "partner_bank_id": card.id,
+                "signature_date": "2024-01-20",
+                "company_id": cls.env.company.id,
+            }
+        ).validate()
 
     def test_finance_imports_reconciles_and_reports_through_the_menus(self):
         self.start_tour(
@@ -507,6 +568,22 @@ class TestFinanceTour(ZhaoPoliciesCommon, HttpCase):
             [("create_uid", "=", self.finance.id)]
         )
         self.assertEqual(report.date_from.isoformat(), "2024-01-01")
+        order = self.env["account.payment.order"].search(
+            [("insurance_debit", "=", True)]
+        )
+        self.assertEqual(order.create_uid, self.finance)
+        self.assertEqual(order.state, "generated")
+        self.assertIn(
+            self._line(self.p4, 2), order.payment_line_ids.insurance_premium_line_id
+        )
+        self.assertNotIn(
+            self._line(self.p5, 2), order.payment_line_ids.insurance_premium_line_id
+        )
+        self.assertTrue(
+            self.env["ir.attachment"].search(
+                [("res_model", "=", order._name), ("res_id", "=", order.id)]
+            )
+        )
 
 
 @tagged("post_install", "-at_install")

@@ -2,7 +2,7 @@
 /* A finance user with invoicing rights only: from the Invoicing app, import a bank
  * file of premium receipts, open the suspense queue, reconcile the receipt left
  * there with the oldest premium invoice proposed, and open the reconciliation
- * report. */
+ * report; then build today's auto-debit order and export the bank's request file. */
 import { registry } from "@web/core/registry";
 
 const { DateTime } = luxon;
@@ -62,8 +62,12 @@ registry.category("web_tour.tours").add("insurance_renewal_finance_tour", {
         },
         ...openFinanceMenu("Suspense Queue"),
         {
+            content: "The queue is shown, not the imported file's form any more",
+            trigger: ".o_breadcrumb .active:contains('Premium Receipts')",
+        },
+        {
             content: "Reconcile the receipt waiting in the queue",
-            trigger: ".o_data_row:contains('保费') button[name='action_open_insurance_reconcile']",
+            trigger: ".o_list_view .o_data_row:contains('保费') button[name='action_open_insurance_reconcile']",
             run: "click",
         },
         {
@@ -101,6 +105,25 @@ registry.category("web_tour.tours").add("insurance_renewal_finance_tour", {
         {
             content: "No error came up",
             trigger: "body:not(:has(.modal)) .o_list_view",
+        },
+        ...openFinanceMenu("Auto-debit Orders"),
+        {
+            content: "Build today's debit order",
+            trigger: "button[name='action_build_insurance_debit_order']",
+            run: "click",
+        },
+        {
+            content: "The premium still owed is in the order, with the payer's mandate",
+            trigger: ".o_form_view .o_field_widget[name='payment_line_ids'] .o_data_row:contains('P-0004-002')",
+        },
+        {
+            content: "Export the bank's request file",
+            trigger: "button[name='action_export_insurance_debit_csv']",
+            run: "click",
+        },
+        {
+            content: "The order's file is generated",
+            trigger: ".o_form_view .o_statusbar_status .o_arrow_button_current:contains('File Generated')",
         },
     ],
 });

@@ -1,0 +1,68 @@
+from odoo.tests import HttpCase, tagged
+from odoo.tools import convert_file
+
+
+@tagged("post_install", "-at_install")
+class TestDemoInsurer(HttpCase):
+    """The demo data, as `make run` loads it: a Chinese life insurer of its own, in
+    yuan, whose renewal team sees yuan everywhere."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        convert_file(
+            cls.env, "insurance_renewal", "demo/insurance_demo.xml", {}, "init"
+        )
+        cls.company = cls.env.ref("insurance_renewal.company_xinfu")
+
+    def test_the_insurer_is_a_cny_company_with_the_chinese_chart(self):
+        self.assertRecordValues(
+            self.company,
+            [
+                {
+                    "currency_id": self.env.ref("base.CNY").id,
+                    "chart_template": "cn",
+                    "country_id": self.env.ref("base.cn").id,
+                }
+            ],
+        )
+        self.assertEqual(self.company.partner_id.tz, "Asia/Shanghai")
+        for login in ("specialist", "manager", "agent", "finance", "admin"):
+            user = self.env["res.users"].search([("login", "=", login)])
+            self.assertEqual(user.company_id, self.company, login)
+        policies = self.env["insurance.policy"].search(
+            [("company_id", "!=", self.company.id)]
+        )
+        self.assertFalse(policies & self.env.ref("insurance_renewal.policy_grace_01"))
+        cases = self.env["crm.lead"].search(
+            [("insurance_policy_id", "!=", False), ("company_id", "=", self.company.id)]
+        )
+        self.assertTrue(cases)
+        self.assertEqual(cases.company_currency, self.env.ref("base.CNY"))
+
+    def test_the_renewals_kanban_shows_yuan(self):
+        self.start_tour(
+            "/odoo/action-insurance_renewal.crm_lead_renewal_action",
+            "insurance_renewal_demo_cny_tour",
+            login="specialist",
+        )
+
+    def test_the_day_debit_order_takes_the_signed_mandates(self):
+        Order = self.env["account.payment.order"].with_user(
+            self.env.ref("insurance_renewal.user_finance")
+        )
+        action = Order.action_build_insurance_debit_order()
+        order = Order.browse(action["res_id"])
+        self.assertEqual(order.company_id, self.company)
+        self.assertEqual(order.journal_id.name, "工商银行 保费收入户")
+        payers = order.payment_line_ids.partner_id.mapped("name")
+        self.assertIn("张伟", payers)
+        self.assertNotIn("宋佳", payers)
+        song_jia = self.env.ref("insurance_renewal.partner_song_jia")
+        todo = self.env["mail.activity"].search(
+            [
+                ("res_model", "=", "insurance.policy"),
+                ("user_id", "=", self.env.ref("insurance_renewal.user_finance").id),
+            ]
+        )
+        self.assertIn(song_jia.name, " ".join(todo.mapped("note")))
