@@ -51,6 +51,10 @@ WINDOW_ACTIONS = {
     "crm.lead.action_open_renewal_overview",
     "insurance.policy.action_open_renewal_overview",
     "res.partner.action_open_renewal_overview",
+    "crm.lead.action_new_servicing_request",
+    "insurance.policy.action_new_servicing_request",
+    "insurance.policy.action_view_servicing_requests",
+    "insurance.winback.action_request_reinstatement",
 }
 # Actions that change data, and the check below that shows who may run them.
 ACTION_CHECKS = {
@@ -73,6 +77,11 @@ ACTION_CHECKS = {
         "reconcile a receipt by hand"
     ),
     "res.partner.action_verify_contact_data": "verify a customer's contact data",
+    "insurance.servicing.request.action_confirm": "grant a policy loan",
+    "insurance.servicing.request.action_cancel": "cancel a servicing request",
+    "insurance.servicing.request.action_confirm_payment": (
+        "record a reinstatement payment"
+    ),
 }
 
 
@@ -210,6 +219,13 @@ class TestAccessMatrix(InsuranceRenewalCommon):
                 set(),
             ),
             ("finish a call on a case", self._finish_call, RENEWAL),
+            ("grant a policy loan", self._grant_loan, RENEWAL),
+            ("cancel a servicing request", self._cancel_request, RENEWAL),
+            (
+                "record a reinstatement payment",
+                self._record_reinstatement_payment,
+                RENEWAL | {"finance"},
+            ),
             (
                 "import a bank file",
                 self._may_create("insurance.bank.file.import"),
@@ -350,6 +366,30 @@ class TestAccessMatrix(InsuranceRenewalCommon):
             "mail.mail_activity_data_call", user_id=self.users["specialist"].id
         )
         env["mail.activity"].browse(activity.id).action_feedback_schedule_next()
+
+    def _servicing_request(self, kind, **vals):
+        return (
+            self.env["insurance.servicing.request"]
+            .sudo()
+            .create(
+                {"policy_id": self.policy.id, "request_type": kind, "reason": "困难", **vals}
+            )
+        )
+
+    def _grant_loan(self, env):
+        self.policy.sudo().cash_value = 10000
+        request = self._servicing_request("loan", amount=1000)
+        env["insurance.servicing.request"].browse(request.id).action_confirm()
+
+    def _cancel_request(self, env):
+        request = self._servicing_request("surrender")
+        env["insurance.servicing.request"].browse(request.id).action_cancel()
+
+    def _record_reinstatement_payment(self, env):
+        request = self._servicing_request(
+            "reinstatement", back_premium_amount=100, amount=100
+        )
+        env["insurance.servicing.request"].browse(request.id).action_confirm_payment()
 
     @staticmethod
     def _may_create(model):
