@@ -12,7 +12,9 @@ def options_table(rows):
         Markup("<tr><th>%s</th>%s</tr>")
         % (
             label,
-            Markup("").join(Markup("<td>%s</td>") % option[index] for option in options),
+            Markup("").join(
+                Markup("<td>%s</td>") % option[index] for option in options
+            ),
         )
         for index, label in enumerate(head[1:], start=1)
     )

@@ -187,7 +187,11 @@ class CrmLead(models.Model):
             rows.append(
                 (
                     env._("Deferral"),
-                    env._("%(amount)s, up to %(days)s days later", amount=money(due), days=product.deferral_max_days),
+                    env._(
+                        "%(amount)s, up to %(days)s days later",
+                        amount=money(due),
+                        days=product.deferral_max_days,
+                    ),
                     premium,
                     sum_assured,
                     loan,

@@ -7,7 +7,6 @@ from dateutil.relativedelta import relativedelta
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
-
 from odoo.tools import format_amount
 
 from ..lib import schedule, servicing
@@ -684,7 +683,9 @@ class InsurancePolicy(models.Model):
         for policy in self:
             users = group.sudo().all_user_ids.filtered(
                 lambda user, policy=policy: (
-                    user.active and not user.share and policy.company_id in user.company_ids
+                    user.active
+                    and not user.share
+                    and policy.company_id in user.company_ids
                 )
             )
             asked = policy.activity_ids.filtered(lambda a: a.summary == summary)
@@ -994,8 +995,9 @@ class InsurancePolicy(models.Model):
         requests = self.env["insurance.servicing.request"].sudo()
         for policy in policies:
             lines = policy.premium_line_ids.filtered(
-                lambda line: line.state in schedule.OPEN_STATES
-                and line.lapse_date <= today
+                lambda line: (
+                    line.state in schedule.OPEN_STATES and line.lapse_date <= today
+                )
             )
             amount = sum(lines.mapped("amount_residual"))
             available = servicing.available_cash_value(

@@ -511,10 +511,18 @@ class InsurancePremiumLine(models.Model):
                 "ref": label,
                 "line_ids": [
                     Command.create(
-                        {**line_vals, "account_id": product.loan_account_id.id, "debit": amount}
+                        {
+                            **line_vals,
+                            "account_id": product.loan_account_id.id,
+                            "debit": amount,
+                        }
                     ),
                     Command.create(
-                        {**line_vals, "account_id": receivable.account_id.id, "credit": amount}
+                        {
+                            **line_vals,
+                            "account_id": receivable.account_id.id,
+                            "credit": amount,
+                        }
                     ),
                 ],
             }

@@ -88,8 +88,7 @@ class InsuranceProduct(models.Model):
     reinstatement_interest_rate = fields.Float(
         string="Reinstatement Interest (% a year)",
         default=5.0,
-        help="Simple interest charged by days on each back premium of a "
-        "reinstatement.",
+        help="Simple interest charged by days on each back premium of a reinstatement.",
     )
     loan_account_id = fields.Many2one(
         "account.account",

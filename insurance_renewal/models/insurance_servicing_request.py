@@ -9,6 +9,22 @@ from odoo.tools import format_amount, format_date
 from ..lib import schedule, servicing
 
 RENEWAL_USER = "insurance_renewal.group_insurance_renewal_user"
+# What the addon itself records on a request: nobody writes it over RPC.
+ADDON_FIELDS = frozenset(
+    {
+        "name",
+        "state",
+        "payment_received",
+        "effect",
+        "date_done",
+        "team_activity_ids",
+        "back_premium_amount",
+        "interest_amount",
+        "interest_rate",
+        "breakdown_html",
+        "user_id",
+    }
+)
 UNDERWRITER = "insurance_renewal.group_insurance_underwriter"
 FINANCE = "account.group_account_invoice"
 REQUEST_TYPES = [
@@ -81,9 +97,7 @@ class InsuranceServicingRequest(models.Model):
     )
     partner_id = fields.Many2one(related="policy_id.partner_id", string="Policyholder")
     product_id = fields.Many2one(related="policy_id.product_id")
-    company_id = fields.Many2one(
-        related="policy_id.company_id", store=True, index=True
-    )
+    company_id = fields.Many2one(related="policy_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="policy_id.currency_id")
     policy_state = fields.Selection(related="policy_id.state", string="Policy Status")
     user_id = fields.Many2one(
@@ -108,8 +122,7 @@ class InsuranceServicingRequest(models.Model):
     policy_year = fields.Integer(compute="_compute_deferral_limits", store=True)
     beyond_limit = fields.Boolean(
         string="Beyond the Product's Limit",
-        compute="_compute_deferral_limits",
-        store=True,
+        compute="_compute_beyond_limit",
         help="Longer, or more frequent in the policy year, than a specialist may "
         "grant alone: a renewal manager approves it.",
     )
@@ -117,10 +130,8 @@ class InsuranceServicingRequest(models.Model):
         help="The loan or the withdrawal; for a surrender, the value paid out; for "
         "a reinstatement, the back premiums with interest."
     )
-    amount_limit = fields.Monetary(
-        string="Available", compute="_compute_amount_limit"
-    )
-    new_sum_assured = fields.Monetary(string="New Sum Assured")
+    amount_limit = fields.Monetary(string="Available", compute="_compute_amount_limit")
+    new_sum_assured = fields.Monetary()
     health_declaration = fields.Text(
         help="The insured's health declaration, for underwriting to accept."
     )
@@ -140,11 +151,17 @@ class InsuranceServicingRequest(models.Model):
         "mail.activity", string="Work Asked of Other Teams", readonly=True, copy=False
     )
 
-    @api.depends("request_type", "deferral_days", "premium_line_ids", "policy_id")
+    @api.depends("premium_line_ids")
     def _compute_deferral_limits(self):
         for request in self:
             lines = request.premium_line_ids
             request.policy_year = min(lines.mapped("policy_year"), default=0)
+
+    @api.depends("request_type", "deferral_days", "policy_year", "policy_id")
+    def _compute_beyond_limit(self):
+        """Not stored: the deferrals already done in the year count when the
+        request is submitted, not when it was drafted."""
+        for request in self:
             if request.request_type != "deferral":
                 request.beyond_limit = False
                 continue
@@ -192,8 +209,10 @@ class InsuranceServicingRequest(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            self._check_addon_fields(vals)
         requests = super().create(vals_list)
-        for request in requests:
+        for request in requests.sudo():
             request.name = self.env._(
                 "%(type)s %(policy)s-%(id)s",
                 type=request._type_label(),
@@ -201,6 +220,24 @@ class InsuranceServicingRequest(models.Model):
                 id=request.id,
             )
         return requests
+
+    def write(self, vals):
+        self._check_addon_fields(vals)
+        if not self.env.su and self.filtered(lambda r: r.state != "draft"):
+            raise UserError(
+                self.env._("A submitted servicing request can no longer be changed.")
+            )
+        return super().write(vals)
+
+    def _check_addon_fields(self, vals):
+        if self.env.su or not ADDON_FIELDS & vals.keys():
+            return
+        raise AccessError(
+            self.env._(
+                "The status, amounts and effect of a servicing request are "
+                "recorded by the addon, never by hand."
+            )
+        )
 
     def _get_under_validation_exceptions(self):
         return super()._get_under_validation_exceptions() + [
@@ -243,9 +280,13 @@ class InsuranceServicingRequest(models.Model):
         self._check_servicing_rights()
         if self.filtered(lambda r: r.state not in ("draft", "approved")):
             raise UserError(self.env._("Only a request not yet done can be cancelled."))
-        if self.filtered(lambda r: r.state == "approved" and r.request_type != "reinstatement"):
+        if self.filtered(
+            lambda r: r.state == "approved" and r.request_type != "reinstatement"
+        ):
             raise UserError(
-                self.env._("This request already changed the policy: it cannot be cancelled.")
+                self.env._(
+                    "This request already changed the policy: it cannot be cancelled."
+                )
             )
         # Checked above; the reviews and the other teams' to-dos go with it.
         self.sudo().team_activity_ids.unlink()
@@ -276,9 +317,7 @@ class InsuranceServicingRequest(models.Model):
         self.check_access("write")
         self.policy_id.check_access("write")
         if not self.env.user.has_group(RENEWAL_USER):
-            raise AccessError(
-                self.env._("Only renewal specialists service policies.")
-            )
+            raise AccessError(self.env._("Only renewal specialists service policies."))
 
     # Checks --------------------------------------------------------------------
 
@@ -287,9 +326,7 @@ class InsuranceServicingRequest(models.Model):
         policy = self.policy_id
         if self.state != "draft" or self.review_ids:
             raise UserError(
-                self.env._(
-                    "%(request)s was already submitted.", request=self.name
-                )
+                self.env._("%(request)s was already submitted.", request=self.name)
             )
         if policy.state not in ALLOWED_STATES[self.request_type]:
             raise UserError(
@@ -311,6 +348,13 @@ class InsuranceServicingRequest(models.Model):
 
     def _check_deferral(self):
         product = self.policy_id.product_id
+        if self.premium_line_ids.policy_id - self.policy_id:
+            raise UserError(
+                self.env._(
+                    "Only instalments of policy %(policy)s can be deferred here.",
+                    policy=self.policy_id.name,
+                )
+            )
         if not product.deferral_hard_limit_days:
             raise UserError(
                 self.env._(
@@ -402,10 +446,15 @@ class InsuranceServicingRequest(models.Model):
 
     def _check_reinstatement_payable(self):
         self.ensure_one()
-        if self.request_type != "reinstatement" or self.state not in (
-            "draft",
-            "approved",
-        ) or not self.back_premium_amount:
+        if (
+            self.request_type != "reinstatement"
+            or self.state
+            not in (
+                "draft",
+                "approved",
+            )
+            or not self.back_premium_amount
+        ):
             raise UserError(
                 self.env._(
                     "%(request)s is not a submitted reinstatement awaiting payment.",
@@ -414,11 +463,19 @@ class InsuranceServicingRequest(models.Model):
             )
         if self.payment_received:
             raise UserError(
-                self.env._("The payment of %(request)s is already recorded.", request=self.name)
+                self.env._(
+                    "The payment of %(request)s is already recorded.", request=self.name
+                )
             )
-        invoiced = self._reinstatement_lines().sudo().filtered(
-            lambda line: line.invoice_id.state == "posted"
-            and not line.currency_id.is_zero(line.amount_residual)
+        invoiced = (
+            self._reinstatement_lines()
+            .sudo()
+            .filtered(
+                lambda line: (
+                    line.invoice_id.state == "posted"
+                    and not line.currency_id.is_zero(line.amount_residual)
+                )
+            )
         )
         if invoiced:
             raise UserError(
@@ -462,7 +519,11 @@ class InsuranceServicingRequest(models.Model):
         result = super()._rejected_tier(tiers)
         if self.validation_status == "rejected":
             self.sudo()._tell_requester(
-                self.env._("%(request)s was refused by %(user)s.", request=self.name, user=self.env.user.name)
+                self.env._(
+                    "%(request)s was refused by %(user)s.",
+                    request=self.name,
+                    user=self.env.user.name,
+                )
             )
             self.sudo().team_activity_ids.unlink()
         return result
@@ -510,10 +571,15 @@ class InsuranceServicingRequest(models.Model):
         """Finance paid the surrender value out: the surrender is complete."""
         (self.team_activity_ids.filtered("active")).unlink()
         self._finish(
-            self.env._("surrender value %(amount)s paid out", amount=self._money(self.amount))
+            self.env._(
+                "surrender value %(amount)s paid out", amount=self._money(self.amount)
+            )
         )
         self._tell_requester(
-            self.env._("Finance paid out the surrender value of %(request)s.", request=self.name)
+            self.env._(
+                "Finance paid out the surrender value of %(request)s.",
+                request=self.name,
+            )
         )
 
     # Effects ------------------------------------------------------------------
@@ -558,7 +624,9 @@ class InsuranceServicingRequest(models.Model):
         policy.loan_balance += self.amount
         self._add_team_work(
             "loan_payout",
-            self.env._("Check the automatic premium loan %(request)s", request=self.name),
+            self.env._(
+                "Check the automatic premium loan %(request)s", request=self.name
+            ),
             self.env._(
                 "%(amount)s of premium paid by loan on policy %(policy)s.",
                 amount=self._money(self.amount),
@@ -680,8 +748,9 @@ class InsuranceServicingRequest(models.Model):
         policy = self.policy_id
         today = policy._clock_today()
         return policy.premium_line_ids.filtered(
-            lambda line: line.state not in schedule.SETTLED_STATES
-            and line.due_date <= today
+            lambda line: (
+                line.state not in schedule.SETTLED_STATES and line.due_date <= today
+            )
         )
 
     def _prepare_reinstatement(self):
@@ -754,7 +823,11 @@ class InsuranceServicingRequest(models.Model):
     def _complete_reinstatement(self):
         policy = self.policy_id
         policy.write(
-            {"state": "in_force", "suspension_date": False, "reinstatement_deadline": False}
+            {
+                "state": "in_force",
+                "suspension_date": False,
+                "reinstatement_deadline": False,
+            }
         )
         today = policy._clock_today()
         policy._extend_schedule(policy._horizon_date())
@@ -770,7 +843,10 @@ class InsuranceServicingRequest(models.Model):
             )
         )
         self._tell_requester(
-            self.env._("%(request)s is complete: the policy is in force again.", request=self.name)
+            self.env._(
+                "%(request)s is complete: the policy is in force again.",
+                request=self.name,
+            )
         )
 
     # Helpers ------------------------------------------------------------------

@@ -372,7 +372,12 @@ class TestAccessMatrix(InsuranceRenewalCommon):
             self.env["insurance.servicing.request"]
             .sudo()
             .create(
-                {"policy_id": self.policy.id, "request_type": kind, "reason": "困难", **vals}
+                {
+                    "policy_id": self.policy.id,
+                    "request_type": kind,
+                    "reason": "困难",
+                    **vals,
+                }
             )
         )
 

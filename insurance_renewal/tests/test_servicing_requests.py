@@ -37,8 +37,10 @@ class ServicingMixin:
         )
 
     def _open_case(self, policy):
-        return self.env["insurance.policy"]._open_due_renewal_cases().filtered(
-            lambda case: case.insurance_policy_id == policy
+        return (
+            self.env["insurance.policy"]
+            ._open_due_renewal_cases()
+            .filtered(lambda case: case.insurance_policy_id == policy)
         )
 
     @staticmethod
@@ -171,7 +173,14 @@ class TestServicingWithInvoices(ServicingMixin, PremiumAccountingCommon):
             [("account_id", "=", self.loan_account.id)]
         )
         self.assertRecordValues(
-            entry, [{"debit": 12000.0, "partner_id": self.holder.id, "parent_state": "posted"}]
+            entry,
+            [
+                {
+                    "debit": 12000.0,
+                    "partner_id": self.holder.id,
+                    "parent_state": "posted",
+                }
+            ],
         )
         self.assertFalse(
             self.env["account.payment"].search([("partner_id", "=", self.holder.id)]),
@@ -183,9 +192,7 @@ class TestServicingWithInvoices(ServicingMixin, PremiumAccountingCommon):
             lambda a: a.user_id == self.finance
         )
         self.assertEqual(len(finance_todo), 1)
-        told = self.policy.message_ids.filtered(
-            lambda m: self.holder in m.partner_ids
-        )
+        told = self.policy.message_ids.filtered(lambda m: self.holder in m.partner_ids)
         self.assertIn("automatic premium loan", told.body)
         # Rerun the same day: no second loan.
         with freeze_time("2025-04-02"):
@@ -194,7 +201,9 @@ class TestServicingWithInvoices(ServicingMixin, PremiumAccountingCommon):
         self.assertEqual(len(self.policy.servicing_request_ids), 1)
 
     def test_no_premium_loan_without_enough_cash_value(self):
-        self.policy.write({"apl_opt_in": True, "cash_value": 15000, "loan_balance": 5000})
+        self.policy.write(
+            {"apl_opt_in": True, "cash_value": 15000, "loan_balance": 5000}
+        )
         self._in_grace()
         with freeze_time("2025-04-02"):
             self._run_clock()
@@ -218,7 +227,10 @@ class TestServicingWithInvoices(ServicingMixin, PremiumAccountingCommon):
         self.assertIn("Pay out the policy loan", todo.summary)
         # Asked again, the same work is not scheduled twice.
         self.policy._request_team_work("loan_payout", todo.summary, "again")
-        self.assertEqual(len(self.policy.activity_ids.filtered(lambda a: a.user_id == self.finance)), 1)
+        self.assertEqual(
+            len(self.policy.activity_ids.filtered(lambda a: a.user_id == self.finance)),
+            1,
+        )
 
     def test_partial_withdrawal_only_where_the_product_allows(self):
         request = self._request(self.policy, "withdrawal", amount=5000)
@@ -246,7 +258,9 @@ class TestServicingWithInvoices(ServicingMixin, PremiumAccountingCommon):
         with freeze_time("2026-01-10"):
             self._run_clock()
         self.assertFalse(
-            self.policy.premium_line_ids.filtered(lambda l: l.state != "waived" and l.installment_number > 1)
+            self.policy.premium_line_ids.filtered(
+                lambda l: l.state != "waived" and l.installment_number > 1
+            )
         )
 
     def test_surrender_needs_the_manager_then_finance_pays_out(self):
@@ -400,3 +414,23 @@ class TestReinstatement(ServicingMixin, InsuranceRenewalCommon):
         )
         with self.assertRaisesRegex(UserError, "not possible for policy P-0001"):
             request.action_confirm()
+
+    def test_nobody_writes_what_the_addon_records(self):
+        self._suspend()
+        with self.assertRaises(AccessError):
+            self._request(
+                self.policy,
+                "reinstatement",
+                health_declaration="无住院史",
+                payment_received=True,
+            )
+        with freeze_time("2025-07-31"):
+            request = self._request(
+                self.policy, "reinstatement", health_declaration="无住院史"
+            )
+            request.action_confirm()
+        with self.assertRaises(AccessError):
+            request.with_user(self.specialist).write({"interest_amount": 0})
+        with self.assertRaisesRegex(UserError, "not allowed to write those fields"):
+            request.with_user(self.specialist).write({"health_declaration": "改"})
+        self.assertEqual(request.interest_amount, 297.53)
