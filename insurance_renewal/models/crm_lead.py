@@ -171,15 +171,18 @@ class CrmLead(models.Model):
         def money(amount):
             return format_amount(env, amount, policy.currency_id)
 
+        def reported(amount):
+            return money(amount) if amount else env._("Not reported")
+
         product = policy.product_id
         due = self.renewal_amount_due
         premium = money(policy.premium_amount)
-        sum_assured = money(policy.sum_assured)
+        sum_assured = reported(policy.sum_assured)
         loan = money(policy.loan_balance)
         available = servicing.available_cash_value(
             policy.cash_value, policy.loan_balance
         )
-        kept, lost = env._("Kept"), env._("Lost")
+        kept, lost = env._("Cover kept"), env._("Cover ends")
         rows = [
             (env._("Pay now"), money(due), premium, sum_assured, loan, money(0), kept),
         ]
@@ -216,12 +219,10 @@ class CrmLead(models.Model):
                 env._("Reduced paid-up"),
                 money(0),
                 money(0),
-                money(policy.paid_up_sum_assured)
-                if policy.paid_up_sum_assured
-                else env._("Ask for the quote"),
+                reported(policy.paid_up_sum_assured),
                 loan,
                 money(0),
-                env._("Kept, reduced"),
+                env._("Cover kept, reduced"),
             )
         )
         rows.append(

@@ -21,7 +21,8 @@ ADDON_FIELDS = frozenset(
         "back_premium_amount",
         "interest_amount",
         "interest_rate",
-        "breakdown_html",
+        "breakdown",
+        "breakdown_date",
         "user_id",
     }
 )
@@ -135,11 +136,18 @@ class InsuranceServicingRequest(models.Model):
     health_declaration = fields.Text(
         help="The insured's health declaration, for underwriting to accept."
     )
-    back_premium_amount = fields.Monetary(string="Back Premiums", readonly=True)
+    back_premium_amount = fields.Monetary(string="Back Premium Amount", readonly=True)
     interest_amount = fields.Monetary(string="Interest", readonly=True)
     interest_rate = fields.Float(string="Interest Rate (% a year)", readonly=True)
+    breakdown = fields.Json(
+        string="Back Premium Rows",
+        readonly=True,
+        copy=False,
+        help="The back premiums as computed: due date, premium, days, interest.",
+    )
+    breakdown_date = fields.Date(readonly=True, copy=False)
     breakdown_html = fields.Html(
-        string="Breakdown", readonly=True, sanitize=False, copy=False
+        string="Interest Breakdown", compute="_compute_breakdown_html", sanitize=False
     )
     loss_html = fields.Html(
         string="What the Customer Loses", compute="_compute_loss_html", sanitize=False
@@ -156,6 +164,15 @@ class InsuranceServicingRequest(models.Model):
         for request in self:
             lines = request.premium_line_ids
             request.policy_year = min(lines.mapped("policy_year"), default=0)
+
+    @api.depends("request_type", "name")
+    def _compute_display_name(self):
+        for request in self:
+            request.display_name = (
+                f"{request._type_label()} {request.name}"
+                if request.request_type
+                else request.name
+            )
 
     @api.depends("request_type", "deferral_days", "policy_year", "policy_id")
     def _compute_beyond_limit(self):
@@ -195,6 +212,25 @@ class InsuranceServicingRequest(models.Model):
                 else False
             )
 
+    @api.depends("breakdown", "breakdown_date")
+    @api.depends_context("lang")
+    def _compute_breakdown_html(self):
+        """The reinstatement's back premiums line by line, in the reader's
+        language."""
+        for request in self:
+            rows = [
+                servicing.BackPremium(
+                    fields.Date.to_date(row["due_date"]),
+                    row["amount"],
+                    row["days"],
+                    row["interest"],
+                )
+                for row in request.breakdown or []
+            ]
+            request.breakdown_html = (
+                request._breakdown_html(rows, request.breakdown_date) if rows else False
+            )
+
     def _deferrals_this_year(self):
         self.ensure_one()
         return self.search_count(
@@ -213,12 +249,8 @@ class InsuranceServicingRequest(models.Model):
             self._check_addon_fields(vals)
         requests = super().create(vals_list)
         for request in requests.sudo():
-            request.name = self.env._(
-                "%(type)s %(policy)s-%(id)s",
-                type=request._type_label(),
-                policy=request.policy_id.name,
-                id=request.id,
-            )
+            # A reference in no language: the kind is shown in the reader's.
+            request.name = f"{request.policy_id.name}-{request.id}"
         return requests
 
     def write(self, vals):
@@ -250,7 +282,8 @@ class InsuranceServicingRequest(models.Model):
             "back_premium_amount",
             "interest_amount",
             "interest_rate",
-            "breakdown_html",
+            "breakdown",
+            "breakdown_date",
         ]
 
     def _get_after_validation_exceptions(self):
@@ -326,7 +359,9 @@ class InsuranceServicingRequest(models.Model):
         policy = self.policy_id
         if self.state != "draft" or self.review_ids:
             raise UserError(
-                self.env._("%(request)s was already submitted.", request=self.name)
+                self.env._(
+                    "%(request)s was already submitted.", request=self.display_name
+                )
             )
         if policy.state not in ALLOWED_STATES[self.request_type]:
             raise UserError(
@@ -458,13 +493,14 @@ class InsuranceServicingRequest(models.Model):
             raise UserError(
                 self.env._(
                     "%(request)s is not a submitted reinstatement awaiting payment.",
-                    request=self.name,
+                    request=self.display_name,
                 )
             )
         if self.payment_received:
             raise UserError(
                 self.env._(
-                    "The payment of %(request)s is already recorded.", request=self.name
+                    "The payment of %(request)s is already recorded.",
+                    request=self.display_name,
                 )
             )
         invoiced = (
@@ -496,7 +532,8 @@ class InsuranceServicingRequest(models.Model):
             self._add_team_work(
                 "reinstatement_review",
                 self.env._(
-                    "Review the health declaration of %(request)s", request=self.name
+                    "Review the health declaration of %(request)s",
+                    request=self.display_name,
                 ),
                 self.health_declaration,
             )
@@ -521,7 +558,7 @@ class InsuranceServicingRequest(models.Model):
             self.sudo()._tell_requester(
                 self.env._(
                     "%(request)s was refused by %(user)s.",
-                    request=self.name,
+                    request=self.display_name,
                     user=self.env.user.name,
                 )
             )
@@ -547,7 +584,7 @@ class InsuranceServicingRequest(models.Model):
                 self.env._(
                     "Underwriting approved %(request)s: collect %(amount)s and record "
                     "the payment to put the policy back in force.",
-                    request=self.name,
+                    request=self.display_name,
                     amount=self._money(self.amount),
                 )
             )
@@ -578,7 +615,7 @@ class InsuranceServicingRequest(models.Model):
         self._tell_requester(
             self.env._(
                 "Finance paid out the surrender value of %(request)s.",
-                request=self.name,
+                request=self.display_name,
             )
         )
 
@@ -625,7 +662,8 @@ class InsuranceServicingRequest(models.Model):
         self._add_team_work(
             "loan_payout",
             self.env._(
-                "Check the automatic premium loan %(request)s", request=self.name
+                "Check the automatic premium loan %(request)s",
+                request=self.display_name,
             ),
             self.env._(
                 "%(amount)s of premium paid by loan on policy %(policy)s.",
@@ -656,7 +694,9 @@ class InsuranceServicingRequest(models.Model):
         policy.loan_balance += self.amount
         self._add_team_work(
             "loan_payout",
-            self.env._("Pay out the policy loan %(request)s", request=self.name),
+            self.env._(
+                "Pay out the policy loan %(request)s", request=self.display_name
+            ),
             self.env._(
                 "Pay %(amount)s to %(partner)s (policy %(policy)s).",
                 amount=self._money(self.amount),
@@ -677,7 +717,9 @@ class InsuranceServicingRequest(models.Model):
         policy.cash_value -= self.amount
         self._add_team_work(
             "loan_payout",
-            self.env._("Pay out the partial withdrawal %(request)s", request=self.name),
+            self.env._(
+                "Pay out the partial withdrawal %(request)s", request=self.display_name
+            ),
             self.env._(
                 "Pay %(amount)s to %(partner)s (policy %(policy)s).",
                 amount=self._money(self.amount),
@@ -723,7 +765,9 @@ class InsuranceServicingRequest(models.Model):
         )
         self._add_team_work(
             "surrender_payout",
-            self.env._("Pay out the surrender value of %(request)s", request=self.name),
+            self.env._(
+                "Pay out the surrender value of %(request)s", request=self.display_name
+            ),
             self.env._(
                 "Pay %(amount)s to %(partner)s: cash value %(cash)s less loans "
                 "%(loan)s. Mark this to-do done once paid.",
@@ -772,7 +816,16 @@ class InsuranceServicingRequest(models.Model):
                 "back_premium_amount": back,
                 "interest_amount": interest,
                 "amount": back + interest,
-                "breakdown_html": self._breakdown_html(rows, today),
+                "breakdown": [
+                    {
+                        "due_date": fields.Date.to_string(row.due_date),
+                        "amount": row.amount,
+                        "days": row.days,
+                        "interest": row.interest,
+                    }
+                    for row in rows
+                ],
+                "breakdown_date": today,
             }
         )
 
@@ -845,7 +898,7 @@ class InsuranceServicingRequest(models.Model):
         self._tell_requester(
             self.env._(
                 "%(request)s is complete: the policy is in force again.",
-                request=self.name,
+                request=self.display_name,
             )
         )
 
@@ -878,7 +931,7 @@ class InsuranceServicingRequest(models.Model):
         body = self.env._(
             "%(request)s, asked by %(user)s on %(date)s: %(effect)s. Reason: "
             "%(reason)s",
-            request=self.name,
+            request=self.display_name,
             user=self.user_id.name,
             date=format_date(self.env, self.create_date),
             effect=effect,

@@ -313,7 +313,7 @@ class TestServicingWithInvoices(ServicingMixin, PremiumAccountingCommon):
             "120,000.00",  # the paid-up sum assured
             "18,000.00",  # loan balance after a premium loan
             "24,000.00",  # surrender value net of loans
-            "Lost",
+            "Cover ends",
         ):
             self.assertIn(expected, html)
 
