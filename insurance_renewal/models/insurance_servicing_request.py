@@ -136,7 +136,7 @@ class InsuranceServicingRequest(models.Model):
     health_declaration = fields.Text(
         help="The insured's health declaration, for underwriting to accept."
     )
-    back_premium_amount = fields.Monetary(string="Back Premium Amount", readonly=True)
+    back_premium_amount = fields.Monetary(readonly=True)
     interest_amount = fields.Monetary(string="Interest", readonly=True)
     interest_rate = fields.Float(string="Interest Rate (% a year)", readonly=True)
     breakdown = fields.Json(
