@@ -23,6 +23,7 @@ ROLES = (
     "manager",
     "finance",
     "employee",
+    "underwriter",
     "portal",
     "other_company",
 )
@@ -98,6 +99,7 @@ class TestAccessMatrix(InsuranceRenewalCommon):
             "manager": "insurance_renewal.group_insurance_renewal_manager",
             "finance": "account.group_account_invoice",
             "employee": "base.group_user",
+            "underwriter": "insurance_renewal.group_insurance_underwriter",
             "portal": "base.group_portal",
         }
         cls.users = {
@@ -141,7 +143,7 @@ class TestAccessMatrix(InsuranceRenewalCommon):
             (
                 "read a policy",
                 self._read(self.policy),
-                {"salesman_own", "finance"} | RENEWAL,
+                {"salesman_own", "finance", "underwriter"} | RENEWAL,
             ),
             (
                 "read another company's policy",
@@ -165,7 +167,7 @@ class TestAccessMatrix(InsuranceRenewalCommon):
             (
                 "read an instalment",
                 self._read(self.line),
-                {"salesman_own", "finance"} | RENEWAL,
+                {"salesman_own", "finance", "underwriter"} | RENEWAL,
             ),
             (
                 "write an instalment's state",
@@ -220,6 +222,12 @@ class TestAccessMatrix(InsuranceRenewalCommon):
             ),
             ("finish a call on a case", self._finish_call, RENEWAL),
             ("grant a policy loan", self._grant_loan, RENEWAL),
+            ("approve a reinstatement", self._approve_reinstatement, {"underwriter"}),
+            (
+                "read a servicing request",
+                lambda env: self._read(self._servicing_request("loan"))(env),
+                {"finance", "underwriter"} | RENEWAL,
+            ),
             ("cancel a servicing request", self._cancel_request, RENEWAL),
             (
                 "record a reinstatement payment",
@@ -385,6 +393,15 @@ class TestAccessMatrix(InsuranceRenewalCommon):
         self.policy.sudo().cash_value = 10000
         request = self._servicing_request("loan", amount=1000)
         env["insurance.servicing.request"].browse(request.id).action_confirm()
+
+    def _approve_reinstatement(self, env):
+        request = self._servicing_request("reinstatement", health_declaration="无")
+        request.request_validation()
+        request.invalidate_recordset()
+        env["insurance.servicing.request"].browse(request.id).validate_tier()
+        request.invalidate_recordset()
+        if request.validation_status != "validated":
+            raise AccessError("not a reviewer")
 
     def _cancel_request(self, env):
         request = self._servicing_request("surrender")

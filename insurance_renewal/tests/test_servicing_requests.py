@@ -298,6 +298,31 @@ class TestServicingWithInvoices(ServicingMixin, PremiumAccountingCommon):
         )
         self.assertIn("paid out", told[:1].body)
 
+    def test_reinstatement_waits_for_the_invoiced_back_premium(self):
+        self._in_grace()
+        with freeze_time("2025-04-02"):
+            self._run_clock()
+        self.assertEqual(self.policy.state, "lapsed")
+        with freeze_time("2025-07-31"):
+            request = self._request(
+                self.policy, "reinstatement", health_declaration="无住院史"
+            )
+            request.action_confirm()
+            with self.assertRaisesRegex(UserError, self.invoice.name):
+                request.action_confirm_payment()
+            self._register_payment(
+                self.invoice,
+                amount=12000,
+                payment_date="2025-07-31",
+                journal_id=self.bank_journal.id,
+            )
+            self.assertEqual(self.line.state, "paid")
+            self.assertEqual(self.policy.state, "lapsed")
+            request.action_confirm_payment()
+            request.with_user(self.underwriter).validate_tier()
+        self.assertEqual(request.state, "done")
+        self.assertEqual(self.policy.state, "in_force")
+
     def test_finance_cannot_change_a_policy(self):
         request = self._request(self.policy, "loan", amount=100)
         with self.assertRaises(AccessError):
