@@ -401,7 +401,7 @@ class TestAccessMatrix(InsuranceRenewalCommon):
         env["insurance.servicing.request"].browse(request.id).validate_tier()
         request.invalidate_recordset()
         if request.validation_status != "validated":
-            raise AccessError("not a reviewer")
+            raise AccessError(self.env._("not a reviewer"))
 
     def _cancel_request(self, env):
         request = self._servicing_request("surrender")
