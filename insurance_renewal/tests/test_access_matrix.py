@@ -401,7 +401,8 @@ class TestAccessMatrix(InsuranceRenewalCommon):
         env["insurance.servicing.request"].browse(request.id).validate_tier()
         request.invalidate_recordset()
         if request.validation_status != "validated":
-            raise AccessError(self.env._("not a reviewer"))
+            # not a reviewer: the request is still waiting
+            raise AccessError(request.display_name)
 
     def _cancel_request(self, env):
         request = self._servicing_request("surrender")
