@@ -65,6 +65,17 @@ class InsuranceServicingRequest(models.Model):
     _state_to = ["approved", "done"]
     _cancel_state = "cancel"
 
+    # The tier validation's states, labelled (and translated) for this model.
+    validation_status = fields.Selection(
+        selection=[
+            ("no", "No Approval Needed"),
+            ("waiting", "Waiting"),
+            ("pending", "Awaiting Approval"),
+            ("rejected", "Refused"),
+            ("validated", "Approved"),
+        ],
+        string="Approval",
+    )
     name = fields.Char(
         string="Reference", required=True, readonly=True, copy=False, default="/"
     )
