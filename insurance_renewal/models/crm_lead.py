@@ -95,6 +95,7 @@ class CrmLead(models.Model):
     renewal_servicing_request_ids = fields.One2many(
         related="insurance_policy_id.servicing_request_ids",
         string="Servicing Requests",
+        groups=RENEWAL_USER,
     )
 
     _one_open_case_per_policy = models.UniqueIndex(

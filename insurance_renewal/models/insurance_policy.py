@@ -248,7 +248,11 @@ class InsurancePolicy(models.Model):
         "paid-up, as last reported.",
     )
     servicing_request_ids = fields.One2many(
-        "insurance.servicing.request", "policy_id", string="Servicing Requests"
+        "insurance.servicing.request",
+        "policy_id",
+        string="Servicing Requests",
+        groups="insurance_renewal.group_insurance_renewal_user,"
+        "insurance_renewal.group_insurance_underwriter,account.group_account_invoice",
     )
     cash_value_date = fields.Date(
         string="Values Reported On",

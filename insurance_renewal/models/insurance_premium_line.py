@@ -461,8 +461,13 @@ class InsurancePremiumLine(models.Model):
         customer payment); without an invoice, as paid."""
         self.ensure_one()
         line = self.sudo()
+        # Paid on the last day of cover, so the policy never counts as suspended.
+        today = fields.Date.context_today(self)
+        day = min(today, line.lapse_date - timedelta(days=1)) if line.lapse_date else today
         if not line.invoice_id:
-            line.write({"amount_paid": line.amount - line.amount_credited})
+            line.write(
+                {"amount_paid": line.amount - line.amount_credited, "date_paid": day}
+            )
             return
         if line.invoice_id.state != "posted":
             raise UserError(
@@ -472,9 +477,9 @@ class InsurancePremiumLine(models.Model):
                     line=line.display_name,
                 )
             )
-        line._book_loan_entry(reference)
+        line._book_loan_entry(reference, day)
 
-    def _book_loan_entry(self, reference):
+    def _book_loan_entry(self, reference, day):
         invoice = self.invoice_id
         product = self.product_id
         if not product.loan_account_id:
@@ -507,7 +512,7 @@ class InsurancePremiumLine(models.Model):
                 "move_type": "entry",
                 "company_id": self.company_id.id,
                 "journal_id": journal.id,
-                "date": fields.Date.context_today(self),
+                "date": day,
                 "ref": label,
                 "line_ids": [
                     Command.create(

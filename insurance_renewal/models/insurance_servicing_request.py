@@ -24,6 +24,7 @@ ADDON_FIELDS = frozenset(
         "breakdown",
         "breakdown_date",
         "user_id",
+        "payment_id",
     }
 )
 UNDERWRITER = "insurance_renewal.group_insurance_underwriter"
@@ -166,6 +167,14 @@ class InsuranceServicingRequest(models.Model):
     payment_received = fields.Boolean(readonly=True, copy=False, tracking=True)
     effect = fields.Text(readonly=True, copy=False)
     date_done = fields.Date(readonly=True, copy=False)
+    payment_id = fields.Many2one(
+        "account.payment",
+        string="Payout",
+        readonly=True,
+        copy=False,
+        groups="account.group_account_invoice",
+        help="The vendor-side payment of the surrender value prepared for finance.",
+    )
     team_activity_ids = fields.Many2many(
         "mail.activity", string="Work Asked of Other Teams", readonly=True, copy=False
     )
@@ -770,6 +779,7 @@ class InsuranceServicingRequest(models.Model):
         )
         self._close_case("insurance_renewal.lost_reason_surrender")
         cancelled = policy._cancel_future_instalments()
+        self.payment_id = self._prepare_payout()
         today = policy._clock_today()
         policy.write(
             {"state": "surrendered", "end_reason": "surrender", "end_date": today}
@@ -781,7 +791,7 @@ class InsuranceServicingRequest(models.Model):
             ),
             self.env._(
                 "Pay %(amount)s to %(partner)s: cash value %(cash)s less loans "
-                "%(loan)s. Mark this to-do done once paid.",
+                "%(loan)s. Post the draft payment prepared, then mark this to-do done.",
                 amount=self._money(self.amount),
                 partner=policy.partner_id.name,
                 cash=self._money(policy.cash_value),
@@ -918,6 +928,34 @@ class InsuranceServicingRequest(models.Model):
     def _add_team_work(self, event_code, summary, note):
         self.team_activity_ids |= self.policy_id._request_team_work(
             event_code, summary, note
+        )
+
+    def _prepare_payout(self):
+        """A draft outbound payment of the surrender value to the holder, on the
+        company's first bank journal, for finance to check and post."""
+        policy = self.policy_id
+        journal = self.env["account.journal"].search(
+            [
+                *self.env["account.journal"]._check_company_domain(policy.company_id),
+                ("type", "=", "bank"),
+            ],
+            limit=1,
+        )
+        if not journal or self.currency_id.is_zero(self.amount):
+            return self.env["account.payment"]
+        return self.env["account.payment"].create(
+            {
+                "payment_type": "outbound",
+                "partner_type": "supplier",
+                "partner_id": policy.partner_id.id,
+                "amount": self.amount,
+                "currency_id": policy.currency_id.id,
+                "journal_id": journal.id,
+                "company_id": policy.company_id.id,
+                "memo": self.env._(
+                    "Surrender value, policy %(policy)s", policy=policy.name
+                ),
+            }
         )
 
     def _close_case(self, reason_xmlid):

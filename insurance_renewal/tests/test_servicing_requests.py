@@ -167,6 +167,8 @@ class TestServicingWithInvoices(ServicingMixin, PremiumAccountingCommon):
             self._run_clock()
         self.assertEqual(self.policy.state, "in_force")
         self.assertRecordValues(self.line, [{"state": "paid", "amount_paid": 12000.0}])
+        # Paid on the last day of grace: the policy was never suspended.
+        self.assertEqual(self.line.date_paid.isoformat(), "2025-04-01")
         self.assertEqual(self.invoice.payment_state, "paid")
         self.assertEqual(self.policy.loan_balance, 12000)
         entry = self.env["account.move.line"].search(
@@ -288,6 +290,18 @@ class TestServicingWithInvoices(ServicingMixin, PremiumAccountingCommon):
         self.assertEqual(request.amount, 24000)
         payout = self.policy.activity_ids.filtered(lambda a: a.user_id == self.finance)
         self.assertIn("24,000.00", payout.note)
+        self.assertRecordValues(
+            request.sudo().payment_id,
+            [
+                {
+                    "payment_type": "outbound",
+                    "partner_type": "supplier",
+                    "partner_id": self.holder.id,
+                    "amount": 24000.0,
+                    "state": "draft",
+                }
+            ],
+        )
         # The specialist cannot close the finance to-do in its stead.
         with self.assertRaises(AccessError):
             payout.with_user(self.specialist).action_done()

@@ -62,6 +62,10 @@ registry.category("web_tour.tours").add("insurance_renewal_finance_tour", {
         },
         ...openFinanceMenu("Suspense Queue"),
         {
+            content: "The suspense queue is open (not the bank file's own lines)",
+            trigger: ".o_breadcrumb .active:contains('Premium Receipts')",
+        },
+        {
             content: "Reconcile the receipt waiting in the queue",
             trigger: ".o_data_row:contains('保费') button[name='action_open_insurance_reconcile']",
             run: "click",
