@@ -463,7 +463,9 @@ class InsurancePremiumLine(models.Model):
         line = self.sudo()
         # Paid on the last day of cover, so the policy never counts as suspended.
         today = fields.Date.context_today(self)
-        day = min(today, line.lapse_date - timedelta(days=1)) if line.lapse_date else today
+        day = today
+        if line.lapse_date:
+            day = min(today, line.lapse_date - timedelta(days=1))
         if not line.invoice_id:
             line.write(
                 {"amount_paid": line.amount - line.amount_credited, "date_paid": day}
