@@ -17,6 +17,7 @@
         "report_xlsx",
         "account_banking_mandate",
         "l10n_cn",
+        "base_tier_validation",
     ],
     "external_dependencies": {"python": ["phonenumbers", "xlsxwriter", "openpyxl"]},
     "data": [
@@ -29,6 +30,7 @@
         "data/insurance_reminder_data.xml",
         "data/insurance_talk_track_data.xml",
         "data/insurance_customer_segment_data.xml",
+        "data/insurance_servicing_data.xml",
         "report/premium_notice_report.xml",
         "views/insurance_product_views.xml",
         "views/insurance_policy_views.xml",
@@ -51,6 +53,7 @@
         "views/insurance_renewal_dashboard_views.xml",
         "views/insurance_talk_track_views.xml",
         "views/insurance_customer_segment_views.xml",
+        "views/insurance_servicing_request_views.xml",
         "wizards/crm_lead_lost_views.xml",
         "wizards/insurance_renewal_case_assign_views.xml",
         "views/menus.xml",

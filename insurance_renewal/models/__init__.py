@@ -31,3 +31,5 @@ from . import res_users
 from . import account_banking_mandate
 from . import account_payment_order
 from . import account_payment_line
+from . import insurance_servicing_request
+from . import tier_definition

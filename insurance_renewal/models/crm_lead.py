@@ -6,7 +6,7 @@ from odoo.exceptions import UserError
 from odoo.fields import Domain
 from odoo.tools import SQL, format_amount, format_date
 
-from ..lib import risk, schedule
+from ..lib import options, risk, schedule, servicing
 
 UNREACHABLE_OUTCOMES = ("wrong_number", "undeliverable")
 RENEWAL_USER = "insurance_renewal.group_insurance_renewal_user"
@@ -85,6 +85,19 @@ class CrmLead(models.Model):
     )
     renewal_customer_warning = fields.Char(compute="_compute_renewal_customer_warning")
 
+    renewal_options_html = fields.Html(
+        string="Options at Grace End",
+        compute="_compute_renewal_options_html",
+        sanitize=False,
+        help="What each hardship option would do for this policy, from the values "
+        "it holds.",
+    )
+    renewal_servicing_request_ids = fields.One2many(
+        related="insurance_policy_id.servicing_request_ids",
+        string="Servicing Requests",
+        groups=RENEWAL_USER,
+    )
+
     _one_open_case_per_policy = models.UniqueIndex(
         "(insurance_policy_id) WHERE insurance_policy_id IS NOT NULL "
         "AND active AND won_status = 'pending'",
@@ -135,6 +148,107 @@ class CrmLead(models.Model):
             lead.renewal_customer_warning = (
                 not lead.insurance_policy_id and messages.get(status) or False
             )
+
+    @api.depends(
+        "insurance_policy_id.cash_value",
+        "insurance_policy_id.loan_balance",
+        "insurance_policy_id.sum_assured",
+        "renewal_amount_due",
+    )
+    def _compute_renewal_options_html(self):
+        for lead in self:
+            policy = lead.insurance_policy_id
+            lead.renewal_options_html = (
+                options.options_table(lead._renewal_options(policy))
+                if policy
+                else False
+            )
+
+    def _renewal_options(self, policy):
+        """The options side by side: (title, premium now, future premiums, sum
+        assured, loan balance, cash paid out, cover)."""
+        env = self.env
+
+        def money(amount):
+            return format_amount(env, amount, policy.currency_id)
+
+        def reported(amount):
+            return money(amount) if amount else env._("Not reported")
+
+        product = policy.product_id
+        due = self.renewal_amount_due
+        premium = money(policy.premium_amount)
+        sum_assured = reported(policy.sum_assured)
+        loan = money(policy.loan_balance)
+        available = servicing.available_cash_value(
+            policy.cash_value, policy.loan_balance
+        )
+        kept, lost = env._("Cover kept"), env._("Cover ends")
+        rows = [
+            (env._("Pay now"), money(due), premium, sum_assured, loan, money(0), kept),
+        ]
+        if product.deferral_hard_limit_days:
+            rows.append(
+                (
+                    env._("Deferral"),
+                    env._(
+                        "%(amount)s, up to %(days)s days later",
+                        amount=money(due),
+                        days=product.deferral_max_days,
+                    ),
+                    premium,
+                    sum_assured,
+                    loan,
+                    money(0),
+                    kept,
+                )
+            )
+        covers = policy.currency_id.compare_amounts(available, due) >= 0
+        rows.append(
+            (
+                env._("Premium loan"),
+                money(0) if covers else env._("Cash value too low"),
+                premium,
+                sum_assured,
+                money(policy.loan_balance + due) if covers else loan,
+                money(0),
+                kept if covers else lost,
+            )
+        )
+        rows.append(
+            (
+                env._("Reduced paid-up"),
+                money(0),
+                money(0),
+                reported(policy.paid_up_sum_assured),
+                loan,
+                money(0),
+                env._("Cover kept, reduced"),
+            )
+        )
+        rows.append(
+            (
+                env._("Surrender"),
+                money(0),
+                money(0),
+                money(0),
+                money(0),
+                money(available),
+                lost,
+            )
+        )
+        return [
+            (
+                env._("Option"),
+                env._("To Pay Now"),
+                env._("Future Premium"),
+                env._("Sum Assured"),
+                env._("Loan Balance"),
+                env._("Cash Paid Out"),
+                env._("Cover"),
+            ),
+            *rows,
+        ]
 
     def _order_field_to_sql(self, alias, field_name, direction, nulls, query):
         """Cases without a score (none yet, or no risk point) sort after every
@@ -276,6 +390,13 @@ class CrmLead(models.Model):
     def action_open_renewal_overview(self):
         self.ensure_one()
         return self.partner_id.action_open_renewal_overview()
+
+    def action_new_servicing_request(self):
+        """Open a servicing request for the case's policy, of the button's kind."""
+        self.ensure_one()
+        return self.insurance_policy_id.with_context(
+            servicing_lead_id=self.id
+        ).action_new_servicing_request()
 
     def action_open_insurance_policy(self):
         self.ensure_one()

@@ -4,11 +4,12 @@ from datetime import date
 
 from dateutil.relativedelta import relativedelta
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
+from odoo.tools import format_amount
 
-from ..lib import schedule
+from ..lib import schedule, servicing
 
 _logger = logging.getLogger(__name__)
 
@@ -16,6 +17,13 @@ _logger = logging.getLogger(__name__)
 CLOCK_STATES = ("in_force", "grace")
 HORIZON_PARAM = "insurance_renewal.schedule_horizon_months"
 DEFAULT_HORIZON_MONTHS = 12
+# Who does the work a servicing request asks of another team.
+TEAM_GROUPS = {
+    "loan_payout": "account.group_account_invoice",
+    "surrender_payout": "account.group_account_invoice",
+    "reinstatement_review": "insurance_renewal.group_insurance_underwriter",
+    "policy_change": "insurance_renewal.group_insurance_underwriter",
+}
 CRON_BATCH_SIZE = 1000
 # Facts the addon's own actions keep (activation, the clock, payments, servicing):
 # nobody writes them directly, from a form or an RPC call.
@@ -229,6 +237,22 @@ class InsurancePolicy(models.Model):
     cash_value = fields.Monetary(tracking=True, help="Cash value as last reported.")
     loan_balance = fields.Monetary(
         tracking=True, help="Outstanding policy loan as last reported."
+    )
+    sum_assured = fields.Monetary(
+        tracking=True, help="What the policy pays on a claim, as last reported."
+    )
+    paid_up_sum_assured = fields.Monetary(
+        string="Reduced Paid-up Sum Assured",
+        tracking=True,
+        help="The sum assured the cash value would buy if the policy became "
+        "paid-up, as last reported.",
+    )
+    servicing_request_ids = fields.One2many(
+        "insurance.servicing.request",
+        "policy_id",
+        string="Servicing Requests",
+        groups="insurance_renewal.group_insurance_renewal_user,"
+        "insurance_renewal.group_insurance_underwriter,account.group_account_invoice",
     )
     cash_value_date = fields.Date(
         string="Values Reported On",
@@ -617,6 +641,77 @@ class InsurancePolicy(models.Model):
             policy._schedule_contact_repair(self.env._("email bounced"))
         return result
 
+    def action_new_servicing_request(self):
+        """Open a new servicing request of the kind the button names (deferral,
+        loan, withdrawal, reduced paid-up, surrender, reinstatement)."""
+        self.ensure_one()
+        kind = self.env.context.get("servicing_type")
+        lead = self.env["crm.lead"].browse(self.env.context.get("servicing_lead_id"))
+        lead = lead or self.renewal_lead_id
+        unpaid = self.premium_line_ids.filtered(
+            lambda line: line.state in (schedule.DUE, schedule.GRACE)
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Servicing Request"),
+            "res_model": "insurance.servicing.request",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_policy_id": self.id,
+                "default_lead_id": lead.id,
+                "default_request_type": kind,
+                "default_premium_line_ids": unpaid.ids if kind == "deferral" else [],
+                "default_deferral_days": self.product_id.deferral_max_days,
+                "default_new_sum_assured": self.paid_up_sum_assured,
+            },
+        }
+
+    def action_view_servicing_requests(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "insurance_renewal.insurance_servicing_request_action"
+        )
+        action["domain"] = [("policy_id", "=", self.id)]
+        action["context"] = {}
+        return action
+
+    def _request_team_work(self, event_code, summary, note):
+        """Ask another team for its part of a servicing request: a to-do on the
+        policy for each user of the team's group, once, however often it runs.
+
+        ``event_code``: 'loan_payout', 'surrender_payout' (finance),
+        'reinstatement_review', 'policy_change' (underwriting)."""
+        group = self.env.ref(TEAM_GROUPS[event_code])
+        activities = self.env["mail.activity"]
+        for policy in self:
+            users = group.sudo().all_user_ids.filtered(
+                lambda user, policy=policy: (
+                    user.active
+                    and not user.share
+                    and policy.company_id in user.company_ids
+                )
+            )
+            asked = policy.activity_ids.filtered(lambda a: a.summary == summary)
+            activities |= asked
+            for user in users - asked.user_id:
+                activities |= policy.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    summary=summary,
+                    note=note,
+                    user_id=user.id,
+                )
+        return activities
+
+    def _cancel_future_instalments(self):
+        """Cancel what the policy will no longer be asked to pay, with its
+        invoices: every instalment not settled."""
+        lines = self.premium_line_ids.filtered(
+            lambda line: line.state not in schedule.SETTLED_STATES
+        )
+        lines.write({"state": schedule.WAIVED})
+        return lines
+
     def action_view_premium_lines(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -775,6 +870,11 @@ class InsurancePolicy(models.Model):
             ),
             (
                 policies,
+                policies._premium_loan_domain(today),
+                policies._premium_loan_batch,
+            ),
+            (
+                policies,
                 policies._stale_clock_domain(today),
                 policies._advance_clock_batch,
             ),
@@ -876,6 +976,62 @@ class InsurancePolicy(models.Model):
 
     def _advance_clock_batch(self, policies):
         policies.premium_line_ids._advance_clock(self._clock_today())
+
+    @api.model
+    def _premium_loan_domain(self, today):
+        """Opted-in policies whose unpaid premium reaches its grace end today: the
+        automatic premium loan is tried before the clock suspends them."""
+        return (
+            Domain("state", "in", CLOCK_STATES)
+            & Domain("apl_opt_in", "=", True)
+            & Domain(
+                "premium_line_ids",
+                "any",
+                Domain("state", "in", schedule.OPEN_STATES)
+                & Domain("lapse_date", "<=", today),
+            )
+        )
+
+    def _premium_loan_batch(self, policies):
+        """Pay by loan the premiums whose grace ends unpaid, where the cash value
+        net of loans covers them; the others are suspended by the clock."""
+        today = self._clock_today()
+        requests = self.env["insurance.servicing.request"].sudo()
+        for policy in policies:
+            lines = policy.premium_line_ids.filtered(
+                lambda line: (
+                    line.state in schedule.OPEN_STATES and line.lapse_date <= today
+                )
+            )
+            amount = sum(lines.mapped("amount_residual"))
+            available = servicing.available_cash_value(
+                policy.cash_value, policy.loan_balance
+            )
+            lang = policy.company_id.partner_id.lang or self.env.lang
+            env = self.with_context(lang=lang).env
+            if policy.currency_id.compare_amounts(available, amount) < 0:
+                policy.message_post(
+                    body=env._(
+                        "Automatic premium loan not possible: the cash value net of "
+                        "loans, %(available)s, does not cover %(amount)s.",
+                        available=format_amount(env, available, policy.currency_id),
+                        amount=format_amount(env, amount, policy.currency_id),
+                    ),
+                    subtype_xmlid="mail.mt_note",
+                )
+                continue
+            request = requests.with_context(lang=lang).create(
+                {
+                    "policy_id": policy.id,
+                    "lead_id": policy.renewal_lead_id.id,
+                    "request_type": "apl",
+                    "premium_line_ids": [Command.set(lines.ids)],
+                    "amount": amount,
+                    "user_id": policy.specialist_id.id,
+                    "reason": env._("Grace period ended unpaid; the holder opted in."),
+                }
+            )
+            request._execute()
 
     @api.model
     def _to_terminate_domain(self, today):

@@ -518,6 +518,94 @@ class InsurancePremiumLine(models.Model):
             lambda aml: aml.account_type == "asset_receivable" and not aml.reconciled
         ).reconcile()
 
+    # Premium loans ----------------------------------------------------------
+
+    def _pay_by_loan(self, reference):
+        """Settle this instalment with a loan on the policy's cash value: on its
+        invoice, by an entry on the product's loan receivable account (not a
+        customer payment); without an invoice, as paid."""
+        self.ensure_one()
+        line = self.sudo()
+        # Paid on the last day of cover, so the policy never counts as suspended.
+        today = fields.Date.context_today(self)
+        day = today
+        if line.lapse_date:
+            day = min(today, line.lapse_date - timedelta(days=1))
+        if not line.invoice_id:
+            line.write(
+                {"amount_paid": line.amount - line.amount_credited, "date_paid": day}
+            )
+            return
+        if line.invoice_id.state != "posted":
+            raise UserError(
+                self.env._(
+                    "%(line)s: its premium invoice is not posted; it cannot be "
+                    "paid by loan.",
+                    line=line.display_name,
+                )
+            )
+        line._book_loan_entry(reference, day)
+
+    def _book_loan_entry(self, reference, day):
+        invoice = self.invoice_id
+        product = self.product_id
+        if not product.loan_account_id:
+            raise UserError(
+                self.env._(
+                    "Product %(product)s has no policy loan account: set one on the "
+                    "product so that premiums paid by loan can be booked.",
+                    product=product.display_name,
+                )
+            )
+        receivable = invoice.line_ids.filtered(
+            lambda aml: aml.account_type == "asset_receivable" and not aml.reconciled
+        )
+        journal = product.loan_journal_id or self.env["account.journal"].search(
+            [
+                *self.env["account.journal"]._check_company_domain(self.company_id),
+                ("type", "=", "general"),
+            ],
+            limit=1,
+        )
+        label = self.env._(
+            "Premium paid by loan: %(line)s (%(reference)s)",
+            line=self.display_name,
+            reference=reference,
+        )
+        amount = invoice.amount_residual
+        line_vals = {"partner_id": invoice.partner_id.id, "name": label}
+        move = self.env["account.move"].create(
+            {
+                "move_type": "entry",
+                "company_id": self.company_id.id,
+                "journal_id": journal.id,
+                "date": day,
+                "ref": label,
+                "line_ids": [
+                    Command.create(
+                        {
+                            **line_vals,
+                            "account_id": product.loan_account_id.id,
+                            "debit": amount,
+                        }
+                    ),
+                    Command.create(
+                        {
+                            **line_vals,
+                            "account_id": receivable.account_id.id,
+                            "credit": amount,
+                        }
+                    ),
+                ],
+            }
+        )
+        move.action_post()
+        (
+            move.line_ids.filtered(lambda aml: aml.account_id == receivable.account_id)
+            | receivable
+        ).reconcile()
+        return move
+
     # The daily clock ------------------------------------------------------
 
     @api.model

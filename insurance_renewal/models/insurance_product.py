@@ -58,6 +58,53 @@ class InsuranceProduct(models.Model):
         related="reminder_plan_id.step_ids", string="Reminder Steps"
     )
     policy_count = fields.Integer(compute="_compute_policy_count")
+    # Servicing: what a customer who cannot pay may be offered.
+    deferral_max_days = fields.Integer(
+        string="Deferral without Approval (days)",
+        default=60,
+        help="A specialist may defer a premium by up to this many days; longer "
+        "deferrals need a renewal manager's approval.",
+    )
+    deferral_max_per_year = fields.Integer(
+        string="Deferrals per Policy Year",
+        default=1,
+        help="Deferrals a specialist may grant per policy year without approval.",
+    )
+    deferral_hard_limit_days = fields.Integer(
+        string="Longest Deferral (days)",
+        default=180,
+        help="No premium is deferred by more days than this, even with approval.",
+    )
+    loan_max_percent = fields.Float(
+        string="Policy Loan Limit (% of cash value)",
+        default=80.0,
+        help="Loans on a policy (automatic premium loans included) may reach this "
+        "share of its cash value.",
+    )
+    partial_withdrawal_allowed = fields.Boolean(
+        string="Partial Withdrawal",
+        help="Part of the account value can be withdrawn (universal life).",
+    )
+    reinstatement_interest_rate = fields.Float(
+        string="Reinstatement Interest (% a year)",
+        default=5.0,
+        help="Simple interest charged by days on each back premium of a reinstatement.",
+    )
+    loan_account_id = fields.Many2one(
+        "account.account",
+        string="Policy Loan Account",
+        check_company=True,
+        help="Receivable account on which premiums paid by automatic premium loan "
+        "are booked.",
+    )
+    loan_journal_id = fields.Many2one(
+        "account.journal",
+        string="Policy Loan Journal",
+        domain="[('type', '=', 'general')]",
+        check_company=True,
+        help="Miscellaneous journal of premium loan entries; the company's first "
+        "miscellaneous journal when empty.",
+    )
 
     _code_company_unique = models.Constraint(
         "UNIQUE(code, company_id)",
@@ -75,6 +122,21 @@ class InsuranceProduct(models.Model):
     _invoice_lead_days_positive = models.Constraint(
         "CHECK(invoice_lead_days >= 0)",
         "The invoice lead time cannot be negative.",
+    )
+
+    _deferral_limits_positive = models.Constraint(
+        "CHECK(deferral_max_days >= 0 AND deferral_max_per_year >= 0 "
+        "AND deferral_hard_limit_days >= deferral_max_days)",
+        "Deferral limits cannot be negative, and the longest deferral cannot be "
+        "shorter than a deferral without approval.",
+    )
+    _loan_max_percent_range = models.Constraint(
+        "CHECK(loan_max_percent >= 0 AND loan_max_percent <= 100)",
+        "The policy loan limit is a share of the cash value, between 0 and 100%.",
+    )
+    _reinstatement_interest_rate_positive = models.Constraint(
+        "CHECK(reinstatement_interest_rate >= 0)",
+        "The reinstatement interest rate cannot be negative.",
     )
 
     def _compute_policy_count(self):

@@ -94,3 +94,10 @@ class InsuranceWinback(models.Model):
             "res_id": self.policy_id.id,
             "view_mode": "form",
         }
+
+    def action_request_reinstatement(self):
+        """Open the reinstatement request of this suspended policy."""
+        self.ensure_one()
+        return self.policy_id.with_context(
+            servicing_type="reinstatement"
+        ).action_new_servicing_request()

@@ -29,3 +29,5 @@ from . import test_contact_data
 from . import test_contactability
 from . import test_debit_orders
 from . import test_demo_insurer
+from . import test_servicing_requests
+from . import test_servicing_tour

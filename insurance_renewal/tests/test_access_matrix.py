@@ -23,6 +23,7 @@ ROLES = (
     "manager",
     "finance",
     "employee",
+    "underwriter",
     "portal",
     "other_company",
 )
@@ -51,6 +52,10 @@ WINDOW_ACTIONS = {
     "crm.lead.action_open_renewal_overview",
     "insurance.policy.action_open_renewal_overview",
     "res.partner.action_open_renewal_overview",
+    "crm.lead.action_new_servicing_request",
+    "insurance.policy.action_new_servicing_request",
+    "insurance.policy.action_view_servicing_requests",
+    "insurance.winback.action_request_reinstatement",
 }
 # Actions that change data, and the check below that shows who may run them.
 ACTION_CHECKS = {
@@ -84,6 +89,11 @@ ACTION_CHECKS = {
         "export or cancel a premium debit order"
     ),
     "account.payment.order.action_cancel": "export or cancel a premium debit order",
+    "insurance.servicing.request.action_confirm": "grant a policy loan",
+    "insurance.servicing.request.action_cancel": "cancel a servicing request",
+    "insurance.servicing.request.action_confirm_payment": (
+        "record a reinstatement payment"
+    ),
 }
 
 
@@ -100,6 +110,7 @@ class TestAccessMatrix(InsuranceRenewalCommon):
             "manager": "insurance_renewal.group_insurance_renewal_manager",
             "finance": "account.group_account_invoice",
             "employee": "base.group_user",
+            "underwriter": "insurance_renewal.group_insurance_underwriter",
             "portal": "base.group_portal",
         }
         cls.users = {
@@ -151,7 +162,7 @@ class TestAccessMatrix(InsuranceRenewalCommon):
             (
                 "read a policy",
                 self._read(self.policy),
-                {"salesman_own", "finance"} | RENEWAL,
+                {"salesman_own", "finance", "underwriter"} | RENEWAL,
             ),
             (
                 "read another company's policy",
@@ -175,7 +186,7 @@ class TestAccessMatrix(InsuranceRenewalCommon):
             (
                 "read an instalment",
                 self._read(self.line),
-                {"salesman_own", "finance"} | RENEWAL,
+                {"salesman_own", "finance", "underwriter"} | RENEWAL,
             ),
             (
                 "write an instalment's state",
@@ -229,6 +240,19 @@ class TestAccessMatrix(InsuranceRenewalCommon):
                 set(),
             ),
             ("finish a call on a case", self._finish_call, RENEWAL),
+            ("grant a policy loan", self._grant_loan, RENEWAL),
+            ("approve a reinstatement", self._approve_reinstatement, {"underwriter"}),
+            (
+                "read a servicing request",
+                lambda env: self._read(self._servicing_request("loan"))(env),
+                {"finance", "underwriter"} | RENEWAL,
+            ),
+            ("cancel a servicing request", self._cancel_request, RENEWAL),
+            (
+                "record a reinstatement payment",
+                self._record_reinstatement_payment,
+                RENEWAL | {"finance"},
+            ),
             (
                 "import a bank file",
                 self._may_create("insurance.bank.file.import"),
@@ -381,6 +405,45 @@ class TestAccessMatrix(InsuranceRenewalCommon):
             "mail.mail_activity_data_call", user_id=self.users["specialist"].id
         )
         env["mail.activity"].browse(activity.id).action_feedback_schedule_next()
+
+    def _servicing_request(self, kind, **vals):
+        return (
+            self.env["insurance.servicing.request"]
+            .sudo()
+            .create(
+                {
+                    "policy_id": self.policy.id,
+                    "request_type": kind,
+                    "reason": "困难",
+                    **vals,
+                }
+            )
+        )
+
+    def _grant_loan(self, env):
+        self.policy.sudo().cash_value = 10000
+        request = self._servicing_request("loan", amount=1000)
+        env["insurance.servicing.request"].browse(request.id).action_confirm()
+
+    def _approve_reinstatement(self, env):
+        request = self._servicing_request("reinstatement", health_declaration="无")
+        request.request_validation()
+        request.invalidate_recordset()
+        env["insurance.servicing.request"].browse(request.id).validate_tier()
+        request.invalidate_recordset()
+        if request.validation_status != "validated":
+            # not a reviewer: the request is still waiting
+            raise AccessError(request.display_name)
+
+    def _cancel_request(self, env):
+        request = self._servicing_request("surrender")
+        env["insurance.servicing.request"].browse(request.id).action_cancel()
+
+    def _record_reinstatement_payment(self, env):
+        request = self._servicing_request(
+            "reinstatement", back_premium_amount=100, amount=100
+        )
+        env["insurance.servicing.request"].browse(request.id).action_confirm_payment()
 
     @staticmethod
     def _may_change(record):

@@ -1,0 +1,1053 @@
+from datetime import timedelta
+
+from markupsafe import Markup, escape
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import format_amount, format_date
+
+from ..lib import schedule, servicing
+
+RENEWAL_USER = "insurance_renewal.group_insurance_renewal_user"
+# What the addon itself records on a request: nobody writes it over RPC.
+ADDON_FIELDS = frozenset(
+    {
+        "name",
+        "state",
+        "payment_received",
+        "effect",
+        "date_done",
+        "team_activity_ids",
+        "back_premium_amount",
+        "interest_amount",
+        "interest_rate",
+        "breakdown",
+        "breakdown_date",
+        "user_id",
+        "payment_id",
+    }
+)
+UNDERWRITER = "insurance_renewal.group_insurance_underwriter"
+FINANCE = "account.group_account_invoice"
+REQUEST_TYPES = [
+    ("deferral", "Premium Deferral"),
+    ("apl", "Automatic Premium Loan"),
+    ("loan", "Policy Loan"),
+    ("withdrawal", "Partial Withdrawal"),
+    ("paid_up", "Reduced Paid-up"),
+    ("surrender", "Surrender"),
+    ("reinstatement", "Reinstatement"),
+]
+# The policy states from which each servicing action starts.
+ALLOWED_STATES = {
+    "deferral": ("in_force", "grace"),
+    "apl": ("in_force", "grace"),
+    "loan": ("in_force", "grace", "paid_up"),
+    "withdrawal": ("in_force", "grace", "paid_up"),
+    "paid_up": ("in_force", "grace"),
+    "surrender": ("in_force", "grace", "lapsed", "paid_up"),
+    "reinstatement": ("lapsed",),
+}
+
+
+class InsuranceServicingRequest(models.Model):
+    """A servicing request (保全申请) on a policy whose holder cannot pay: what was
+    asked, why, by whom, its approval where the insurer needs one, and its effect.
+
+    The request is the record of the change: the policy's own history says what
+    changed and links here."""
+
+    _name = "insurance.servicing.request"
+    _description = "Policy Servicing Request"
+    _inherit = ["mail.thread", "mail.activity.mixin", "tier.validation"]
+    _order = "id desc"
+    _check_company_auto = True
+    _state_from = ["draft"]
+    _state_to = ["approved", "done"]
+    _cancel_state = "cancel"
+
+    # The tier validation's states, labelled (and translated) for this model.
+    validation_status = fields.Selection(
+        selection=[
+            ("no", "No Approval Needed"),
+            ("waiting", "Waiting"),
+            ("pending", "Awaiting Approval"),
+            ("rejected", "Refused"),
+            ("validated", "Approved"),
+        ],
+        string="Approval",
+    )
+    name = fields.Char(
+        string="Reference", required=True, readonly=True, copy=False, default="/"
+    )
+    request_type = fields.Selection(
+        REQUEST_TYPES, string="Request", required=True, readonly=True, tracking=True
+    )
+    state = fields.Selection(
+        [
+            ("draft", "Draft"),
+            ("approved", "In Progress"),
+            ("done", "Done"),
+            ("cancel", "Cancelled"),
+        ],
+        required=True,
+        default="draft",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        index=True,
+    )
+    policy_id = fields.Many2one(
+        "insurance.policy",
+        required=True,
+        readonly=True,
+        index=True,
+        check_company=True,
+        ondelete="restrict",
+    )
+    lead_id = fields.Many2one(
+        "crm.lead", string="Renewal Case", readonly=True, check_company=True
+    )
+    partner_id = fields.Many2one(related="policy_id.partner_id", string="Policyholder")
+    product_id = fields.Many2one(related="policy_id.product_id")
+    company_id = fields.Many2one(related="policy_id.company_id", store=True, index=True)
+    currency_id = fields.Many2one(related="policy_id.currency_id")
+    policy_state = fields.Selection(related="policy_id.state", string="Policy Status")
+    user_id = fields.Many2one(
+        "res.users",
+        string="Requested By",
+        default=lambda self: self.env.user,
+        readonly=True,
+        help="The specialist told when the other teams are done.",
+    )
+    reason = fields.Text(
+        help="Why the customer asks for it, as they said it.",
+    )
+    premium_line_ids = fields.Many2many(
+        "insurance.premium.line",
+        string="Instalments",
+        check_company=True,
+        domain="[('policy_id', '=', policy_id), ('state', 'in', ('due', 'grace', "
+        "'planned'))]",
+        help="The unpaid instalments the request is about.",
+    )
+    deferral_days = fields.Integer(string="Defer by (days)")
+    policy_year = fields.Integer(compute="_compute_deferral_limits", store=True)
+    beyond_limit = fields.Boolean(
+        string="Beyond the Product's Limit",
+        compute="_compute_beyond_limit",
+        help="Longer, or more frequent in the policy year, than a specialist may "
+        "grant alone: a renewal manager approves it.",
+    )
+    amount = fields.Monetary(
+        help="The loan or the withdrawal; for a surrender, the value paid out; for "
+        "a reinstatement, the back premiums with interest."
+    )
+    amount_limit = fields.Monetary(string="Available", compute="_compute_amount_limit")
+    new_sum_assured = fields.Monetary()
+    health_declaration = fields.Text(
+        help="The insured's health declaration, for underwriting to accept."
+    )
+    back_premium_amount = fields.Monetary(readonly=True)
+    interest_amount = fields.Monetary(string="Interest", readonly=True)
+    interest_rate = fields.Float(string="Interest Rate (% a year)", readonly=True)
+    breakdown = fields.Json(
+        string="Back Premium Rows",
+        readonly=True,
+        copy=False,
+        help="The back premiums as computed: due date, premium, days, interest.",
+    )
+    breakdown_date = fields.Date(readonly=True, copy=False)
+    breakdown_html = fields.Html(
+        string="Interest Breakdown", compute="_compute_breakdown_html", sanitize=False
+    )
+    loss_html = fields.Html(
+        string="What the Customer Loses", compute="_compute_loss_html", sanitize=False
+    )
+    payment_received = fields.Boolean(readonly=True, copy=False, tracking=True)
+    effect = fields.Text(readonly=True, copy=False)
+    date_done = fields.Date(readonly=True, copy=False)
+    payment_id = fields.Many2one(
+        "account.payment",
+        string="Payout",
+        readonly=True,
+        copy=False,
+        groups="account.group_account_invoice",
+        help="The vendor-side payment of the surrender value prepared for finance.",
+    )
+    team_activity_ids = fields.Many2many(
+        "mail.activity", string="Work Asked of Other Teams", readonly=True, copy=False
+    )
+
+    @api.depends("premium_line_ids")
+    def _compute_deferral_limits(self):
+        for request in self:
+            lines = request.premium_line_ids
+            request.policy_year = min(lines.mapped("policy_year"), default=0)
+
+    @api.depends("request_type", "name")
+    def _compute_display_name(self):
+        for request in self:
+            request.display_name = (
+                f"{request._type_label()} {request.name}"
+                if request.request_type
+                else request.name
+            )
+
+    @api.depends("request_type", "deferral_days", "policy_year", "policy_id")
+    def _compute_beyond_limit(self):
+        """Not stored: the deferrals already done in the year count when the
+        request is submitted, not when it was drafted."""
+        for request in self:
+            if request.request_type != "deferral":
+                request.beyond_limit = False
+                continue
+            product = request.policy_id.product_id
+            request.beyond_limit = (
+                request.deferral_days > product.deferral_max_days
+                or request._deferrals_this_year() >= product.deferral_max_per_year
+            )
+
+    @api.depends("request_type", "policy_id.cash_value", "policy_id.loan_balance")
+    def _compute_amount_limit(self):
+        for request in self:
+            policy = request.policy_id
+            if request.request_type == "loan":
+                request.amount_limit = servicing.loan_limit(
+                    policy.cash_value,
+                    policy.loan_balance,
+                    policy.product_id.loan_max_percent,
+                )
+            else:
+                request.amount_limit = servicing.available_cash_value(
+                    policy.cash_value, policy.loan_balance
+                )
+
+    @api.depends("request_type", "policy_id")
+    def _compute_loss_html(self):
+        for request in self:
+            request.loss_html = (
+                request._surrender_loss_html()
+                if request.request_type == "surrender"
+                else False
+            )
+
+    @api.depends("breakdown", "breakdown_date")
+    @api.depends_context("lang")
+    def _compute_breakdown_html(self):
+        """The reinstatement's back premiums line by line, in the reader's
+        language."""
+        for request in self:
+            rows = [
+                servicing.BackPremium(
+                    fields.Date.to_date(row["due_date"]),
+                    row["amount"],
+                    row["days"],
+                    row["interest"],
+                )
+                for row in request.breakdown or []
+            ]
+            request.breakdown_html = (
+                request._breakdown_html(rows, request.breakdown_date) if rows else False
+            )
+
+    def _deferrals_this_year(self):
+        self.ensure_one()
+        return self.search_count(
+            [
+                ("policy_id", "=", self.policy_id.id),
+                ("request_type", "=", "deferral"),
+                ("state", "=", "done"),
+                ("policy_year", "=", self.policy_year),
+                ("id", "!=", self._origin.id or 0),
+            ]
+        )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_addon_fields(vals)
+        requests = super().create(vals_list)
+        for request in requests.sudo():
+            # A reference in no language: the kind is shown in the reader's.
+            request.name = f"{request.policy_id.name}-{request.id}"
+        return requests
+
+    def write(self, vals):
+        self._check_addon_fields(vals)
+        if not self.env.su and self.filtered(lambda r: r.state != "draft"):
+            raise UserError(
+                self.env._("A submitted servicing request can no longer be changed.")
+            )
+        return super().write(vals)
+
+    def _check_addon_fields(self, vals):
+        if self.env.su or not ADDON_FIELDS & vals.keys():
+            return
+        raise AccessError(
+            self.env._(
+                "The status, amounts and effect of a servicing request are "
+                "recorded by the addon, never by hand."
+            )
+        )
+
+    def _get_under_validation_exceptions(self):
+        return super()._get_under_validation_exceptions() + [
+            "state",
+            "payment_received",
+            "effect",
+            "date_done",
+            "team_activity_ids",
+            "amount",
+            "back_premium_amount",
+            "interest_amount",
+            "interest_rate",
+            "breakdown",
+            "breakdown_date",
+        ]
+
+    def _get_after_validation_exceptions(self):
+        return self._get_under_validation_exceptions()
+
+    # Actions ----------------------------------------------------------------
+
+    def action_confirm(self):
+        """Submit the request: it takes effect now, or goes to its reviewers
+        first where the insurer needs an approval."""
+        self._check_servicing_rights()
+        for request in self:
+            request._check_request()
+            # Checked above: a renewal specialist of this policy's company asks
+            # for a change the product allows. What follows writes facts (the
+            # schedule, the state) that only the addon writes, hence superuser.
+            request = request.sudo()
+            if request.request_type == "reinstatement":
+                request._prepare_reinstatement()
+            if request.need_validation:
+                request._submit_for_review()
+            else:
+                request._execute()
+        return True
+
+    def action_cancel(self):
+        self._check_servicing_rights()
+        if self.filtered(lambda r: r.state not in ("draft", "approved")):
+            raise UserError(self.env._("Only a request not yet done can be cancelled."))
+        if self.filtered(
+            lambda r: r.state == "approved" and r.request_type != "reinstatement"
+        ):
+            raise UserError(
+                self.env._(
+                    "This request already changed the policy: it cannot be cancelled."
+                )
+            )
+        # Checked above; the reviews and the other teams' to-dos go with it.
+        self.sudo().team_activity_ids.unlink()
+        self.sudo().write({"state": "cancel"})
+        return True
+
+    def action_confirm_payment(self):
+        """Record that the customer paid the reinstatement amount; the policy is in
+        force again once underwriting has approved too."""
+        self.check_access("read")
+        if not (
+            self.env.user.has_group(RENEWAL_USER) or self.env.user.has_group(FINANCE)
+        ):
+            raise AccessError(
+                self.env._(
+                    "Only renewal specialists and finance record a reinstatement "
+                    "payment."
+                )
+            )
+        for request in self:
+            request._check_reinstatement_payable()
+            # Checked above: a specialist or finance user records a payment they
+            # received; the instalments are facts the addon writes.
+            request.sudo()._receive_reinstatement_payment()
+        return True
+
+    def _check_servicing_rights(self):
+        self.check_access("write")
+        self.policy_id.check_access("write")
+        if not self.env.user.has_group(RENEWAL_USER):
+            raise AccessError(self.env._("Only renewal specialists service policies."))
+
+    # Checks --------------------------------------------------------------------
+
+    def _check_request(self):
+        self.ensure_one()
+        policy = self.policy_id
+        if self.state != "draft" or self.review_ids:
+            raise UserError(
+                self.env._(
+                    "%(request)s was already submitted.", request=self.display_name
+                )
+            )
+        if policy.state not in ALLOWED_STATES[self.request_type]:
+            raise UserError(
+                self.env._(
+                    "%(request)s is not possible for policy %(policy)s in its "
+                    "current status, %(state)s.",
+                    request=self._type_label(),
+                    policy=policy.name,
+                    state=dict(
+                        policy._fields["state"]._description_selection(self.env)
+                    )[policy.state],
+                )
+            )
+        if not (self.reason or "").strip():
+            raise UserError(
+                self.env._("Say why the customer asks for it: the reason is required.")
+            )
+        getattr(self, f"_check_{self.request_type}", lambda: None)()
+
+    def _check_deferral(self):
+        product = self.policy_id.product_id
+        if self.premium_line_ids.policy_id - self.policy_id:
+            raise UserError(
+                self.env._(
+                    "Only instalments of policy %(policy)s can be deferred here.",
+                    policy=self.policy_id.name,
+                )
+            )
+        if not product.deferral_hard_limit_days:
+            raise UserError(
+                self.env._(
+                    "Product %(product)s does not allow premium deferral.",
+                    product=product.display_name,
+                )
+            )
+        if not self.premium_line_ids.filtered(
+            lambda line: line.state in schedule.OPEN_STATES
+        ) or self.premium_line_ids.filtered(
+            lambda line: line.state not in schedule.OPEN_STATES
+        ):
+            raise UserError(
+                self.env._(
+                    "Choose the unpaid instalments to defer: paid, deferred or "
+                    "lapsed premiums cannot be deferred."
+                )
+            )
+        if not 0 < self.deferral_days <= product.deferral_hard_limit_days:
+            raise UserError(
+                self.env._(
+                    "A premium of product %(product)s can be deferred by 1 to "
+                    "%(max)s days, not %(days)s.",
+                    product=product.display_name,
+                    max=product.deferral_hard_limit_days,
+                    days=self.deferral_days,
+                )
+            )
+
+    def _check_loan(self):
+        self._check_amount_within(self.amount_limit)
+
+    def _check_withdrawal(self):
+        product = self.policy_id.product_id
+        if not product.partial_withdrawal_allowed:
+            raise UserError(
+                self.env._(
+                    "Product %(product)s does not allow partial withdrawals.",
+                    product=product.display_name,
+                )
+            )
+        self._check_amount_within(self.amount_limit)
+
+    def _check_amount_within(self, limit):
+        if self.currency_id.compare_amounts(self.amount, 0) <= 0:
+            raise UserError(self.env._("Enter the amount the customer asks for."))
+        if self.currency_id.compare_amounts(self.amount, limit) > 0:
+            raise UserError(
+                self.env._(
+                    "Not enough cash value: policy %(policy)s can give at most "
+                    "%(limit)s (cash value %(cash)s, loans %(loan)s), not "
+                    "%(amount)s.",
+                    policy=self.policy_id.name,
+                    limit=self._money(limit),
+                    cash=self._money(self.policy_id.cash_value),
+                    loan=self._money(self.policy_id.loan_balance),
+                    amount=self._money(self.amount),
+                )
+            )
+
+    def _check_paid_up(self):
+        if self.currency_id.compare_amounts(self.new_sum_assured, 0) <= 0:
+            raise UserError(
+                self.env._(
+                    "Enter the reduced sum assured the cash value buys, as the "
+                    "policy administration system quotes it."
+                )
+            )
+
+    def _check_reinstatement(self):
+        policy = self.policy_id
+        today = policy._clock_today()
+        if policy.reinstatement_deadline and today > policy.reinstatement_deadline:
+            raise UserError(
+                self.env._(
+                    "Policy %(policy)s can no longer be reinstated: its "
+                    "reinstatement deadline was %(deadline)s.",
+                    policy=policy.name,
+                    deadline=format_date(self.env, policy.reinstatement_deadline),
+                )
+            )
+        if not (self.health_declaration or "").strip():
+            raise UserError(
+                self.env._(
+                    "A reinstatement needs the insured's health declaration for "
+                    "underwriting."
+                )
+            )
+
+    def _check_reinstatement_payable(self):
+        self.ensure_one()
+        if (
+            self.request_type != "reinstatement"
+            or self.state
+            not in (
+                "draft",
+                "approved",
+            )
+            or not self.back_premium_amount
+        ):
+            raise UserError(
+                self.env._(
+                    "%(request)s is not a submitted reinstatement awaiting payment.",
+                    request=self.display_name,
+                )
+            )
+        if self.payment_received:
+            raise UserError(
+                self.env._(
+                    "The payment of %(request)s is already recorded.",
+                    request=self.display_name,
+                )
+            )
+        invoiced = (
+            self._reinstatement_lines()
+            .sudo()
+            .filtered(
+                lambda line: (
+                    line.invoice_id.state == "posted"
+                    and not line.currency_id.is_zero(line.amount_residual)
+                )
+            )
+        )
+        if invoiced:
+            raise UserError(
+                self.env._(
+                    "Register the payment of invoices %(invoices)s in accounting "
+                    "first: these back premiums follow their invoices.",
+                    invoices=", ".join(invoiced.invoice_id.mapped("name")),
+                )
+            )
+
+    # Submission and approval ------------------------------------------------------
+
+    def _submit_for_review(self):
+        self.request_validation()
+        # The reviews point here by res_id: the cached (empty) list is stale.
+        self.invalidate_recordset(["review_ids"])
+        if self.request_type == "reinstatement":
+            self._add_team_work(
+                "reinstatement_review",
+                self.env._(
+                    "Review the health declaration of %(request)s",
+                    request=self.display_name,
+                ),
+                self.health_declaration,
+            )
+        self._log_on_policy(
+            self.env._("submitted for approval"),
+        )
+
+    def _validate_tier(self, tiers=False):
+        result = super()._validate_tier(tiers)
+        if self.env.context.get("servicing_approving"):
+            return result
+        self.invalidate_recordset(["review_ids", "validation_status"])
+        if self.validation_status == "validated" and self.state == "draft":
+            # The reviewers approved (each review checks its reviewer): the
+            # request now takes effect, as the addon, whoever approved last.
+            self.sudo().with_context(servicing_approving=True)._on_approved()
+        return result
+
+    def _rejected_tier(self, tiers=False):
+        result = super()._rejected_tier(tiers)
+        if self.validation_status == "rejected":
+            self.sudo()._tell_requester(
+                self.env._(
+                    "%(request)s was refused by %(user)s.",
+                    request=self.display_name,
+                    user=self.env.user.name,
+                )
+            )
+            self.sudo().team_activity_ids.unlink()
+        return result
+
+    def _on_approved(self):
+        """The reviewers approved: the request takes effect."""
+        if self.request_type == "reinstatement":
+            self._on_underwriting_approved()
+        else:
+            self._execute()
+
+    def _on_underwriting_approved(self):
+        """Underwriting accepted the health declaration: the reinstatement proceeds,
+        and completes once the customer has paid."""
+        self.team_activity_ids.unlink()
+        self.state = "approved"
+        if self.payment_received:
+            self._complete_reinstatement()
+        else:
+            self._tell_requester(
+                self.env._(
+                    "Underwriting approved %(request)s: collect %(amount)s and record "
+                    "the payment to put the policy back in force.",
+                    request=self.display_name,
+                    amount=self._money(self.amount),
+                )
+            )
+
+    def _on_team_work_done(self, activities):
+        """Another team marked the work asked of it done."""
+        self.ensure_one()
+        user = self.env.user
+        if self.request_type == "reinstatement" and self.state == "draft":
+            if not user.has_group(UNDERWRITER):
+                raise AccessError(
+                    self.env._("Only underwriting accepts a health declaration.")
+                )
+            self.with_user(user).validate_tier()
+        elif self.request_type == "surrender" and self.state == "approved":
+            if not user.has_group(FINANCE):
+                raise AccessError(self.env._("Only finance confirms a payout."))
+            self.sudo()._on_surrender_payout_confirmed()
+
+    def _on_surrender_payout_confirmed(self):
+        """Finance paid the surrender value out: the surrender is complete."""
+        (self.team_activity_ids.filtered("active")).unlink()
+        self._finish(
+            self.env._(
+                "surrender value %(amount)s paid out", amount=self._money(self.amount)
+            )
+        )
+        self._tell_requester(
+            self.env._(
+                "Finance paid out the surrender value of %(request)s.",
+                request=self.display_name,
+            )
+        )
+
+    # Effects ------------------------------------------------------------------
+
+    def _execute(self):
+        self.state = "approved"
+        getattr(self, f"_execute_{self.request_type}")()
+
+    def _execute_deferral(self):
+        policy = self.policy_id
+        grace_days = policy.product_id.grace_period_days
+        moved = []
+        for line in self.premium_line_ids:
+            new_due = line.due_date + timedelta(days=self.deferral_days)
+            moved.append((line.display_name, line.due_date, new_due))
+            line.write(
+                {
+                    "due_date": new_due,
+                    "grace_end_date": schedule.grace_end_date(new_due, grace_days),
+                    "demand_date": False,
+                }
+            )
+        self.premium_line_ids._advance_clock(policy._clock_today())
+        policy._sync_state_with_schedule()
+        policy.renewal_lead_ids._insurance_refresh_from_facts()
+        self._finish(
+            "; ".join(
+                self.env._(
+                    "%(line)s due %(old)s → %(new)s",
+                    line=name,
+                    old=format_date(self.env, old),
+                    new=format_date(self.env, new),
+                )
+                for name, old, new in moved
+            )
+        )
+
+    def _execute_apl(self):
+        policy = self.policy_id
+        for line in self.premium_line_ids:
+            line._pay_by_loan(self.name)
+        policy.loan_balance += self.amount
+        self._add_team_work(
+            "loan_payout",
+            self.env._(
+                "Check the automatic premium loan %(request)s",
+                request=self.display_name,
+            ),
+            self.env._(
+                "%(amount)s of premium paid by loan on policy %(policy)s.",
+                amount=self._money(self.amount),
+                policy=policy.name,
+            ),
+        )
+        self._tell_customer(
+            self.env._(
+                "Dear customer, the premium of %(amount)s of policy %(policy)s was "
+                "paid by an automatic premium loan on its cash value; your policy "
+                "stays in force. Loan balance now: %(loan)s.",
+                amount=self._money(self.amount),
+                policy=policy.name,
+                loan=self._money(policy.loan_balance),
+            )
+        )
+        self._finish(
+            self.env._(
+                "%(amount)s paid by loan, loan balance now %(loan)s",
+                amount=self._money(self.amount),
+                loan=self._money(policy.loan_balance),
+            )
+        )
+
+    def _execute_loan(self):
+        policy = self.policy_id
+        policy.loan_balance += self.amount
+        self._add_team_work(
+            "loan_payout",
+            self.env._(
+                "Pay out the policy loan %(request)s", request=self.display_name
+            ),
+            self.env._(
+                "Pay %(amount)s to %(partner)s (policy %(policy)s).",
+                amount=self._money(self.amount),
+                partner=policy.partner_id.name,
+                policy=policy.name,
+            ),
+        )
+        self._finish(
+            self.env._(
+                "loan of %(amount)s granted, loan balance now %(loan)s",
+                amount=self._money(self.amount),
+                loan=self._money(policy.loan_balance),
+            )
+        )
+
+    def _execute_withdrawal(self):
+        policy = self.policy_id
+        policy.cash_value -= self.amount
+        self._add_team_work(
+            "loan_payout",
+            self.env._(
+                "Pay out the partial withdrawal %(request)s", request=self.display_name
+            ),
+            self.env._(
+                "Pay %(amount)s to %(partner)s (policy %(policy)s).",
+                amount=self._money(self.amount),
+                partner=policy.partner_id.name,
+                policy=policy.name,
+            ),
+        )
+        self._finish(
+            self.env._(
+                "%(amount)s withdrawn, cash value now %(cash)s",
+                amount=self._money(self.amount),
+                cash=self._money(policy.cash_value),
+            )
+        )
+
+    def _execute_paid_up(self):
+        policy = self.policy_id
+        old_sum = policy.sum_assured
+        self._close_case("insurance_renewal.lost_reason_paid_up")
+        cancelled = policy._cancel_future_instalments()
+        policy.write({"state": "paid_up", "sum_assured": self.new_sum_assured})
+        self._finish(
+            self.env._(
+                "policy paid-up, sum assured %(old)s → %(new)s, %(count)s future "
+                "instalments cancelled",
+                old=self._money(old_sum),
+                new=self._money(self.new_sum_assured),
+                count=len(cancelled),
+            ),
+            done=True,
+        )
+
+    def _execute_surrender(self):
+        policy = self.policy_id
+        self.amount = servicing.available_cash_value(
+            policy.cash_value, policy.loan_balance
+        )
+        self._close_case("insurance_renewal.lost_reason_surrender")
+        cancelled = policy._cancel_future_instalments()
+        self.payment_id = self._prepare_payout()
+        today = policy._clock_today()
+        policy.write(
+            {"state": "surrendered", "end_reason": "surrender", "end_date": today}
+        )
+        self._add_team_work(
+            "surrender_payout",
+            self.env._(
+                "Pay out the surrender value of %(request)s", request=self.display_name
+            ),
+            self.env._(
+                "Pay %(amount)s to %(partner)s: cash value %(cash)s less loans "
+                "%(loan)s. Post the draft payment prepared, then mark this to-do done.",
+                amount=self._money(self.amount),
+                partner=policy.partner_id.name,
+                cash=self._money(policy.cash_value),
+                loan=self._money(policy.loan_balance),
+            ),
+        )
+        self._log_on_policy(
+            self.env._(
+                "policy surrendered, %(count)s future instalments cancelled, "
+                "%(amount)s to pay out",
+                count=len(cancelled),
+                amount=self._money(self.amount),
+            )
+        )
+
+    # Reinstatement ------------------------------------------------------------
+
+    def _reinstatement_lines(self):
+        policy = self.policy_id
+        today = policy._clock_today()
+        return policy.premium_line_ids.filtered(
+            lambda line: (
+                line.state not in schedule.SETTLED_STATES and line.due_date <= today
+            )
+        )
+
+    def _prepare_reinstatement(self):
+        """Compute the back premiums and their interest to the day."""
+        policy = self.policy_id
+        today = policy._clock_today()
+        policy._extend_schedule(today)
+        lines = self._reinstatement_lines()
+        rate = policy.product_id.reinstatement_interest_rate
+        rows = servicing.back_premiums(
+            [(line.due_date, line.amount_residual) for line in lines], rate, today
+        )
+        back = sum(row.amount for row in rows)
+        interest = sum(row.interest for row in rows)
+        self.write(
+            {
+                "premium_line_ids": [Command.set(lines.ids)],
+                "interest_rate": rate,
+                "back_premium_amount": back,
+                "interest_amount": interest,
+                "amount": back + interest,
+                "breakdown": [
+                    {
+                        "due_date": fields.Date.to_string(row.due_date),
+                        "amount": row.amount,
+                        "days": row.days,
+                        "interest": row.interest,
+                    }
+                    for row in rows
+                ],
+                "breakdown_date": today,
+            }
+        )
+
+    def _breakdown_html(self, rows, today):
+        env = self.env
+        head = [
+            env._("Due Date"),
+            env._("Premium"),
+            env._("Days to %(date)s", date=format_date(env, today)),
+            env._("Interest"),
+        ]
+        body = [
+            [
+                format_date(env, row.due_date),
+                self._money(row.amount),
+                str(row.days),
+                self._money(row.interest),
+            ]
+            for row in rows
+        ]
+        body.append(
+            [
+                env._("Total"),
+                self._money(sum(row.amount for row in rows)),
+                "",
+                self._money(sum(row.interest for row in rows)),
+            ]
+        )
+        return _table(head, body)
+
+    def _receive_reinstatement_payment(self):
+        unpaid = self._reinstatement_lines().filtered(lambda line: not line.invoice_id)
+        for line in unpaid:
+            line.write({"amount_paid": line.amount})
+        self.payment_received = True
+        self._log_on_policy(
+            self.env._(
+                "payment of %(amount)s received (back premiums %(back)s, interest "
+                "%(interest)s)",
+                amount=self._money(self.amount),
+                back=self._money(self.back_premium_amount),
+                interest=self._money(self.interest_amount),
+            )
+        )
+        if self.state == "approved":
+            self._complete_reinstatement()
+
+    def _complete_reinstatement(self):
+        policy = self.policy_id
+        policy.write(
+            {
+                "state": "in_force",
+                "suspension_date": False,
+                "reinstatement_deadline": False,
+            }
+        )
+        today = policy._clock_today()
+        policy._extend_schedule(policy._horizon_date())
+        policy.premium_line_ids._advance_clock(today)
+        policy._sync_state_with_schedule()
+        self._finish(
+            self.env._(
+                "policy back in force, %(amount)s paid (interest %(interest)s at "
+                "%(rate)s%% a year)",
+                amount=self._money(self.amount),
+                interest=self._money(self.interest_amount),
+                rate=self.interest_rate,
+            )
+        )
+        self._tell_requester(
+            self.env._(
+                "%(request)s is complete: the policy is in force again.",
+                request=self.display_name,
+            )
+        )
+
+    # Helpers ------------------------------------------------------------------
+
+    def _add_team_work(self, event_code, summary, note):
+        self.team_activity_ids |= self.policy_id._request_team_work(
+            event_code, summary, note
+        )
+
+    def _prepare_payout(self):
+        """A draft outbound payment of the surrender value to the holder, on the
+        company's first bank journal, for finance to check and post."""
+        policy = self.policy_id
+        journal = self.env["account.journal"].search(
+            [
+                *self.env["account.journal"]._check_company_domain(policy.company_id),
+                ("type", "=", "bank"),
+            ],
+            limit=1,
+        )
+        if not journal or self.currency_id.is_zero(self.amount):
+            return self.env["account.payment"]
+        return self.env["account.payment"].create(
+            {
+                "payment_type": "outbound",
+                "partner_type": "supplier",
+                "partner_id": policy.partner_id.id,
+                "amount": self.amount,
+                "currency_id": policy.currency_id.id,
+                "journal_id": journal.id,
+                "company_id": policy.company_id.id,
+                "memo": self.env._(
+                    "Surrender value, policy %(policy)s", policy=policy.name
+                ),
+            }
+        )
+
+    def _close_case(self, reason_xmlid):
+        case = self.policy_id.renewal_lead_id
+        if case:
+            case.with_context(renewal_fact_update=True).action_set_lost(
+                lost_reason_id=self.env.ref(reason_xmlid).id
+            )
+
+    def _finish(self, effect, done=True):
+        self.write(
+            {
+                "effect": effect,
+                "state": "done" if done else self.state,
+                "date_done": self.policy_id._clock_today(),
+            }
+        )
+        self._log_on_policy(effect)
+
+    def _log_on_policy(self, effect):
+        """Who, when, why and the effect, on the policy's history and its case."""
+        body = self.env._(
+            "%(request)s, asked by %(user)s on %(date)s: %(effect)s. Reason: "
+            "%(reason)s",
+            request=self.display_name,
+            user=self.user_id.name,
+            date=format_date(self.env, self.create_date),
+            effect=effect,
+            reason=self.reason or "",
+        )
+        for record in (self, self.policy_id, self.lead_id):
+            if record:
+                record.message_post(body=body, subtype_xmlid="mail.mt_note")
+
+    def _tell_requester(self, body):
+        self.message_post(
+            body=body,
+            partner_ids=self.user_id.partner_id.ids,
+            subtype_xmlid="mail.mt_comment",
+            message_type="notification",
+        )
+
+    def _tell_customer(self, body):
+        payer = self.policy_id.payer_id
+        self.policy_id.message_post(
+            body=body,
+            partner_ids=payer.ids if payer.email else [],
+            subtype_xmlid="mail.mt_comment",
+            message_type="comment",
+        )
+
+    def _type_label(self):
+        return dict(self._fields["request_type"]._description_selection(self.env))[
+            self.request_type
+        ]
+
+    def _money(self, amount):
+        return format_amount(self.env, amount, self.currency_id)
+
+    def _surrender_loss_html(self):
+        policy = self.policy_id
+        net = servicing.available_cash_value(policy.cash_value, policy.loan_balance)
+        items = [
+            self.env._(
+                "The cover ends: sum assured %(sum)s is no longer paid on a claim.",
+                sum=self._money(policy.sum_assured),
+            ),
+            self.env._(
+                "Premiums already paid are not refunded: only the cash value "
+                "%(cash)s, less loans %(loan)s, is paid out: %(net)s.",
+                cash=self._money(policy.cash_value),
+                loan=self._money(policy.loan_balance),
+                net=self._money(net),
+            ),
+            self.env._(
+                "A surrendered policy cannot be reinstated; a new policy would "
+                "need new underwriting at the customer's age and health then."
+            ),
+        ]
+        return Markup("<ul>%s</ul>") % Markup("").join(
+            Markup("<li>%s</li>") % escape(item) for item in items
+        )
+
+
+def _table(head, body):
+    cells = Markup("").join(Markup("<th>%s</th>") % cell for cell in head)
+    rows = Markup("").join(
+        Markup("<tr>%s</tr>")
+        % Markup("").join(Markup("<td>%s</td>") % cell for cell in row)
+        for row in body
+    )
+    return Markup(
+        '<table class="table table-sm o_insurance_breakdown"><thead><tr>%s</tr>'
+        "</thead><tbody>%s</tbody></table>"
+    ) % (cells, rows)
