@@ -28,3 +28,7 @@ from . import insurance_talk_track
 from . import insurance_customer_segment
 from . import insurance_winback
 from . import res_users
+from . import insurance_assignment_rule
+from . import insurance_red_flag_rule
+from . import insurance_red_flag
+from . import helpdesk_ticket

@@ -236,6 +236,49 @@ class InsurancePolicy(models.Model):
         help="Day the cash value and loan balance were reported.",
     )
 
+    payer_relation = fields.Selection(
+        [
+            ("self", "The Policyholder"),
+            ("spouse", "Spouse"),
+            ("parent", "Parent"),
+            ("child", "Child"),
+            ("other_family", "Other Relative"),
+            ("employer", "Employer"),
+            ("other", "Other"),
+        ],
+        string="Payer's Relation to Holder",
+        tracking=True,
+        help="How the payer is related to the policyholder, as declared. A payer "
+        "who is neither the holder nor a close relation is a red flag for "
+        "compliance.",
+    )
+    red_flag_ids = fields.One2many(
+        "insurance.red.flag", "policy_id", string="Red Flags"
+    )
+    red_flag_count = fields.Integer(
+        string="Open Red Flags",
+        compute="_compute_red_flag_count",
+        store=True,
+        help="Red flags compliance has not cleared yet.",
+    )
+    complaint_ticket_ids = fields.One2many(
+        "helpdesk.ticket",
+        "insurance_policy_id",
+        string="Complaints",
+        domain=[("insurance_kind", "=", "complaint")],
+    )
+    reminder_complaint_hold = fields.Boolean(
+        string="Held by a Complaint",
+        compute="_compute_reminder_complaint_hold",
+        store=True,
+        help="An open complaint about this policy holds its automatic reminders "
+        "until it is resolved.",
+    )
+    reminder_complaint_hold_reason = fields.Char(
+        string="Reminders Held Because",
+        compute="_compute_reminder_complaint_hold_reason",
+    )
+
     _name_company_unique = models.Constraint(
         "UNIQUE(name, company_id)",
         "A policy number must be unique per company.",
@@ -255,6 +298,33 @@ class InsurancePolicy(models.Model):
             policy.payer_bank_masked = ", ".join(
                 policy.payer_id.sudo().bank_ids.mapped("acc_number_masked")
             )
+
+    @api.depends("red_flag_ids.state")
+    def _compute_red_flag_count(self):
+        for policy in self:
+            policy.red_flag_count = len(
+                policy.red_flag_ids.filtered(lambda flag: flag.state == "open")
+            )
+
+    @api.depends("complaint_ticket_ids.stage_id.closed")
+    def _compute_reminder_complaint_hold(self):
+        for policy in self:
+            policy.reminder_complaint_hold = bool(policy._open_complaints())
+
+    @api.depends("reminder_complaint_hold")
+    def _compute_reminder_complaint_hold_reason(self):
+        for policy in self:
+            tickets = policy._open_complaints()
+            policy.reminder_complaint_hold_reason = tickets and self.env._(
+                "Open complaint %(tickets)s: no automatic reminder until it is "
+                "resolved.",
+                tickets=", ".join(tickets.mapped("number")),
+            )
+
+    def _open_complaints(self):
+        # Whoever reads the policy learns why its reminders stop, without
+        # necessarily reading customer service's tickets.
+        return self.sudo().complaint_ticket_ids.filtered(lambda ticket: not ticket.closed)
 
     @api.depends("partner_id")
     def _compute_payer_id(self):
@@ -594,6 +664,108 @@ class InsurancePolicy(models.Model):
                 or self.env.uid,
             )
 
+    # Work handed to other teams -------------------------------------------------
+
+    def _on_team_activity_done(self, activity, event_code):
+        """A team finished the work an assignment rule handed it: let the policy
+        and its case move on (``_on_team_done_<event>``, where one exists), and
+        tell the specialist. Add a method of that name for a new event."""
+        self.ensure_one()
+        handler = getattr(self, f"_on_team_done_{event_code}", None)
+        if handler:
+            handler(activity)
+        self._tell_specialist_team_done(activity)
+
+    def _tell_specialist_team_done(self, activity):
+        specialist = self.renewal_lead_id.user_id or self.specialist_id
+        record = self.renewal_lead_id or self
+        body = self.env._(
+            "%(who)s finished %(work)s.",
+            who=self.env.user.name,
+            work=activity.summary or activity.activity_type_id.name,
+        )
+        if activity.feedback:
+            body = self.env._(
+                "%(body)s Feedback: %(feedback)s", body=body, feedback=activity.feedback
+            )
+        record.message_post(
+            body=body,
+            author_id=self.env.user.partner_id.id,
+            partner_ids=specialist.partner_id.ids,
+            subtype_xmlid="mail.mt_note",
+        )
+
+    def _on_team_done_grace_entered(self, activity):
+        """The sales rep's retention visit is a contact with the customer."""
+        self.env["insurance.renewal.activity"].create(
+            {
+                "policy_id": self.id,
+                "lead_id": self.renewal_lead_id.id,
+                "channel": "visit",
+                "outcome": "reached",
+                "user_id": self.env.user.id,
+                "note": activity.feedback or activity.summary,
+            }
+        )
+
+    def _on_team_done_visit_request(self, activity):
+        self._on_team_done_grace_entered(activity)
+
+    def _on_team_done_red_flag(self, activity):
+        """Compliance marking its review done clears the flags it reviewed."""
+        if self.env.user.has_group("insurance_renewal.group_insurance_compliance"):
+            flags = self.red_flag_ids.filtered(
+                lambda flag: flag.state == "open" and flag.activity_id == activity
+            )
+            flags._clear(activity.feedback)
+
+    @api.model
+    def _cron_hand_orphan_policies(self):
+        """Hand the policies of a departed sales rep (an archived user) to the
+        renewal manager for reassignment, once per policy while the work is open."""
+        policies = self.search(self._orphan_domain())
+        self.env["insurance.assignment.rule"]._fire(
+            "orphan_policy",
+            policies,
+            note={
+                policy.id: self.env._(
+                    "The sales rep %(rep)s has left: reassign the policy.",
+                    rep=policy.user_id.sudo().name,
+                )
+                for policy in policies
+            },
+        )
+
+    @api.model
+    def _orphan_domain(self):
+        return Domain("state", "in", (*CLOCK_STATES, "lapsed")) & Domain(
+            "user_id", "any", Domain("active", "=", False)
+        )
+
+    def _red_flag_exit_dates(self):
+        """Return ``{policy: date}``: the day each policy was surrendered or ended
+        by a claim, which a contact or bank change just before is a red flag
+        for. Claims imported from the administration system add their dates
+        here."""
+        return {
+            policy: policy.end_date
+            for policy in self
+            if policy.end_date
+            and (
+                policy.state == "surrendered"
+                or policy.end_reason in ("surrender", "claim", "death")
+            )
+        }
+
+    def action_view_red_flags(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "insurance_renewal.insurance_red_flag_action"
+        )
+        action["domain"] = [("policy_id", "=", self.id)]
+        action["context"] = {"search_default_open": 1}
+        return action
+
     def _message_receive_bounce(self, email, partner):
         """A reminder or demand email bounced: the customer is unreachable by email,
         and a demand that never arrived does not shorten the grace period."""
@@ -733,6 +905,11 @@ class InsurancePolicy(models.Model):
                 groups[tuple(sorted(vals.items()))] |= policy
         for vals, policies in groups.items():
             policies.write(dict(vals))
+        entered_grace = sum(
+            (policies for vals, policies in groups.items() if ("state", "grace") in vals),
+            self.browse(),
+        )
+        self.env["insurance.assignment.rule"]._fire("grace_entered", entered_grace)
 
     def _state_vals_from_schedule(self):
         self.ensure_one()

@@ -58,6 +58,15 @@ class InsuranceProduct(models.Model):
         related="reminder_plan_id.step_ids", string="Reminder Steps"
     )
     policy_count = fields.Integer(compute="_compute_policy_count")
+    document_ids = fields.Many2many(
+        "ir.attachment",
+        "insurance_product_document_rel",
+        "product_id",
+        "attachment_id",
+        string="Product Documents",
+        help="The terms and a plain-language summary, which the specialist sends "
+        "to a customer from the renewal case in one click.",
+    )
 
     _code_company_unique = models.Constraint(
         "UNIQUE(code, company_id)",
