@@ -46,6 +46,9 @@ class InsurancePolicy(models.Model):
     _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "name"
     _check_company_auto = True
+    # Whoever may read a policy (an underwriter, a compliance officer, finance)
+    # may note on it and work the activities handed to their team on it.
+    _mail_post_access = "read"
 
     name = fields.Char(
         string="Policy Number", required=True, copy=False, tracking=True, index=True

@@ -51,6 +51,9 @@ WINDOW_ACTIONS = {
     "crm.lead.action_open_renewal_overview",
     "insurance.policy.action_open_renewal_overview",
     "res.partner.action_open_renewal_overview",
+    "crm.lead.action_view_renewal_tickets",
+    "crm.lead.action_view_red_flags",
+    "insurance.policy.action_view_red_flags",
 }
 # Actions that change data, and the check below that shows who may run them.
 ACTION_CHECKS = {
@@ -73,6 +76,10 @@ ACTION_CHECKS = {
         "reconcile a receipt by hand"
     ),
     "res.partner.action_verify_contact_data": "verify a customer's contact data",
+    "crm.lead.action_send_product_documents": "send the product documents",
+    "crm.lead.action_request_explanation_visit": "ask the sales rep for a visit",
+    "insurance.red.flag.action_clear": "clear a red flag",
+    "mail.activity.action_take_team_work": "take work from a team's queue",
 }
 
 
@@ -117,6 +124,20 @@ class TestAccessMatrix(InsuranceRenewalCommon):
             .filtered(lambda c: c.insurance_policy_id == cls.policy)
         )
         cls.line = cls._line(cls.policy, 2)
+        cls.product.document_ids = cls.env["ir.attachment"].create(
+            {"name": "条款.pdf", "raw": b"%PDF"}
+        )
+        cls.env["res.partner.bank"].create(
+            {
+                "partner_id": cls.holder.id,
+                "acc_number": "6222021001123459",
+                "acc_holder_name": "李四",
+            }
+        )
+        cls.flag = cls.env["insurance.red.flag.rule"]._detect_batch(cls.policy)
+        cls.team_work = cls.env["insurance.assignment.rule"]._fire(
+            "policy_change", cls.policy
+        )
         product = cls.product.copy({"company_id": cls.other_company.id})
         cls.foreign = cls._create_policy(
             name="P-9001",
@@ -235,6 +256,21 @@ class TestAccessMatrix(InsuranceRenewalCommon):
                 self._may_create("insurance.receipt.reconcile"),
                 {"finance"},
             ),
+            ("send the product documents", self._send_documents, RENEWAL),
+            ("ask the sales rep for a visit", self._request_visit, RENEWAL),
+            # Compliance only; none of these roles is compliance.
+            ("clear a red flag", self._clear_flag, set()),
+            ("read a red flag", self._read(self.flag), RENEWAL),
+            # Underwriting's work: none of these roles is in the team.
+            ("take work from a team's queue", self._take_team_work, set()),
+            (
+                "edit an assignment rule",
+                self._write(
+                    self.env.ref("insurance_renewal.assignment_rule_complaint"),
+                    deadline_days=9,
+                ),
+                {"manager"},
+            ),
         ]
 
     @staticmethod
@@ -350,6 +386,18 @@ class TestAccessMatrix(InsuranceRenewalCommon):
             "mail.mail_activity_data_call", user_id=self.users["specialist"].id
         )
         env["mail.activity"].browse(activity.id).action_feedback_schedule_next()
+
+    def _send_documents(self, env):
+        env["crm.lead"].browse(self.case.id).action_send_product_documents()
+
+    def _request_visit(self, env):
+        env["crm.lead"].browse(self.case.id).action_request_explanation_visit()
+
+    def _clear_flag(self, env):
+        env["insurance.red.flag"].browse(self.flag.id).action_clear()
+
+    def _take_team_work(self, env):
+        env["mail.activity"].browse(self.team_work.id).action_take_team_work()
 
     @staticmethod
     def _may_create(model):
