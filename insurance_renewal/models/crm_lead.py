@@ -369,7 +369,9 @@ class CrmLead(models.Model):
                 "partner_id": customer.id,
                 "channel": "email",
                 "outcome": "sent",
-                "note": self.env._("Product documents sent: %(documents)s", documents=names),
+                "note": self.env._(
+                    "Product documents sent: %(documents)s", documents=names
+                ),
             }
         )
         return True

@@ -8,8 +8,7 @@ class HelpdeskTicket(models.Model):
         [("complaint", "Complaint"), ("question", "Renewal Question")],
         string="Renewal Ticket",
         tracking=True,
-        help="A complaint holds the policy's automatic reminders until it is "
-        "resolved.",
+        help="A complaint holds the policy's automatic reminders until it is resolved.",
     )
     insurance_lead_id = fields.Many2one(
         "crm.lead",
@@ -60,10 +59,12 @@ class HelpdeskTicket(models.Model):
 
     def _insurance_open_complaints(self):
         return self.filtered(
-            lambda ticket: ticket.insurance_kind == "complaint"
-            and ticket.insurance_policy_id
-            and not ticket.closed
-            and ticket.active
+            lambda ticket: (
+                ticket.insurance_kind == "complaint"
+                and ticket.insurance_policy_id
+                and not ticket.closed
+                and ticket.active
+            )
         )
 
     def _insurance_log_hold(self, held):

@@ -30,9 +30,7 @@ class InsuranceAssignmentRule(models.Model):
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True)
     event_code = fields.Selection(EVENTS, string="Event", required=True, index=True)
-    activity_type_id = fields.Many2one(
-        "mail.activity.type", string="Activity Type", required=True
-    )
+    activity_type_id = fields.Many2one("mail.activity.type", required=True)
     summary = fields.Char(
         translate=True, help="The activity's summary; the type's name when empty."
     )
@@ -47,7 +45,6 @@ class InsuranceAssignmentRule(models.Model):
     )
     team_id = fields.Many2one(
         "mail.activity.team",
-        string="Team",
         help="Any member of this team can pick the activity up from its queue.",
     )
     deadline_days = fields.Integer(
@@ -85,7 +82,9 @@ class InsuranceAssignmentRule(models.Model):
         vals_list = []
         for record in targets:
             policy = self._policy_of(record)
-            company = record["company_id"] if "company_id" in record else policy.company_id
+            company = policy.company_id
+            if "company_id" in record._fields:
+                company = record.company_id
             # Read by everyone of the team: in the company's language.
             lang = (company or self.env.company).partner_id.lang or self.env.lang
             vals_list += [
@@ -100,13 +99,17 @@ class InsuranceAssignmentRule(models.Model):
     @api.model
     def _open_team_work(self, records, event_code):
         """Return those of ``records`` with an open activity of ``event_code``."""
-        activities = self.env["mail.activity"].sudo().search_fetch(
-            [
-                ("res_model", "=", records._name),
-                ("res_id", "in", records.ids),
-                ("insurance_event_code", "=", event_code),
-            ],
-            ["res_id"],
+        activities = (
+            self.env["mail.activity"]
+            .sudo()
+            .search_fetch(
+                [
+                    ("res_model", "=", records._name),
+                    ("res_id", "in", records.ids),
+                    ("insurance_event_code", "=", event_code),
+                ],
+                ["res_id"],
+            )
         )
         return records.browse(set(activities.mapped("res_id")))
 
@@ -149,6 +152,10 @@ class InsuranceAssignmentRule(models.Model):
             return leads._renewal_fallback_owner(team), self.env["mail.activity.team"]
         rep = policy.user_id
         if self.assign_to == "sales_rep" and rep.active:
-            team = self.team_id if rep in self.team_id.member_ids else self.team_id.browse()
+            team = (
+                self.team_id
+                if rep in self.team_id.member_ids
+                else self.team_id.browse()
+            )
             return rep, team
         return self.env["res.users"], self.team_id

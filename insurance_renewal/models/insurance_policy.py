@@ -327,7 +327,9 @@ class InsurancePolicy(models.Model):
     def _open_complaints(self):
         # Whoever reads the policy learns why its reminders stop, without
         # necessarily reading customer service's tickets.
-        return self.sudo().complaint_ticket_ids.filtered(lambda ticket: not ticket.closed)
+        return self.sudo().complaint_ticket_ids.filtered(
+            lambda ticket: not ticket.closed
+        )
 
     @api.depends("partner_id")
     def _compute_payer_id(self):
@@ -909,7 +911,11 @@ class InsurancePolicy(models.Model):
         for vals, policies in groups.items():
             policies.write(dict(vals))
         entered_grace = sum(
-            (policies for vals, policies in groups.items() if ("state", "grace") in vals),
+            (
+                policies
+                for vals, policies in groups.items()
+                if ("state", "grace") in vals
+            ),
             self.browse(),
         )
         self.env["insurance.assignment.rule"]._fire("grace_entered", entered_grace)

@@ -22,9 +22,7 @@ class InsuranceRedFlag(models.Model):
         "insurance.policy", required=True, readonly=True, index=True, ondelete="cascade"
     )
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
-    company_id = fields.Many2one(
-        related="policy_id.company_id", store=True, index=True
-    )
+    company_id = fields.Many2one(related="policy_id.company_id", store=True, index=True)
     key = fields.Char(
         required=True,
         readonly=True,
@@ -41,7 +39,7 @@ class InsuranceRedFlag(models.Model):
     activity_id = fields.Many2one(
         "mail.activity", string="Compliance Activity", readonly=True
     )
-    cleared_by_id = fields.Many2one("res.users", string="Cleared By", readonly=True)
+    cleared_by_id = fields.Many2one("res.users", readonly=True)
     cleared_date = fields.Datetime(string="Cleared On", readonly=True)
     clear_note = fields.Text(string="Compliance Note", readonly=True)
 
@@ -74,20 +72,22 @@ class InsuranceRedFlag(models.Model):
     def _hand_to_compliance(self):
         notes = {
             policy.id: Markup("<br/>").join(
-                self.filtered(lambda flag: flag.policy_id == policy).mapped(
-                    lambda flag: f"{flag.rule_id.name}: {flag.evidence}"
-                )
+                flags.mapped(lambda flag: f"{flag.rule_id.name}: {flag.evidence}")
             )
-            for policy in self.policy_id
+            for policy, flags in self.grouped("policy_id").items()
         }
         rules = self.env["insurance.assignment.rule"]
         rules._fire("red_flag", self.policy_id, note=notes)
-        activities = self.env["mail.activity"].sudo().search(
-            [
-                ("res_model", "=", "insurance.policy"),
-                ("res_id", "in", self.policy_id.ids),
-                ("insurance_event_code", "=", "red_flag"),
-            ]
+        activities = (
+            self.env["mail.activity"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", "insurance.policy"),
+                    ("res_id", "in", self.policy_id.ids),
+                    ("insurance_event_code", "=", "red_flag"),
+                ]
+            )
         )
         for flag in self:
             flag.activity_id = activities.filtered(
@@ -116,16 +116,12 @@ class InsuranceRedFlag(models.Model):
                 "clear_note": note,
             }
         )
-        for policy in flags.policy_id:
+        for policy, cleared in flags.grouped("policy_id").items():
             policy.sudo().message_post(
                 body=self.env._(
                     "%(who)s cleared the red flags: %(flags)s",
                     who=self.env.user.name,
-                    flags=", ".join(
-                        flags.filtered(lambda f: f.policy_id == policy).rule_id.mapped(
-                            "name"
-                        )
-                    ),
+                    flags=", ".join(cleared.rule_id.mapped("name")),
                 ),
                 author_id=self.env.user.partner_id.id,
                 subtype_xmlid="mail.mt_note",
@@ -135,7 +131,9 @@ class InsuranceRedFlag(models.Model):
     def _close_reviewed_activities(self):
         """Once no open flag is left on a compliance activity, it is done."""
         activities = self.activity_id.filtered("active")
-        still_open = self.sudo().search(
-            [("activity_id", "in", activities.ids), ("state", "=", "open")]
-        ).activity_id
+        still_open = (
+            self.sudo()
+            .search([("activity_id", "in", activities.ids), ("state", "=", "open")])
+            .activity_id
+        )
         (activities - still_open).sudo().action_archive()

@@ -144,8 +144,12 @@ class InsuranceRedFlagRule(models.Model):
         return hits
 
     def _identity_owners(self, numbers):
-        partners = self.env["res.partner"].sudo().search_fetch(
-            [("identity_number", "in", numbers)], ["identity_number", "name"]
+        partners = (
+            self.env["res.partner"]
+            .sudo()
+            .search_fetch(
+                [("identity_number", "in", numbers)], ["identity_number", "name"]
+            )
         )
         owners = defaultdict(set)
         for partner in partners:
@@ -169,7 +173,8 @@ class InsuranceRedFlagRule(models.Model):
             )
             for account in payer.bank_ids
             if account.acc_holder_name
-            and _normalised_name(account.acc_holder_name) != _normalised_name(payer.name)
+            and _normalised_name(account.acc_holder_name)
+            != _normalised_name(payer.name)
         ]
 
     def _detect_payer_relation(self, policies):
@@ -199,11 +204,15 @@ class InsuranceRedFlagRule(models.Model):
     def _detect_unknown_account(self, policies):
         """Premium receipts paid from an account that neither the payer nor the
         holder has on file (only where finance imported the receipts)."""
-        receipts = self.env["account.bank.statement.line"].sudo().search(
-            [
-                ("insurance_invoice_id.insurance_policy_id", "in", policies.ids),
-                ("account_number", "!=", False),
-            ]
+        receipts = (
+            self.env["account.bank.statement.line"]
+            .sudo()
+            .search(
+                [
+                    ("insurance_invoice_id.insurance_policy_id", "in", policies.ids),
+                    ("account_number", "!=", False),
+                ]
+            )
         )
         hits = []
         for receipt in receipts:
@@ -260,7 +269,8 @@ class InsuranceRedFlagRule(models.Model):
             return []
         earliest = min(exits.values()) - timedelta(days=self.days_before_exit)
         changes = self._tracked_changes(
-            self.env["insurance.policy"].union(*exits), fields.Datetime.to_datetime(earliest)
+            self.env["insurance.policy"].union(*exits),
+            fields.Datetime.to_datetime(earliest),
         )
         hits = []
         for policy, exit_date in exits.items():

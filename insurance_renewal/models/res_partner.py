@@ -529,7 +529,11 @@ class ResPartner(models.Model):
             partner.write({"insurance_bank_accounts": new})
             info = partner.fields_get(["insurance_bank_accounts"])
             tracking = Tracking._create_tracking_values(
-                old, new, "insurance_bank_accounts", info["insurance_bank_accounts"], partner
+                old,
+                new,
+                "insurance_bank_accounts",
+                info["insurance_bank_accounts"],
+                partner,
             )
             partner._message_log(
                 body=body, tracking_value_ids=[fields.Command.create(tracking)]

@@ -109,8 +109,10 @@ class TestAssignmentRules(TeamWorkCommon):
         # Any member of the Sales team sees it in the queue and reads its policy,
         # though the customer is not theirs.
         member = self.members["sales"]
-        queue = self.env["mail.activity"].with_user(member).search(
-            [("team_id.member_ids", "in", [member.id])]
+        queue = (
+            self.env["mail.activity"]
+            .with_user(member)
+            .search([("team_id.member_ids", "in", [member.id])])
         )
         self.assertEqual(queue, visit)
         self.assertEqual(policy.with_user(member).read(["name"])[0]["name"], "P-0002")
@@ -138,9 +140,7 @@ class TestAssignmentRules(TeamWorkCommon):
                         work,
                         [
                             {
-                                "team_id": self.env.ref(
-                                    f"insurance_renewal.{team}"
-                                ).id,
+                                "team_id": self.env.ref(f"insurance_renewal.{team}").id,
                                 "user_id": False,
                             }
                         ],
@@ -336,9 +336,11 @@ class TestProductDocuments(TeamWorkCommon):
             [{"channel": "email", "outcome": "sent", "user_id": self.specialist.id}],
         )
         self.assertIn("产品说明书.pdf", contact.note)
-        queued = self.env["mail.mail"].search(
-            [("model", "=", "crm.lead"), ("res_id", "=", self.case.id)]
-        ).filtered(lambda mail: self.holder in mail.recipient_ids)
+        queued = (
+            self.env["mail.mail"]
+            .search([("model", "=", "crm.lead"), ("res_id", "=", self.case.id)])
+            .filtered(lambda mail: self.holder in mail.recipient_ids)
+        )
         self.assertEqual(queued.state, "outgoing", "Queued, not sent at once.")
         mailbox = self._loopback_mailbox()
         self._deliver_queues()
