@@ -32,7 +32,9 @@ class InsuranceAssignmentRule(models.Model):
     event_code = fields.Selection(EVENTS, string="Event", required=True, index=True)
     activity_type_id = fields.Many2one("mail.activity.type", required=True)
     summary = fields.Char(
-        translate=True, help="The activity's summary; the type's name when empty."
+        translate=True,
+        help="The activity's summary; when empty, each reader sees the activity "
+        "type's name in their language.",
     )
     assign_to = fields.Selection(
         [
@@ -134,7 +136,8 @@ class InsuranceAssignmentRule(models.Model):
             "res_model_id": self.env["ir.model"]._get_id(record._name),
             "res_id": record.id,
             "activity_type_id": self.activity_type_id.id,
-            "summary": self.summary or self.activity_type_id.name,
+            # Empty: each reader sees the activity type's name in their language.
+            "summary": self.summary or False,
             "note": note or False,
             "date_deadline": fields.Date.context_today(self)
             + timedelta(days=self.deadline_days),

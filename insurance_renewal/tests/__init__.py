@@ -29,3 +29,4 @@ from . import test_contact_data
 from . import test_contactability
 from . import test_team_work
 from . import test_red_flags
+from . import test_team_queue_tour
