@@ -5,6 +5,7 @@ from freezegun import freeze_time
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
+from odoo.tools.safe_eval import safe_eval
 
 from .common import InsuranceRenewalCommon
 
@@ -67,6 +68,14 @@ class TeamWorkCommon(InsuranceRenewalCommon):
             ]
         )
 
+    def _queue(self, user):
+        """What ``user`` sees under Team Work > My Team's Queue."""
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "insurance_renewal.mail_activity_team_queue_action"
+        )
+        domain = safe_eval(action["domain"], {"uid": user.id})
+        return self.env["mail.activity"].with_user(user).search(domain)
+
     def _enter_grace(self, policy=None):
         policy = policy or self.policy
         with freeze_time("2025-02-01"):
@@ -92,6 +101,7 @@ class TestAssignmentRules(TeamWorkCommon):
                 }
             ],
         )
+        self.assertEqual(self._queue(self.agent), visit)
         # The clock runs again (a rerun, a second worker): no second visit.
         self._enter_grace()
         self.env["insurance.assignment.rule"]._fire("grace_entered", self.policy)
@@ -109,12 +119,8 @@ class TestAssignmentRules(TeamWorkCommon):
         # Any member of the Sales team sees it in the queue and reads its policy,
         # though the customer is not theirs.
         member = self.members["sales"]
-        queue = (
-            self.env["mail.activity"]
-            .with_user(member)
-            .search([("team_id.member_ids", "in", [member.id])])
-        )
-        self.assertEqual(queue, visit)
+        self.assertEqual(self._queue(member), visit)
+        self.assertFalse(self._queue(self.members["finance"]))
         self.assertEqual(policy.with_user(member).read(["name"])[0]["name"], "P-0002")
         visit.with_user(member).action_take_team_work()
         self.assertEqual(visit.user_id, member)
