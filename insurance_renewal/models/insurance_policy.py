@@ -309,7 +309,9 @@ class InsurancePolicy(models.Model):
                 policy.red_flag_ids.filtered(lambda flag: flag.state == "open")
             )
 
-    @api.depends("complaint_ticket_ids.stage_id.closed")
+    @api.depends(
+        "complaint_ticket_ids.stage_id.closed", "complaint_ticket_ids.insurance_kind"
+    )
     def _compute_reminder_complaint_hold(self):
         for policy in self:
             policy.reminder_complaint_hold = bool(policy._open_complaints())

@@ -80,14 +80,16 @@ class InsuranceRedFlagRule(models.Model):
     @api.model
     def _detect_batch(self, policies):
         # The evidence is written once for every reader: in the company's language.
-        lang = self.env.company.partner_id.lang or self.env.lang
+        rules = self.with_context(
+            lang=self.env.company.partner_id.lang or self.env.lang
+        ).search([])
         hits = []
-        for rule in self.with_context(lang=lang).search([]):
+        for rule in rules:
             hits += [
                 dict(hit, rule_id=rule.id)
                 for hit in getattr(rule, f"_detect_{rule.code}")(policies.sudo())
             ]
-        return self.env["insurance.red.flag"]._raise_flags(hits)
+        return rules.env["insurance.red.flag"]._raise_flags(hits)
 
     def _hit(self, policy, partner, key, evidence):
         return {
