@@ -727,15 +727,24 @@ class InsurancePolicy(models.Model):
             flags._clear(activity.feedback)
 
     @api.model
-    def _cron_hand_orphan_policies(self):
+    def _cron_hand_orphan_policies(self, batch_size=CRON_BATCH_SIZE):
         """Hand the policies of a departed sales rep (an archived user) to the
-        renewal manager for reassignment, once per policy while the work is open."""
-        policies = self.search(self._orphan_domain())
+        renewal manager for reassignment, once per policy while the work is open,
+        in committed batches."""
+        domain = self._orphan_domain()
+        self.env["ir.cron"]._commit_progress(remaining=self.search_count(domain))
+        self._process_in_batches(self, domain, self._hand_orphans_batch, batch_size)
+
+    def _hand_orphans_batch(self, policies):
+        # Written by a scheduled run for the manager: in the company's language.
+        env = self.with_context(
+            lang=self.env.company.partner_id.lang or self.env.lang
+        ).env
         self.env["insurance.assignment.rule"]._fire(
             "orphan_policy",
             policies,
             note={
-                policy.id: self.env._(
+                policy.id: env._(
                     "The sales rep %(rep)s has left: reassign the policy.",
                     rep=policy.user_id.sudo().name,
                 )

@@ -178,8 +178,8 @@ class TestAssignmentRules(TeamWorkCommon):
 
     def test_orphan_policy_goes_to_the_renewal_manager_once(self):
         self.agent.active = False
-        self.env["insurance.policy"]._cron_hand_orphan_policies()
-        self.env["insurance.policy"]._cron_hand_orphan_policies()
+        for _run in range(2):
+            self._call_in_cron_cursor("insurance.policy", "_cron_hand_orphan_policies")
         work = self._team_work(self.policy, "orphan_policy")
         self.assertEqual(len(work), 1)
         self.assertEqual(work.user_id, self.manager)
