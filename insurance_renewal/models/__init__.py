@@ -33,3 +33,7 @@ from . import account_payment_order
 from . import account_payment_line
 from . import insurance_servicing_request
 from . import tier_definition
+from . import insurance_assignment_rule
+from . import insurance_red_flag_rule
+from . import insurance_red_flag
+from . import helpdesk_ticket

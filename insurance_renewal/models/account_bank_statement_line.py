@@ -142,6 +142,7 @@ class AccountBankStatementLine(models.Model):
         the policy number in the memo, then by payer and exact amount. Reconcile
         what matches one invoice; queue the rest with its candidates."""
         index = _MatchIndex(self)
+        queued = self.browse()
         for st_line in self:
             rule, invoices = index.candidates(st_line)
             if rule and len(invoices) == 1:
@@ -153,6 +154,26 @@ class AccountBankStatementLine(models.Model):
                         "insurance_candidate_ids": [fields.Command.set(invoices.ids)],
                     }
                 )
+                queued |= st_line
+        queued._insurance_hand_to_finance()
+
+    def _insurance_hand_to_finance(self):
+        """Each receipt left in the suspense queue is work for the Finance team,
+        on its journal entry."""
+        notes = {
+            st_line.move_id.id: self.env._(
+                "Receipt of %(amount)s on %(date)s from %(payer)s (%(memo)s) matches "
+                "no single premium invoice: find what it pays in the suspense queue.",
+                amount=st_line.amount,
+                date=st_line.date,
+                payer=st_line.partner_name or st_line.partner_id.name or "-",
+                memo=st_line.payment_ref or "-",
+            )
+            for st_line in self
+        }
+        self.env["insurance.assignment.rule"]._fire(
+            "receipt_unmatched", self.move_id, note=notes
+        )
 
     def _insurance_reconcile(self, invoices, rule):
         """Reconcile the receipt with ``invoices``, oldest due first; what it pays

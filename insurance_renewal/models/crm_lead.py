@@ -84,6 +84,15 @@ class CrmLead(models.Model):
         string="Lapse Risk Reasons", compute="_compute_renewal_risk_reasons"
     )
     renewal_customer_warning = fields.Char(compute="_compute_renewal_customer_warning")
+    renewal_red_flag_count = fields.Integer(
+        related="insurance_policy_id.red_flag_count", string="Open Red Flags"
+    )
+    renewal_complaint_hold_reason = fields.Char(
+        related="insurance_policy_id.reminder_complaint_hold_reason"
+    )
+    renewal_ticket_count = fields.Integer(
+        string="Tickets", compute="_compute_renewal_ticket_count"
+    )
 
     renewal_options_html = fields.Html(
         string="Options at Grace End",
@@ -136,6 +145,18 @@ class CrmLead(models.Model):
                 if key in labels:
                     lines.append(f"+{points} {labels[key]}")
             lead.renewal_risk_reasons = "\n".join(lines) or False
+
+    @api.depends("insurance_policy_id")
+    def _compute_renewal_ticket_count(self):
+        counts = dict(
+            self.env["helpdesk.ticket"]._read_group(
+                [("insurance_policy_id", "in", self.insurance_policy_id.ids)],
+                ["insurance_policy_id"],
+                ["__count"],
+            )
+        )
+        for lead in self:
+            lead.renewal_ticket_count = counts.get(lead.insurance_policy_id, 0)
 
     @api.depends("partner_id.renewal_status", "insurance_policy_id")
     def _compute_renewal_customer_warning(self):
@@ -397,6 +418,106 @@ class CrmLead(models.Model):
         return self.insurance_policy_id.with_context(
             servicing_lead_id=self.id
         ).action_new_servicing_request()
+    def action_view_renewal_tickets(self):
+        """The customer service tickets about this case's policy; a new one is
+        linked to the case, its policy and customer."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "insurance_renewal.helpdesk_ticket_renewal_action"
+        )
+        action["domain"] = [("insurance_policy_id", "=", self.insurance_policy_id.id)]
+        action["context"] = {
+            "default_insurance_lead_id": self.id,
+            "default_insurance_policy_id": self.insurance_policy_id.id,
+            "default_partner_id": self.partner_id.id,
+            "default_insurance_kind": "complaint",
+        }
+        return action
+
+    def action_view_red_flags(self):
+        self.ensure_one()
+        return self.insurance_policy_id.action_view_red_flags()
+
+    def action_send_product_documents(self):
+        """Email the product's terms and summary to the customer (queued), and
+        log it as a contact."""
+        self.ensure_one()
+        self.check_access("write")
+        policy = self.insurance_policy_id
+        documents = policy.product_id.sudo().document_ids
+        if not documents:
+            raise UserError(
+                self.env._(
+                    "Product %(product)s has no documents to send: a renewal manager "
+                    "attaches its terms and summary on the product first.",
+                    product=policy.product_id.display_name,
+                )
+            )
+        customer = self.partner_id or policy.partner_id
+        if not customer.email or customer.email_invalid:
+            raise UserError(
+                self.env._(
+                    "%(customer)s has no valid email address: correct it, or ask the "
+                    "sales rep for a visit to explain the product.",
+                    customer=customer.display_name,
+                )
+            )
+        names = ", ".join(documents.mapped("name"))
+        self.with_context(mail_notify_force_send=False).message_post(
+            subject=self.env._(
+                "Your policy %(policy)s: %(product)s",
+                policy=policy.name,
+                product=policy.product_id.name,
+            ),
+            body=self.env._(
+                "Dear %(customer)s, as promised, please find attached the documents "
+                "of your policy %(policy)s (%(product)s): %(documents)s.",
+                customer=customer.name,
+                policy=policy.name,
+                product=policy.product_id.name,
+                documents=names,
+            ),
+            partner_ids=customer.ids,
+            attachments=[(doc.name, doc.raw) for doc in documents],
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        self.env["insurance.renewal.activity"].create(
+            {
+                "policy_id": policy.id,
+                "lead_id": self.id,
+                "partner_id": customer.id,
+                "channel": "email",
+                "outcome": "sent",
+                "note": self.env._(
+                    "Product documents sent: %(documents)s", documents=names
+                ),
+            }
+        )
+        return True
+
+    def action_request_explanation_visit(self):
+        """Ask the sales rep (else the Sales team) to visit the customer and
+        explain the product, through the assignment rules."""
+        self.ensure_one()
+        self.check_access("write")
+        activities = self.env["insurance.assignment.rule"]._fire(
+            "visit_request",
+            self.insurance_policy_id,
+            note=self.env._(
+                "Case %(case)s: the customer does not understand or doubts the "
+                "product; please visit and explain it.",
+                case=self.name,
+            ),
+        )
+        if not activities:
+            raise UserError(
+                self.env._(
+                    "A visit to explain the product is already asked for, or no "
+                    "assignment rule hands it to anyone."
+                )
+            )
+        return True
 
     def action_open_insurance_policy(self):
         self.ensure_one()

@@ -14,7 +14,6 @@ REASONS = [
 ]
 RETRY_DAYS_PARAM = "insurance_renewal.debit_retry_days"
 DEFAULT_RETRY_DAYS = 3
-FINANCE_USER_PARAM = "insurance_renewal.debit_finance_user_id"
 
 
 OUTCOMES = [
@@ -195,11 +194,11 @@ class InsuranceDebitResult(models.Model):
 
     def _follow_up_failure(self):
         """Log the failure on the instalment and the policy's contact history, set
-        the next attempt, tell the specialist, and ask finance to have the bank
-        account fixed when the bank cannot debit it at all."""
+        the next attempt, tell the specialist, and hand the Finance team the
+        bank account to fix when the bank cannot debit it at all."""
         params = self.env["ir.config_parameter"].sudo()
         retry_days = int(params.get_param(RETRY_DAYS_PARAM, DEFAULT_RETRY_DAYS))
-        finance_user = self._finance_contact()
+        to_fix = {}
         for result in self:
             line = result.premium_line_id.sudo()
             result.next_debit_date = bank_files.next_debit_date(
@@ -226,21 +225,11 @@ class InsuranceDebitResult(models.Model):
                 user_id=specialist.id,
             )
             if result.reason in bank_files.ACCOUNT_FIX_REASONS:
-                policy.activity_schedule(
-                    "mail.mail_activity_data_todo",
-                    summary=self.env._("Have the payer's bank account fixed"),
-                    note=note,
-                    user_id=(finance_user or specialist).id,
-                )
-
-    @api.model
-    def _finance_contact(self):
-        """The finance user of the settings who fixes payers' bank accounts."""
-        params = self.env["ir.config_parameter"].sudo()
-        return (
-            self.env["res.users"]
-            .browse(int(params.get_param(FINANCE_USER_PARAM, 0) or 0))
-            .exists()
+                to_fix[policy] = note
+        self.env["insurance.assignment.rule"]._fire(
+            "debit_failed",
+            self.env["insurance.policy"].union(*to_fix),
+            note={policy.id: note for policy, note in to_fix.items()},
         )
 
     def _failure_note(self):

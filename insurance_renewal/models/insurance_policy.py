@@ -18,12 +18,6 @@ CLOCK_STATES = ("in_force", "grace")
 HORIZON_PARAM = "insurance_renewal.schedule_horizon_months"
 DEFAULT_HORIZON_MONTHS = 12
 # Who does the work a servicing request asks of another team.
-TEAM_GROUPS = {
-    "loan_payout": "account.group_account_invoice",
-    "surrender_payout": "account.group_account_invoice",
-    "reinstatement_review": "insurance_renewal.group_insurance_underwriter",
-    "policy_change": "insurance_renewal.group_insurance_underwriter",
-}
 CRON_BATCH_SIZE = 1000
 # Facts the addon's own actions keep (activation, the clock, payments, servicing):
 # nobody writes them directly, from a form or an RPC call.
@@ -54,6 +48,9 @@ class InsurancePolicy(models.Model):
     _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "name"
     _check_company_auto = True
+    # Whoever may read a policy (an underwriter, a compliance officer, finance)
+    # may note on it and work the activities handed to their team on it.
+    _mail_post_access = "read"
 
     name = fields.Char(
         string="Policy Number", required=True, copy=False, tracking=True, index=True
@@ -260,6 +257,49 @@ class InsurancePolicy(models.Model):
         help="Day the cash value and loan balance were reported.",
     )
 
+    payer_relation = fields.Selection(
+        [
+            ("self", "The Policyholder"),
+            ("spouse", "Spouse"),
+            ("parent", "Parent"),
+            ("child", "Child"),
+            ("other_family", "Other Relative"),
+            ("employer", "Employer"),
+            ("other", "Other"),
+        ],
+        string="Payer's Relation to Holder",
+        tracking=True,
+        help="How the payer is related to the policyholder, as declared. A payer "
+        "who is neither the holder nor a close relation is a red flag for "
+        "compliance.",
+    )
+    red_flag_ids = fields.One2many(
+        "insurance.red.flag", "policy_id", string="Red Flags"
+    )
+    red_flag_count = fields.Integer(
+        string="Open Red Flags",
+        compute="_compute_red_flag_count",
+        store=True,
+        help="Red flags compliance has not cleared yet.",
+    )
+    complaint_ticket_ids = fields.One2many(
+        "helpdesk.ticket",
+        "insurance_policy_id",
+        string="Complaints",
+        domain=[("insurance_kind", "=", "complaint")],
+    )
+    reminder_complaint_hold = fields.Boolean(
+        string="Held by a Complaint",
+        compute="_compute_reminder_complaint_hold",
+        store=True,
+        help="An open complaint about this policy holds its automatic reminders "
+        "until it is resolved.",
+    )
+    reminder_complaint_hold_reason = fields.Char(
+        string="Reminders Held Because",
+        compute="_compute_reminder_complaint_hold_reason",
+    )
+
     _name_company_unique = models.Constraint(
         "UNIQUE(name, company_id)",
         "A policy number must be unique per company.",
@@ -279,6 +319,37 @@ class InsurancePolicy(models.Model):
             policy.payer_bank_masked = ", ".join(
                 policy.payer_id.sudo().bank_ids.mapped("acc_number_masked")
             )
+
+    @api.depends("red_flag_ids.state")
+    def _compute_red_flag_count(self):
+        for policy in self:
+            policy.red_flag_count = len(
+                policy.red_flag_ids.filtered(lambda flag: flag.state == "open")
+            )
+
+    @api.depends(
+        "complaint_ticket_ids.stage_id.closed", "complaint_ticket_ids.insurance_kind"
+    )
+    def _compute_reminder_complaint_hold(self):
+        for policy in self:
+            policy.reminder_complaint_hold = bool(policy._open_complaints())
+
+    @api.depends("reminder_complaint_hold")
+    def _compute_reminder_complaint_hold_reason(self):
+        for policy in self:
+            tickets = policy._open_complaints()
+            policy.reminder_complaint_hold_reason = tickets and self.env._(
+                "Open complaint %(tickets)s: no automatic reminder until it is "
+                "resolved.",
+                tickets=", ".join(tickets.mapped("number")),
+            )
+
+    def _open_complaints(self):
+        # Whoever reads the policy learns why its reminders stop, without
+        # necessarily reading customer service's tickets.
+        return self.sudo().complaint_ticket_ids.filtered(
+            lambda ticket: not ticket.closed
+        )
 
     @api.depends("partner_id")
     def _compute_payer_id(self):
@@ -618,6 +689,117 @@ class InsurancePolicy(models.Model):
                 or self.env.uid,
             )
 
+    # Work handed to other teams -------------------------------------------------
+
+    def _on_team_activity_done(self, activity, event_code):
+        """A team finished the work an assignment rule handed it: let the policy
+        and its case move on (``_on_team_done_<event>``, where one exists), and
+        tell the specialist. Add a method of that name for a new event."""
+        self.ensure_one()
+        handler = getattr(self, f"_on_team_done_{event_code}", None)
+        if handler:
+            handler(activity)
+        self._tell_specialist_team_done(activity)
+
+    def _tell_specialist_team_done(self, activity):
+        specialist = self.renewal_lead_id.user_id or self.specialist_id
+        record = self.renewal_lead_id or self
+        body = self.env._(
+            "%(who)s finished %(work)s.",
+            who=self.env.user.name,
+            work=activity.summary or activity.activity_type_id.name,
+        )
+        if activity.feedback:
+            body = self.env._(
+                "%(body)s Feedback: %(feedback)s", body=body, feedback=activity.feedback
+            )
+        record.message_post(
+            body=body,
+            author_id=self.env.user.partner_id.id,
+            partner_ids=specialist.partner_id.ids,
+            subtype_xmlid="mail.mt_note",
+        )
+
+    def _on_team_done_grace_entered(self, activity):
+        """The sales rep's retention visit is a contact with the customer."""
+        self.env["insurance.renewal.activity"].create(
+            {
+                "policy_id": self.id,
+                "lead_id": self.renewal_lead_id.id,
+                "channel": "visit",
+                "outcome": "reached",
+                "user_id": self.env.user.id,
+                "note": activity.feedback or activity.summary,
+            }
+        )
+
+    def _on_team_done_visit_request(self, activity):
+        self._on_team_done_grace_entered(activity)
+
+    def _on_team_done_red_flag(self, activity):
+        """Compliance marking its review done clears the flags it reviewed."""
+        if self.env.user.has_group("insurance_renewal.group_insurance_compliance"):
+            flags = self.red_flag_ids.filtered(
+                lambda flag: flag.state == "open" and flag.activity_id == activity
+            )
+            flags._clear(activity.feedback)
+
+    @api.model
+    def _cron_hand_orphan_policies(self, batch_size=CRON_BATCH_SIZE):
+        """Hand the policies of a departed sales rep (an archived user) to the
+        renewal manager for reassignment, once per policy while the work is open,
+        in committed batches."""
+        domain = self._orphan_domain()
+        self.env["ir.cron"]._commit_progress(remaining=self.search_count(domain))
+        self._process_in_batches(self, domain, self._hand_orphans_batch, batch_size)
+
+    def _hand_orphans_batch(self, policies):
+        # Written by a scheduled run for the manager: in the company's language.
+        env = self.with_context(
+            lang=self.env.company.partner_id.lang or self.env.lang
+        ).env
+        self.env["insurance.assignment.rule"]._fire(
+            "orphan_policy",
+            policies,
+            note={
+                policy.id: env._(
+                    "The sales rep %(rep)s has left: reassign the policy.",
+                    rep=policy.user_id.sudo().name,
+                )
+                for policy in policies
+            },
+        )
+
+    @api.model
+    def _orphan_domain(self):
+        return Domain("state", "in", (*CLOCK_STATES, "lapsed")) & Domain(
+            "user_id", "any", Domain("active", "=", False)
+        )
+
+    def _red_flag_exit_dates(self):
+        """Return ``{policy: date}``: the day each policy was surrendered or ended
+        by a claim, which a contact or bank change just before is a red flag
+        for. Claims imported from the administration system add their dates
+        here."""
+        return {
+            policy: policy.end_date
+            for policy in self
+            if policy.end_date
+            and (
+                policy.state == "surrendered"
+                or policy.end_reason in ("surrender", "claim", "death")
+            )
+        }
+
+    def action_view_red_flags(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "insurance_renewal.insurance_red_flag_action"
+        )
+        action["domain"] = [("policy_id", "=", self.id)]
+        action["context"] = {"search_default_open": 1}
+        return action
+
     def _message_receive_bounce(self, email, partner):
         """A reminder or demand email bounced: the customer is unreachable by email,
         and a demand that never arrived does not shorten the grace period."""
@@ -677,31 +859,13 @@ class InsurancePolicy(models.Model):
         return action
 
     def _request_team_work(self, event_code, summary, note):
-        """Ask another team for its part of a servicing request: a to-do on the
-        policy for each user of the team's group, once, however often it runs.
-
-        ``event_code``: 'loan_payout', 'surrender_payout' (finance),
-        'reinstatement_review', 'policy_change' (underwriting)."""
-        group = self.env.ref(TEAM_GROUPS[event_code])
-        activities = self.env["mail.activity"]
-        for policy in self:
-            users = group.sudo().all_user_ids.filtered(
-                lambda user, policy=policy: (
-                    user.active
-                    and not user.share
-                    and policy.company_id in user.company_ids
-                )
-            )
-            asked = policy.activity_ids.filtered(lambda a: a.summary == summary)
-            activities |= asked
-            for user in users - asked.user_id:
-                activities |= policy.activity_schedule(
-                    "mail.mail_activity_data_todo",
-                    summary=summary,
-                    note=note,
-                    user_id=user.id,
-                )
-        return activities
+        """Ask another team for its part of a servicing request, through the
+        assignment rules: ``event_code`` 'loan_payout', 'surrender_payout'
+        (finance), 'reinstatement_review', 'policy_change' (underwriting). Return
+        the team's open work for it, asked now or before: never asked twice."""
+        rules = self.env["insurance.assignment.rule"]
+        asked = rules._open_team_activities(self, event_code)
+        return asked | rules._fire(event_code, self, note=note, summary=summary)
 
     def _cancel_future_instalments(self):
         """Cancel what the policy will no longer be asked to pay, with its
@@ -828,6 +992,15 @@ class InsurancePolicy(models.Model):
                 groups[tuple(sorted(vals.items()))] |= policy
         for vals, policies in groups.items():
             policies.write(dict(vals))
+        entered_grace = sum(
+            (
+                policies
+                for vals, policies in groups.items()
+                if ("state", "grace") in vals
+            ),
+            self.browse(),
+        )
+        self.env["insurance.assignment.rule"]._fire("grace_entered", entered_grace)
 
     def _state_vals_from_schedule(self):
         self.ensure_one()
@@ -1044,34 +1217,17 @@ class InsurancePolicy(models.Model):
 
     def _schedule_missing_mandate_todo(self):
         """One finance to-do per policy whose payer pays by auto-debit but holds no
-        valid mandate, rather than a premium silently not debited. As superuser:
-        a to-do is the addon's own bookkeeping, and finance may not write policies."""
-        activity_type = self.env.ref(
-            "insurance_renewal.mail_activity_type_debit_mandate"
-        )
-        policies = self.sudo()
-        have = (
-            self.env["mail.activity"]
-            .sudo()
-            .search(
-                [
-                    ("res_model", "=", self._name),
-                    ("res_id", "in", self.ids),
-                    ("activity_type_id", "=", activity_type.id),
-                ]
+        valid mandate, rather than a premium silently not debited: in the Finance
+        team's queue through the assignment rules, once per policy."""
+        notes = {
+            policy.id: self.env._(
+                "%(payer)s pays the premiums of %(policy)s by bank auto-debit but "
+                "holds no valid debit mandate: the premium due is not debited "
+                "until the signed mandate is registered on the payer's bank "
+                "account and validated.",
+                payer=policy.payer_id.name,
+                policy=policy.name,
             )
-        )
-        finance = self.env["insurance.debit.result"]._finance_contact()
-        for policy in policies - policies.browse(have.mapped("res_id")):
-            policy.activity_schedule(
-                activity_type_id=activity_type.id,
-                note=self.env._(
-                    "%(payer)s pays the premiums of %(policy)s by bank auto-debit but "
-                    "holds no valid debit mandate: the premium due is not debited "
-                    "until the signed mandate is registered on the payer's bank "
-                    "account and validated.",
-                    payer=policy.payer_id.name,
-                    policy=policy.name,
-                ),
-                user_id=(finance or policy.specialist_id or self.env.user).id,
-            )
+            for policy in self.sudo()
+        }
+        self.env["insurance.assignment.rule"]._fire("mandate_missing", self, note=notes)

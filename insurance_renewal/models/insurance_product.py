@@ -105,6 +105,15 @@ class InsuranceProduct(models.Model):
         help="Miscellaneous journal of premium loan entries; the company's first "
         "miscellaneous journal when empty.",
     )
+    document_ids = fields.Many2many(
+        "ir.attachment",
+        "insurance_product_document_rel",
+        "product_id",
+        "attachment_id",
+        string="Product Documents",
+        help="The terms and a plain-language summary, which the specialist sends "
+        "to a customer from the renewal case in one click.",
+    )
 
     _code_company_unique = models.Constraint(
         "UNIQUE(code, company_id)",

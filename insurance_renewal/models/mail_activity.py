@@ -1,8 +1,22 @@
-from odoo import models
+from odoo import fields, models
+from odoo.exceptions import AccessError
+
+from .insurance_assignment_rule import EVENTS
 
 
 class MailActivity(models.Model):
     _inherit = "mail.activity"
+
+    insurance_event_code = fields.Selection(
+        EVENTS,
+        string="Renewal Event",
+        readonly=True,
+        index="btree_not_null",
+        help="The event whose assignment rule handed this work to a team.",
+    )
+    insurance_rule_id = fields.Many2one(
+        "insurance.assignment.rule", string="Assignment Rule", readonly=True
+    )
 
     def action_feedback_schedule_next(self, feedback=False, attachment_ids=None):
         """A call done on a renewal case offers to log its outcome (reached,
@@ -18,14 +32,30 @@ class MailActivity(models.Model):
         return action
 
     def _action_done(self, feedback=False, attachment_ids=None):
-        """Work asked of another team by a servicing request, marked done, moves
-        the request on (underwriting accepted, finance paid out)."""
+        """Tell the policy when a team finishes the work a rule handed it, so
+        the policy, its case and any servicing request waiting for that work move
+        on (underwriting accepted, finance paid out) and the specialist hears
+        of it."""
+        team_work = [
+            (activity, activity.insurance_event_code)
+            for activity in self
+            if activity.insurance_event_code and activity.active
+        ]
         requests = (
             self.env["insurance.servicing.request"]
             .sudo()
             .search([("team_activity_ids", "in", self.ids)])
         )
         result = super()._action_done(feedback=feedback, attachment_ids=attachment_ids)
+        rules = self.env["insurance.assignment.rule"]
+        for activity, event_code in team_work:
+            # Marking the activity done was allowed (its team, its assignee, or
+            # whoever may write the record); what follows is the addon's own
+            # bookkeeping on the policy, which the team member may only read.
+            record = self.env[activity.res_model].sudo().browse(activity.res_id)
+            policy = rules._policy_of(record.exists())
+            if policy:
+                policy._on_team_activity_done(activity, event_code)
         for request in requests:
             request.with_env(self.env)._on_team_work_done(
                 self & request.team_activity_ids
@@ -39,3 +69,16 @@ class MailActivity(models.Model):
         if self.activity_type_id.category != "phonecall":
             return self.env["crm.lead"]
         return self.env["crm.lead"].browse(self.res_id).filtered("insurance_policy_id")
+
+    def action_take_team_work(self):
+        """A member of the activity's team takes it from the team's queue."""
+        for activity in self:
+            if self.env.user not in activity.team_id.member_ids:
+                raise AccessError(
+                    self.env._(
+                        "Only a member of team %(team)s can take this activity.",
+                        team=activity.team_id.name or "-",
+                    )
+                )
+        self.write({"user_id": self.env.uid})
+        return True

@@ -25,11 +25,6 @@ class ResConfigSettings(models.TransientModel):
         help="A failed auto-debit is tried again this many days later, unless the bank "
         "account must be fixed first; never after the grace period ends.",
     )
-    insurance_debit_finance_user_id = fields.Many2one(
-        "res.users",
-        string="Finance Contact for Debit Failures",
-        config_parameter="insurance_renewal.debit_finance_user_id",
-    )
     insurance_bundle_window_days = fields.Integer(
         string="One Message for Policies Due Within (days)",
         config_parameter="insurance_renewal.bundle_window_days",

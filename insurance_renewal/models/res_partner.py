@@ -198,6 +198,14 @@ class ResPartner(models.Model):
         "four characters hidden.",
     )
 
+    insurance_bank_accounts = fields.Char(
+        string="Bank Accounts",
+        readonly=True,
+        copy=False,
+        groups=MASKED_DATA_GROUPS,
+        help="The customer's bank accounts, masked. Each change is tracked (masked "
+        "too), so that compliance sees how often they change.",
+    )
     phone_invalid = fields.Boolean(
         string="Invalid Phone",
         readonly=True,
@@ -507,6 +515,29 @@ class ResPartner(models.Model):
                         new=new or self.env._("(none)"),
                     )
                 )
+
+    def _insurance_track_bank_accounts(self, body=""):
+        """Keep the masked list of bank accounts and log each change of it as a
+        tracked value, masked: Odoo's own tracking of the number would keep it
+        in full."""
+        Tracking = self.env["mail.tracking.value"]
+        for partner in self.sudo().exists():
+            old = partner.insurance_bank_accounts or ""
+            new = ", ".join(partner.bank_ids.mapped("acc_number_masked"))
+            if old == new:
+                continue
+            partner.write({"insurance_bank_accounts": new})
+            info = partner.fields_get(["insurance_bank_accounts"])
+            tracking = Tracking._create_tracking_values(
+                old,
+                new,
+                "insurance_bank_accounts",
+                info["insurance_bank_accounts"],
+                partner,
+            )
+            partner._message_log(
+                body=body, tracking_value_ids=[fields.Command.create(tracking)]
+            )
 
     def action_verify_contact_data(self):
         """The specialist confirmed the phone and email with the customer."""

@@ -69,15 +69,22 @@ class ResPartnerBank(models.Model):
             "partner": self.partner_id.display_name,
         }
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        accounts = super().create(vals_list)
+        accounts.partner_id._insurance_track_bank_accounts()
+        return accounts
+
     def write(self, vals):
-        if "acc_number" not in vals:
+        if not {"acc_number", "partner_id"} & vals.keys():
             return super().write(vals)
+        partners = self.partner_id
         before = {account: account.sudo().acc_number_masked for account in self}
         result = super().write(vals)
         for account in self:
             old, new = before[account], account.sudo().acc_number_masked
             if old != new:
-                account.partner_id._message_log(
+                account.partner_id._insurance_track_bank_accounts(
                     body=Markup("<p>%s</p>")
                     % self.env._(
                         "Bank account number changed: %(old)s → %(new)s",
@@ -85,4 +92,11 @@ class ResPartnerBank(models.Model):
                         new=new,
                     )
                 )
+        (partners | self.partner_id)._insurance_track_bank_accounts()
+        return result
+
+    def unlink(self):
+        partners = self.partner_id
+        result = super().unlink()
+        partners._insurance_track_bank_accounts()
         return result

@@ -31,3 +31,6 @@ from . import test_debit_orders
 from . import test_demo_insurer
 from . import test_servicing_requests
 from . import test_servicing_tour
+from . import test_team_work
+from . import test_red_flags
+from . import test_team_queue_tour

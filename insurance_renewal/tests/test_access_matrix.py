@@ -56,6 +56,9 @@ WINDOW_ACTIONS = {
     "insurance.policy.action_new_servicing_request",
     "insurance.policy.action_view_servicing_requests",
     "insurance.winback.action_request_reinstatement",
+    "crm.lead.action_view_renewal_tickets",
+    "crm.lead.action_view_red_flags",
+    "insurance.policy.action_view_red_flags",
 }
 # Actions that change data, and the check below that shows who may run them.
 ACTION_CHECKS = {
@@ -94,6 +97,10 @@ ACTION_CHECKS = {
     "insurance.servicing.request.action_confirm_payment": (
         "record a reinstatement payment"
     ),
+    "crm.lead.action_send_product_documents": "send the product documents",
+    "crm.lead.action_request_explanation_visit": "ask the sales rep for a visit",
+    "insurance.red.flag.action_clear": "clear a red flag",
+    "mail.activity.action_take_team_work": "take work from a team's queue",
 }
 
 
@@ -146,6 +153,20 @@ class TestAccessMatrix(InsuranceRenewalCommon):
                 ).id,
                 "insurance_debit_date": "2024-12-20",
             }
+        )
+        cls.product.document_ids = cls.env["ir.attachment"].create(
+            {"name": "条款.pdf", "raw": b"%PDF"}
+        )
+        cls.env["res.partner.bank"].create(
+            {
+                "partner_id": cls.holder.id,
+                "acc_number": "6222021001123459",
+                "acc_holder_name": "李四",
+            }
+        )
+        cls.flag = cls.env["insurance.red.flag.rule"]._detect_batch(cls.policy)
+        cls.team_work = cls.env["insurance.assignment.rule"]._fire(
+            "policy_change", cls.policy
         )
         product = cls.product.copy({"company_id": cls.other_company.id})
         cls.foreign = cls._create_policy(
@@ -289,6 +310,21 @@ class TestAccessMatrix(InsuranceRenewalCommon):
                 "export or cancel a premium debit order",
                 self._may_change(self.debit_order),
                 {"finance"},
+            ),
+            ("send the product documents", self._send_documents, RENEWAL),
+            ("ask the sales rep for a visit", self._request_visit, RENEWAL),
+            # Compliance only; none of these roles is compliance.
+            ("clear a red flag", self._clear_flag, set()),
+            ("read a red flag", self._read(self.flag), RENEWAL),
+            # Underwriting's work: none of these roles is in the team.
+            ("take work from a team's queue", self._take_team_work, set()),
+            (
+                "edit an assignment rule",
+                self._write(
+                    self.env.ref("insurance_renewal.assignment_rule_complaint"),
+                    deadline_days=9,
+                ),
+                {"manager"},
             ),
         ]
 
@@ -450,6 +486,17 @@ class TestAccessMatrix(InsuranceRenewalCommon):
         """Whether the role may change this record at all; what the action then
         does is tested with real orders in the debit order tests."""
         return lambda env: env[record._name].browse(record.id).check_access("write")
+    def _send_documents(self, env):
+        env["crm.lead"].browse(self.case.id).action_send_product_documents()
+
+    def _request_visit(self, env):
+        env["crm.lead"].browse(self.case.id).action_request_explanation_visit()
+
+    def _clear_flag(self, env):
+        env["insurance.red.flag"].browse(self.flag.id).action_clear()
+
+    def _take_team_work(self, env):
+        env["mail.activity"].browse(self.team_work.id).action_take_team_work()
 
     @staticmethod
     def _may_create(model):

@@ -23,9 +23,6 @@ class TestPremiumDebitOrders(PremiumAccountingCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["ir.config_parameter"].sudo().set_param(
-            "insurance_renewal.debit_finance_user_id", cls.finance.id
-        )
         cls.mode = cls.env["account.payment.mode"].create(
             {
                 "name": "续期保费自动扣款",
@@ -180,7 +177,11 @@ class TestPremiumDebitOrders(PremiumAccountingCommon):
             todo.activity_type_id,
             self.env.ref("insurance_renewal.mail_activity_type_debit_mandate"),
         )
-        self.assertEqual(todo.user_id, self.finance)
+        self.assertEqual(
+            todo.team_id,
+            self.env.ref("insurance_renewal.mail_activity_team_finance"),
+            "In the Finance team's queue, for any of its members to pick up.",
+        )
         self.assertIn("李娜", str(todo.note))
         self.assertFalse(self._line(self.unsigned, 2).invoice_id)
 

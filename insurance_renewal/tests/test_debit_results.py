@@ -17,9 +17,6 @@ class TestDebitResults(PremiumAccountingCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["ir.config_parameter"].sudo().set_param(
-            "insurance_renewal.debit_finance_user_id", cls.finance.id
-        )
         cls.policy = cls._create_policy(specialist_id=cls.specialist.id)
         cls.other = cls._create_policy(name="P-0002", premium_amount=8000)
         cls._activate_and_invoice(cls.policy | cls.other)
@@ -70,7 +67,16 @@ class TestDebitResults(PremiumAccountingCommon):
                 self.assertIn(label[reason], logged.note)
                 users = self.policy.activity_ids.mapped("user_id")
                 self.assertIn(self.specialist, users)
-                self.assertEqual(self.finance in users, fix)
+                # The bank account to fix goes to the Finance team's queue.
+                finance_work = self.policy.activity_ids.filtered(
+                    lambda activity: activity.insurance_event_code == "debit_failed"
+                )
+                self.assertEqual(bool(finance_work), fix)
+                if fix:
+                    self.assertEqual(
+                        finance_work.team_id,
+                        self.env.ref("insurance_renewal.mail_activity_team_finance"),
+                    )
 
     def test_unknown_policy_refuses_the_file(self):
         with self.assertRaisesRegex(UserError, "Row 3, policy: P-9999"):

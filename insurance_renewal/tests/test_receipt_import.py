@@ -94,6 +94,16 @@ class TestReceiptImport(PremiumAccountingCommon):
         self.assertEqual(unknown.insurance_match_state, "unmatched")
         self.assertFalse(unknown.insurance_candidate_ids)
         self.assertEqual(bank_file.suspense_count, 2)
+        # Each receipt left in the suspense queue is the Finance team's work.
+        work = self.env["mail.activity"].search(
+            [("insurance_event_code", "=", "receipt_unmatched")]
+        )
+        self.assertEqual(
+            sorted(work.mapped("res_id")), sorted((ambiguous | unknown).move_id.ids)
+        )
+        self.assertEqual(
+            work.team_id, self.env.ref("insurance_renewal.mail_activity_team_finance")
+        )
         # Finance works the suspense queue by hand.
         queue = self.env["account.bank.statement.line"].with_user(self.finance)
         queued = queue.search(

@@ -20,6 +20,14 @@ class ServicingMixin:
             login="svc_underwriter",
             groups="insurance_renewal.group_insurance_underwriter",
         )
+        # Each works from their team's queue.
+        cls.finance_team = cls.env.ref("insurance_renewal.mail_activity_team_finance")
+        cls.underwriting_team = cls.env.ref(
+            "insurance_renewal.mail_activity_team_underwriting"
+        )
+        cls.underwriting_team.member_ids |= cls.underwriter
+        if hasattr(cls, "finance"):
+            cls.finance_team.member_ids |= cls.finance
 
     def _request(self, policy, kind, user=None, **vals):
         return (
@@ -191,7 +199,7 @@ class TestServicingWithInvoices(ServicingMixin, PremiumAccountingCommon):
         request = self.policy.servicing_request_ids
         self.assertRecordValues(request, [{"request_type": "apl", "state": "done"}])
         finance_todo = self.policy.activity_ids.filtered(
-            lambda a: a.user_id == self.finance
+            lambda a: a.team_id == self.finance_team
         )
         self.assertEqual(len(finance_todo), 1)
         told = self.policy.message_ids.filtered(lambda m: self.holder in m.partner_ids)
@@ -225,12 +233,12 @@ class TestServicingWithInvoices(ServicingMixin, PremiumAccountingCommon):
         request.action_confirm()
         self.assertEqual(self.policy.loan_balance, 24000)
         self.assertEqual(request.state, "done")
-        todo = self.policy.activity_ids.filtered(lambda a: a.user_id == self.finance)
+        todo = self.policy.activity_ids.filtered(lambda a: a.team_id == self.finance_team)
         self.assertIn("Pay out the policy loan", todo.summary)
         # Asked again, the same work is not scheduled twice.
         self.policy._request_team_work("loan_payout", todo.summary, "again")
         self.assertEqual(
-            len(self.policy.activity_ids.filtered(lambda a: a.user_id == self.finance)),
+            len(self.policy.activity_ids.filtered(lambda a: a.team_id == self.finance_team)),
             1,
         )
 
@@ -288,7 +296,7 @@ class TestServicingWithInvoices(ServicingMixin, PremiumAccountingCommon):
         )
         self.assertEqual(request.state, "approved")
         self.assertEqual(request.amount, 24000)
-        payout = self.policy.activity_ids.filtered(lambda a: a.user_id == self.finance)
+        payout = self.policy.activity_ids.filtered(lambda a: a.team_id == self.finance_team)
         self.assertIn("24,000.00", payout.note)
         self.assertRecordValues(
             request.sudo().payment_id,
@@ -305,6 +313,7 @@ class TestServicingWithInvoices(ServicingMixin, PremiumAccountingCommon):
         # The specialist cannot close the finance to-do in its stead.
         with self.assertRaises(AccessError):
             payout.with_user(self.specialist).action_done()
+        payout.with_user(self.finance).action_take_team_work()
         payout.with_user(self.finance).action_done()
         self.assertEqual(request.state, "done")
         told = request.message_ids.filtered(
@@ -396,7 +405,7 @@ class TestReinstatement(ServicingMixin, InsuranceRenewalCommon):
         )
         self.assertIn("181", request.breakdown_html)
         review = self.policy.activity_ids.filtered(
-            lambda a: a.user_id == self.underwriter
+            lambda a: a.team_id == self.underwriting_team
         )
         self.assertEqual(len(review), 1)
         # Nobody but underwriting approves it.
@@ -431,8 +440,9 @@ class TestReinstatement(ServicingMixin, InsuranceRenewalCommon):
             request.action_confirm_payment()
             self.assertEqual(self.policy.state, "lapsed")
             review = self.policy.activity_ids.filtered(
-                lambda a: a.user_id == self.underwriter
+                lambda a: a.team_id == self.underwriting_team
             )
+            review.with_user(self.underwriter).action_take_team_work()
             review.with_user(self.underwriter).action_done()
         self.assertEqual(request.state, "done")
         self.assertEqual(self.policy.state, "in_force")

@@ -1,0 +1,376 @@
+import base64
+from datetime import date
+
+from freezegun import freeze_time
+
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import new_test_user, tagged
+from odoo.tools.safe_eval import safe_eval
+
+from .common import InsuranceRenewalCommon
+
+# Each shipped rule: the team it hands the work to ("manager": the renewal manager).
+SHIPPED_RULES = {
+    "debit_failed": "mail_activity_team_finance",
+    "receipt_unmatched": "mail_activity_team_finance",
+    "loan_payout": "mail_activity_team_finance",
+    "surrender_payout": "mail_activity_team_finance",
+    "reinstatement_review": "mail_activity_team_underwriting",
+    "policy_change": "mail_activity_team_underwriting",
+    "complaint": "mail_activity_team_customer_service",
+    "red_flag": "mail_activity_team_compliance",
+    "orphan_policy": "manager",
+}
+
+
+class TeamWorkCommon(InsuranceRenewalCommon):
+    """A member of every team, and a policy of 张伟 sold by the agent."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env.company.partner_id.tz = "Asia/Shanghai"
+        cls.members = {}
+        for team, group in (
+            ("sales", "sales_team.group_sale_salesman"),
+            ("finance", "account.group_account_invoice"),
+            ("underwriting", "insurance_renewal.group_insurance_underwriter"),
+            ("customer_service", "insurance_renewal.group_insurance_customer_service"),
+            ("compliance", "insurance_renewal.group_insurance_compliance"),
+        ):
+            user = new_test_user(cls.env, login=f"team_{team}", groups=group)
+            cls._team(team).member_ids = [(4, user.id)]
+            cls.members[team] = user
+        cls.manager = new_test_user(
+            cls.env,
+            login="team_manager",
+            groups="insurance_renewal.group_insurance_renewal_manager",
+        )
+        cls.env.ref("insurance_renewal.crm_team_renewals").user_id = cls.manager
+        with freeze_time("2024-02-10"):
+            cls.policy = cls._create_policy(
+                user_id=cls.agent.id,
+                specialist_id=cls.specialist.id,
+                payment_method="counter",
+            )
+            cls.policy.action_activate()
+
+    @classmethod
+    def _team(cls, name):
+        return cls.env.ref(f"insurance_renewal.mail_activity_team_{name}")
+
+    def _team_work(self, record, event_code):
+        return self.env["mail.activity"].search(
+            [
+                ("res_model", "=", record._name),
+                ("res_id", "in", record.ids),
+                ("insurance_event_code", "=", event_code),
+            ]
+        )
+
+    def _queue(self, user):
+        """What ``user`` sees under Team Work > My Team's Queue."""
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "insurance_renewal.mail_activity_team_queue_action"
+        )
+        domain = safe_eval(action["domain"], {"uid": user.id})
+        return self.env["mail.activity"].with_user(user).search(domain)
+
+    def _enter_grace(self, policy=None):
+        policy = policy or self.policy
+        with freeze_time("2025-02-01"):
+            policy.premium_line_ids._advance_clock(date(2025, 2, 1))
+
+
+@tagged("post_install", "-at_install")
+class TestAssignmentRules(TeamWorkCommon):
+    def test_grace_sends_the_sales_rep_on_a_retention_visit_once(self):
+        self.assertFalse(self._team_work(self.policy, "grace_entered"))
+        self._enter_grace()
+        self.assertEqual(self.policy.state, "grace")
+        visit = self._team_work(self.policy, "grace_entered")
+        self.assertRecordValues(
+            visit,
+            [
+                {
+                    "user_id": self.agent.id,
+                    "activity_type_id": self.env.ref(
+                        "insurance_renewal.mail_activity_type_retention_visit"
+                    ).id,
+                    "date_deadline": date(2025, 2, 6),
+                }
+            ],
+        )
+        self.assertEqual(self._queue(self.agent), visit)
+        # The clock runs again (a rerun, a second worker): no second visit.
+        self._enter_grace()
+        self.env["insurance.assignment.rule"]._fire("grace_entered", self.policy)
+        self.assertEqual(self._team_work(self.policy, "grace_entered"), visit)
+
+    def test_grace_without_sales_rep_goes_to_the_sales_team_queue(self):
+        with freeze_time("2024-02-10"):
+            policy = self._create_policy(name="P-0002", user_id=False)
+            policy.action_activate()
+        self._enter_grace(policy)
+        visit = self._team_work(policy, "grace_entered")
+        self.assertRecordValues(
+            visit, [{"user_id": False, "team_id": self._team("sales").id}]
+        )
+        # Any member of the Sales team sees it in the queue and reads its policy,
+        # though the customer is not theirs.
+        member = self.members["sales"]
+        self.assertEqual(self._queue(member), visit)
+        self.assertFalse(self._queue(self.members["finance"]))
+        self.assertEqual(policy.with_user(member).read(["name"])[0]["name"], "P-0002")
+        visit.with_user(member).action_take_team_work()
+        self.assertEqual(visit.user_id, member)
+        # Once the visit is done, the policy is theirs to read no more.
+        visit.with_user(member).action_feedback(feedback="客户同意本月内缴费")
+        self.assertFalse(
+            self.env["insurance.policy"]
+            .with_user(member)
+            .search([("id", "=", policy.id)])
+        )
+
+    def test_each_shipped_rule_and_its_rerun(self):
+        rules = self.env["insurance.assignment.rule"]
+        for event_code, team in SHIPPED_RULES.items():
+            with self.subTest(event=event_code):
+                work = rules._fire(event_code, self.policy, note="证据")
+                self.assertEqual(len(work), 1)
+                self.assertEqual(work.insurance_event_code, event_code)
+                if team == "manager":
+                    self.assertEqual(work.user_id, self.manager)
+                else:
+                    self.assertRecordValues(
+                        work,
+                        [
+                            {
+                                "team_id": self.env.ref(f"insurance_renewal.{team}").id,
+                                "user_id": False,
+                            }
+                        ],
+                    )
+                self.assertIn("证据", str(work.note))
+                self.assertFalse(rules._fire(event_code, self.policy))
+                self.assertEqual(self._team_work(self.policy, event_code), work)
+
+    def test_a_rule_edited_by_the_manager_applies_next_time(self):
+        rule = self.env.ref("insurance_renewal.assignment_rule_policy_change")
+        rule.with_user(self.manager).write(
+            {"team_id": self._team("compliance").id, "deadline_days": 10}
+        )
+        with freeze_time("2025-03-01"):
+            work = self.env["insurance.assignment.rule"]._fire(
+                "policy_change", self.policy
+            )
+        self.assertRecordValues(
+            work,
+            [
+                {
+                    "team_id": self._team("compliance").id,
+                    "date_deadline": date(2025, 3, 11),
+                }
+            ],
+        )
+        with self.assertRaises(AccessError):
+            rule.with_user(self.specialist).write({"deadline_days": 1})
+
+    def test_orphan_policy_goes_to_the_renewal_manager_once(self):
+        self.agent.active = False
+        for _run in range(2):
+            self._call_in_cron_cursor("insurance.policy", "_cron_hand_orphan_policies")
+        work = self._team_work(self.policy, "orphan_policy")
+        self.assertEqual(len(work), 1)
+        self.assertEqual(work.user_id, self.manager)
+        self.assertIn(self.agent.name, str(work.note))
+
+    def test_only_a_team_member_takes_work_from_the_queue(self):
+        work = self.env["insurance.assignment.rule"]._fire(
+            "reinstatement_review", self.policy
+        )
+        with self.assertRaises(AccessError):
+            work.with_user(self.members["finance"]).action_take_team_work()
+        with self.assertRaises(AccessError):
+            work.with_user(self.specialist).action_take_team_work()
+        work.with_user(self.members["underwriting"]).action_take_team_work()
+        self.assertEqual(work.user_id, self.members["underwriting"])
+
+
+@tagged("post_install", "-at_install")
+class TestCompletionFlowsBack(TeamWorkCommon):
+    def test_retention_visit_done_is_a_contact_on_the_case(self):
+        case = (
+            self.env["insurance.policy"]
+            .with_context(clock_today=date(2024, 12, 15))
+            ._open_due_renewal_cases()
+        )
+        self._enter_grace()
+        visit = self._team_work(self.policy, "grace_entered")
+        visit.with_user(self.agent).action_feedback(feedback="客户答应周五前转账")
+        contact = self.policy.renewal_activity_ids[:1]
+        self.assertRecordValues(
+            contact,
+            [
+                {
+                    "channel": "visit",
+                    "outcome": "reached",
+                    "user_id": self.agent.id,
+                    "lead_id": case.id,
+                    "note": "客户答应周五前转账",
+                }
+            ],
+        )
+        told = case.message_ids.filtered(
+            lambda message: self.specialist.partner_id in message.partner_ids
+        )
+        self.assertEqual(len(told), 1)
+        self.assertIn("客户答应周五前转账", str(told.body))
+        self.assertIn(self.agent.name, str(told.body))
+
+    def test_finance_done_tells_the_specialist_on_the_policy(self):
+        work = self.env["insurance.assignment.rule"]._fire("debit_failed", self.policy)
+        finance = self.members["finance"]
+        work.with_user(finance).action_take_team_work()
+        work.with_user(finance).action_feedback(feedback="已联系银行更新卡号")
+        self.assertFalse(work.active)
+        told = self.policy.message_ids.filtered(
+            lambda message: self.specialist.partner_id in message.partner_ids
+        )
+        self.assertIn("已联系银行更新卡号", str(told.body))
+        # The policy is told again next time: the event may fire anew.
+        self.assertTrue(
+            self.env["insurance.assignment.rule"]._fire("debit_failed", self.policy)
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestComplaints(TeamWorkCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.holder.write({"email": "zhang.wei@example.com"})
+        cls.case = (
+            cls.env["insurance.policy"]
+            .with_context(clock_today=date(2024, 12, 15))
+            ._open_due_renewal_cases()
+        )
+
+    def _complain(self, user=None):
+        action = self.case.action_view_renewal_tickets()
+        return (
+            self.env["helpdesk.ticket"]
+            .with_user(user or self.members["customer_service"])
+            .with_context(**action["context"])
+            .create({"name": "投诉：提醒短信太多", "description": "一周三条短信"})
+        )
+
+    def _send_on(self, day):
+        with freeze_time(f"{day} 02:00:00"):
+            self._call_in_cron_cursor("insurance.reminder.log", "_cron_send_reminders")
+
+    def _logs(self):
+        return self.env["insurance.reminder.log"].search(
+            [("policy_id", "=", self.policy.id)]
+        )
+
+    def test_open_complaint_holds_reminders_until_resolved(self):
+        ticket = self._complain()
+        self.assertRecordValues(
+            ticket,
+            [
+                {
+                    "insurance_policy_id": self.policy.id,
+                    "insurance_lead_id": self.case.id,
+                    "partner_id": self.holder.id,
+                    "insurance_kind": "complaint",
+                }
+            ],
+        )
+        self.assertEqual(self.case.renewal_ticket_count, 1)
+        self.assertTrue(self.policy.reminder_complaint_hold)
+        self.assertIn(ticket.number, self.case.renewal_complaint_hold_reason)
+        work = self._team_work(ticket, "complaint")
+        self.assertEqual(work.team_id, self._team("customer_service"))
+        # The first reminder step (60 days ahead) is due: nothing goes out.
+        self._send_on("2024-12-02")
+        self.assertFalse(self._logs())
+        ticket.with_user(self.members["customer_service"]).stage_id = self.env.ref(
+            "helpdesk_mgmt.helpdesk_ticket_stage_done"
+        )
+        self.assertFalse(self.policy.reminder_complaint_hold)
+        self.assertIn(
+            "resume", " ".join(self.policy.message_ids.mapped("body")).lower()
+        )
+        self._send_on("2024-12-03")
+        self.assertEqual(len(self._logs()), 1)
+
+    def test_a_question_holds_nothing(self):
+        ticket = self._complain(user=self.specialist)
+        ticket.insurance_kind = "question"
+        self.assertFalse(self.policy.reminder_complaint_hold)
+        self._send_on("2024-12-02")
+        self.assertEqual(len(self._logs()), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestProductDocuments(TeamWorkCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.holder.write({"email": "zhang.wei@example.com"})
+        cls.case = (
+            cls.env["insurance.policy"]
+            .with_context(clock_today=date(2024, 12, 15))
+            ._open_due_renewal_cases()
+        )
+        cls.terms = cls.env["ir.attachment"].create(
+            {"name": "鑫福年年条款.pdf", "datas": base64.b64encode(b"%PDF terms")}
+        )
+        cls.summary = cls.env["ir.attachment"].create(
+            {"name": "产品说明书.pdf", "datas": base64.b64encode(b"%PDF summary")}
+        )
+
+    def test_documents_mailed_in_one_click_and_logged_as_a_contact(self):
+        with self.assertRaisesRegex(UserError, "no documents"):
+            self.case.with_user(self.specialist).action_send_product_documents()
+        self.product.document_ids = self.terms | self.summary
+        self.case.with_user(self.specialist).action_send_product_documents()
+        contact = self.case.renewal_activity_ids[:1]
+        self.assertRecordValues(
+            contact,
+            [{"channel": "email", "outcome": "sent", "user_id": self.specialist.id}],
+        )
+        self.assertIn("产品说明书.pdf", contact.note)
+        queued = (
+            self.env["mail.mail"]
+            .search([("model", "=", "crm.lead"), ("res_id", "=", self.case.id)])
+            .filtered(lambda mail: self.holder in mail.recipient_ids)
+        )
+        self.assertEqual(queued.state, "outgoing", "Queued, not sent at once.")
+        mailbox = self._loopback_mailbox()
+        self._deliver_queues()
+        message = next(
+            message
+            for recipients, message in mailbox.messages
+            if recipients == ["zhang.wei@example.com"]
+        )
+        self.assertEqual(
+            sorted(part.get_filename() for part in message.iter_attachments()),
+            ["产品说明书.pdf", "鑫福年年条款.pdf"],
+        )
+        with self.assertRaises(AccessError):
+            self.case.with_user(self.agent).action_send_product_documents()
+
+    def test_no_email_says_so(self):
+        self.product.document_ids = self.terms
+        self.holder.email = False
+        with self.assertRaisesRegex(UserError, "no valid email"):
+            self.case.with_user(self.specialist).action_send_product_documents()
+
+    def test_ask_the_sales_rep_for_a_visit(self):
+        self.case.with_user(self.specialist).action_request_explanation_visit()
+        visit = self._team_work(self.policy, "visit_request")
+        self.assertEqual(visit.user_id, self.agent)
+        with self.assertRaisesRegex(UserError, "already asked"):
+            self.case.with_user(self.specialist).action_request_explanation_visit()
