@@ -114,9 +114,11 @@ class AccountPaymentOrder(models.Model):
 
     def action_export_insurance_debit_csv(self):
         self._export_insurance_debit("csv")
+        return True
 
     def action_export_insurance_debit_xlsx(self):
         self._export_insurance_debit("xlsx")
+        return True
 
     # Building ----------------------------------------------------------------
 
