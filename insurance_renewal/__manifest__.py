@@ -15,6 +15,8 @@
         "sms",
         "phone_validation",
         "report_xlsx",
+        "portal",
+        "account_payment",
     ],
     "external_dependencies": {"python": ["phonenumbers", "xlsxwriter", "openpyxl"]},
     "data": [
@@ -49,6 +51,7 @@
         "views/insurance_customer_segment_views.xml",
         "wizards/crm_lead_lost_views.xml",
         "wizards/insurance_renewal_case_assign_views.xml",
+        "views/portal_templates.xml",
         "views/menus.xml",
     ],
     "demo": ["demo/insurance_demo.xml"],

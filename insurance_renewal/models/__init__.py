@@ -28,3 +28,4 @@ from . import insurance_talk_track
 from . import insurance_customer_segment
 from . import insurance_winback
 from . import res_users
+from . import payment_transaction
