@@ -73,9 +73,7 @@ class InsurancePortal(PortalAccount):
         )
         return request.render("insurance_renewal.portal_my_policies", values)
 
-    @http.route(
-        "/my/policies/<int:policy_id>", type="http", auth="user", website=True
-    )
+    @http.route("/my/policies/<int:policy_id>", type="http", auth="user", website=True)
     def portal_my_insurance_policy(self, policy_id, sent=None, **kw):
         policy = self._insurance_readable_policy(policy_id)
         if not policy:
@@ -195,9 +193,7 @@ class InsurancePortal(PortalAccount):
             request.update_context(lang=partner.lang)
 
     def _insurance_refusal(self):
-        return request.render(
-            "insurance_renewal.portal_pay_refused", {}, status=403
-        )
+        return request.render("insurance_renewal.portal_pay_refused", {}, status=403)
 
     def _insurance_record_request(self, policy, kind, message):
         if kind not in REQUEST_KINDS:
@@ -215,8 +211,10 @@ class InsurancePortal(PortalAccount):
             lambda line: line.state in schedule.OPEN_STATES + (schedule.LAPSED,)
         )
         payable = open_lines.filtered(
-            lambda line: line.state != schedule.PLANNED
-            or line.sudo().invoice_id.state == "posted"
+            lambda line: (
+                line.state != schedule.PLANNED
+                or line.sudo().invoice_id.state == "posted"
+            )
         )
         next_line = open_lines[:1]
         policy_lang = policy.with_context(lang=request.env.lang)
@@ -226,8 +224,9 @@ class InsurancePortal(PortalAccount):
             "next_line": next_line,
             "payable_lines": payable,
             "pay_url": payable and payable._insurance_pay_url(),
-            "receipts": lines.filtered(lambda line: line.state == schedule.PAID)
-            .sorted("due_date", reverse=True),
+            "receipts": lines.filtered(lambda line: line.state == schedule.PAID).sorted(
+                "due_date", reverse=True
+            ),
             "warning": policy_lang._insurance_customer_warning(),
             "contact_person": policy._insurance_contact_person(),
         }
@@ -248,9 +247,7 @@ class InsurancePortal(PortalAccount):
             "company": policies[:1].company_id,
             "amount_to_pay": sum(invoices.mapped("amount_residual")),
             "currency": policies[:1].currency_id,
-            "all_paid": all(
-                line.state in schedule.SETTLED_STATES for line in lines
-            ),
+            "all_paid": all(line.state in schedule.SETTLED_STATES for line in lines),
             "pay_ref": ref,
             "pay_token": token,
             "contact_route": f"/pay/{ref}/{token}/contact",

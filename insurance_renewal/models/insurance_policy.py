@@ -786,17 +786,21 @@ class InsurancePolicy(models.Model):
         specialist. The caller has checked that the customer may see the policy."""
         self.ensure_one()
         policy = self.sudo()
-        contact = self.env["insurance.renewal.activity"].sudo().create(
-            {
-                "policy_id": policy.id,
-                "kind": "contact",
-                "channel": "portal",
-                "outcome": kind,
-                "note": message,
-                "reason_id": kind == "hardship"
-                and self.env.ref("insurance_renewal.lost_reason_hardship").id,
-                "user_id": False,
-            }
+        contact = (
+            self.env["insurance.renewal.activity"]
+            .sudo()
+            .create(
+                {
+                    "policy_id": policy.id,
+                    "kind": "contact",
+                    "channel": "portal",
+                    "outcome": kind,
+                    "note": message,
+                    "reason_id": kind == "hardship"
+                    and self.env.ref("insurance_renewal.lost_reason_hardship").id,
+                    "user_id": False,
+                }
+            )
         )
         assignee = policy._insurance_contact_person()
         assignee = assignee or self.env["crm.lead"]._renewal_fallback_owner(

@@ -508,9 +508,11 @@ class InsurancePremiumLine(models.Model):
     def _insurance_open_invoices(self):
         """The posted premium invoices of these instalments still to be paid."""
         return self.sudo().invoice_id.filtered(
-            lambda move: move.state == "posted"
-            and move.payment_state not in ("paid", "in_payment", "reversed")
-            and not move.currency_id.is_zero(move.amount_residual)
+            lambda move: (
+                move.state == "posted"
+                and move.payment_state not in ("paid", "in_payment", "reversed")
+                and not move.currency_id.is_zero(move.amount_residual)
+            )
         )
 
     # The daily clock ------------------------------------------------------

@@ -128,10 +128,11 @@ class TestPayLink(CustomerPortalCommon):
         self.assertEqual(page.status_code, 200)
         self.assertIn("12,000.00", page.text)
         token = url.rsplit("/", 1)[1]
+        changed = "0" if token[-1] != "0" else "1"
         refusals = {
             "another customer's instalment": f"/pay/{self.other_line.id}/{token}",
             "one instalment more": f"/pay/{self.line.id}-{self.other_line.id}/{token}",
-            "a changed token": f"/pay/{self.line.id}/{token[:-1]}{'0' if token[-1] != '0' else '1'}",
+            "a changed token": f"/pay/{self.line.id}/{token[:-1]}{changed}",
             "a cut token": f"/pay/{self.line.id}/{token[:8]}",
             "no number": f"/pay/abc/{token}",
         }
@@ -220,7 +221,9 @@ class TestOnlinePayment(CustomerPortalCommon):
         tx = self._pay_online(self.line, amount=1)
         self.assertEqual(tx.state, "done")
         self.assertEqual(tx.amount, 12000, "The browser's amount is not trusted.")
-        self.assertEqual(self.line.invoice_id.payment_state in ("paid", "in_payment"), True)
+        self.assertEqual(
+            self.line.invoice_id.payment_state in ("paid", "in_payment"), True
+        )
         self.assertEqual(self.line.state, "paid")
         self.assertEqual(self.line.date_paid, self.today)
         self.assertEqual(self.policy.state, "in_force")
@@ -332,6 +335,39 @@ class TestMyPolicies(CustomerPortalCommon):
         self.assertEqual(self.policy.renewal_activity_ids.outcome, "callback")
         bad = self._post_form(f"{url}/contact", kind="surrender_now")
         self.assertEqual(bad.status_code, 400)
-        tampered = self._post_form(f"/pay/{self.other_line.id}/{url[-16:]}/contact", kind="callback")
+        tampered = self._post_form(
+            f"/pay/{self.other_line.id}/{url[-16:]}/contact", kind="callback"
+        )
         self.assertEqual(tampered.status_code, 403)
-        self.assertEqual(len(self.env["insurance.renewal.activity"].search([("channel", "=", "portal")])), 1)
+        self.assertEqual(
+            len(
+                self.env["insurance.renewal.activity"].search(
+                    [("channel", "=", "portal")]
+                )
+            ),
+            1,
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestCustomerPayTour(CustomerPortalCommon):
+    """On a phone-sized screen, without logging in."""
+
+    browser_size = "390x844"
+
+    def test_pay_from_the_reminder_link_then_a_tampered_link(self):
+        self._enable_demo()
+        template = self.env.ref("insurance_renewal.mail_template_renewal_reminder")
+        email = template.with_context(reminder_line_ids=self.line.ids)._render_field(
+            "body_html", self.policy.ids
+        )[self.policy.id]
+        url = PAY_LINK.search(email).group(0).removeprefix(self.base_url())
+        self.start_tour(url, "insurance_renewal_customer_pay_tour", login=None)
+        self.env.invalidate_all()
+        self.assertEqual(self.line.state, "paid")
+        self.assertEqual(self.policy.state, "in_force")
+        self.assertEqual(self.policy.renewal_lead_ids.won_status, "won")
+        other_url = self.other_line._insurance_pay_url().removeprefix(self.base_url())
+        token = other_url.rsplit("/", 1)[1]
+        tampered = f"/pay/{self.line.id}/{token}"
+        self.start_tour(tampered, "insurance_renewal_tampered_link_tour", login=None)
