@@ -158,12 +158,21 @@ class InsurancePortal(PortalAccount):
                 request.env._("These premiums have nothing left to pay online.")
             )
         self._validate_transaction_kwargs(kwargs)
-        kwargs["amount"] = sum(invoices.mapped("amount_residual"))
-        partner = invoices[:1].partner_id
-        if not request.env.user._is_public():
-            partner = request.env.user.partner_id
+        if kwargs.get("flow") == "token":
+            raise ValidationError(request.env._("Pay with a card, not a saved one."))
+        kwargs.update(
+            amount=sum(invoices.mapped("amount_residual")),
+            landing_route=f"/pay/{ref}/{token}",
+            tokenization_requested=False,
+        )
+        # The premium is the payer's, whoever opens the link: the payment is
+        # theirs and settles their invoices.
         return self._process_transaction(
-            partner.id, invoices[:1].currency_id.id, invoices.ids, False, **kwargs
+            invoices[:1].partner_id.id,
+            invoices[:1].currency_id.id,
+            invoices.ids,
+            False,
+            **kwargs,
         )
 
     @http.route(
@@ -275,11 +284,10 @@ class InsurancePortal(PortalAccount):
             access_token=token,
         )
         values["amount"] = sum(invoices.mapped("amount_residual"))
-        if request.env.user._is_public():
-            # Whoever holds the link sees neither the payer's saved cards nor may
-            # save one in the payer's name.
-            values["tokens_sudo"] = request.env["payment.token"].sudo()
-            values["show_tokenize_input_mapping"] = dict.fromkeys(
-                values["show_tokenize_input_mapping"], False
-            )
+        # Whoever holds the link sees neither saved cards nor may save one: the
+        # payment is made in the payer's name, who may not be the visitor.
+        values["tokens_sudo"] = request.env["payment.token"].sudo()
+        values["show_tokenize_input_mapping"] = dict.fromkeys(
+            values["show_tokenize_input_mapping"], False
+        )
         return values
