@@ -62,8 +62,9 @@ registry.category("web_tour.tours").add("insurance_renewal_finance_tour", {
         },
         ...openFinanceMenu("Suspense Queue"),
         {
-            content: "Reconcile the receipt waiting in the queue",
-            trigger: ".o_data_row:contains('保费') button[name='action_open_insurance_reconcile']",
+            content: "Reconcile the receipt waiting in the queue (the list, not the file's form still shown while it loads)",
+            trigger:
+                "body:not(:has(.o_form_view)) .o_list_view .o_data_row:contains('保费') button[name='action_open_insurance_reconcile']",
             run: "click",
         },
         {
