@@ -159,7 +159,12 @@ class InsurancePortal(PortalAccount):
             )
         self._validate_transaction_kwargs(kwargs)
         if kwargs.get("flow") == "token":
-            raise ValidationError(request.env._("Pay with a card, not a saved one."))
+            raise ValidationError(
+                request.env._(
+                    "A pay link takes no saved payment method: enter the "
+                    "payment details."
+                )
+            )
         kwargs.update(
             amount=sum(invoices.mapped("amount_residual")),
             landing_route=f"/pay/{ref}/{token}",
