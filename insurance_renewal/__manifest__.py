@@ -20,6 +20,8 @@
         "base_tier_validation",
         "mail_activity_team",
         "helpdesk_mgmt",
+        "portal",
+        "account_payment",
     ],
     "external_dependencies": {"python": ["phonenumbers", "xlsxwriter", "openpyxl"]},
     "data": [
@@ -66,6 +68,7 @@
         "views/insurance_red_flag_rule_views.xml",
         "views/helpdesk_ticket_views.xml",
         "views/mail_activity_views.xml",
+        "views/portal_templates.xml",
         "views/menus.xml",
     ],
     "demo": ["demo/insurance_demo.xml"],

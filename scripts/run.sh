@@ -15,7 +15,7 @@ if psql -d postgres -Atc "SELECT 1 FROM pg_database WHERE datname = '$DB'" | gre
     MODULE_ARGS=(-u insurance_renewal)
 else
     echo "Creating database $DB with insurance_renewal and its demo data..."
-    MODULE_ARGS=(-i insurance_renewal --with-demo --load-language=zh_CN)
+    MODULE_ARGS=(-i insurance_renewal,payment_demo --with-demo --load-language=zh_CN)
 fi
 echo "Odoo will answer on http://localhost:$PORT (login admin / admin, or specialist / specialist)."
 exec "$ODOO_BIN" --addons-path="$ADDONS_PATH" -d "$DB" "${MODULE_ARGS[@]}" \

@@ -22,7 +22,7 @@ dropdb --if-exists "$DB" >/dev/null 2>&1 || true
 
 echo "== Odoo tests ($TEST_TAGS) on a new database $DB; full log in $ODOO_LOG"
 set +e
-"$ODOO_BIN" --addons-path="$ADDONS_PATH" -d "$DB" -i insurance_renewal \
+"$ODOO_BIN" --addons-path="$ADDONS_PATH" -d "$DB" -i insurance_renewal,payment_demo \
     --test-enable --test-tags="$TEST_TAGS" --stop-after-init --log-level=test \
     --http-port="$(free_port)" --db-filter="^$DB\$" --max-cron-threads=0 \
     2>&1 | tee "$ODOO_LOG" | grep -E --line-buffered " (ERROR|CRITICAL|WARNING) |^(FAIL|ERROR):|tests when loading"

@@ -37,3 +37,4 @@ from . import insurance_assignment_rule
 from . import insurance_red_flag_rule
 from . import insurance_red_flag
 from . import helpdesk_ticket
+from . import payment_transaction

@@ -7,7 +7,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
-from odoo.tools import format_amount
+from odoo.tools import format_amount, format_date
 
 from ..lib import schedule, servicing
 
@@ -201,6 +201,12 @@ class InsurancePolicy(models.Model):
         help="What a reminder about this policy lists: the instalments the reminder "
         "engine passes (several policies of one payer), or the first unpaid one.",
     )
+    reminder_pay_url = fields.Char(
+        string="Pay Link",
+        compute="_compute_reminder_pay_url",
+        help="The signed link a reminder about this policy gives the customer to pay "
+        "the instalments it lists online, without logging in.",
+    )
     reminder_log_ids = fields.One2many(
         "insurance.reminder.log", "policy_id", string="Reminders"
     )
@@ -376,6 +382,12 @@ class InsurancePolicy(models.Model):
                     lambda line: line.state in schedule.OPEN_STATES + (schedule.LAPSED,)
                 ).sorted("due_date")[:1]
             )
+
+    @api.depends_context("reminder_line_ids")
+    @api.depends("reminder_line_ids")
+    def _compute_reminder_pay_url(self):
+        for policy in self:
+            policy.reminder_pay_url = policy.reminder_line_ids._insurance_pay_url()
 
     @api.depends("premium_amount", "payment_frequency")
     def _compute_annualized_premium(self):
@@ -1020,6 +1032,135 @@ class InsurancePolicy(models.Model):
         if fully_paid and not self._next_unscheduled_number():
             return {"state": "paid_up"}
         return {"state": "in_force"}
+
+    # The customer portal ----------------------------------------------------
+
+    def _insurance_contact_person(self):
+        """Whom the customer should call about this policy: the specialist of its
+        open case, else its specialist, else its agent."""
+        self.ensure_one()
+        return (
+            self.renewal_lead_id.user_id or self.specialist_id or self.user_id
+        ).sudo()
+
+    def _insurance_customer_warning(self):
+        """What the customer must know, in plain words: when the cover stops if
+        the premium stays unpaid, or since when it has stopped; empty when all is
+        well. In the language of ``self.env``."""
+        self.ensure_one()
+        unpaid = self.premium_line_ids.filtered(
+            lambda line: line.state in (schedule.GRACE, schedule.LAPSED)
+        ).sorted("due_date")[:1]
+        if self.state == "grace" and unpaid:
+            return self.env._(
+                "The premium of %(amount)s due on %(due)s has not been paid yet. Your "
+                "policy stays in force during the grace period, until %(grace_end)s; "
+                "if the premium is still unpaid then, its cover is suspended from "
+                "%(suspension)s and a claim from that day is not paid.",
+                amount=format_amount(
+                    self.env, unpaid.amount_residual, unpaid.currency_id
+                ),
+                due=format_date(self.env, unpaid.due_date),
+                grace_end=format_date(self.env, unpaid.grace_end_date),
+                suspension=format_date(self.env, unpaid.lapse_date),
+            )
+        if self.state == "lapsed":
+            return self.env._(
+                "The cover of your policy has been suspended since %(suspension)s "
+                "because a premium was not paid. You can ask to reinstate it until "
+                "%(deadline)s: pay the premiums due and send us a health declaration. "
+                "After that day the policy ends and only its cash value is refunded.",
+                suspension=format_date(self.env, self.suspension_date),
+                deadline=format_date(self.env, self.reinstatement_deadline),
+            )
+        return ""
+
+    def _insurance_portal_request(self, kind, message):
+        """Record what the customer asked from the portal or a pay link: a
+        contact on the renewal case with that outcome, and an activity for the
+        specialist. The caller has checked that the customer may see the policy."""
+        self.ensure_one()
+        policy = self.sudo()
+        contact = (
+            self.env["insurance.renewal.activity"]
+            .sudo()
+            .create(
+                {
+                    "policy_id": policy.id,
+                    "kind": "contact",
+                    "channel": "portal",
+                    "outcome": kind,
+                    "note": message,
+                    "reason_id": kind == "hardship"
+                    and self.env.ref("insurance_renewal.lost_reason_hardship").id,
+                    "user_id": False,
+                }
+            )
+        )
+        assignee = policy._insurance_contact_person()
+        assignee = assignee or self.env["crm.lead"]._renewal_fallback_owner(
+            self.env["crm.team"]
+        )
+        record = policy.renewal_lead_id or policy
+        reader = record.with_context(lang=assignee.lang or self.env.lang)
+        labels = dict(contact._fields["outcome"]._description_selection(reader.env))
+        record.activity_schedule(
+            "mail.mail_activity_data_call"
+            if kind == "callback"
+            else "mail.mail_activity_data_todo",
+            user_id=assignee.id,
+            summary=reader.env._(
+                "Customer asks online: %(request)s", request=labels[kind]
+            ),
+            note=message,
+        )
+        policy._insurance_open_service_ticket(contact)
+        return contact
+
+    def _insurance_tell_online_payment(self, lines, transactions):
+        """Tell the specialist on the policy's chatter that the customer paid
+        these instalments online, in the specialist's language."""
+        self.ensure_one()
+        person = self._insurance_contact_person()
+        reader = self.with_context(lang=person.lang or self.env.lang)
+        reader.message_post(
+            body=reader.env._(
+                "Paid online by the customer: %(lines)s (%(amount)s, payment "
+                "%(reference)s).",
+                lines=", ".join(lines.mapped("display_name")),
+                amount=format_amount(
+                    self.env, sum(transactions.mapped("amount")), self.currency_id
+                ),
+                reference=", ".join(transactions.mapped("reference")),
+            ),
+            subtype_xmlid="mail.mt_note",
+            partner_ids=person.partner_id.ids,
+        )
+
+    def _insurance_open_service_ticket(self, contact):
+        """A question asked from the portal is also a ticket for customer service,
+        linked to the case, the policy and the customer. As superuser: the
+        customer's request was checked by the portal; the ticket is the addon's."""
+        self.ensure_one()
+        if contact.outcome != "question":
+            return self.env["helpdesk.ticket"]
+        return (
+            self.env["helpdesk.ticket"]
+            .sudo()
+            .create(
+                {
+                    "name": self.env._(
+                        "Question about policy %(policy)s", policy=self.name
+                    ),
+                    "description": contact.note or "",
+                    "insurance_kind": "question",
+                    "insurance_lead_id": self.renewal_lead_id.id,
+                    "insurance_policy_id": self.id,
+                    "partner_id": contact.partner_id.id or self.partner_id.id,
+                    "company_id": self.company_id.id,
+                }
+            )
+        )
 
     # Scheduled action ---------------------------------------------------------
 

@@ -4,8 +4,16 @@ from datetime import timedelta
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
+from odoo.tools import consteq, hmac
 
 from ..lib import bank_files, schedule
+
+# What the pay link's signature is for: a token signed for another purpose of the
+# database secret never opens a pay page.
+PAY_LINK_SCOPE = "insurance_renewal.pay_link"
+# Hexadecimal characters of the signature kept in the link: 64 bits, short enough
+# for an SMS, far too many to guess.
+PAY_TOKEN_LENGTH = 16
 
 
 class InsurancePremiumLine(models.Model):
@@ -605,6 +613,59 @@ class InsurancePremiumLine(models.Model):
             | receivable
         ).reconcile()
         return move
+    # The pay link ------------------------------------------------------------
+
+    def _insurance_pay_ref(self):
+        """The instalments a pay link names, as it appears in the link."""
+        return "-".join(str(line_id) for line_id in sorted(self.ids))
+
+    def _insurance_pay_token(self):
+        # As superuser: the database secret signs the link; nothing is read.
+        signature = hmac(self.env(su=True), PAY_LINK_SCOPE, self._insurance_pay_ref())
+        return signature[:PAY_TOKEN_LENGTH]
+
+    def _insurance_pay_url(self):
+        """The short signed link that opens the pay page of these instalments
+        without a login, and of no other."""
+        if not self:
+            return ""
+        base = self[:1].policy_id.get_base_url()
+        return f"{base}/pay/{self._insurance_pay_ref()}/{self._insurance_pay_token()}"
+
+    @api.model
+    def _insurance_from_pay_link(self, ref, token):
+        """The instalments a pay link names, as superuser, or nothing when the link
+        was not signed by this database (tampered, truncated, made up)."""
+        try:
+            ids = [int(part) for part in (ref or "").split("-")]
+        except ValueError:
+            return self.browse()
+        lines = self.browse(ids)
+        if not ids or len(set(ids)) != len(ids) or lines._insurance_pay_ref() != ref:
+            return self.browse()
+        if not consteq(lines._insurance_pay_token(), token or ""):
+            return self.browse()
+        # The signature shows this database sent the link for exactly these
+        # instalments: the page may read them, and only them, for whoever holds it.
+        return lines.sudo().exists()
+
+    def _insurance_payment_reference(self):
+        """The structured reference a bank transfer quotes: the invoice's, else
+        the one it will carry."""
+        self.ensure_one()
+        return self.sudo().invoice_id.payment_reference or (
+            bank_files.payment_reference(self.policy_id.name, self.installment_number)
+        )
+
+    def _insurance_open_invoices(self):
+        """The posted premium invoices of these instalments still to be paid."""
+        return self.sudo().invoice_id.filtered(
+            lambda move: (
+                move.state == "posted"
+                and move.payment_state not in ("paid", "in_payment", "reversed")
+                and not move.currency_id.is_zero(move.amount_residual)
+            )
+        )
 
     # The daily clock ------------------------------------------------------
 

@@ -659,8 +659,13 @@ class InsuranceReminderLog(models.Model):
         policy = self._first_policy().with_context(
             reminder_line_ids=self.premium_line_id.ids
         )
+        # The template renders the policy in its own context: it must be told the
+        # instalments too, or a bundled SMS would list (and link) the first only.
+        template = self.step_id[:1].sms_template_id.with_context(
+            reminder_line_ids=self.premium_line_id.ids
+        )
         return policy._message_sms_with_template(
-            template=self.step_id[:1].sms_template_id,
+            template=template,
             partner_ids=self.partner_id[:1].ids,
             put_in_queue=True,
         )

@@ -9,6 +9,7 @@ CHANNELS = [
     ("visit", "Visit"),
     ("letter", "Letter"),
     ("bank", "Bank"),
+    ("portal", "Customer Portal"),
 ]
 OUTCOMES = [
     ("reached", "Reached"),
@@ -20,6 +21,8 @@ OUTCOMES = [
     ("callback", "Call Back Later"),
     ("sent", "Sent"),
     ("undeliverable", "Could Not Be Delivered"),
+    ("question", "Has a Question"),
+    ("hardship", "Payment Difficulties"),
 ]
 
 

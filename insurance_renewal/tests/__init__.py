@@ -34,3 +34,4 @@ from . import test_servicing_tour
 from . import test_team_work
 from . import test_red_flags
 from . import test_team_queue_tour
+from . import test_customer_portal
