@@ -14,7 +14,8 @@ SNAPSHOTS = {
         SELECT p.name || '/' || l.installment_number, l.state, l.due_date,
                l.grace_end_date, l.lapse_date, l.demand_date, l.amount,
                l.amount_paid, l.amount_residual, l.date_paid, l.policy_year
-          FROM insurance_premium_line l JOIN insurance_policy p ON p.id = l.policy_id""",
+          FROM insurance_premium_line l
+          JOIN insurance_policy p ON p.id = l.policy_id""",
     "policies": """
         SELECT name, state, suspension_date, reinstatement_deadline, next_due_date,
                amount_overdue, paid_to_date, schedule_next_date
@@ -30,7 +31,8 @@ SNAPSHOTS = {
                c.date_deadline, c.renewal_grace_end_date, c.renewal_last_activity_id,
                c.renewal_promised_date, COALESCE(c.renewal_promised_amount, 0),
                COALESCE(c.renewal_promise_broken, false),
-               COALESCE(c.renewal_unreachable, false), COALESCE(c.renewal_risk_score, 0),
+               COALESCE(c.renewal_unreachable, false),
+               COALESCE(c.renewal_risk_score, 0),
                c.renewal_risk_codes,
                (SELECT string_agg(lp.name || '/' || l.installment_number, ','
                                   ORDER BY lp.name, l.installment_number)
@@ -85,7 +87,7 @@ def diff(left, right):
         ("only_second", only_right),
     ):
         if keys:
-            key = sorted(keys)[0]
+            key = min(keys)
             result[f"example_{label}"] = [key, left.get(key), right.get(key)]
     return result
 
@@ -97,4 +99,6 @@ def compare(first_db, second_db):
         with psycopg2.connect(dbname=database) as connection:
             snapshots.append(snapshot(connection.cursor()))
         connection.close()
-    return {table: diff(snapshots[0][table], snapshots[1][table]) for table in SNAPSHOTS}
+    return {
+        table: diff(snapshots[0][table], snapshots[1][table]) for table in SNAPSHOTS
+    }

@@ -28,8 +28,8 @@ SELECT nm, nm, 'contact', true, false, 'zh_CN', 'Asia/Shanghai',
  CROSS JOIN LATERAL (
      SELECT substr(%(surnames)s, 1 + n %% 20, 1)
             || substr(%(given)s, 1 + (n / 20) %% 30, 1)
-            || CASE WHEN n %% 3 = 0 THEN '' ELSE substr(%(given)s, 1 + (n / 600) %% 30, 1)
-               END AS nm) names
+            || CASE WHEN n %% 3 = 0 THEN ''
+                    ELSE substr(%(given)s, 1 + (n / 600) %% 30, 1) END AS nm) names
 RETURNING id
 """
 
@@ -43,10 +43,11 @@ INSERT INTO insurance_policy (name, partner_id, payer_id, product_id, company_id
     create_date, write_date, create_uid, write_uid)
 SELECT 'BP' || lpad(n::text, 8, '0'), partner, partner,
        (%(products)s::int[])[1 + h %% array_length(%(products)s::int[], 1)],
-       %(company)s, %(currency)s, issue, freq, amount, (ARRAY[10, 15, 20, 20, 5, 3])[1 + h2 %% 6],
+       %(company)s, %(currency)s, issue, freq, amount,
+       (ARRAY[10, 15, 20, 20, 5, 3])[1 + h2 %% 6],
        amount * CASE freq WHEN 'monthly' THEN 12 WHEN 'quarterly' THEN 4 ELSE 1 END,
-       CASE WHEN h2 / 10 %% 10 < 6 THEN 'bank_debit' WHEN h2 / 10 %% 10 < 9 THEN 'online'
-            ELSE 'counter' END,
+       CASE WHEN h2 / 10 %% 10 < 6 THEN 'bank_debit'
+            WHEN h2 / 10 %% 10 < 9 THEN 'online' ELSE 'counter' END,
        CASE WHEN b IN (96, 97) THEN 'draft' WHEN b = 98 THEN 'surrendered'
             ELSE 'in_force' END,
        (%(specialists)s::int[])[1 + n %% array_length(%(specialists)s::int[], 1)],
@@ -59,7 +60,8 @@ SELECT 'BP' || lpad(n::text, 8, '0'), partner, partner,
             CASE WHEN n %% 4 IN (0, 1) THEN 'monthly' WHEN n %% 4 = 2 THEN 'quarterly'
                  ELSE 'annual' END AS freq,
             CASE WHEN h %% 100 < 40
-                 THEN (%(today)s::date - make_interval(years => 1 + (h2 %% 6)::int))::date
+                 THEN (%(today)s::date
+                       - make_interval(years => 1 + (h2 %% 6)::int))::date
                       + (h2 / 7 %% 3)::int - 1
                  ELSE %(asof)s::date - 30 - (h2 %% 2900)::int END AS issue) p
  CROSS JOIN LATERAL (
@@ -88,7 +90,8 @@ SELECT p.id, p.partner_id, p.product_id, p.specialist_id, p.payment_method,
                             CASE p.payment_frequency WHEN 'monthly' THEN 12
                                  WHEN 'quarterly' THEN 4 ELSE 1 END AS per_year) f
  CROSS JOIN LATERAL generate_series(2, f.per_year * p.premium_years) AS k
- CROSS JOIN LATERAL (SELECT (p.issue_date + make_interval(months => (k - 1) * f.step))::date
+ CROSS JOIN LATERAL (SELECT (p.issue_date
+                             + make_interval(months => (k - 1) * f.step))::date
                             AS due) d
  WHERE p.name LIKE 'BP%%' AND p.state != 'draft'
    AND d.due <= (%(asof)s::date + interval '12 months')::date
@@ -155,7 +158,8 @@ UPDATE insurance_premium_line l
    AND l.due_date <= %(asof)s::date
    AND NOT EXISTS (SELECT 1 FROM bench_susp s WHERE s.policy_id = l.policy_id);
 UPDATE insurance_policy p
-   SET state = CASE WHEN (s.susp + make_interval(months => pr.reinstatement_period_months))::date
+   SET state = CASE WHEN (s.susp + make_interval(
+                             months => pr.reinstatement_period_months))::date
                          < %(asof)s::date THEN 'terminated' ELSE 'lapsed' END,
        suspension_date = s.susp,
        reinstatement_deadline = (s.susp
@@ -179,7 +183,8 @@ UPDATE insurance_policy p
                                + make_interval(months => x.max_k * f.step))::date) END,
        schedule_next_date = CASE WHEN p.state = 'draft' THEN NULL
             WHEN COALESCE(x.max_k + 1, 2) <= f.per_year * p.premium_years
-            THEN (p.issue_date + make_interval(months => COALESCE(x.max_k, 1) * f.step))::date
+            THEN (p.issue_date
+                  + make_interval(months => COALESCE(x.max_k, 1) * f.step))::date
             END
   FROM insurance_policy pp
  CROSS JOIN LATERAL (SELECT 12 / CASE pp.payment_frequency WHEN 'monthly' THEN 12
@@ -189,7 +194,8 @@ UPDATE insurance_policy p
  CROSS JOIN LATERAL (
      SELECT min(due_date) FILTER (WHERE state IN ('planned', 'due', 'grace', 'lapsed'))
                 AS next_due,
-            COALESCE(sum(amount_residual) FILTER (WHERE state IN ('grace', 'lapsed')), 0)
+            COALESCE(sum(amount_residual)
+                     FILTER (WHERE state IN ('grace', 'lapsed')), 0)
                 AS overdue,
             min(due_date) FILTER (WHERE state NOT IN ('paid', 'waived')) AS unsettled,
             max(installment_number) AS max_k
@@ -236,9 +242,11 @@ SELECT c.insurance_policy_id, c.id, c.partner_id, c.company_id,
               'wrong_number'])[1 + c.id / 3 %% 6],
        CASE WHEN c.id / 3 %% 6 IN (2, 4) THEN %(asof)s::date - 3 + (c.id %% 7)::int END,
        CASE WHEN c.id / 3 %% 6 IN (2, 4) THEN c.renewal_amount_due END,
-       CASE WHEN c.id / 3 %% 6 = 3 THEN (SELECT id FROM crm_lost_reason
-                                         WHERE is_renewal_reason ORDER BY id LIMIT 1) END,
-       c.user_id, %(asof)s::timestamp - interval '2 days' + (c.id %% 24) * interval '1 hour',
+       CASE WHEN c.id / 3 %% 6 = 3 THEN (
+           SELECT id FROM crm_lost_reason
+            WHERE is_renewal_reason ORDER BY id LIMIT 1) END,
+       c.user_id,
+       %(asof)s::timestamp - interval '2 days' + (c.id %% 24) * interval '1 hour',
        now(), now(), 1, 1
   FROM crm_lead c
  WHERE c.insurance_policy_id IS NOT NULL AND c.active AND c.won_status = 'pending'
@@ -260,8 +268,10 @@ def seed_portfolio(cr, values):
     )
     cr.execute(POLICIES_SQL, {**values, "partner_ids": partner_ids})
     cr.execute(LINES_SQL, values)
+    cr.execute("ANALYZE insurance_policy; ANALYZE insurance_premium_line")
     cr.execute(STOP_SQL, values)
     cr.execute(PAY_SQL, values)
+    cr.execute("ANALYZE insurance_premium_line")
     cr.execute("SELECT id FROM insurance_policy WHERE name LIKE 'BP%%'")
     policy_ids = [row[0] for row in cr.fetchall()]
     cr.execute(POLICY_SUMMARY_SQL, {**values, "policy_ids": policy_ids})

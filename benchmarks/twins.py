@@ -36,7 +36,8 @@ SELECT p.id, p.partner_id, p.product_id, p.specialist_id, p.payment_method,
  CROSS JOIN LATERAL (SELECT COALESCE(max(installment_number), 1) + 1 AS start
                        FROM insurance_premium_line WHERE policy_id = p.id) s
  CROSS JOIN LATERAL generate_series(s.start, f.per_year * p.premium_years) AS k
- CROSS JOIN LATERAL (SELECT (p.issue_date + make_interval(months => (k - 1) * f.step))::date
+ CROSS JOIN LATERAL (SELECT (p.issue_date
+                             + make_interval(months => (k - 1) * f.step))::date
                             AS due) d
  WHERE p.state IN ('in_force', 'grace') AND p.schedule_next_date <= %(horizon)s
    AND d.due <= %(horizon)s
@@ -81,7 +82,8 @@ UPDATE insurance_policy p
        suspension_date = CASE WHEN x.lapsed IS NOT NULL THEN x.lapsed
                               ELSE p.suspension_date END,
        reinstatement_deadline = CASE WHEN x.lapsed IS NOT NULL
-           THEN (x.lapsed + make_interval(months => pr.reinstatement_period_months))::date
+           THEN (x.lapsed
+                 + make_interval(months => pr.reinstatement_period_months))::date
            ELSE p.reinstatement_deadline END,
        write_date = now()
   FROM (SELECT policy_id,
@@ -156,48 +158,65 @@ SELECT c.id, l.id
  WHERE (l.state IN ('due', 'grace', 'lapsed')
         OR (l.state = 'planned' AND l.due_date <= %(window_end)s))
 ON CONFLICT DO NOTHING;
+CREATE TEMP TABLE twin_contacts AS
+SELECT a.lead_id,
+       count(*) FILTER (WHERE a.outcome = 'no_answer') AS unanswered,
+       count(*) FILTER (WHERE a.outcome = 'promised' AND a.promised_date < %(today)s)
+           AS broken,
+       bool_or(a.kind = 'reminder') AS reminded
+  FROM insurance_renewal_activity a JOIN twin_cases c ON c.id = a.lead_id
+ GROUP BY a.lead_id;
+CREATE TEMP TABLE twin_last AS
+SELECT DISTINCT ON (a.lead_id) a.lead_id, a.id, a.outcome
+  FROM insurance_renewal_activity a JOIN twin_cases c ON c.id = a.lead_id
+ ORDER BY a.lead_id, a.date DESC, a.id DESC;
+CREATE TEMP TABLE twin_promise AS
+SELECT DISTINCT ON (a.lead_id) a.lead_id, a.promised_date, a.promised_amount
+  FROM insurance_renewal_activity a JOIN twin_cases c ON c.id = a.lead_id
+ WHERE a.outcome = 'promised'
+ ORDER BY a.lead_id, a.date DESC, a.id DESC;
+CREATE TEMP TABLE twin_late AS
+SELECT l.policy_id, count(*) AS late
+  FROM insurance_premium_line l
+ WHERE l.date_paid > l.due_date
+   AND l.policy_id IN (SELECT policy_id FROM twin_cases)
+ GROUP BY l.policy_id;
+CREATE TEMP TABLE twin_unpaid AS
+SELECT r.crm_lead_id AS id,
+       COALESCE(sum(l.amount_residual)
+                FILTER (WHERE l.state NOT IN ('paid', 'waived')), 0) AS amount_due,
+       min(l.due_date) FILTER (WHERE l.state NOT IN ('paid', 'waived')) AS due,
+       min(l.grace_end_date) FILTER (WHERE l.state NOT IN ('paid', 'waived'))
+           AS grace_end,
+       min(l.grace_end_date) FILTER (WHERE l.state NOT IN ('paid', 'waived')
+                                       AND l.due_date < %(today)s)
+           AS past_due_grace_end,
+       min(l.policy_year) FILTER (WHERE l.state NOT IN ('paid', 'waived'))
+           AS min_year,
+       count(*) FILTER (WHERE l.state NOT IN ('paid', 'waived')) AS n_unpaid,
+       bool_or(l.demand_date IS NOT NULL AND l.state NOT IN ('paid', 'waived'))
+           AS demand,
+       bool_or(l.amount_paid != 0) AS collected
+  FROM crm_lead_insurance_premium_line_rel r
+  JOIN twin_cases c ON c.id = r.crm_lead_id
+  JOIN insurance_premium_line l ON l.id = r.insurance_premium_line_id
+ GROUP BY r.crm_lead_id;
 CREATE TEMP TABLE twin_facts AS
 SELECT c.id,
-       u.amount_due, u.due, u.grace_end, u.min_year, u.n_unpaid, u.demand,
-       u.past_due_grace_end,
-       last.id AS last_id, last.outcome AS last_outcome,
-       prom.promised_date, prom.promised_amount,
-       (SELECT count(*) FROM insurance_premium_line pl
-         WHERE pl.policy_id = c.policy_id AND pl.date_paid > pl.due_date) AS late,
-       (SELECT count(*) FROM insurance_renewal_activity a
-         WHERE a.lead_id = c.id AND a.outcome = 'no_answer') AS unanswered,
-       (SELECT count(*) FROM insurance_renewal_activity a
-         WHERE a.lead_id = c.id AND a.outcome = 'promised'
-           AND a.promised_date < %(today)s) AS broken,
-       EXISTS (SELECT 1 FROM insurance_renewal_activity a
-                WHERE a.lead_id = c.id AND a.kind = 'reminder') AS reminded,
+       COALESCE(u.amount_due, 0) AS amount_due, u.due, u.grace_end, u.min_year,
+       COALESCE(u.n_unpaid, 0) AS n_unpaid, COALESCE(u.demand, false) AS demand,
+       u.past_due_grace_end, last.id AS last_id, last.outcome AS last_outcome,
+       prom.promised_date, prom.promised_amount, COALESCE(lt.late, 0) AS late,
+       COALESCE(ct.unanswered, 0) AS unanswered, COALESCE(ct.broken, 0) AS broken,
+       COALESCE(ct.reminded, false) AS reminded,
        p.payment_method != 'bank_debit' AS manual, p.state AS policy_state,
        u.collected
   FROM twin_cases c JOIN insurance_policy p ON p.id = c.policy_id
- CROSS JOIN LATERAL (
-     SELECT COALESCE(sum(l.amount_residual) FILTER (WHERE l.state NOT IN ('paid', 'waived')),
-                     0) AS amount_due,
-            min(l.due_date) FILTER (WHERE l.state NOT IN ('paid', 'waived')) AS due,
-            min(l.grace_end_date) FILTER (WHERE l.state NOT IN ('paid', 'waived'))
-                AS grace_end,
-            min(l.grace_end_date) FILTER (WHERE l.state NOT IN ('paid', 'waived')
-                                            AND l.due_date < %(today)s)
-                AS past_due_grace_end,
-            min(l.policy_year) FILTER (WHERE l.state NOT IN ('paid', 'waived')) AS min_year,
-            count(*) FILTER (WHERE l.state NOT IN ('paid', 'waived')) AS n_unpaid,
-            bool_or(l.demand_date IS NOT NULL AND l.state NOT IN ('paid', 'waived'))
-                AS demand,
-            bool_or(l.amount_paid != 0) AS collected
-       FROM crm_lead_insurance_premium_line_rel r
-       JOIN insurance_premium_line l ON l.id = r.insurance_premium_line_id
-      WHERE r.crm_lead_id = c.id) u
- LEFT JOIN LATERAL (SELECT a.id, a.outcome FROM insurance_renewal_activity a
-                     WHERE a.lead_id = c.id ORDER BY a.date DESC, a.id DESC LIMIT 1)
-      last ON true
- LEFT JOIN LATERAL (SELECT a.promised_date, a.promised_amount
-                      FROM insurance_renewal_activity a
-                     WHERE a.lead_id = c.id AND a.outcome = 'promised'
-                     ORDER BY a.date DESC, a.id DESC LIMIT 1) prom ON true;
+  LEFT JOIN twin_unpaid u ON u.id = c.id
+  LEFT JOIN twin_last last ON last.lead_id = c.id
+  LEFT JOIN twin_promise prom ON prom.lead_id = c.id
+  LEFT JOIN twin_late lt ON lt.policy_id = c.policy_id
+  LEFT JOIN twin_contacts ct ON ct.lead_id = c.id;
 CREATE TEMP TABLE twin_risk AS
 SELECT f.id, pts.points, pts.key, pts.pos
   FROM twin_facts f
@@ -223,14 +242,15 @@ UPDATE crm_lead c
        renewal_promised_date = f.promised_date,
        renewal_promised_amount = f.promised_amount,
        renewal_promise_broken = f.n_unpaid > 0 AND f.promised_date < %(today)s,
-       renewal_unreachable = COALESCE(f.last_outcome IN ('wrong_number', 'undeliverable'),
-                                      false),
+       renewal_unreachable = COALESCE(
+           f.last_outcome IN ('wrong_number', 'undeliverable'), false),
        renewal_risk_score = LEAST(COALESCE(r.score, 0), 100),
        renewal_risk_codes = r.codes,
        write_date = now()
   FROM twin_facts f
   LEFT JOIN (SELECT id, sum(points) AS score,
-                    string_agg(key || ':' || points, ',' ORDER BY points DESC, pos) AS codes
+                    string_agg(key || ':' || points, ','
+                               ORDER BY points DESC, pos) AS codes
                FROM twin_risk GROUP BY id) r ON r.id = f.id
  WHERE c.id = f.id;
 -- Broken promises newly flagged: a call to-do for the specialist.
@@ -259,8 +279,9 @@ UPDATE crm_lead c
                          CASE WHEN c.renewal_unreachable THEN %(reason_lost_contact)s
                               ELSE %(reason_other)s END) END
   FROM twin_facts f
- WHERE f.id = c.id AND ((f.n_unpaid = 0 AND NOT COALESCE(f.collected, false))
-                        OR (f.n_unpaid > 0 AND f.policy_state IN ('lapsed', 'terminated')));
+ WHERE f.id = c.id
+   AND ((f.n_unpaid = 0 AND NOT COALESCE(f.collected, false))
+        OR (f.n_unpaid > 0 AND f.policy_state IN ('lapsed', 'terminated')));
 CREATE TEMP TABLE twin_stage_moves AS
 SELECT c.id, c.stage_id AS old, st.id AS new
   FROM crm_lead c JOIN twin_facts f ON f.id = c.id
