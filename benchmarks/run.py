@@ -161,6 +161,80 @@ def measure_pair(args, template, label, addon, twin, rounds=None, compare=True):
     return {"runs": runs, "differences": diffs}
 
 
+def _median(values):
+    values = sorted(values)
+    return values[len(values) // 2] if values else None
+
+
+def _pair_row(label, addon_runs, sql_runs, target, pick=lambda run: run):
+    addon = [pick(run) for run in addon_runs]
+    sql = [pick(run) for run in sql_runs]
+    a_seconds = _median([run["seconds"] for run in addon])
+    s_seconds = _median([run["seconds"] for run in sql])
+    a_queries = _median([run["queries"] for run in addon])
+    s_queries = _median([run["queries"] for run in sql])
+    ratio = a_seconds / s_seconds if s_seconds else float("nan")
+    return (
+        f"| {label} | {a_seconds:.2f} s, {a_queries} queries | "
+        f"{s_seconds:.2f} s, {s_queries} statements | {ratio:.1f}x | {target} |"
+    )
+
+
+def summary(results):
+    """The results as the markdown table README.md quotes."""
+    rows = [
+        "| work | addon (median) | same work in SQL (median) | ratio | target |",
+        "|---|---|---|---|---|",
+    ]
+    if clock := results.get("clock"):
+        runs = clock["runs"]
+        rows.append(
+            _pair_row("daily clock, busy day", runs["addon"], runs["sql"], "3x")
+        )
+        rows.append(
+            _pair_row(
+                "same-day rerun",
+                runs["addon"],
+                runs["sql"],
+                "1.5x",
+                pick=lambda run: run["rerun"],
+            )
+        )
+    if kanban := results.get("kanban"):
+        runs = kanban["runs"]
+        for key, other, label in (
+            ("kanban", "kanban", "Renewals kanban vs CRM pipeline, first screen"),
+            ("policy_list", "lead_list", "policy list vs CRM lead list"),
+        ):
+            rows.append(
+                _pair_row(
+                    label,
+                    runs["addon"],
+                    runs["sql"],
+                    "2x, < 300 ms",
+                    pick=lambda run, k=key, o=other: run.get(k, run.get(o))["median"],
+                )
+            )
+    if register := results.get("register"):
+        runs = register["runs"]
+        rows.append(
+            _pair_row("register and activate", runs["addon"], runs["sql"], "3x")
+        )
+    if kpi := results.get("kpi"):
+        runs = kpi["runs"]
+        for key, target in (("kpis", "2x"), ("ledger", "3x, < 300 MB")):
+            rows.append(
+                _pair_row(
+                    f"KPI views ({key})",
+                    runs["addon"],
+                    runs["sql"],
+                    target,
+                    pick=lambda run, k=key: run[k],
+                )
+            )
+    return "\n".join(rows)
+
+
 def main():
     args = parse_args()
     if args.worker:
@@ -239,6 +313,9 @@ def main():
     os.makedirs(os.path.dirname(output), exist_ok=True)
     with open(output, "w") as handle:
         json.dump(results, handle, indent=1, default=str)
+    with open(output.removesuffix(".json") + ".md", "w") as handle:
+        handle.write(summary(results) + "\n")
+    print(summary(results))
     print(f"written to {output}")
     return 0
 

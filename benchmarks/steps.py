@@ -234,8 +234,58 @@ def describe_worker(env, args):
 # The clock ----------------------------------------------------------------
 
 
+def _profile_clock_steps(env):
+    """Time and count the queries of each step of the addon's clock (its batch
+    runner is wrapped here, the addon is not changed)."""
+    profile = {}
+    policy_class = type(env["insurance.policy"])
+    original = policy_class._process_in_batches
+
+    def timed(self, model, domain, process, batch_size):
+        start, queries = time.perf_counter(), self.env.cr.sql_log_count
+        try:
+            return original(self, model, domain, process, batch_size)
+        finally:
+            step = profile.setdefault(process.__name__, {"seconds": 0, "queries": 0})
+            step["seconds"] = round(step["seconds"] + time.perf_counter() - start, 3)
+            step["queries"] += self.env.cr.sql_log_count - queries
+
+    policy_class._process_in_batches = timed
+    return profile
+
+
+def _count_statements(cr):
+    """Count the statements the cursor runs by verb and table."""
+    counts = {}
+    original = cr.execute
+
+    def execute(query, params=None, log_exceptions=True):
+        text = str(query.code if hasattr(query, "code") else query).lstrip()
+        words = text.replace('"', " ").split()
+        verb = words[0].upper() if words else "?"
+        table = next(
+            (
+                words[i + 1]
+                for i, word in enumerate(words[:-1])
+                if word.upper() in ("FROM", "INTO", "UPDATE")
+            ),
+            "?",
+        )
+        key = f"{verb} {table}"
+        counts[key] = counts.get(key, 0) + 1
+        return original(query, params, log_exceptions)
+
+    cr.execute = execute
+    return counts
+
+
 def clock_worker(env, args, rerun=False):
     started = datetime.now()
+    profile = _profile_clock_steps(env)
+    try:
+        statements = _count_statements(env.cr)
+    except AttributeError:
+        statements = {}
     env.cr.execute(
         "SELECT count(*) FROM insurance_premium_line l JOIN insurance_policy p "
         "ON p.id = l.policy_id WHERE p.state IN ('in_force', 'grace') "
@@ -248,8 +298,13 @@ def clock_worker(env, args, rerun=False):
     meter = _run_clock(env, args.today)
     env.cr.commit()
     result = meter.report(stale=stale, **_busy(env, started, args.today))
+    result["profile"] = dict(profile)
+    result["statements"] = dict(
+        sorted(statements.items(), key=lambda item: -item[1])[:25]
+    )
+    profile.clear()
     if rerun:
-        result["rerun"] = _run_clock(env, args.today).report()
+        result["rerun"] = _run_clock(env, args.today).report(profile=dict(profile))
     return result
 
 
