@@ -49,6 +49,12 @@ class Meter:
 
 
 def _maxrss_mib():
+    """The process's peak resident memory (VmHWM: unlike ``ru_maxrss`` it does not
+    carry over the peak of the parent that started the worker)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
