@@ -604,7 +604,6 @@ def register_worker(env, args):
         "SELECT count(*) FROM insurance_premium_line l JOIN insurance_policy p "
         "ON p.id = l.policy_id WHERE p.name LIKE 'RG%%'"
     )
-    del fields
     return meter.report(rows=args.register, instalments=env.cr.fetchone()[0])
 
 
