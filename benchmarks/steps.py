@@ -584,8 +584,6 @@ def _register_values(env, args):
 
 
 def register_worker(env, args):
-    from odoo import fields
-
     partners, products = _register_values(env, args)
     policy_model = env["insurance.policy"].with_context(
         tracking_disable=True, mail_create_nolog=True, clock_today=args.today
