@@ -115,6 +115,7 @@ class Meter:
     """Wall time, SQL queries and peak Python memory of one step."""
 
     trace = True
+    results = None  # a list collects every step's numbers (benchmarks/run.py)
 
     def __init__(self, cr, label):
         self.cr, self.label = cr, label
@@ -133,6 +134,10 @@ class Meter:
             memory = f"{tracemalloc.get_traced_memory()[1] / 2**20:8.1f} MiB"
             tracemalloc.stop()
         print(f"{self.label:<50} {seconds:8.1f} s {queries:7d} queries {memory}")
+        if self.results is not None:
+            self.results.append(
+                {"step": self.label, "seconds": round(seconds, 3), "queries": queries}
+            )
 
 
 def build_portfolio(env, args, today):
