@@ -79,9 +79,19 @@ class InsuranceRedFlagRule(models.Model):
 
     @api.model
     def _detect_batch(self, policies):
-        # The evidence is written once for every reader: in the company's language.
+        flags = self.env["insurance.red.flag"]
+        for company in policies.company_id:
+            flags |= self._detect_company_batch(
+                policies.filtered(lambda policy: policy.company_id == company), company
+            )
+        return flags
+
+    @api.model
+    def _detect_company_batch(self, policies, company):
+        # The evidence is written once for every reader: in the language of the
+        # policies' company (not the company of whoever runs the check).
         rules = self.with_context(
-            lang=self.env.company.partner_id.lang or self.env.lang
+            lang=company.partner_id.lang or self.env.lang
         ).search([])
         hits = []
         for rule in rules:

@@ -62,7 +62,17 @@ class TestDemoInsurer(HttpCase):
         todo = self.env["mail.activity"].search(
             [
                 ("res_model", "=", "insurance.policy"),
-                ("user_id", "=", self.env.ref("insurance_renewal.user_finance").id),
+                ("insurance_event_code", "=", "mandate_missing"),
+                (
+                    "team_id",
+                    "=",
+                    self.env.ref("insurance_renewal.mail_activity_team_finance").id,
+                ),
             ]
         )
         self.assertIn(song_jia.name, " ".join(todo.mapped("note")))
+        self.assertIn(
+            self.env.ref("insurance_renewal.user_finance"),
+            todo.team_id.member_ids,
+            "finance finds it in the Finance team's queue",
+        )
