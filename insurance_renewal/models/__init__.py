@@ -28,3 +28,5 @@ from . import insurance_talk_track
 from . import insurance_customer_segment
 from . import insurance_winback
 from . import res_users
+from . import mailing_mailing
+from . import mailing_trace

@@ -1,3 +1,4 @@
+import calendar
 import logging
 from collections import defaultdict
 from datetime import date
@@ -7,6 +8,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
+from odoo.tools import SQL
 
 from ..lib import schedule
 
@@ -724,6 +726,34 @@ class InsurancePolicy(models.Model):
         if fully_paid and not self._next_unscheduled_number():
             return {"state": "paid_up"}
         return {"state": "in_force"}
+
+    @api.model
+    def _anniversary_policy_ids(self, day):
+        """Return the ids of the policies in force whose anniversary falls on
+        ``day`` (a policy issued on 29 February has it on 28 February in other
+        years), for the anniversary review (保单检视)."""
+        leap_day_policies = (
+            day.month == 2 and day.day == 28 and not calendar.isleap(day.year)
+        )
+        self.flush_model(["issue_date", "state", "active"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT id FROM insurance_policy
+                 WHERE active AND state IN ('in_force', 'grace')
+                   AND issue_date < %(day)s
+                   AND extract(month FROM issue_date) = %(month)s
+                   AND (extract(day FROM issue_date) = %(mday)s
+                        OR (%(leap)s AND extract(day FROM issue_date) = 29))
+                 ORDER BY id
+                """,
+                day=day,
+                month=day.month,
+                mday=day.day,
+                leap=leap_day_policies,
+            )
+        )
+        return [row[0] for row in rows]
 
     # Scheduled action ---------------------------------------------------------
 

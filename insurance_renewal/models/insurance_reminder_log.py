@@ -620,21 +620,41 @@ class InsuranceReminderLog(models.Model):
 
     @api.model
     def _messages_this_week(self, partner):
-        """Messages that reached or are on their way to this customer in 7 days:
-        one bundled message counts once; skipped and failed attempts not at all."""
+        return self._messages_this_week_by_partner(partner.ids)[partner.id]
+
+    @api.model
+    def _messages_this_week_by_partner(self, partner_ids):
+        """Messages that reached or are on their way to these customers in 7 days:
+        one bundled message counts once; skipped and failed attempts not at all;
+        a customer care mailing (review, greeting) counts once per mailing."""
+        counts = Counter()
+        if not partner_ids:
+            return counts
+        self.env["insurance.renewal.activity"].flush_model()
+        since = fields.Datetime.now() - timedelta(days=7)
         rows = self.env.execute_query(
             SQL(
                 """
-                SELECT count(DISTINCT coalesce(mail_message_id, -id))
+                SELECT partner_id, count(DISTINCT coalesce(mail_message_id, -id))
                   FROM insurance_reminder_log
-                 WHERE partner_id = %s AND channel IN ('email', 'sms', 'demand')
-                   AND state IN ('queued', 'sent') AND date >= %s
+                 WHERE partner_id = ANY(%(partners)s)
+                   AND channel IN ('email', 'sms', 'demand')
+                   AND state IN ('queued', 'sent') AND date >= %(since)s
+                 GROUP BY partner_id
+                 UNION ALL
+                SELECT partner_id, count(DISTINCT mailing_id)
+                  FROM insurance_renewal_activity
+                 WHERE partner_id = ANY(%(partners)s) AND kind = 'care'
+                   AND mailing_id IS NOT NULL AND date >= %(since)s
+                 GROUP BY partner_id
                 """,
-                partner.id,
-                fields.Datetime.now() - timedelta(days=7),
+                partners=list(partner_ids),
+                since=since,
             )
         )
-        return rows[0][0]
+        for partner_id, count in rows:
+            counts[partner_id] += count
+        return counts
 
     def _first_policy(self):
         return self.policy_id.sorted("id")[:1]
