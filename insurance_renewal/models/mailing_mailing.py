@@ -11,8 +11,8 @@ from ..lib import reminders
 
 _logger = logging.getLogger(__name__)
 
-# Policies that get an anniversary review and whose holders get greetings.
-CARE_POLICY_STATES = ("in_force", "grace")
+# The policies a greeting is logged on: every one the customer still holds.
+GREETING_POLICY_STATES = ("in_force", "grace", "lapsed", "paid_up")
 
 
 class MailingMailing(models.Model):
@@ -71,6 +71,8 @@ class MailingMailing(models.Model):
             if mailing.mailing_type == "sms" and not reminder_engine._is_contact_time():
                 mailing._wait_for_contact_hours()
                 continue
+            # Customer care never reaches a customer who opted out, as reminders.
+            mailing.use_exclusion_list = True
             recipients = res_ids or mailing._get_remaining_recipients()
             capped = mailing._cancel_over_weekly_cap(recipients)
             sendable = [res_id for res_id in recipients if res_id not in capped]
@@ -171,7 +173,7 @@ class MailingMailing(models.Model):
 
     def _care_policies(self, partner_ids):
         """The policies of these holders that this mailing is about: those whose
-        anniversary it reviews, else every policy in force."""
+        anniversary it reviews, else every policy they still hold."""
         if not partner_ids:
             return self.env["insurance.policy"]
         policies = self.env["insurance.policy"].sudo()
@@ -183,7 +185,10 @@ class MailingMailing(models.Model):
             )
             return policies.filtered(lambda p: p.partner_id.id in set(partner_ids))
         return policies.search(
-            [("partner_id", "in", partner_ids), ("state", "in", CARE_POLICY_STATES)]
+            [
+                ("partner_id", "in", partner_ids),
+                ("state", "in", GREETING_POLICY_STATES),
+            ]
         )
 
     # The anniversary review --------------------------------------------------
