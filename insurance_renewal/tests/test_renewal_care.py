@@ -1,7 +1,7 @@
 from freezegun import freeze_time
 
 from odoo import fields
-from odoo.tests import tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from ..lib import schedule
 from .common import InsuranceRenewalCommon
@@ -219,3 +219,29 @@ class TestRenewalCare(InsuranceRenewalCommon):
         self.assertEqual(self._care_contacts(first).policy_id, review_policy)
         delivered = [rcpt for rcpts, _msg in self._mailbox.messages for rcpt in rcpts]
         self.assertEqual(delivered.count("ty@example.com"), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestRenewalCareScreens(HttpCase):
+    """The renewal manager's customer care menus open in the browser."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        new_test_user(
+            cls.env,
+            login="care_screen_manager",
+            groups="insurance_renewal.group_insurance_renewal_manager",
+        )
+
+    def test_care_email_and_sms_lists(self):
+        for action, tour in (
+            ("mailing_mailing_action_renewal_care_email", "care_email"),
+            ("mailing_mailing_action_renewal_care_sms", "care_sms"),
+        ):
+            with self.subTest(action=action):
+                self.start_tour(
+                    f"/odoo/action-insurance_renewal.{action}",
+                    f"insurance_renewal_{tour}_tour",
+                    login="care_screen_manager",
+                )
