@@ -6,7 +6,8 @@ End to end and slow (a fresh database with the addon, a portfolio of 240 policie
 three runs of the nightly work in real separate ``odoo shell`` processes): a
 few minutes on two cores, most of it installing the addon. The databases are named
 after ``CONCURRENCY_DB``, else ``DB`` (as ``make test`` is given it) + ``_conc``;
-``KEEP_DB=1`` keeps them for a look afterwards.
+``KEEP_DB=1`` keeps them for a look afterwards. A ``make test`` narrowed with
+``TEST_TAGS`` skips it.
 """
 
 import os
@@ -26,6 +27,12 @@ odoo = pytest.importorskip(
 ODOO_BIN = shutil.which("odoo")
 if not ODOO_BIN:
     pytest.skip("Odoo's 'odoo' command is not on PATH", allow_module_level=True)
+
+if os.environ.get("TEST_TAGS", "/insurance_renewal") != "/insurance_renewal":
+    pytest.skip(
+        "make test was narrowed with TEST_TAGS: the concurrency test runs with all",
+        allow_module_level=True,
+    )
 
 import psycopg2
 
