@@ -38,3 +38,5 @@ from . import insurance_red_flag_rule
 from . import insurance_red_flag
 from . import helpdesk_ticket
 from . import payment_transaction
+from . import mailing_mailing
+from . import mailing_trace

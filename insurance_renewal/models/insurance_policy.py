@@ -1,4 +1,7 @@
+import calendar
 import logging
+import random
+import time
 from collections import defaultdict
 from datetime import date
 
@@ -7,7 +10,11 @@ from dateutil.relativedelta import relativedelta
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
-from odoo.tools import format_amount, format_date
+from odoo.service.model import (
+    MAX_TRIES_ON_CONCURRENCY_FAILURE,
+    PG_CONCURRENCY_EXCEPTIONS_TO_RETRY,
+)
+from odoo.tools import SQL, format_amount, format_date
 
 from ..lib import schedule, servicing
 
@@ -654,8 +661,17 @@ class InsurancePolicy(models.Model):
         regular._extend_schedule(self._horizon_date())
         regular.premium_line_ids._advance_clock(self._clock_today())
         regular._sync_state_with_schedule()
+        regular._rank_payers_as_customers()
         (policies.partner_id | policies.payer_id)._schedule_contact_repair()
         return True
+
+    def _rank_payers_as_customers(self):
+        """A payer is a customer from the day their policy is in force. Odoo writes
+        a partner's first customer rank inside the transaction that posts their
+        first invoice, later ones after commit: ranked here, two invoicing
+        workers never write the same payer at once (a serialization failure)."""
+        payers = self.payer_id | self.payer_id.commercial_partner_id
+        payers.filtered(lambda p: not p.customer_rank)._increase_rank("customer_rank")
 
     def action_open_renewal_overview(self):
         self.ensure_one()
@@ -1162,6 +1178,34 @@ class InsurancePolicy(models.Model):
             )
         )
 
+    @api.model
+    def _anniversary_policy_ids(self, day):
+        """Return the ids of the policies in force whose anniversary falls on
+        ``day`` (a policy issued on 29 February has it on 28 February in other
+        years), for the anniversary review (保单检视)."""
+        leap_day_policies = (
+            day.month == 2 and day.day == 28 and not calendar.isleap(day.year)
+        )
+        self.flush_model(["issue_date", "state", "active"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT id FROM insurance_policy
+                 WHERE active AND state IN ('in_force', 'grace')
+                   AND issue_date < %(day)s
+                   AND extract(month FROM issue_date) = %(month)s
+                   AND (extract(day FROM issue_date) = %(mday)s
+                        OR (%(leap)s AND extract(day FROM issue_date) = 29))
+                 ORDER BY id
+                """,
+                day=day,
+                month=day.month,
+                mday=day.day,
+                leap=leap_day_policies,
+            )
+        )
+        return [row[0] for row in rows]
+
     # Scheduled action ---------------------------------------------------------
 
     @api.model
@@ -1221,26 +1265,84 @@ class InsurancePolicy(models.Model):
     def _process_in_batches(self, model, domain, process, batch_size):
         """Run ``process`` on every record matching ``domain``, once, in id order and
         in batches committed one by one; return False when the cron's time is up
-        (it is then run again soon and goes on)."""
+        (it is then run again soon and goes on).
+
+        Several workers may run this at once: each batch is claimed (its rows
+        locked, those another worker holds skipped), and a batch that lost a race
+        with another worker is rolled back and claimed again on a fresh snapshot."""
         last_id = 0
-        while records := model.search(
-            Domain(domain) & Domain("id", ">", last_id), limit=batch_size, order="id"
-        ):
-            self._process_isolating_failures(records, process)
+        while True:
+            records = self._run_retrying_on_concurrency(
+                lambda after=last_id: self._claim_and_process(
+                    model, domain, process, after, batch_size
+                )
+            )
+            if not records:
+                return True
             last_id = records[-1].id
             if not self.env["ir.cron"]._commit_progress(len(records)):
                 return False
-        return True
+
+    @api.model
+    def _claim_and_process(self, model, domain, process, after_id, limit):
+        records = self._claim_batch(model, domain, after_id, limit)
+        if records:
+            self._process_isolating_failures(records, process)
+        return records
+
+    @api.model
+    def _claim_batch(self, model, domain, after_id, limit):
+        """Return the next ``limit`` records of ``domain`` after ``after_id``,
+        locked until the transaction ends; records another worker is processing
+        right now are skipped: that worker does them."""
+        self.env.flush_all()
+        query = model._search(
+            Domain(domain) & Domain("id", ">", after_id), limit=limit, order="id"
+        )
+        rows = self.env.execute_query(
+            SQL(
+                "%s FOR NO KEY UPDATE OF %s SKIP LOCKED",
+                query.select(SQL.identifier(model._table, "id")),
+                SQL.identifier(model._table),
+            )
+        )
+        return model.browse([row[0] for row in rows])
+
+    @api.model
+    def _run_retrying_on_concurrency(self, work):
+        """Run ``work`` (the first thing in its transaction) and return its result;
+        when it lost a race with another worker (serialization failure, deadlock,
+        lock not available), roll its transaction back and run it again, as Odoo
+        does for a web request. Nothing was committed in between: nothing is lost
+        and nothing done twice."""
+        for attempt in range(1, MAX_TRIES_ON_CONCURRENCY_FAILURE + 1):
+            try:
+                return work()
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as error:
+                if attempt == MAX_TRIES_ON_CONCURRENCY_FAILURE:
+                    raise
+                self.env.cr.rollback()
+                _logger.info(
+                    "Renewal batch lost a race with another worker (%s); retry %s",
+                    error.pgcode,
+                    attempt,
+                )
+                time.sleep(random.uniform(0.0, 0.5 * attempt))
+        return None
 
     @api.model
     def _process_isolating_failures(self, records, process):
         """Run ``process`` on the batch; should it fail, run it record by record so
         that one bad record never stops the others, and leave each failure on its
-        record for a person to see. A later run tries the failed ones again."""
+        record for a person to see. A later run tries the failed ones again. A
+        race lost with another worker is not the record's fault: it ends the
+        batch, which is then run again whole (see _run_retrying_on_concurrency)."""
         try:
             with self.env.cr.savepoint():
                 process(records)
             return
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            raise
         except Exception:  # noqa: BLE001 - any failure: narrow it down below
             _logger.info(
                 "Batch of %s %s failed; retrying one by one",
@@ -1251,6 +1353,8 @@ class InsurancePolicy(models.Model):
             try:
                 with self.env.cr.savepoint():
                     process(record)
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                raise
             except Exception as error:
                 _logger.exception("Renewal batch: %s failed", record.display_name)
                 self._report_batch_failure(record, error)

@@ -19,6 +19,8 @@ _logger = logging.getLogger(__name__)
 # within the same days.
 CATCH_UP_DAYS = 7
 BATCH_PAYERS = 200
+# The advisory lock class under which a worker holds the payers it is reminding.
+PAYER_LOCK_KEY = 7_130_001
 # How often a reminder the channel refused is tried again before a person calls.
 MAX_ATTEMPTS = 3
 # A formal demand in these states stands: no second one for the same instalment.
@@ -192,27 +194,64 @@ class InsuranceReminderLog(models.Model):
     def _send_due_reminders(self, batch_payers):
         today = self._company_today()
         contact_time = self._is_contact_time()
+        retrying = self.env["insurance.policy"]._run_retrying_on_concurrency
         counts = Counter()
         last_payer = 0
-        while payers := self._payers_with_due_steps(today, last_payer, batch_payers):
-            pairs = self._due_steps(today, payers)
-            upcoming = self._due_steps(today, payers, until=self._bundle_until(today))
-            demanded = self._demanded_line_ids(upcoming)
-            for payer_id, payer_pairs in pairs.items():
-                counts += self._remind_payer(
-                    self.env["res.partner"].browse(payer_id),
-                    payer_pairs,
-                    contact_time,
-                    upcoming=upcoming[payer_id],
-                    demanded=demanded,
+        while True:
+            payers, batch_counts = retrying(
+                lambda after=last_payer: self._remind_next_payers(
+                    today, after, batch_payers, contact_time
                 )
+            )
+            if not payers:
+                break
+            counts += batch_counts
             last_payer = payers[-1]
             if not self.env["ir.cron"]._commit_progress(len(payers)):
                 break
-        counts["fallback_calls"] = self._fall_back_on_failures()
+        counts["fallback_calls"] = retrying(self._fall_back_on_failures)
         self._wake_up_queues()
         _logger.info("Renewal reminders: %s", dict(counts))
         return counts
+
+    @api.model
+    def _remind_next_payers(self, today, after_payer, limit, contact_time):
+        """Remind the next ``limit`` payers with steps due after ``after_payer``;
+        return their ids and what was sent. Payers another worker is reminding
+        right now are left to it."""
+        payers = self._payers_with_due_steps(today, after_payer, limit)
+        claimed = self._claim_payers(payers)
+        counts = Counter()
+        if not claimed:
+            return payers, counts
+        pairs = self._due_steps(today, claimed)
+        upcoming = self._due_steps(today, claimed, until=self._bundle_until(today))
+        demanded = self._demanded_line_ids(upcoming)
+        for payer_id, payer_pairs in pairs.items():
+            counts += self._remind_payer(
+                self.env["res.partner"].browse(payer_id),
+                payer_pairs,
+                contact_time,
+                upcoming=upcoming[payer_id],
+                demanded=demanded,
+            )
+        return payers, counts
+
+    @api.model
+    def _claim_payers(self, payer_ids):
+        """Return those of these payers no other worker is reminding, each held by
+        a transaction-level advisory lock until this batch commits."""
+        if not payer_ids:
+            return []
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT id FROM unnest(%s::int[]) AS id "
+                "WHERE pg_try_advisory_xact_lock(%s, id) ORDER BY id",
+                list(payer_ids),
+                PAYER_LOCK_KEY,
+            )
+        )
+        return [row[0] for row in rows]
 
     @api.model
     def _bundle_until(self, today):
@@ -621,21 +660,41 @@ class InsuranceReminderLog(models.Model):
 
     @api.model
     def _messages_this_week(self, partner):
-        """Messages that reached or are on their way to this customer in 7 days:
-        one bundled message counts once; skipped and failed attempts not at all."""
+        return self._messages_this_week_by_partner(partner.ids)[partner.id]
+
+    @api.model
+    def _messages_this_week_by_partner(self, partner_ids):
+        """Messages that reached or are on their way to these customers in 7 days:
+        one bundled message counts once; skipped and failed attempts not at all;
+        a customer care mailing (review, greeting) counts once per mailing."""
+        counts = Counter()
+        if not partner_ids:
+            return counts
+        self.env["insurance.renewal.activity"].flush_model()
+        since = fields.Datetime.now() - timedelta(days=7)
         rows = self.env.execute_query(
             SQL(
                 """
-                SELECT count(DISTINCT coalesce(mail_message_id, -id))
+                SELECT partner_id, count(DISTINCT coalesce(mail_message_id, -id))
                   FROM insurance_reminder_log
-                 WHERE partner_id = %s AND channel IN ('email', 'sms', 'demand')
-                   AND state IN ('queued', 'sent') AND date >= %s
+                 WHERE partner_id = ANY(%(partners)s)
+                   AND channel IN ('email', 'sms', 'demand')
+                   AND state IN ('queued', 'sent') AND date >= %(since)s
+                 GROUP BY partner_id
+                 UNION ALL
+                SELECT partner_id, count(DISTINCT mailing_id)
+                  FROM insurance_renewal_activity
+                 WHERE partner_id = ANY(%(partners)s) AND kind = 'care'
+                   AND mailing_id IS NOT NULL AND date >= %(since)s
+                 GROUP BY partner_id
                 """,
-                partner.id,
-                fields.Datetime.now() - timedelta(days=7),
+                partners=list(partner_ids),
+                since=since,
             )
         )
-        return rows[0][0]
+        for partner_id, count in rows:
+            counts[partner_id] += count
+        return counts
 
     def _first_policy(self):
         return self.policy_id.sorted("id")[:1]

@@ -56,6 +56,7 @@ class InsuranceRenewalActivity(models.Model):
             ("reminder", "Automatic Reminder"),
             ("demand", "Formal Demand"),
             ("debit", "Bank Debit Attempt"),
+            ("care", "Customer Care"),
         ],
         required=True,
         default="contact",
@@ -75,6 +76,14 @@ class InsuranceRenewalActivity(models.Model):
         string="Reminder Steps",
         readonly=True,
         help="The steps of the reminder plan this automatic reminder carried out.",
+    )
+    mailing_id = fields.Many2one(
+        "mailing.mailing",
+        string="Care Mailing",
+        index="btree_not_null",
+        ondelete="set null",
+        readonly=True,
+        help="The policy review or greeting mailing this contact was.",
     )
     user_id = fields.Many2one(
         "res.users", string="Contacted By", default=lambda self: self.env.user

@@ -35,3 +35,4 @@ from . import test_team_work
 from . import test_red_flags
 from . import test_team_queue_tour
 from . import test_customer_portal
+from . import test_renewal_care
