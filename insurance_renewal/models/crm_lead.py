@@ -418,6 +418,7 @@ class CrmLead(models.Model):
         return self.insurance_policy_id.with_context(
             servicing_lead_id=self.id
         ).action_new_servicing_request()
+
     def action_view_renewal_tickets(self):
         """The customer service tickets about this case's policy; a new one is
         linked to the case, its policy and customer."""

@@ -613,6 +613,7 @@ class InsurancePremiumLine(models.Model):
             | receivable
         ).reconcile()
         return move
+
     # The pay link ------------------------------------------------------------
 
     def _insurance_pay_ref(self):

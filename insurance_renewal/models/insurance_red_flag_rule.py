@@ -80,19 +80,17 @@ class InsuranceRedFlagRule(models.Model):
     @api.model
     def _detect_batch(self, policies):
         flags = self.env["insurance.red.flag"]
-        for company in policies.company_id:
-            flags |= self._detect_company_batch(
-                policies.filtered(lambda policy: policy.company_id == company), company
-            )
+        for company, company_policies in policies.grouped("company_id").items():
+            flags |= self._detect_company_batch(company_policies, company)
         return flags
 
     @api.model
     def _detect_company_batch(self, policies, company):
         # The evidence is written once for every reader: in the language of the
         # policies' company (not the company of whoever runs the check).
-        rules = self.with_context(
-            lang=company.partner_id.lang or self.env.lang
-        ).search([])
+        rules = self.with_context(lang=company.partner_id.lang or self.env.lang).search(
+            []
+        )
         hits = []
         for rule in rules:
             hits += [

@@ -486,6 +486,7 @@ class TestAccessMatrix(InsuranceRenewalCommon):
         """Whether the role may change this record at all; what the action then
         does is tested with real orders in the debit order tests."""
         return lambda env: env[record._name].browse(record.id).check_access("write")
+
     def _send_documents(self, env):
         env["crm.lead"].browse(self.case.id).action_send_product_documents()
 

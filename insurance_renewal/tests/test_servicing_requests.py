@@ -233,12 +233,18 @@ class TestServicingWithInvoices(ServicingMixin, PremiumAccountingCommon):
         request.action_confirm()
         self.assertEqual(self.policy.loan_balance, 24000)
         self.assertEqual(request.state, "done")
-        todo = self.policy.activity_ids.filtered(lambda a: a.team_id == self.finance_team)
+        todo = self.policy.activity_ids.filtered(
+            lambda a: a.team_id == self.finance_team
+        )
         self.assertIn("Pay out the policy loan", todo.summary)
         # Asked again, the same work is not scheduled twice.
         self.policy._request_team_work("loan_payout", todo.summary, "again")
         self.assertEqual(
-            len(self.policy.activity_ids.filtered(lambda a: a.team_id == self.finance_team)),
+            len(
+                self.policy.activity_ids.filtered(
+                    lambda a: a.team_id == self.finance_team
+                )
+            ),
             1,
         )
 
@@ -296,7 +302,9 @@ class TestServicingWithInvoices(ServicingMixin, PremiumAccountingCommon):
         )
         self.assertEqual(request.state, "approved")
         self.assertEqual(request.amount, 24000)
-        payout = self.policy.activity_ids.filtered(lambda a: a.team_id == self.finance_team)
+        payout = self.policy.activity_ids.filtered(
+            lambda a: a.team_id == self.finance_team
+        )
         self.assertIn("24,000.00", payout.note)
         self.assertRecordValues(
             request.sudo().payment_id,
