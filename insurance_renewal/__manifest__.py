@@ -49,6 +49,7 @@
         "views/insurance_customer_segment_views.xml",
         "wizards/crm_lead_lost_views.xml",
         "wizards/insurance_renewal_case_assign_views.xml",
+        "views/insurance_data_import_views.xml",
         "views/menus.xml",
     ],
     "demo": ["demo/insurance_demo.xml"],

@@ -28,3 +28,8 @@ from . import insurance_talk_track
 from . import insurance_customer_segment
 from . import insurance_winback
 from . import res_users
+from . import insurance_claim
+from . import insurance_policy_event
+from . import insurance_data_import
+from . import insurance_data_import_error
+from . import insurance_partner_match

@@ -27,3 +27,4 @@ from . import test_reminder_contact_log
 from . import test_identity_privacy
 from . import test_contact_data
 from . import test_contactability
+from . import test_data_import
