@@ -392,7 +392,8 @@ class InsuranceDataImport(models.Model):
             vals = self._policy_vals(row, people, products, agents)
             policy = policies.get(row["policy"])
             if not policy:
-                new_vals.append(vals)
+                # round-robin at case opening, not the importing user
+                new_vals.append({**vals, "specialist_id": False})
                 continue
             changed = {
                 fname: value

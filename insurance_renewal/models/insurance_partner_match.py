@@ -39,15 +39,18 @@ class InsurancePartnerMatch(models.AbstractModel):
             if row[columns["name"]]
         ]
         known = self._known(people, company)
-        found, to_create = {}, {}
+        found, to_create, pending = {}, {}, {}
         for row, role, person in people:
             policy = policies.get(row["policy"])
             partner = self._find(person, known, policy, role)
             if partner:
                 found[(row["row"], role)] = partner
                 continue
-            to_create.setdefault(self._new_key(person, row, role), person)
-            found[(row["row"], role)] = self._new_key(person, row, role)
+            keys = self._new_keys(person, row, role)
+            key = next((pending[k] for k in keys if k in pending), keys[0])
+            pending.update(dict.fromkeys(keys, key))
+            to_create.setdefault(key, person)
+            found[(row["row"], role)] = key
         created = self._create(to_create, company)
         for key, value in found.items():
             if not isinstance(value, models.BaseModel):
@@ -92,9 +95,10 @@ class InsurancePartnerMatch(models.AbstractModel):
         by_identity, by_phone = known
         if person["identity"] in by_identity:
             return by_identity[person["identity"]]
-        candidates = [by_phone.get((person.get("phone"), person["name"]))]
-        if policy:
-            candidates.append(policy[POLICY_ROLE_FIELDS[role]])
+        # the person the policy names already first: a file imported again
+        # must not move a policy to a namesake
+        candidates = [policy[POLICY_ROLE_FIELDS[role]] if policy else None]
+        candidates.append(by_phone.get((person.get("phone"), person["name"])))
         for partner in filter(None, candidates):
             if partner.name == person["name"] and (
                 not person["identity"]
@@ -104,13 +108,15 @@ class InsurancePartnerMatch(models.AbstractModel):
         return None
 
     @staticmethod
-    def _new_key(person, row, role):
-        """One new partner per person, however many rows name them."""
+    def _new_keys(person, row, role):
+        """What makes two people of one batch the same new partner: the identity
+        number, or the phone and name; a person with neither stays alone."""
+        keys = []
         if person["identity"]:
-            return ("identity", person["identity"])
+            keys.append(("identity", person["identity"]))
         if person.get("phone"):
-            return ("phone", person["phone"], person["name"])
-        return ("row", row["row"], role)
+            keys.append(("phone", person["phone"], person["name"]))
+        return keys or [("row", row["row"], role)]
 
     @api.model
     def _create(self, to_create, company):

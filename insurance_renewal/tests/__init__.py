@@ -28,3 +28,4 @@ from . import test_identity_privacy
 from . import test_contact_data
 from . import test_contactability
 from . import test_data_import
+from . import test_claim_import

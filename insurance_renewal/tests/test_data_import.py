@@ -92,6 +92,12 @@ def row(policy="R-0001", **values):
 @tagged("post_install", "-at_install")
 class TestDataImport(InsuranceRenewalCommon):
     @classmethod
+    def default_env_context(cls):
+        """Track changes as a user's import does: an update must show in the
+        chatter, a file imported again must not."""
+        return {"no_reset_password": True}
+
+    @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.env.user.company_id.country_id = cls.env.ref("base.cn")
@@ -109,7 +115,7 @@ class TestDataImport(InsuranceRenewalCommon):
             method="柜面",
             frequency="月交",
             premium="800",
-            paid_to="",
+            paid_to="2025-01-31",
             apl="否",
         )
 
@@ -148,7 +154,12 @@ class TestDataImport(InsuranceRenewalCommon):
         if kwargs.get("valid_only"):
             data_import.import_valid_only = True
         data_import.action_import()
+        self._flush_tracking()
         return data_import
+
+    def _flush_tracking(self):
+        self.env.flush_all()
+        self.env.cr.precommit.run()
 
     def _policy(self, name):
         return self.env["insurance.policy"].search([("name", "=", name)])
@@ -182,14 +193,14 @@ class TestDataImport(InsuranceRenewalCommon):
                     "premium_amount": 12000,
                     "premium_years": 10,
                     "payment_method": "bank_debit",
-                    "paid_to_date": "2025-01-31",
                     "cash_value": 3500,
-                    "cash_value_date": "2025-01-01",
                     "apl_opt_in": True,
                     "specialist_id": False,
                 }
             ],
         )
+        self.assertEqual(str(policy.paid_to_date), "2025-01-31")
+        self.assertEqual(str(policy.cash_value_date), "2025-01-01")
         self.assertEqual(policy.premium_line_ids[:1].installment_number, 2)
         holder = policy.partner_id
         self.assertRecordValues(
@@ -211,7 +222,8 @@ class TestDataImport(InsuranceRenewalCommon):
         monthly = self._policy("R-0002")
         self.assertEqual(monthly.partner_id.phone, "+8675588886666")
         self.assertEqual(monthly.payment_frequency, "monthly")
-        self.assertEqual(monthly.premium_line_ids[:1].installment_number, 1)
+        self.assertEqual(monthly.state, "in_force")
+        self.assertEqual(monthly.premium_line_ids[:1].installment_number, 13)
 
     @freeze_time("2025-01-10")
     def test_good_xlsx_with_english_headers_and_excel_dates(self):
