@@ -32,6 +32,7 @@
         "views/insurance_policy_views.xml",
         "views/insurance_premium_line_views.xml",
         "views/res_partner_views.xml",
+        "views/res_partner_bank_views.xml",
         "views/crm_lead_views.xml",
         "views/insurance_renewal_activity_views.xml",
         "views/res_config_settings_views.xml",

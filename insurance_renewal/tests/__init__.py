@@ -29,3 +29,4 @@ from . import test_contact_data
 from . import test_contactability
 from . import test_data_import
 from . import test_claim_import
+from . import test_bank_privacy

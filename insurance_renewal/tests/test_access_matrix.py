@@ -6,6 +6,7 @@ names why). A public ``action_*`` method added to the addon without a line here
 fails ``test_every_public_action_is_in_the_matrix``.
 """
 
+import base64
 import inspect
 import json
 
@@ -73,6 +74,9 @@ ACTION_CHECKS = {
         "reconcile a receipt by hand"
     ),
     "res.partner.action_verify_contact_data": "verify a customer's contact data",
+    "insurance.data.import.action_check": "import renewal data",
+    "insurance.data.import.action_import": "import renewal data",
+    "insurance.data.import.action_reset": "import renewal data",
 }
 
 
@@ -235,6 +239,8 @@ class TestAccessMatrix(InsuranceRenewalCommon):
                 self._may_create("insurance.receipt.reconcile"),
                 {"finance"},
             ),
+            # another company's specialist finds no policy P-0001 of theirs
+            ("import renewal data", self._import_data, RENEWAL),
         ]
 
     @staticmethod
@@ -350,6 +356,20 @@ class TestAccessMatrix(InsuranceRenewalCommon):
             "mail.mail_activity_data_call", user_id=self.users["specialist"].id
         )
         env["mail.activity"].browse(activity.id).action_feedback_schedule_next()
+
+    def _import_data(self, env):
+        content = "保单号,变更日期,变更类型\nP-0001,2024-02-01,其他\n".encode()
+        data_import = env["insurance.data.import"].create(
+            {
+                "kind": "events",
+                "name": "events.csv",
+                "data_file": base64.b64encode(content),
+            }
+        )
+        data_import.action_check()
+        data_import.action_reset()
+        data_import.action_check()
+        data_import.action_import()
 
     @staticmethod
     def _may_create(model):
