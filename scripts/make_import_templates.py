@@ -14,7 +14,7 @@ import xlsxwriter
 ADDON = Path(__file__).resolve().parent.parent / "insurance_renewal"
 sys.path.insert(0, str(ADDON / "lib"))
 
-import policy_files  # noqa: E402
+import policy_files
 
 OUT = ADDON / "static" / "templates"
 # column: (format, example), in Chinese and English
@@ -51,7 +51,10 @@ NOTES = {
     "status": ("报案 已结案 已赔付 拒赔 / reported approved paid rejected", "已结案"),
     "waiver": ("是/否 yes/no", "是"),
     "event_date": ("日期 date", "2025-02-10"),
-    "event_type": ("联系方式变更 地址变更 银行账户变更 缴费人变更 受益人变更 其他", "银行账户变更"),
+    "event_type": (
+        "联系方式变更 地址变更 银行账户变更 缴费人变更 受益人变更 其他",
+        "银行账户变更",
+    ),
     "description": ("文本 text", "扣款账户变更"),
 }
 SOURCES = {
@@ -81,7 +84,9 @@ def write_xlsx(kind):
     bold = workbook.add_format({"bold": True, "text_wrap": True, "bg_color": "#DDEBF7"})
     text = workbook.add_format({"num_format": "@"})
     data = workbook.add_worksheet("数据 Data")
-    data.write(0, 0, "续期数据导入 Renewal data import (本行可删除 this title row may stay)")
+    data.write(
+        0, 0, "续期数据导入 Renewal data import (本行可删除 this title row may stay)"
+    )
     for index, spellings in enumerate(columns.values()):
         data.write(1, index, policy_files.template_header(spellings), bold)
         data.set_column(index, index, 18, text)

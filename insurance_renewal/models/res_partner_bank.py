@@ -66,11 +66,12 @@ class ResPartnerBank(models.Model):
     def _compute_display_name(self):
         """Odoo's screens (the partner's bank tags, payments, the chatter) name
         an account by this: masked as the number itself."""
-        super()._compute_display_name()
+        result = super()._compute_display_name()
         for account in self._numbers_hidden().filtered("acc_number"):
             account.display_name = account.display_name.replace(
                 account.acc_number, identity.mask_card(account.acc_number)
             )
+        return result
 
     def _export_rows(self, fields, *, _is_toplevel_call=True):
         """Exports follow the screens: the number masked outside Personal Data."""
