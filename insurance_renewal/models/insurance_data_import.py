@@ -362,7 +362,7 @@ class InsuranceDataImport(models.Model):
         """Import the large files waiting, batch by batch, as the user who started
         each and for its company."""
         for data_import in self.search([("state", "=", "importing")], order="id"):
-            as_importer = data_import.with_user(data_import.write_uid).with_company(
+            as_importer = data_import.with_user(data_import.create_uid).with_company(
                 data_import.company_id
             )
             if not as_importer._import_pending_rows():
