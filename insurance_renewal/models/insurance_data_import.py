@@ -120,16 +120,25 @@ class InsuranceDataImport(models.Model):
     @api.onchange("data_file", "kind")
     def _onchange_file(self):
         self.update(
-            {"state": "draft", "row_count": 0, "error_row_count": 0, "error_ids": False}
+            {
+                "state": "draft",
+                "row_count": 0,
+                "error_row_count": 0,
+                "error_ids": [fields.Command.clear()],
+            }
         )
 
     def write(self, vals):
-        if {"data_file", "kind"} & vals.keys() and self.filtered(
-            lambda d: d.state in ("importing", "done")
-        ):
-            raise UserError(
-                self.env._("An imported file cannot be replaced: start a new import.")
-            )
+        if {"data_file", "kind"} & vals.keys():
+            if self.filtered(lambda d: d.state in ("importing", "done")):
+                raise UserError(
+                    self.env._(
+                        "An imported file cannot be replaced: start a new import."
+                    )
+                )
+            # a file checked before is no longer the one to import
+            vals = {**vals, "state": "draft", "row_count": 0, "error_row_count": 0}
+            self.error_ids.unlink()
         return super().write(vals)
 
     # Actions ------------------------------------------------------------------

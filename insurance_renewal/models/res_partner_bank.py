@@ -24,7 +24,7 @@ class ResPartnerBank(models.Model):
     )
 
     acc_number_display = fields.Char(
-        string="Account Number",
+        string="Bank Account Number",
         compute="_compute_acc_number_display",
         inverse="_inverse_acc_number_display",
         help="The account number, masked unless you belong to Personal Data. Type a "
