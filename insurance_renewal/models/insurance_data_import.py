@@ -1,4 +1,3 @@
-import base64
 import itertools
 
 from odoo import api, fields, models
@@ -147,7 +146,7 @@ class InsuranceDataImport(models.Model):
         """Read every row and list every fault, writing nothing else."""
         self.ensure_one()
         self._check_state("draft", "checked")
-        if not self.data_file:
+        if not self.with_context(bin_size=True).data_file:
             raise UserError(self.env._("Choose the file to import first."))
         self.error_ids.unlink()
         errors, count = [], 0
@@ -215,7 +214,7 @@ class InsuranceDataImport(models.Model):
     def _read_rows(self):
         """The file's rows, streamed; a file without the needed columns is refused
         with every missing column named."""
-        content = base64.b64decode(self.data_file)
+        content = self._file_content()
         try:
             rows = policy_files.read_rows(content, self.name or "", self.kind)
             first = next(rows, None)
@@ -229,6 +228,24 @@ class InsuranceDataImport(models.Model):
                 )
             )
         return itertools.chain([first], rows)
+
+    def _file_content(self):
+        """The file's bytes, read once from the filestore rather than through the
+        field's base64 value, which would hold a second copy of a large file. The
+        caller's access to this import was checked by the action that reads it."""
+        attachment = (
+            self.env["ir.attachment"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", self._name),
+                    ("res_field", "=", "data_file"),
+                    ("res_id", "=", self.id),
+                ],
+                limit=1,
+            )
+        )
+        return attachment.raw or b""
 
     def _batches(self, rows):
         batch_size = self._batch_size()
@@ -397,6 +414,7 @@ class InsuranceDataImport(models.Model):
             rows, policies, self.company_id
         )
         new_vals, updated, unchanged = [], 0, 0
+        drafts = self.env["insurance.policy"]
         for row in rows:
             vals = self._policy_vals(row, people, products, agents)
             policy = policies.get(row["policy"])
@@ -412,11 +430,15 @@ class InsuranceDataImport(models.Model):
             }
             if changed:
                 policy.write(changed)
+            if policy.state == "draft":
+                drafts |= policy
+            if changed or policy.state == "draft":
                 updated += 1
             else:
                 unchanged += 1
         new = self.env["insurance.policy"].create(new_vals)
-        new.action_activate()
+        # in force in the administration system: in force here too
+        (new | drafts).action_activate()
         self._count(created=len(new), updated=updated, unchanged=unchanged)
 
     @staticmethod
@@ -435,7 +457,7 @@ class InsuranceDataImport(models.Model):
             "company_id": self.company_id.id,
             "product_id": products[row["product_code"]].id,
             "partner_id": holder.id,
-            "insured_id": insured.id,
+            "insured_id": insured.id or None,
             "payer_id": payer.id,
             "user_id": agents[row["agent"]].id if row["agent"] else None,
             "issue_date": row["issue_date"],

@@ -396,6 +396,17 @@ class TestDataImport(InsuranceRenewalCommon):
             self.assertIn(field, tracked)
 
     @freeze_time("2025-01-10")
+    def test_a_draft_policy_is_completed_and_activated(self):
+        draft = self._create_policy(name="R-0001", premium_amount=1, premium_years=1)
+        data_import = self._import(self._csv(ZH, row()))
+        self.assertEqual(data_import.updated_count, 1)
+        self.assertRecordValues(
+            draft,
+            [{"state": "in_force", "premium_amount": 12000, "premium_years": 10}],
+        )
+        self.assertEqual(draft.partner_id.name, "李娜")
+
+    @freeze_time("2025-01-10")
     def test_the_schedule_of_an_active_policy_is_not_changed_by_a_file(self):
         self._import(self._csv(ZH, row()))
         data_import = self._new_import(self._csv(ZH, row(premium="13000")))
