@@ -177,6 +177,9 @@ def main():
             "(SELECT id FROM insurance_policy WHERE name LIKE 'IMP%%')"
         )
         cr.execute("DELETE FROM insurance_policy WHERE name LIKE 'IMP%%'")
+        # fresh statistics after the deletes of an earlier run, as autovacuum
+        # would give them to a database in use
+        cr.execute("ANALYZE insurance_policy, insurance_premium_line, res_partner")
         if not env["insurance.product"].search([("code", "=", "BENCH-IMP")]):
             env["insurance.product"].create(
                 {"name": "Bench import", "code": "BENCH-IMP"}
