@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import fields, models
 
 from ..lib import schedule
 
@@ -165,9 +165,3 @@ class InsuranceClaim(models.Model):
         )
         if cases:
             cases.action_set_lost(lost_reason_id=self.env.ref(reason_xmlid).id)
-
-    @api.model
-    def _claim_type_label(self, claim_type):
-        return dict(self._fields["claim_type"]._description_selection(self.env))[
-            claim_type
-        ]
