@@ -269,25 +269,26 @@ class InsuranceDataImport(models.Model):
                     errors.append((row["row"], column, policy_files.ERR_DUPLICATE, key))
                 seen.add(key)
         bad = {error[0] for error in errors}
-        good = [row for row in rows if row["row"] not in bad]
-        errors += getattr(self, f"_check_{self.kind}_in_db")(good)
+        errors += getattr(self, f"_check_{self.kind}_in_db")(rows, bad)
         return errors
 
-    def _check_policies_in_db(self, rows):
+    def _check_policies_in_db(self, rows, bad):
+        """What the database says of each row: every row's product, agent and
+        email; the schedule of an existing policy only for rows that read well."""
         errors = []
         products = self._products(rows)
         agents = self._agents(rows)
         policies = self._policies(rows)
         for row in rows:
             number = row["row"]
-            if row["product_code"] not in products:
+            if row["product_code"] and row["product_code"] not in products:
                 errors.append((number, "product_code", "product", row["product_code"]))
             if row["agent"] and row["agent"] not in agents:
                 errors.append((number, "agent", "agent", row["agent"]))
             if row["holder_email"] and not email_normalize(row["holder_email"]):
                 errors.append((number, "holder_email", "email", row["holder_email"]))
             policy = policies.get(row["policy"])
-            if policy and policy.state != "draft":
+            if policy and policy.state != "draft" and number not in bad:
                 errors += self._basis_errors(row, policy, products)
         return errors
 
@@ -317,12 +318,12 @@ class InsuranceDataImport(models.Model):
             ]
         return str(policy[fname])
 
-    def _check_claims_in_db(self, rows):
+    def _check_claims_in_db(self, rows, bad):
         policies = self._policies(rows)
         return [
             (row["row"], "policy", "no_policy", row["policy"])
             for row in rows
-            if row["policy"] not in policies
+            if row["policy"] and row["policy"] not in policies
         ]
 
     _check_events_in_db = _check_claims_in_db
