@@ -6,14 +6,17 @@ the database: the models import the rows in one transaction, so a refused file l
 nothing behind.
 """
 
-import csv
 import hashlib
-import io
 import re
 import unicodedata
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
+
+try:
+    from . import tabular
+except ImportError:  # the plain pytest suite imports lib/ modules top-level
+    import tabular
 
 # Column headers as banks and payment channels spell them, per field.
 RECEIPT_COLUMNS = {
@@ -74,37 +77,27 @@ REASON_VALUES = {
 # Failures only the customer or finance can fix: no automatic retry until then.
 ACCOUNT_FIX_REASONS = (ACCOUNT_CLOSED, NAME_MISMATCH, WRONG_CARD)
 
-DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%d/%m/%Y")
-
-# Error codes; the models turn them into translated messages.
-ERR_EMPTY = "empty"
-ERR_MISSING_COLUMN = "missing_column"
-ERR_REQUIRED = "required"
-ERR_DATE = "date"
-ERR_AMOUNT = "amount"
+# Error codes; the models turn them into translated messages. The file's own
+# faults (encoding, header, dates, amounts) are those of lib/tabular.py.
+ERR_EMPTY = tabular.ERR_EMPTY
+ERR_MISSING_COLUMN = tabular.ERR_MISSING_COLUMN
+ERR_REQUIRED = tabular.ERR_REQUIRED
+ERR_DATE = tabular.ERR_DATE
+ERR_AMOUNT = tabular.ERR_AMOUNT
+ERR_UNREADABLE = tabular.ERR_UNREADABLE
+ERR_NO_ROWS = tabular.ERR_NO_ROWS
+ERR_COLUMNS = tabular.ERR_COLUMNS
 ERR_NOT_POSITIVE = "not_positive"
 ERR_RESULT = "result"
 ERR_REASON = "reason"
 ERR_TARGET = "target"
-ERR_UNREADABLE = "unreadable"
-ERR_NO_ROWS = "no_rows"
-ERR_COLUMNS = "columns"
 ERR_DATE_RANGE = "date_range"
 
 # Oldest and furthest-ahead dates a bank file may carry.
 FIRST_YEAR = 1990
 DAYS_AHEAD = 366
-# An amount as banks write it: digits, optional thousands commas in groups of
-# three, at most two decimals; nothing else (no exponent, no decimal comma).
-AMOUNT = re.compile(r"-?(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?")
-
-
-class BankFileError(Exception):
-    """The file cannot be imported; ``errors`` lists (row, field, code, value)."""
-
-    def __init__(self, errors):
-        super().__init__(errors)
-        self.errors = errors
+# The file cannot be imported; ``errors`` lists (row, field, code, value).
+BankFileError = tabular.TableError
 
 
 def file_checksum(content):
@@ -200,48 +193,16 @@ def debit_row_keys(rows):
     return keys
 
 
-def read_table(content, filename):
-    """Return the rows of a CSV or XLSX file as lists of cell values."""
-    if (filename or "").lower().endswith(".xlsx"):
-        return _read_xlsx(content)
-    return _read_csv(content)
-
-
-def _read_csv(content):
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = content.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise BankFileError([(0, "", ERR_UNREADABLE, "")])
-    first_line = text.splitlines()[0] if text else ""
-    delimiter = max(",;\t", key=first_line.count)
-    return [row for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
-
-
-def _read_xlsx(content):
-    import openpyxl
-
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
-    except Exception as error:  # openpyxl raises many kinds for a bad file
-        raise BankFileError([(0, "", ERR_UNREADABLE, str(error))]) from error
-    sheet = workbook.worksheets[0]
-    return [list(row) for row in sheet.iter_rows(values_only=True)]
-
-
 def parse_receipts(content, filename):
     """Return the validated receipt rows of a file: dicts with row, date, amount,
     payer_name, payer_account and reference."""
     rows, errors = _parse(
-        read_table(content, filename), RECEIPT_COLUMNS, RECEIPT_REQUIRED
+        tabular.iter_table(content, filename), RECEIPT_COLUMNS, RECEIPT_REQUIRED
     )
     for row in rows:
-        _convert(row, "date", _to_date, ERR_DATE, errors)
+        tabular.convert(row, "date", tabular.to_date, ERR_DATE, errors)
         _check_date_range(row, errors)
-        _convert(row, "amount", _to_amount, ERR_AMOUNT, errors)
+        tabular.convert(row, "amount", tabular.to_amount, ERR_AMOUNT, errors)
         if isinstance(row["amount"], Decimal) and row["amount"] <= 0:
             errors.append((row["row"], "amount", ERR_NOT_POSITIVE, str(row["amount"])))
     _raise_if(errors)
@@ -251,17 +212,23 @@ def parse_receipts(content, filename):
 def parse_debit_results(content, filename):
     """Return the validated rows of an auto-debit result file: dicts with row, date,
     policy, reference, amount, result (success/failure) and reason."""
-    rows, errors = _parse(read_table(content, filename), DEBIT_COLUMNS, DEBIT_REQUIRED)
+    rows, errors = _parse(
+        tabular.iter_table(content, filename), DEBIT_COLUMNS, DEBIT_REQUIRED
+    )
     for row in rows:
-        _convert(row, "date", _to_date, ERR_DATE, errors)
+        tabular.convert(row, "date", tabular.to_date, ERR_DATE, errors)
         _check_date_range(row, errors)
-        _convert(row, "amount", _to_amount, ERR_AMOUNT, errors)
-        _convert(row, "result", _choice(RESULT_VALUES), ERR_RESULT, errors)
+        tabular.convert(row, "amount", tabular.to_amount, ERR_AMOUNT, errors)
+        tabular.convert(
+            row, "result", tabular.choice(RESULT_VALUES), ERR_RESULT, errors
+        )
         if not row["policy"] and not row["reference"]:
             errors.append((row["row"], "policy", ERR_TARGET, ""))
         if row["result"] == FAILURE:
             row["reason"] = row["reason"] or OTHER
-            _convert(row, "reason", _choice(REASON_VALUES), ERR_REASON, errors)
+            tabular.convert(
+                row, "reason", tabular.choice(REASON_VALUES), ERR_REASON, errors
+            )
         elif row["result"] == SUCCESS:
             row["reason"] = ""
     _raise_if(errors)
@@ -276,77 +243,22 @@ def _raise_if(errors):
 def _parse(table, columns, required):
     """Map the header to fields; return one dict per non-empty data row whose
     required cells are filled, and the errors of the others."""
-    table = [
-        (number, row)
-        for number, row in enumerate(table, start=1)
-        if any(_text(cell) for cell in row)
-    ]
-    if not table:
-        raise BankFileError([(0, "", ERR_EMPTY, "")])
-    header = [_text(cell).lower() for cell in table[0][1]]
-    positions = {}
-    for field, aliases in columns.items():
-        found = [index for index, title in enumerate(header) if title in aliases]
-        if found:
-            positions[field] = found[0]
-    missing = [field for field in required if field not in positions]
-    if missing:
-        raise BankFileError([(1, field, ERR_MISSING_COLUMN, "") for field in missing])
-    if len(table) == 1:
+    positions, width, rows = tabular.find_header(table, columns, required)
+    found = [(number, cells) for number, cells in rows if any(map(tabular.text, cells))]
+    if not found:
         raise BankFileError([(0, "", ERR_NO_ROWS, "")])
-    width = len(_trimmed(table[0][1]))
-    rows = []
+    parsed = []
     errors = []
-    for number, cells in table[1:]:
-        if len(_trimmed(cells)) > width:
-            errors.append((number, "", ERR_COLUMNS, str(len(_trimmed(cells)))))
+    for number, cells in found:
+        if len(tabular.trimmed(cells)) > width:
+            errors.append((number, "", ERR_COLUMNS, str(len(tabular.trimmed(cells)))))
             continue
-        row = {"row": number}
-        for field in columns:
-            index = positions.get(field)
-            value = cells[index] if index is not None and index < len(cells) else None
-            row[field] = value if isinstance(value, (date, datetime)) else _text(value)
+        row = {"row": number, **tabular.cell_values(cells, positions, columns)}
         missing = [field for field in required if row[field] in ("", None)]
         errors.extend((number, field, ERR_REQUIRED, "") for field in missing)
         if not missing:
-            rows.append(row)
-    return rows, errors
-
-
-def _trimmed(cells):
-    """The cells of a row without its trailing empty ones."""
-    cells = list(cells)
-    while cells and not _text(cells[-1]):
-        cells.pop()
-    return cells
-
-
-def _convert(row, field, convert, code, errors):
-    try:
-        row[field] = convert(row[field])
-    except ValueError:
-        errors.append((row["row"], field, code, str(row[field])))
-
-
-def _text(value):
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _to_date(value):
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(value)
+            parsed.append(row)
+    return parsed, errors
 
 
 def _check_date_range(row, errors, today=None):
@@ -358,27 +270,6 @@ def _check_date_range(row, errors, today=None):
     today = today or date.today()
     if day.year < FIRST_YEAR or day > today + timedelta(days=DAYS_AHEAD):
         errors.append((row["row"], "date", ERR_DATE_RANGE, day.isoformat()))
-
-
-def _to_amount(value):
-    """Return the exact Decimal of an amount cell, or raise ValueError: "1.234,50",
-    "12.345" or "1e9" are refused rather than read as something else."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = repr(value)
-    cleaned = re.sub(r"[\s¥￥元]|CNY|RMB", "", str(value), flags=re.IGNORECASE)
-    if not AMOUNT.fullmatch(cleaned):
-        raise ValueError(value)
-    return Decimal(cleaned.replace(",", "")).quantize(Decimal("0.01"))
-
-
-def _choice(values):
-    def convert(value):
-        key = str(value).strip().lower().replace(" ", "_")
-        if key not in values:
-            raise ValueError(value)
-        return values[key]
-
-    return convert
 
 
 def next_debit_date(failed_on, reason, retry_days, last_date):

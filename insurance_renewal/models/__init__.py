@@ -40,3 +40,8 @@ from . import helpdesk_ticket
 from . import payment_transaction
 from . import mailing_mailing
 from . import mailing_trace
+from . import insurance_claim
+from . import insurance_policy_event
+from . import insurance_data_import
+from . import insurance_data_import_error
+from . import insurance_partner_match

@@ -7,6 +7,7 @@ from odoo.fields import Domain
 from odoo.tools import SQL, format_amount, format_date
 
 from ..lib import options, risk, schedule, servicing
+from .insurance_policy import REPORTED_DATA_GROUPS
 
 UNREACHABLE_OUTCOMES = ("wrong_number", "undeliverable")
 RENEWAL_USER = "insurance_renewal.group_insurance_renewal_user"
@@ -22,6 +23,12 @@ class CrmLead(models.Model):
         index=True,
         ondelete="restrict",
         check_company=True,
+    )
+    insurance_claim_ids = fields.One2many(
+        related="insurance_policy_id.claim_ids", groups=REPORTED_DATA_GROUPS
+    )
+    insurance_event_ids = fields.One2many(
+        related="insurance_policy_id.event_ids", groups=REPORTED_DATA_GROUPS
     )
     insurance_premium_line_ids = fields.Many2many(
         "insurance.premium.line", string="Instalments", copy=False

@@ -43,6 +43,14 @@ SCHEDULE_BASIS_FIELDS = frozenset(
         "paid_to_date",
     }
 )
+# Who reads the claims and policy changes the administration system reports
+# (health and family facts: not the sales reps).
+REPORTED_DATA_GROUPS = (
+    "insurance_renewal.group_insurance_renewal_user,account.group_account_invoice,"
+    "insurance_renewal.group_insurance_underwriter,"
+    "insurance_renewal.group_insurance_customer_service,"
+    "insurance_renewal.group_insurance_compliance"
+)
 # Sanity bounds on what a policy may be registered with.
 EARLIEST_ISSUE_DATE = date(1980, 1, 1)
 MAX_PREMIUM_YEARS = 100
@@ -311,6 +319,15 @@ class InsurancePolicy(models.Model):
     reminder_complaint_hold_reason = fields.Char(
         string="Reminders Held Because",
         compute="_compute_reminder_complaint_hold_reason",
+    )
+    claim_ids = fields.One2many(
+        "insurance.claim", "policy_id", string="Claims", groups=REPORTED_DATA_GROUPS
+    )
+    event_ids = fields.One2many(
+        "insurance.policy.event",
+        "policy_id",
+        string="Policy Changes",
+        groups=REPORTED_DATA_GROUPS,
     )
 
     _name_company_unique = models.Constraint(

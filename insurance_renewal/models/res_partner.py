@@ -41,6 +41,15 @@ SPECIALIST_GROUP = "insurance_renewal.group_insurance_renewal_user"
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
+    # Where a customer lives matters later (a reminder letter, a change just
+    # before a claim): every change of the address is tracked.
+    street = fields.Char(tracking=True)
+    street2 = fields.Char(tracking=True)
+    zip = fields.Char(tracking=True)
+    city = fields.Char(tracking=True)
+    state_id = fields.Many2one(tracking=True)
+    country_id = fields.Many2one(tracking=True)
+
     insurance_policy_ids = fields.One2many(
         "insurance.policy",
         "partner_id",

@@ -4,7 +4,10 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..lib import identity
-from .res_partner import MASKED_DATA_GROUPS
+from .res_partner import MASKED_DATA_GROUPS, PERSONAL_DATA_GROUP
+
+# Exported columns that hold the full account number.
+NUMBER_FIELDS = ("acc_number", "sanitized_acc_number")
 
 
 class ResPartnerBank(models.Model):
@@ -20,10 +23,71 @@ class ResPartnerBank(models.Model):
         groups=MASKED_DATA_GROUPS,
     )
 
+    acc_number_display = fields.Char(
+        string="Bank Account Number",
+        compute="_compute_acc_number_display",
+        inverse="_inverse_acc_number_display",
+        help="The account number, masked unless you belong to Personal Data. Type a "
+        "new number in full to change it.",
+    )
+
     @api.depends("acc_number")
     def _compute_acc_number_masked(self):
         for account in self:
             account.acc_number_masked = identity.mask_card(account.acc_number)
+
+    def _numbers_hidden(self):
+        """The accounts of ``self`` whose number the current user sees masked:
+        customers' accounts, to everyone outside Personal Data; the companies'
+        own accounts stay readable (invoices print them)."""
+        if self.env.user.has_group(PERSONAL_DATA_GROUP):
+            return self.browse()
+        companies = self.env["res.company"].sudo().search([]).partner_id
+        return self.filtered(lambda account: account.partner_id not in companies)
+
+    @api.depends_context("uid")
+    @api.depends("acc_number")
+    def _compute_acc_number_display(self):
+        hidden = self._numbers_hidden()
+        for account in self:
+            account.acc_number_display = (
+                identity.mask_card(account.acc_number)
+                if account in hidden
+                else account.acc_number
+            )
+
+    def _inverse_acc_number_display(self):
+        for account in self:
+            number = account.acc_number_display
+            if number and identity.MASK not in number and number != account.acc_number:
+                account.acc_number = number
+
+    @api.depends_context("uid")
+    def _compute_display_name(self):
+        """Odoo's screens (the partner's bank tags, payments, the chatter) name
+        an account by this: masked as the number itself."""
+        result = super()._compute_display_name()
+        for account in self._numbers_hidden().filtered("acc_number"):
+            account.display_name = account.display_name.replace(
+                account.acc_number, identity.mask_card(account.acc_number)
+            )
+        return result
+
+    def _export_rows(self, fields, *, _is_toplevel_call=True):
+        """Exports follow the screens: the number masked outside Personal Data."""
+        rows = super()._export_rows(fields, _is_toplevel_call=_is_toplevel_call)
+        if not self._numbers_hidden():
+            return rows
+        columns = [
+            index
+            for index, path in enumerate(fields)
+            if len(path) == 1 and path[0] in NUMBER_FIELDS
+        ]
+        for row in rows:
+            for index in columns:
+                if row[index]:
+                    row[index] = identity.mask_card(row[index])
+        return rows
 
     @api.constrains("acc_number", "partner_id")
     def _check_premium_debit_card(self):
@@ -71,6 +135,10 @@ class ResPartnerBank(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            # typed in Odoo's form by a user who sees numbers masked
+            if vals.get("acc_number_display") and not vals.get("acc_number"):
+                vals["acc_number"] = vals.pop("acc_number_display")
         accounts = super().create(vals_list)
         accounts.partner_id._insurance_track_bank_accounts()
         return accounts

@@ -36,3 +36,6 @@ from . import test_red_flags
 from . import test_team_queue_tour
 from . import test_customer_portal
 from . import test_renewal_care
+from . import test_data_import
+from . import test_claim_import
+from . import test_bank_privacy

@@ -6,6 +6,7 @@ names why). A public ``action_*`` method added to the addon without a line here
 fails ``test_every_public_action_is_in_the_matrix``.
 """
 
+import base64
 import inspect
 import json
 
@@ -101,6 +102,9 @@ ACTION_CHECKS = {
     "crm.lead.action_request_explanation_visit": "ask the sales rep for a visit",
     "insurance.red.flag.action_clear": "clear a red flag",
     "mail.activity.action_take_team_work": "take work from a team's queue",
+    "insurance.data.import.action_check": "import renewal data",
+    "insurance.data.import.action_import": "import renewal data",
+    "insurance.data.import.action_reset": "import renewal data",
 }
 
 
@@ -326,6 +330,8 @@ class TestAccessMatrix(InsuranceRenewalCommon):
                 ),
                 {"manager"},
             ),
+            # another company's specialist finds no policy P-0001 of theirs
+            ("import renewal data", self._import_data, RENEWAL),
         ]
 
     @staticmethod
@@ -498,6 +504,19 @@ class TestAccessMatrix(InsuranceRenewalCommon):
 
     def _take_team_work(self, env):
         env["mail.activity"].browse(self.team_work.id).action_take_team_work()
+    def _import_data(self, env):
+        content = "保单号,变更日期,变更类型\nP-0001,2024-02-01,其他\n".encode()
+        data_import = env["insurance.data.import"].create(
+            {
+                "kind": "events",
+                "name": "events.csv",
+                "data_file": base64.b64encode(content),
+            }
+        )
+        data_import.action_check()
+        data_import.action_reset()
+        data_import.action_check()
+        data_import.action_import()
 
     @staticmethod
     def _may_create(model):

@@ -49,7 +49,7 @@ class TestCaseForm(InsuranceRenewalCommon):
         self.assertEqual(first_page.get("name"), "renewal")
         self.assertEqual(
             [sep.get("string") for sep in first_page.xpath("separator")],
-            ["Instalments Due", "Contacts"],
+            ["Instalments Due", "Claims and Policy Changes", "Contacts"],
         )
         summary = arch.xpath("//group[@name='renewal_summary']")[0]
         self.assertEqual(

@@ -1,0 +1,471 @@
+import base64
+import io
+
+import openpyxl
+from freezegun import freeze_time
+
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import tagged
+
+from .common import InsuranceRenewalCommon
+
+ZH = (
+    "保单号",
+    "产品代码",
+    "投保人",
+    "投保人身份证号",
+    "投保人手机",
+    "电子邮箱",
+    "联系地址",
+    "被保险人",
+    "开户银行",
+    "银行卡号",
+    "业务员",
+    "生效日期",
+    "缴费频率",
+    "期缴保费",
+    "缴费年期",
+    "缴至日",
+    "收费方式",
+    "现金价值",
+    "保单贷款余额",
+    "价值报告日",
+    "自动垫交",
+)
+EN = (
+    "Policy Number",
+    "Product Code",
+    "Policyholder",
+    "Policyholder ID Number",
+    "Policyholder Phone",
+    "Email",
+    "Address",
+    "Insured",
+    "Bank",
+    "Card Number",
+    "Agent",
+    "Issue Date",
+    "Payment Frequency",
+    "Premium",
+    "Premium Years",
+    "Paid-to Date",
+    "Payment Method",
+    "Cash Value",
+    "Loan Balance",
+    "Values Reported On",
+    "APL Opt-in",
+)
+LI_ID = "110105198001010016"
+WANG_ID = "310101198505050021"
+CARD = "6228480012345671"
+
+
+def row(policy="R-0001", **values):
+    """A good row of the renewal extract; ``values`` replace its cells."""
+    cells = {
+        "policy": policy,
+        "product": "TEST-XFNN",
+        "holder": "李娜",
+        "holder_id": LI_ID,
+        "phone": "13900139000",
+        "email": "lina@example.com",
+        "address": "上海市浦东新区世纪大道100号",
+        "insured": "李小明",
+        "bank": "中国工商银行",
+        "card": CARD,
+        "agent": "test_agent",
+        "issue": "2024/1/31",
+        "frequency": "年交",
+        "premium": "12,000.00",
+        "years": "10",
+        "paid_to": "2025年1月31日",
+        "method": "银行代扣",
+        "cash_value": "3500",
+        "loan": "0",
+        "values_date": "2025-01-01",
+        "apl": "是",
+    }
+    cells.update(values)
+    return tuple(cells.values())
+
+
+@tagged("post_install", "-at_install")
+class TestDataImport(InsuranceRenewalCommon):
+    @classmethod
+    def default_env_context(cls):
+        """Track changes as a user's import does: an update must show in the
+        chatter, a file imported again must not."""
+        return {"no_reset_password": True}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env.user.company_id.country_id = cls.env.ref("base.cn")
+        # Nobody else in the test database shares these phones and names.
+        cls.other_row = row(
+            "R-0002",
+            holder="王芳",
+            holder_id=WANG_ID,
+            phone="0755-8888 6666",
+            email="",
+            address="",
+            insured="",
+            card="",
+            bank="",
+            method="柜面",
+            frequency="月交",
+            premium="800",
+            paid_to="2025-01-31",
+            apl="否",
+        )
+
+    # Helpers -------------------------------------------------------------------
+
+    @staticmethod
+    def _csv(*rows, encoding="utf-8-sig"):
+        lines = [",".join(f'"{cell}"' for cell in line) for line in rows]
+        return "\r\n".join(lines).encode(encoding)
+
+    @staticmethod
+    def _xlsx(*rows):
+        workbook = openpyxl.Workbook()
+        for line in rows:
+            workbook.active.append(list(line))
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        return buffer.getvalue()
+
+    def _new_import(self, content, filename="extract.csv", kind="policies", user=None):
+        return (
+            self.env["insurance.data.import"]
+            .with_user(user or self.specialist)
+            .create(
+                {
+                    "kind": kind,
+                    "name": filename,
+                    "data_file": base64.b64encode(content),
+                }
+            )
+        )
+
+    def _import(self, content, filename="extract.csv", kind="policies", **kwargs):
+        data_import = self._new_import(content, filename, kind)
+        data_import.action_check()
+        if kwargs.get("valid_only"):
+            data_import.import_valid_only = True
+        data_import.action_import()
+        self._flush_tracking()
+        return data_import
+
+    def _flush_tracking(self):
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+
+    def _policy(self, name):
+        return self.env["insurance.policy"].search([("name", "=", name)])
+
+    # A good file ---------------------------------------------------------------
+
+    @freeze_time("2025-01-10")
+    def test_good_csv_with_chinese_headers_creates_active_policies(self):
+        data_import = self._import(self._csv(ZH, row(), self.other_row))
+        self.assertRecordValues(
+            data_import,
+            [
+                {
+                    "state": "done",
+                    "row_count": 2,
+                    "error_row_count": 0,
+                    "created_count": 2,
+                    "progress": 100,
+                }
+            ],
+        )
+        policy = self._policy("R-0001")
+        self.assertRecordValues(
+            policy,
+            [
+                {
+                    "state": "in_force",
+                    "product_id": self.product.id,
+                    "user_id": self.agent.id,
+                    "payment_frequency": "annual",
+                    "premium_amount": 12000,
+                    "premium_years": 10,
+                    "payment_method": "bank_debit",
+                    "cash_value": 3500,
+                    "apl_opt_in": True,
+                    "specialist_id": False,
+                }
+            ],
+        )
+        self.assertEqual(str(policy.paid_to_date), "2025-01-31")
+        self.assertEqual(str(policy.cash_value_date), "2025-01-01")
+        self.assertEqual(policy.premium_line_ids[:1].installment_number, 2)
+        holder = policy.partner_id
+        self.assertRecordValues(
+            holder,
+            [
+                {
+                    "name": "李娜",
+                    "phone": "+8613900139000",
+                    "email": "lina@example.com",
+                    "street": "上海市浦东新区世纪大道100号",
+                }
+            ],
+        )
+        self.assertEqual(holder.sudo().identity_number, LI_ID)
+        self.assertEqual(policy.insured_id.name, "李小明")
+        self.assertEqual(policy.payer_id, holder)
+        self.assertEqual(holder.bank_ids.acc_number, CARD)
+        self.assertEqual(holder.bank_ids.bank_id.name, "中国工商银行")
+        monthly = self._policy("R-0002")
+        self.assertEqual(monthly.partner_id.phone, "+8675588886666")
+        self.assertEqual(monthly.payment_frequency, "monthly")
+        self.assertEqual(monthly.state, "in_force")
+        self.assertEqual(monthly.premium_line_ids[:1].installment_number, 13)
+
+    @freeze_time("2025-01-10")
+    def test_good_xlsx_with_english_headers_and_excel_dates(self):
+        cells = list(row())
+        cells[EN.index("Issue Date")] = __import__("datetime").datetime(2024, 1, 31)
+        cells[EN.index("Premium")] = 12000
+        data_import = self._import(self._xlsx(EN, cells), "extract.xlsx")
+        self.assertEqual(data_import.created_count, 1)
+        policy = self._policy("R-0001")
+        self.assertEqual(str(policy.issue_date), "2024-01-31")
+        self.assertEqual(policy.premium_amount, 12000)
+
+    @freeze_time("2025-01-10")
+    def test_gbk_file_with_a_title_row_and_the_template_headers(self):
+        title = ("中国人寿 续期清单 2025-01-10",)
+        header = tuple(f"{zh}\n{en}" for zh, en in zip(ZH, EN, strict=True))
+        content = self._csv(title, header, row(), encoding="gbk")
+        data_import = self._import(content)
+        self.assertEqual(data_import.created_count, 1)
+        self.assertEqual(self._policy("R-0001").partner_id.name, "李娜")
+
+    def test_shipped_template_is_read_as_a_header_without_rows(self):
+        with open(
+            __file__.replace(
+                "tests/test_data_import.py",
+                "static/templates/renewal_extract_template.xlsx",
+            ),
+            "rb",
+        ) as template:
+            data_import = self._new_import(template.read(), "template.xlsx")
+        with self.assertRaises(UserError) as caught:
+            data_import.action_check()
+        self.assertIn("no rows", str(caught.exception))
+
+    # Bad rows ------------------------------------------------------------------
+
+    @freeze_time("2025-01-10")
+    def test_each_kind_of_bad_row_is_listed_and_nothing_imported(self):
+        bad = [
+            row("B-01", holder=""),
+            row("B-02", issue="2024-02-30"),
+            row("B-03", premium="12.345"),
+            row("B-04", frequency="每周"),
+            row("B-05", product="NOPE"),
+            row("B-06", holder_id="110105198001010017"),
+            row("B-07", card="6228480012345670"),
+            row("B-08", phone="12345"),
+            row("B-09", premium="-5"),
+            row("B-10", years="abc"),
+            row("B-11", agent="nobody"),
+            row("B-12", email="not-an-email"),
+            row("B-13", method="比特币"),
+            row("B-14", apl="也许"),
+            row("R-0001"),
+            row("R-0001", premium="9000"),
+        ]
+        data_import = self._new_import(self._csv(ZH, *bad))
+        data_import.action_check()
+        self.assertEqual(data_import.row_count, 16)
+        self.assertEqual(data_import.error_row_count, 15)
+        errors = [(e.row, e.field) for e in data_import.error_ids]
+        self.assertEqual(
+            errors,
+            [
+                (2, "Policyholder"),
+                (3, "Issue Date"),
+                (4, "Premium"),
+                (5, "Payment Frequency"),
+                (6, "Product Code"),
+                (7, "Policyholder ID Number"),
+                (8, "Card Number"),
+                (9, "Policyholder Phone"),
+                (10, "Premium"),
+                (11, "Premium Years"),
+                (12, "Agent"),
+                (13, "Email"),
+                (14, "Payment Method"),
+                (15, "APL Opt-in"),
+                (17, "Policy Number"),
+            ],
+        )
+        messages = data_import.error_ids.mapped("message")
+        self.assertIn("the value is missing.", messages)
+        self.assertIn("2024-02-30 is not a date", messages[1])
+        # personal data stays masked in the list of errors
+        self.assertIn("110***********0017", messages[5])
+        self.assertNotIn("110105198001010017", " ".join(messages))
+        self.assertIn("6228********5670", messages[6])
+        with self.assertRaises(UserError) as caught:
+            data_import.action_import()
+        self.assertIn("15 rows", str(caught.exception))
+        self.assertFalse(self.env["insurance.policy"].search([]))
+        self.assertFalse(self.env["res.partner"].search([("name", "=", "李娜")]))
+
+    @freeze_time("2025-01-10")
+    def test_missing_columns_are_named(self):
+        data_import = self._new_import(self._csv(("保单号", "投保人"), ("X", "Y")))
+        with self.assertRaises(UserError) as caught:
+            data_import.action_check()
+        message = str(caught.exception)
+        for column in ("Product Code", "Issue Date", "Premium Years"):
+            self.assertIn(column, message)
+
+    @freeze_time("2025-01-10")
+    def test_only_the_good_rows_when_the_user_chooses_so(self):
+        content = self._csv(ZH, row(), row("B-01", premium="abc"), self.other_row)
+        data_import = self._import(content, valid_only=True)
+        self.assertRecordValues(
+            data_import,
+            [{"state": "done", "created_count": 2, "error_row_count": 1}],
+        )
+        self.assertTrue(self._policy("R-0001"))
+        self.assertTrue(self._policy("R-0002"))
+        self.assertFalse(self._policy("B-01"))
+        self.assertEqual(data_import.error_ids.row, 3)
+
+    # Again, matching, updating ----------------------------------------------
+
+    @freeze_time("2025-01-10")
+    def test_the_same_file_twice_changes_nothing(self):
+        content = self._csv(ZH, row(), self.other_row, row("R-0003", holder_id=""))
+        self._import(content)
+        policies = self.env["insurance.policy"].search([])
+        partners = self.env["res.partner"].search_count([])
+        messages = self.env["mail.message"].search_count([])
+        accounts = self.env["res.partner.bank"].search_count([])
+        again = self._import(content)
+        self.assertRecordValues(
+            again, [{"created_count": 0, "updated_count": 0, "unchanged_count": 3}]
+        )
+        self.assertEqual(self.env["insurance.policy"].search([]), policies)
+        self.assertEqual(self.env["res.partner"].search_count([]), partners)
+        self.assertEqual(self.env["mail.message"].search_count([]), messages)
+        self.assertEqual(self.env["res.partner.bank"].search_count([]), accounts)
+
+    @freeze_time("2025-01-10")
+    def test_partners_are_matched_by_identity_then_phone_and_name(self):
+        Partner = self.env["res.partner"]
+        by_identity = Partner.create({"name": "李娜 (旧名)"})
+        by_identity.sudo().identity_number = LI_ID
+        by_phone = Partner.create({"name": "王芳", "phone": "0755 8888 6666"})
+        same_name_other_phone = Partner.create({"name": "王芳", "phone": "13700137000"})
+        content = self._csv(
+            ZH,
+            row(),
+            self.other_row,
+            row("R-0003", holder="王芳", holder_id=WANG_ID, phone="075588886666"),
+        )
+        self._import(content)
+        self.assertEqual(self._policy("R-0001").partner_id, by_identity)
+        self.assertEqual(self._policy("R-0002").partner_id, by_phone)
+        self.assertEqual(self._policy("R-0003").partner_id, by_phone)
+        self.assertEqual(by_phone.sudo().identity_number, WANG_ID)
+        self.assertFalse(same_name_other_phone.sudo().identity_number)
+        self.assertEqual(Partner.search_count([("name", "=", "王芳")]), 2)
+
+    @freeze_time("2025-01-10")
+    def test_an_existing_policy_is_updated_with_its_changes_tracked(self):
+        self._import(self._csv(ZH, row()))
+        policy = self._policy("R-0001")
+        changed = row(cash_value="4100.50", values_date="2025-01-09", apl="否")
+        data_import = self._import(self._csv(ZH, changed))
+        self.assertEqual(data_import.updated_count, 1)
+        self.assertRecordValues(
+            policy,
+            [{"cash_value": 4100.50, "apl_opt_in": False, "state": "in_force"}],
+        )
+        tracked = policy.message_ids.tracking_value_ids.mapped("field_id.name")
+        for field in ("cash_value", "cash_value_date", "apl_opt_in"):
+            self.assertIn(field, tracked)
+
+    @freeze_time("2025-01-10")
+    def test_a_draft_policy_is_completed_and_activated(self):
+        draft = self._create_policy(name="R-0001", premium_amount=1, premium_years=1)
+        data_import = self._import(self._csv(ZH, row()))
+        self.assertEqual(data_import.updated_count, 1)
+        self.assertRecordValues(
+            draft,
+            [{"state": "in_force", "premium_amount": 12000, "premium_years": 10}],
+        )
+        self.assertEqual(draft.partner_id.name, "李娜")
+
+    @freeze_time("2025-01-10")
+    def test_the_schedule_of_an_active_policy_is_not_changed_by_a_file(self):
+        self._import(self._csv(ZH, row()))
+        data_import = self._new_import(self._csv(ZH, row(premium="13000")))
+        data_import.action_check()
+        self.assertEqual(data_import.error_ids.field, "Premium")
+        self.assertIn("12000.0 in Odoo", data_import.error_ids.message)
+        self.assertEqual(self._policy("R-0001").premium_amount, 12000)
+
+    # Large files ---------------------------------------------------------------
+
+    @freeze_time("2025-01-10")
+    def test_large_file_is_imported_in_committed_batches_with_progress(self):
+        self.env["ir.config_parameter"].sudo().set_param(
+            "insurance_renewal.import_batch_rows", 2
+        )
+        rows = [row(f"L-{n:03d}", holder_id="", phone="", card="") for n in range(5)]
+        data_import = self._new_import(self._csv(ZH, *rows))
+        data_import.action_check()
+        data_import.action_import()
+        self.assertEqual(data_import.state, "importing")
+        self.assertFalse(self._policy("L-000"))
+        self._call_in_cron_cursor("insurance.data.import", "_cron_import_renewal_data")
+        self.assertRecordValues(
+            data_import,
+            [{"state": "done", "processed_rows": 5, "progress": 100, "last_row": 6}],
+        )
+        self.assertEqual(
+            self.env["insurance.policy"].search_count([("name", "like", "L-")]), 5
+        )
+
+    # Rights and Odoo's own import ----------------------------------------------
+
+    def test_a_salesman_cannot_import(self):
+        with self.assertRaises(AccessError):
+            self._new_import(self._csv(ZH, row()), user=self.agent)
+
+    @freeze_time("2025-01-10")
+    def test_odoo_import_screen_still_loads_policies(self):
+        result = (
+            self.env["insurance.policy"]
+            .with_user(self.specialist)
+            .load(
+                [
+                    "name",
+                    "partner_id/.id",
+                    "product_id/.id",
+                    "issue_date",
+                    "premium_amount",
+                ],
+                [
+                    [
+                        "G-0001",
+                        str(self.holder.id),
+                        str(self.product.id),
+                        "2024-03-01",
+                        "5000",
+                    ]
+                ],
+            )
+        )
+        self.assertFalse(result["messages"], result["messages"])
+        self.assertEqual(self._policy("G-0001").premium_amount, 5000)
