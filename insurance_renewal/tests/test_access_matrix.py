@@ -504,6 +504,7 @@ class TestAccessMatrix(InsuranceRenewalCommon):
 
     def _take_team_work(self, env):
         env["mail.activity"].browse(self.team_work.id).action_take_team_work()
+
     def _import_data(self, env):
         content = "保单号,变更日期,变更类型\nP-0001,2024-02-01,其他\n".encode()
         data_import = env["insurance.data.import"].create(
