@@ -903,15 +903,6 @@ class InsurancePolicy(models.Model):
         action["context"] = {}
         return action
 
-    def _request_team_work(self, event_code, summary, note):
-        """Ask another team for its part of a servicing request, through the
-        assignment rules: ``event_code`` 'loan_payout', 'surrender_payout'
-        (finance), 'reinstatement_review', 'policy_change' (underwriting). Return
-        the team's open work for it, asked now or before: never asked twice."""
-        rules = self.env["insurance.assignment.rule"]
-        asked = rules._open_team_activities(self, event_code)
-        return asked | rules._fire(event_code, self, note=note, summary=summary)
-
     def _cancel_future_instalments(self):
         """Cancel what the policy will no longer be asked to pay, with its
         invoices: every instalment not settled."""

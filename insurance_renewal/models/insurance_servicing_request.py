@@ -62,6 +62,9 @@ class InsuranceServicingRequest(models.Model):
     _inherit = ["mail.thread", "mail.activity.mixin", "tier.validation"]
     _order = "id desc"
     _check_company_auto = True
+    # Finance and underwriting read requests only; they note on them and work
+    # the activities the assignment rules hand their team on them.
+    _mail_post_access = "read"
     _state_from = ["draft"]
     _state_to = ["approved", "done"]
     _cancel_state = "cancel"
@@ -926,9 +929,14 @@ class InsuranceServicingRequest(models.Model):
     # Helpers ------------------------------------------------------------------
 
     def _add_team_work(self, event_code, summary, note):
-        self.team_activity_ids |= self.policy_id._request_team_work(
-            event_code, summary, note
-        )
+        """Ask another team for its part of this request through the assignment
+        rules ('loan_payout', 'surrender_payout': finance; 'reinstatement_review',
+        'policy_change': underwriting): one activity per request and event, on
+        the request, however often it is asked."""
+        rules = self.env["insurance.assignment.rule"]
+        self.team_activity_ids |= rules._open_team_activities(
+            self, event_code
+        ) | rules._fire(event_code, self, note=note, summary=summary)
 
     def _prepare_payout(self):
         """A draft outbound payment of the surrender value to the holder, on the

@@ -198,7 +198,7 @@ class TestServicingWithInvoices(ServicingMixin, PremiumAccountingCommon):
         )
         request = self.policy.servicing_request_ids
         self.assertRecordValues(request, [{"request_type": "apl", "state": "done"}])
-        finance_todo = self.policy.activity_ids.filtered(
+        finance_todo = self.policy.servicing_request_ids.activity_ids.filtered(
             lambda a: a.team_id == self.finance_team
         )
         self.assertEqual(len(finance_todo), 1)
@@ -233,20 +233,29 @@ class TestServicingWithInvoices(ServicingMixin, PremiumAccountingCommon):
         request.action_confirm()
         self.assertEqual(self.policy.loan_balance, 24000)
         self.assertEqual(request.state, "done")
-        todo = self.policy.activity_ids.filtered(
+        todo = self.policy.servicing_request_ids.activity_ids.filtered(
             lambda a: a.team_id == self.finance_team
         )
         self.assertIn("Pay out the policy loan", todo.summary)
         # Asked again, the same work is not scheduled twice.
-        self.policy._request_team_work("loan_payout", todo.summary, "again")
+        request.sudo()._add_team_work("loan_payout", todo.summary, "again")
         self.assertEqual(
             len(
-                self.policy.activity_ids.filtered(
+                self.policy.servicing_request_ids.activity_ids.filtered(
                     lambda a: a.team_id == self.finance_team
                 )
             ),
             1,
         )
+        # A second loan on the same policy is a second payout for finance.
+        self.policy.sudo().cash_value = 50000
+        second = self._request(self.policy, "loan", amount=6000)
+        second.action_confirm()
+        payouts = self.policy.servicing_request_ids.activity_ids.filtered(
+            lambda a: a.team_id == self.finance_team
+        )
+        self.assertEqual(len(payouts), 2)
+        self.assertIn("6,000.00", second.activity_ids.note)
 
     def test_partial_withdrawal_only_where_the_product_allows(self):
         request = self._request(self.policy, "withdrawal", amount=5000)
@@ -302,7 +311,7 @@ class TestServicingWithInvoices(ServicingMixin, PremiumAccountingCommon):
         )
         self.assertEqual(request.state, "approved")
         self.assertEqual(request.amount, 24000)
-        payout = self.policy.activity_ids.filtered(
+        payout = self.policy.servicing_request_ids.activity_ids.filtered(
             lambda a: a.team_id == self.finance_team
         )
         self.assertIn("24,000.00", payout.note)
@@ -412,7 +421,7 @@ class TestReinstatement(ServicingMixin, InsuranceRenewalCommon):
             ],
         )
         self.assertIn("181", request.breakdown_html)
-        review = self.policy.activity_ids.filtered(
+        review = self.policy.servicing_request_ids.activity_ids.filtered(
             lambda a: a.team_id == self.underwriting_team
         )
         self.assertEqual(len(review), 1)
@@ -447,7 +456,7 @@ class TestReinstatement(ServicingMixin, InsuranceRenewalCommon):
             request.action_confirm()
             request.action_confirm_payment()
             self.assertEqual(self.policy.state, "lapsed")
-            review = self.policy.activity_ids.filtered(
+            review = self.policy.servicing_request_ids.activity_ids.filtered(
                 lambda a: a.team_id == self.underwriting_team
             )
             review.with_user(self.underwriter).action_take_team_work()
