@@ -42,6 +42,13 @@ class HelpdeskTicket(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        policies = self.env["insurance.policy"]
+        for vals in vals_list:
+            # A ticket about a policy belongs to the policy's company, so that the
+            # policy's renewal team sees it, whoever records it.
+            if vals.get("insurance_policy_id") and not vals.get("company_id"):
+                policy = policies.browse(vals["insurance_policy_id"])
+                vals["company_id"] = policy.company_id.id
         tickets = super().create(vals_list)
         complaints = tickets._insurance_open_complaints()
         complaints._insurance_log_hold(held=True)

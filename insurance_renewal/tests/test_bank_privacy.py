@@ -27,8 +27,9 @@ class TestBankPrivacy(InsuranceRenewalCommon):
         cls.clerk = new_test_user(
             cls.env,
             login="bank_partner_manager",
+            # who may create bank accounts once OCA's payment orders are in
             groups="insurance_renewal.group_insurance_renewal_user,"
-            "base.group_partner_manager",
+            "account.group_account_invoice",
         )
         export = cls.env.ref("base.group_allow_export")
         (cls.specialist | cls.agent).group_ids |= export

@@ -27,7 +27,17 @@ class TestDemoInsurer(HttpCase):
             ],
         )
         self.assertEqual(self.company.partner_id.tz, "Asia/Shanghai")
-        for login in ("specialist", "manager", "agent", "finance", "admin"):
+        for login in (
+            "specialist",
+            "manager",
+            "agent",
+            "finance",
+            "underwriter",
+            "service",
+            "compliance",
+            "customer",
+            "admin",
+        ):
             user = self.env["res.users"].search([("login", "=", login)])
             self.assertEqual(user.company_id, self.company, login)
         policies = self.env["insurance.policy"].search(

@@ -305,6 +305,23 @@ class TestComplaints(TeamWorkCommon):
         self._send_on("2024-12-03")
         self.assertEqual(len(self._logs()), 1)
 
+    def test_a_ticket_belongs_to_the_company_of_its_policy(self):
+        other = self.env["res.company"].create({"name": "另一家保险公司"})
+        ticket = (
+            self.env["helpdesk.ticket"]
+            .with_company(other)
+            .create(
+                {
+                    "name": "咨询缴费方式",
+                    "description": "可以改为银行代扣吗",
+                    "insurance_kind": "question",
+                    "insurance_policy_id": self.policy.id,
+                }
+            )
+        )
+        self.assertEqual(ticket.company_id, self.policy.company_id)
+        self.assertEqual(self.case.renewal_ticket_count, 1)
+
     def test_a_question_holds_nothing(self):
         ticket = self._complain(user=self.specialist)
         ticket.insurance_kind = "question"
