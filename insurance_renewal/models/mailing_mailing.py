@@ -14,6 +14,10 @@ _logger = logging.getLogger(__name__)
 # The policies a greeting is logged on: every one the customer still holds.
 GREETING_POLICY_STATES = ("in_force", "grace", "lapsed", "paid_up")
 
+# A care message left our hands: taken by the mail server (then perhaps opened or
+# answered) or by the SMS provider.
+REACHED_TRACE_STATUSES = ("sent", "open", "reply", "pending")
+
 
 class MailingMailing(models.Model):
     """Customer care (保单检视, holiday greetings) as Odoo email and SMS marketing:
@@ -134,8 +138,10 @@ class MailingMailing(models.Model):
         return set(capped)
 
     def _log_care_contacts(self):
-        """One contact per customer reached and per policy it was about; a customer
-        already logged for this mailing is not logged again."""
+        """One contact per customer reached (the mail server or SMS provider took
+        the message: a queued, failed or bounced one is no contact) and per policy
+        it was about; a customer already logged for this mailing is not logged
+        again."""
         self.env.flush_all()
         rows = self.env.execute_query(
             SQL(
@@ -143,12 +149,13 @@ class MailingMailing(models.Model):
                 SELECT DISTINCT t.res_id
                   FROM mailing_trace t
                  WHERE t.mass_mailing_id = %(mailing)s AND t.model = 'res.partner'
-                   AND t.trace_status NOT IN ('cancel', 'error', 'bounce')
+                   AND t.trace_status IN %(reached)s
                    AND NOT EXISTS (
                        SELECT 1 FROM insurance_renewal_activity a
                         WHERE a.mailing_id = %(mailing)s AND a.partner_id = t.res_id)
                 """,
                 mailing=self.id,
+                reached=REACHED_TRACE_STATUSES,
             )
         )
         policies = self._care_policies([row[0] for row in rows])

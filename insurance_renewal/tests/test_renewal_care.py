@@ -119,6 +119,9 @@ class TestRenewalCare(InsuranceRenewalCommon):
         mailing = self._greeting("mailing_care_spring_festival_email")
         mailing.action_launch()
         self._run_mailing_queue()
+        self.assertFalse(
+            self._care_contacts(mailing), "Queued is not yet a contact: it may fail."
+        )
         self._deliver_queues()
 
         self.assertEqual(mailing.state, "done")
@@ -165,6 +168,8 @@ class TestRenewalCare(InsuranceRenewalCommon):
         self.assertEqual(
             self._traces(mailing)[self.opted_out.id], ("cancel", "sms_blacklist")
         )
+        self.assertFalse(self._care_contacts(mailing), "Still in the SMS queue.")
+        self._deliver_queues()
         self.assertEqual(self._care_contacts(mailing).channel, "sms")
 
     def test_anniversary_review_picks_todays_anniversaries_once(self):
