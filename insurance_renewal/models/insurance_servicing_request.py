@@ -715,17 +715,8 @@ class InsuranceServicingRequest(models.Model):
     def _execute_loan(self):
         policy = self.policy_id
         policy.loan_balance += self.amount
-        self._add_team_work(
-            "loan_payout",
-            self.env._(
-                "Pay out the policy loan %(request)s", request=self.display_name
-            ),
-            self.env._(
-                "Pay %(amount)s to %(partner)s (policy %(policy)s).",
-                amount=self._money(self.amount),
-                partner=policy.partner_id.name,
-                policy=policy.name,
-            ),
+        self._ask_finance_to_pay_out(
+            self.env._("Pay out the policy loan %(request)s", request=self.display_name)
         )
         self._finish(
             self.env._(
@@ -738,17 +729,10 @@ class InsuranceServicingRequest(models.Model):
     def _execute_withdrawal(self):
         policy = self.policy_id
         policy.cash_value -= self.amount
-        self._add_team_work(
-            "loan_payout",
+        self._ask_finance_to_pay_out(
             self.env._(
                 "Pay out the partial withdrawal %(request)s", request=self.display_name
-            ),
-            self.env._(
-                "Pay %(amount)s to %(partner)s (policy %(policy)s).",
-                amount=self._money(self.amount),
-                partner=policy.partner_id.name,
-                policy=policy.name,
-            ),
+            )
         )
         self._finish(
             self.env._(
@@ -756,6 +740,20 @@ class InsuranceServicingRequest(models.Model):
                 amount=self._money(self.amount),
                 cash=self._money(policy.cash_value),
             )
+        )
+
+    def _ask_finance_to_pay_out(self, summary):
+        """Finance's team pays the request's amount out to the policyholder."""
+        policy = self.policy_id
+        self._add_team_work(
+            "loan_payout",
+            summary,
+            self.env._(
+                "Pay %(amount)s to %(partner)s (policy %(policy)s).",
+                amount=self._money(self.amount),
+                partner=policy.partner_id.name,
+                policy=policy.name,
+            ),
         )
 
     def _execute_paid_up(self):
