@@ -15,6 +15,7 @@
         "sms",
         "phone_validation",
         "report_xlsx",
+        "account_payment_order",
         "account_banking_mandate",
         "l10n_cn",
         "base_tier_validation",
