@@ -10,6 +10,7 @@ after ``CONCURRENCY_DB``, else ``DB`` (as ``make test`` is given it) + ``_conc``
 ``TEST_TAGS`` skips it.
 """
 
+import json
 import os
 import re
 import shutil
@@ -256,19 +257,33 @@ def start_together(workers, logs, go, number):
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    """Build the portfolio once, then run the nightly work once on one copy and in
-    two processes at the same time on another."""
-    logs = tmp_path_factory.mktemp("concurrency")
-    base, single, double = f"{PREFIX}_base", f"{PREFIX}_single", f"{PREFIX}_double"
+def logs(tmp_path_factory):
+    return tmp_path_factory.mktemp("concurrency")
+
+
+@pytest.fixture(scope="module")
+def base(logs):
+    """The seeded portfolio, built once for every test of this module."""
+    base = f"{PREFIX}_base"
     # REUSE_BASE=1 (with KEEP_DB=1 before) starts from the portfolio of a previous
     # run: for working on the addon's methods, not on its fields.
     reuse = os.environ.get("REUSE_BASE") and database_exists(base)
-    for database in (single, double) if reuse else (base, single, double):
-        drop_database(database)
     try:
         if not reuse:
+            drop_database(base)
             build_portfolio(base, logs)
+        yield base
+    finally:
+        if not os.environ.get("KEEP_DB"):
+            drop_database(base)
+
+
+@pytest.fixture(scope="module")
+def runs(base, logs):
+    """Run the nightly work once on one copy of the portfolio and in two processes
+    at the same time on another."""
+    single, double = f"{PREFIX}_single", f"{PREFIX}_double"
+    try:
         copy_database(base, single)
         copy_database(base, double)
 
@@ -296,8 +311,28 @@ def runs(tmp_path_factory):
         }
     finally:
         if not os.environ.get("KEEP_DB"):
-            for database in (base, single, double):
+            for database in (single, double):
                 drop_database(database)
+
+
+@pytest.fixture(scope="module")
+def races(base, logs):
+    """Replay the races of a late snapshot (tests/concurrency/races.py) on a copy
+    of the portfolio: seconds, once the portfolio is built."""
+    database = f"{PREFIX}_races"
+    try:
+        copy_database(base, database)
+        log = logs / "races.log"
+        output = finish(shell(database, SCRIPTS / "races.py", log), "the races")
+        assert "RACES DONE" in output, output[-3000:]
+        results = {
+            name: json.loads(result)
+            for name, result in re.findall(r"^RACE (\S+) (.*)$", output, re.MULTILINE)
+        }
+        yield {"results": results, "log": log}
+    finally:
+        if not os.environ.get("KEEP_DB"):
+            drop_database(database)
 
 
 def test_the_portfolio_gives_the_nightly_work_plenty_to_do(runs):
@@ -351,6 +386,37 @@ def test_two_processes_at_once_equal_one_run(runs, table):
 def test_no_traceback_deadlock_or_serialization_failure_in_the_logs(runs):
     for log in [runs["single_log"], *runs["logs"]]:
         assert not alarms(log), f"{log.name}:\n" + "\n".join(alarms(log)[:20])
+
+
+def test_a_late_clock_run_opens_no_second_case(races):
+    """Worker B's snapshot predates worker A's commit of the cases it opened: B's
+    claim of the same policies must fail to serialize and be retried on a fresh
+    snapshot, which finds every case open, instead of opening a second case (the
+    one-open-case index) with an ERROR and a failure note on the policy."""
+    result = races["results"]["clock_opens_cases"]
+    assert result["policies"] >= 6, result
+    assert result["open_cases"] == result["policies"], result
+    assert result["policies_with_a_case"] == result["policies"], result
+    assert result["failure_notes"] == 0, result
+
+
+def test_a_late_reminder_run_sends_nothing_twice(races):
+    """Worker B's snapshot predates worker A's commit of the same payers'
+    reminders: B sends none of them again (no second log, message or contact)."""
+    result = races["results"]["reminders"]
+    assert result["done_by_a"] > 0, result
+    assert result["done_by_b"] == 0, result
+    assert result["after_b"] == result["after_a"], result
+    assert result["after_b"]["logs"] == result["after_b"]["logged_steps"], result
+
+
+def test_the_races_were_lost_and_retried_quietly(races):
+    """Each replayed race really happened (a retry on a fresh snapshot), and left
+    no ERROR, traceback or serialization failure in the log."""
+    text = races["log"].read_text()
+    retries = text.count("lost a race with another worker")
+    assert retries >= len(races["results"]), text[-3000:]
+    assert not alarms(races["log"]), "\n".join(alarms(races["log"])[:20])
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ from .insurance_policy import REPORTED_DATA_GROUPS
 UNREACHABLE_OUTCOMES = ("wrong_number", "undeliverable")
 RENEWAL_USER = "insurance_renewal.group_insurance_renewal_user"
 OPEN_CASE = Domain("active", "=", True) & Domain("won_status", "=", "pending")
+# What may turn a won or lost case back into an open one.
+REOPENING_FIELDS = {"active", "stage_id", "probability"}
 
 
 class CrmLead(models.Model):
@@ -337,6 +339,9 @@ class CrmLead(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self.env["insurance.policy"].browse(
+            {vals.get("insurance_policy_id") for vals in vals_list} - {False, None}
+        )._mark_changed_for_other_workers()
         self._check_renewal_case_has_policy(vals_list)
         # A renewal case is a customer we know: no lead enrichment on it.
         vals_list = [
@@ -402,7 +407,20 @@ class CrmLead(models.Model):
         if "stage_id" in vals and not self.env.context.get("renewal_fact_update"):
             stage = self.env["crm.stage"].browse(vals["stage_id"])
             self.filtered("insurance_policy_id")._check_renewal_step(stage.renewal_step)
+        self._renewal_policies_reopening(vals)._mark_changed_for_other_workers()
         return super().write(vals)
+
+    def _renewal_policies_reopening(self, vals):
+        """The policies whose closed case this write may open again (restored,
+        moved out of won), or which a case is newly attached to."""
+        policies = self.env["insurance.policy"].browse(
+            vals.get("insurance_policy_id") or []
+        )
+        if REOPENING_FIELDS & vals.keys():
+            policies |= self.filtered(
+                lambda lead: lead.won_status != "pending"
+            ).insurance_policy_id
+        return policies
 
     def action_set_won(self):
         if not self.env.context.get("renewal_fact_update"):

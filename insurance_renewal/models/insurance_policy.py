@@ -1302,19 +1302,41 @@ class InsurancePolicy(models.Model):
     def _claim_batch(self, model, domain, after_id, limit):
         """Return the next ``limit`` records of ``domain`` after ``after_id``,
         locked until the transaction ends; records another worker is processing
-        right now are skipped: that worker does them."""
+        right now are skipped: that worker does them. A record another worker
+        changed and committed since this transaction's snapshot fails to lock (a
+        serialization failure, retried on a fresh snapshot by the caller): an
+        expected outcome, not logged as a bad query."""
         self.env.flush_all()
         query = model._search(
             Domain(domain) & Domain("id", ">", after_id), limit=limit, order="id"
         )
-        rows = self.env.execute_query(
+        self.env.cr.execute(
             SQL(
                 "%s FOR NO KEY UPDATE OF %s SKIP LOCKED",
                 query.select(SQL.identifier(model._table, "id")),
                 SQL.identifier(model._table),
-            )
+            ),
+            log_exceptions=False,
         )
-        return model.browse([row[0] for row in rows])
+        return model.browse([row[0] for row in self.env.cr.fetchall()])
+
+    def _mark_changed_for_other_workers(self):
+        """Rewrite these policies' rows as they are, before a renewal case of theirs
+        opens or reopens. The case's row is not the policy's: without this, a
+        worker whose snapshot predates this transaction's commit would still lock
+        the policy, see no open case and open another one. With it, that worker's
+        claim or write of the policy fails to serialize and is retried on a fresh
+        snapshot (and one waiting for this transaction does the same once it
+        commits)."""
+        if not self:
+            return
+        self.env.cr.execute(
+            SQL(
+                "UPDATE insurance_policy SET write_date = write_date WHERE id IN %s",
+                tuple(self.ids),
+            ),
+            log_exceptions=False,
+        )
 
     @api.model
     def _run_retrying_on_concurrency(self, work):

@@ -451,7 +451,7 @@ class InsuranceReminderLog(models.Model):
             )
             for line, step in pairs
         )
-        rows = self.env.execute_query(
+        rows = self._execute_claim(
             SQL(
                 """
                 INSERT INTO insurance_reminder_log
@@ -467,12 +467,22 @@ class InsuranceReminderLog(models.Model):
         )
         return retried | self.browse([row[0] for row in rows])
 
+    def _execute_claim(self, query):
+        """Run a claim of reminder steps and return its rows. Another worker may
+        have claimed the same steps and committed since this transaction's
+        snapshot: the claim then fails to serialize, and the batch is retried on a
+        fresh snapshot (_run_retrying_on_concurrency), which finds them taken. An
+        expected outcome, not a bad query to log."""
+        self.env.flush_query(query)
+        self.env.cr.execute(query, log_exceptions=False)
+        return self.env.cr.fetchall()
+
     def _claim_failed(self, pairs):
         """Take back the failed logs of these pairs that may be tried again."""
         keys = [(step.id, line.id) for line, step in pairs if step.id]
         if not keys:
             return self.browse()
-        rows = self.env.execute_query(
+        rows = self._execute_claim(
             SQL(
                 """
                 UPDATE insurance_reminder_log g

@@ -1,0 +1,129 @@
+# Run by `odoo shell` (the script is its stdin) on a copy of the seeded portfolio:
+# replays, step by step and always in the same order, the races two workers run
+# into when one of them commits while the other's transaction already holds a
+# snapshot taken before that commit. Two real database connections (worker A and
+# worker B), one thread, no timing: B takes its snapshot, A does the work and
+# commits, then B does the same work on its older snapshot. Prints one
+# "RACE <name> <json>" line per race for tests/test_concurrency.py.
+import json
+
+from odoo import SUPERUSER_ID, api
+from odoo.fields import Domain
+
+registry = env.registry  # noqa: F821 - given by odoo shell
+env.cr.rollback()  # noqa: F821 - nothing of the shell's own transaction held
+POLICIES = 8
+
+
+def worker_envs():
+    """Worker A's and worker B's environments, on connections of their own; B's
+    transaction takes its snapshot now, before A does anything."""
+    cr_a, cr_b = registry.cursor(), registry.cursor()
+    env_b = api.Environment(cr_b, SUPERUSER_ID, {})
+    env_b["crm.lead"].search_count([])  # B's snapshot
+    return api.Environment(cr_a, SUPERUSER_ID, {}), env_b
+
+
+def close(*envs):
+    for worker_env in envs:
+        worker_env.cr.rollback()
+        worker_env.cr.close()
+
+
+def failure_notes(env, policies):
+    return env["mail.message"].search_count(
+        [
+            ("model", "=", "insurance.policy"),
+            ("res_id", "in", policies),
+            ("body", "ilike", "scheduled renewal work failed"),
+        ]
+    )
+
+
+def open_cases_step(worker_env, policy_ids):
+    """The clock's step that opens the renewal cases, on these policies only."""
+    policies = worker_env["insurance.policy"]
+    leads = worker_env["crm.lead"]
+    today = policies._clock_today()
+    domain = leads._open_renewal_cases_domain(today) & Domain("id", "in", policy_ids)
+    policies.with_context(clock_today=today)._process_in_batches(
+        policies, domain, leads._open_renewal_cases, 3
+    )
+
+
+def race_clock_opens_cases():
+    """Both workers run the step that opens the renewal cases on the same
+    policies; A commits first."""
+    policies = env["insurance.policy"]  # noqa: F821
+    leads = env["crm.lead"]  # noqa: F821
+    today = policies._clock_today()
+    policy_ids = policies.search(
+        leads._open_renewal_cases_domain(today), order="id", limit=POLICIES
+    ).ids
+    env_a, env_b = worker_envs()
+    try:
+        open_cases_step(env_a, policy_ids)  # commits batch by batch
+        open_cases_step(env_b, policy_ids)
+    finally:
+        close(env_a, env_b)
+    env.cr.rollback()  # noqa: F821 - a fresh snapshot for the verdict
+    open_cases = leads.search(
+        [
+            ("insurance_policy_id", "in", policy_ids),
+            ("won_status", "=", "pending"),
+        ]
+    )
+    return {
+        "policies": len(policy_ids),
+        "open_cases": len(open_cases),
+        "policies_with_a_case": len(open_cases.insurance_policy_id),
+        "failure_notes": failure_notes(env, policy_ids),  # noqa: F821
+    }
+
+
+def send_reminders(worker_env):
+    """The reminder run, as its scheduled action runs it, in batches of a few
+    payers; return how many steps it sent or skipped."""
+    logs = worker_env["insurance.reminder.log"].with_context(
+        mail_notify_force_send=False
+    )
+    counts = logs._send_due_reminders(POLICIES)
+    worker_env.cr.commit()
+    return sum(counts.values())
+
+
+def reminder_tally():
+    """What the reminder runs left, on a fresh snapshot."""
+    env.cr.rollback()  # noqa: F821
+    env.cr.execute(  # noqa: F821
+        """SELECT (SELECT count(*) FROM insurance_reminder_log),
+                  (SELECT count(DISTINCT (step_id, premium_line_id))
+                     FROM insurance_reminder_log),
+                  (SELECT count(*) FROM mail_mail) + (SELECT count(*) FROM sms_sms),
+                  (SELECT count(*) FROM insurance_renewal_activity)"""
+    )
+    row = env.cr.fetchone()  # noqa: F821
+    return dict(zip(("logs", "logged_steps", "queued", "contacts"), row, strict=True))
+
+
+def race_reminders():
+    """Both workers send the reminders due; A commits first."""
+    env_a, env_b = worker_envs()
+    try:
+        done_by_a = send_reminders(env_a)
+        after_a = reminder_tally()
+        done_by_b = send_reminders(env_b)
+    finally:
+        close(env_a, env_b)
+    return {
+        "done_by_a": done_by_a,
+        "done_by_b": done_by_b,
+        "after_a": after_a,
+        "after_b": reminder_tally(),
+    }
+
+
+for name, race in sorted(globals().items()):
+    if name.startswith("race_") and callable(race):
+        print(f"RACE {name[5:]} {json.dumps(race())}", flush=True)
+print("RACES DONE", flush=True)
