@@ -1,8 +1,9 @@
 # Run by `odoo shell` (the script is its stdin): the nightly scheduled actions, each
 # called as its ir.cron record calls it (as the superuser) but in batches of BATCH
 # records, so that two processes interleave batch by batch, and without the cron
-# runner's lock on the job, as two hosts calling them at once would (but the
-# daily clock, below).
+# runner's lock on the job, as two hosts calling them at once would: the daily
+# clock too, whose steps build on each other (instalments, then policies, then
+# cases), so that two clock runs really run side by side.
 # With READY_FILE and GO_FILE set, before each action it says it is ready
 # (READY_FILE.<n>) and waits for the go (GO_FILE.<n>), so that two processes start
 # each action together.
@@ -28,38 +29,11 @@ def wait_for_go(number):
         time.sleep(0.002)
 
 
-# The daily clock's steps build on each other (instalments, then policies, then
-# cases): it is one job, which Odoo's cron runner (and "Run Manually") only ever
-# runs once at a time, holding the job's row lock in a cursor of its own while the
-# job commits batch after batch. The second process waits for that lock, as a
-# second worker does, then runs the clock again (a same-day rerun). The invoices
-# and reminders run truly side by side, batch by batch.
-ONE_AT_A_TIME = {
-    "_cron_daily_premium_clock": "insurance_renewal.ir_cron_daily_premium_clock"
-}
-
-
-def job_lock(method):
-    xmlid = ONE_AT_A_TIME.get(method)
-    if not xmlid:
-        return None
-    lock_cr = env.registry.cursor()  # noqa: F821
-    lock_cr.execute(
-        "SELECT id FROM ir_cron WHERE id = %s FOR NO KEY UPDATE",
-        [env.ref(xmlid).id],  # noqa: F821
-    )
-    return lock_cr
-
-
 for number, (model, method, batch_arg) in enumerate(ACTIONS):
     wait_for_go(number)
     print(f"STARTED {method} AT {time.time()}", flush=True)
-    lock_cr = job_lock(method)
-    env.cr.rollback()  # noqa: F821 - a snapshot taken after the lock
+    env.cr.rollback()  # noqa: F821 - a fresh snapshot
     getattr(env[model], method)(**{batch_arg: BATCH})  # noqa: F821
     env.cr.commit()  # noqa: F821
-    if lock_cr:
-        lock_cr.rollback()
-        lock_cr.close()
     print(f"FINISHED {method} AT {time.time()}", flush=True)
 print("NIGHTLY WORK DONE", flush=True)
