@@ -400,6 +400,28 @@ def test_a_late_clock_run_opens_no_second_case(races):
     assert result["failure_notes"] == 0, result
 
 
+def test_a_late_clock_run_opens_no_case_beside_a_restored_one(races):
+    """A specialist restores a policy's lost case and commits while the clock's
+    snapshot predates it: the clock opens no second case (the restore rewrote
+    the policy's row, so the clock's claim is retried on a fresh snapshot)."""
+    result = races["results"]["restored_case_and_clock"]
+    assert result == {
+        "open_cases": 1,
+        "restored_case_open": True,
+        "failure_notes": 0,
+    }
+
+
+def test_a_late_worker_fires_no_second_activity(races):
+    """Two workers fire the same assignment rule on the same policies, the second
+    on a snapshot older than the first's commit: one activity per policy and rule
+    (the rule's "entered grace" to-do), not two."""
+    result = races["results"]["assignment_rules"]
+    assert result["rules"] >= 1, result
+    assert result["activities"] == result["policies"] * result["rules"], result
+    assert result["policies_with_an_activity"] == result["policies"], result
+
+
 def test_a_late_reminder_run_sends_nothing_twice(races):
     """Worker B's snapshot predates worker A's commit of the same payers'
     reminders: B sends none of them again (no second log, message or contact)."""

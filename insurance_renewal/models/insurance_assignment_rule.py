@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 # The events that hand renewal work to another team. Other parts of the addon
 # fire them with ``insurance.assignment.rule._fire(event_code, records)``.
@@ -82,6 +83,7 @@ class InsuranceAssignmentRule(models.Model):
         rules = self.sudo().search([("event_code", "=", event_code)])
         if not records or not rules:
             return self.env["mail.activity"]
+        self._mark_fired_for_other_workers(records)
         targets = records - self._open_team_work(records, event_code)
         vals_list = []
         for record in targets:
@@ -99,6 +101,23 @@ class InsuranceAssignmentRule(models.Model):
                 if not rule.company_id or rule.company_id == company
             ]
         return self.env["mail.activity"].sudo().create(vals_list)
+
+    @api.model
+    def _mark_fired_for_other_workers(self, records):
+        """Rewrite the records' rows as they are before looking for their open
+        activities: a worker that fires the same event on them with a snapshot
+        older than this transaction's commit would not see this activity and
+        create a second one; with this, its own rewrite fails to serialize and
+        its work is retried on a fresh snapshot (a web request by Odoo, a batch by
+        _run_retrying_on_concurrency), which finds the activity."""
+        self.env.cr.execute(
+            SQL(
+                "UPDATE %s SET write_date = write_date WHERE id IN %s",
+                SQL.identifier(records._table),
+                tuple(records.ids),
+            ),
+            log_exceptions=False,
+        )
 
     @api.model
     def _open_team_activities(self, records, event_code):

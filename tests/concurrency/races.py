@@ -81,6 +81,78 @@ def race_clock_opens_cases():
     }
 
 
+def race_restored_case_and_clock():
+    """A specialist restores a policy's lost case (worker A) while the clock
+    (worker B, older snapshot) is about to open a new case for that policy."""
+    policies = env["insurance.policy"]  # noqa: F821
+    leads = env["crm.lead"]  # noqa: F821
+    today = policies._clock_today()
+    policy = policies.search(
+        leads._open_renewal_cases_domain(today), order="id desc", limit=1
+    )
+    case = leads._open_renewal_cases(policy)
+    case.with_context(renewal_fact_update=True).action_set_lost(
+        lost_reason_id=env.ref("insurance_renewal.lost_reason_other").id  # noqa: F821
+    )
+    env.cr.commit()  # noqa: F821
+    env_a, env_b = worker_envs()
+    try:
+        env_a["crm.lead"].browse(case.id).action_restore()
+        env_a.cr.commit()
+        open_cases_step(env_b, policy.ids)
+    finally:
+        close(env_a, env_b)
+    env.cr.rollback()  # noqa: F821
+    open_cases = leads.search(
+        [("insurance_policy_id", "=", policy.id), ("won_status", "=", "pending")]
+    )
+    return {
+        "open_cases": len(open_cases),
+        "restored_case_open": open_cases == case,
+        "failure_notes": failure_notes(env, policy.ids),  # noqa: F821
+    }
+
+
+def fire_grace_entered(worker_env, policy_ids):
+    """The assignment rules of "entered grace" fired on these policies, retried on
+    a fresh snapshot when the race is lost, as the clock's batches are."""
+    policies = worker_env["insurance.policy"]
+    rules = worker_env["insurance.assignment.rule"]
+    policies._run_retrying_on_concurrency(
+        lambda: rules._fire("grace_entered", policies.browse(policy_ids))
+    )
+    worker_env.cr.commit()
+
+
+def race_assignment_rules():
+    """Both workers fire the same event on the same policies; A commits first."""
+    policies = env["insurance.policy"]  # noqa: F821
+    policy_ids = policies.search([], order="id", limit=POLICIES).ids
+    env_a, env_b = worker_envs()
+    try:
+        fire_grace_entered(env_a, policy_ids)
+        fire_grace_entered(env_b, policy_ids)
+    finally:
+        close(env_a, env_b)
+    env.cr.rollback()  # noqa: F821
+    activities = env["mail.activity"].search(  # noqa: F821
+        [
+            ("res_model", "=", "insurance.policy"),
+            ("res_id", "in", policy_ids),
+            ("insurance_event_code", "=", "grace_entered"),
+        ]
+    )
+    rules = env["insurance.assignment.rule"].search_count(  # noqa: F821
+        [("event_code", "=", "grace_entered")]
+    )
+    return {
+        "policies": len(policy_ids),
+        "rules": rules,
+        "activities": len(activities),
+        "policies_with_an_activity": len(set(activities.mapped("res_id"))),
+    }
+
+
 def send_reminders(worker_env):
     """The reminder run, as its scheduled action runs it, in batches of a few
     payers; return how many steps it sent or skipped."""
