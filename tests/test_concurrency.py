@@ -422,6 +422,18 @@ def test_a_late_worker_fires_no_second_activity(races):
     assert result["policies_with_an_activity"] == result["policies"], result
 
 
+def test_a_late_clock_run_keeps_a_payment_recorded_meanwhile(races):
+    """A payment recorded and committed while the clock's snapshot predates it:
+    the instalment stays paid (the clock does not move it into grace over the
+    payment) and nothing fails."""
+    result = races["results"]["payment_and_clock"]
+    assert result == {
+        "state": "paid",
+        "amount_paid_is_amount": True,
+        "failure_notes": 0,
+    }
+
+
 def test_a_late_reminder_run_sends_nothing_twice(races):
     """Worker B's snapshot predates worker A's commit of the same payers'
     reminders: B sends none of them again (no second log, message or contact)."""

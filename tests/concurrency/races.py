@@ -6,6 +6,7 @@
 # commits, then B does the same work on its older snapshot. Prints one
 # "RACE <name> <json>" line per race for tests/test_concurrency.py.
 import json
+from datetime import date, timedelta
 
 from odoo import SUPERUSER_ID, api
 from odoo.fields import Domain
@@ -150,6 +151,47 @@ def race_assignment_rules():
         "rules": rules,
         "activities": len(activities),
         "policies_with_an_activity": len(set(activities.mapped("res_id"))),
+    }
+
+
+def race_payment_and_clock():
+    """A payment of a policy's next instalment is recorded (worker A) while the
+    clock (worker B, older snapshot) is about to move that instalment on. The
+    portfolio was activated today, so the clock runs for a day three weeks on."""
+    day = date.today() + timedelta(days=21)
+    policies = env["insurance.policy"].with_context(clock_today=day)  # noqa: F821
+    lines = env["insurance.premium.line"]  # noqa: F821
+    policy = policies.search(
+        policies._stale_clock_domain(day)
+        & Domain("premium_line_ids.invoice_id", "=", False),
+        order="id desc",
+        limit=1,
+    )
+    stale = lines.search(
+        lines._stale_clock_domain(day) & Domain("policy_id", "=", policy.id),
+        order="due_date",
+        limit=1,
+    )
+    env_a, env_b = worker_envs()
+    try:
+        paid = env_a["insurance.premium.line"].browse(stale.id)
+        paid.write({"amount_paid": paid.amount})
+        env_a.cr.commit()
+        worker = env_b["insurance.policy"].with_context(clock_today=day)
+        worker._process_in_batches(
+            worker,
+            worker._stale_clock_domain(day) & Domain("id", "=", policy.id),
+            worker._advance_clock_batch,
+            3,
+        )
+    finally:
+        close(env_a, env_b)
+    env.cr.rollback()  # noqa: F821
+    stale.invalidate_recordset()
+    return {
+        "state": stale.state,
+        "amount_paid_is_amount": stale.amount_paid == stale.amount,
+        "failure_notes": failure_notes(env, policy.ids),  # noqa: F821
     }
 
 
