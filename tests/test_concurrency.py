@@ -434,6 +434,16 @@ def test_a_late_clock_run_keeps_a_payment_recorded_meanwhile(races):
     }
 
 
+def test_a_late_invoice_run_issues_nothing_twice(races):
+    """Worker B's snapshot predates worker A's commit of the same instalments'
+    premium invoices: B issues no second invoice and nothing fails."""
+    result = races["results"]["invoices"]
+    assert result["instalments"] >= 6, result
+    assert result["invoiced"] == result["instalments"], result
+    assert result["moves_after_b"] == result["moves_after_a"], result
+    assert result["failure_notes"] == 0, result
+
+
 def test_a_late_reminder_run_sends_nothing_twice(races):
     """Worker B's snapshot predates worker A's commit of the same payers'
     reminders: B sends none of them again (no second log, message or contact)."""

@@ -154,6 +154,46 @@ def race_assignment_rules():
     }
 
 
+def issue_invoices(worker_env, line_ids):
+    """The premium invoice run, on these instalments only."""
+    lines = worker_env["insurance.premium.line"]
+    policies = worker_env["insurance.policy"]
+    domain = lines._to_invoice_domain(policies._clock_today())
+    policies._process_in_batches(
+        lines, domain & Domain("id", "in", line_ids), lines._issue_invoices_batch, 3
+    )
+
+
+def count_moves():
+    env.cr.rollback()  # noqa: F821 - a fresh snapshot
+    env.cr.execute("SELECT count(*) FROM account_move")  # noqa: F821
+    return env.cr.fetchone()[0]  # noqa: F821
+
+
+def race_invoices():
+    """Both workers issue the premium invoices of the same instalments; A commits
+    first."""
+    lines = env["insurance.premium.line"]  # noqa: F821
+    domain = lines._to_invoice_domain(env["insurance.policy"]._clock_today())  # noqa: F821
+    line_ids = lines.search(domain, order="id", limit=POLICIES).ids
+    env_a, env_b = worker_envs()
+    try:
+        issue_invoices(env_a, line_ids)
+        moves_after_a = count_moves()
+        issue_invoices(env_b, line_ids)
+    finally:
+        close(env_a, env_b)
+    moves_after_b = count_moves()
+    instalments = lines.browse(line_ids)
+    return {
+        "instalments": len(line_ids),
+        "invoiced": len(instalments.filtered("invoice_id")),
+        "moves_after_a": moves_after_a,
+        "moves_after_b": moves_after_b,
+        "failure_notes": failure_notes(env, instalments.policy_id.ids),  # noqa: F821
+    }
+
+
 def race_payment_and_clock():
     """A payment of a policy's next instalment is recorded (worker A) while the
     clock (worker B, older snapshot) is about to move that instalment on. The
