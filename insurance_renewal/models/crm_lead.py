@@ -412,13 +412,13 @@ class CrmLead(models.Model):
 
     def _renewal_policies_reopening(self, vals):
         """The policies whose closed case this write may open again (restored,
-        moved out of won), or which a case is newly attached to."""
+        unarchived, moved out of won), or which a case is newly attached to."""
         policies = self.env["insurance.policy"].browse(
             vals.get("insurance_policy_id") or []
         )
         if REOPENING_FIELDS & vals.keys():
             policies |= self.filtered(
-                lambda lead: lead.won_status != "pending"
+                lambda lead: not (lead.active and lead.won_status == "pending")
             ).insurance_policy_id
         return policies
 
