@@ -50,6 +50,9 @@ LOG_ALARMS = re.compile(
     r"|could not obtain lock| ERROR | CRITICAL |failed; retrying one by one"
 )
 START_TIMEOUT = 180
+# How long one shell may run its work: a run takes 1 to 3 minutes on two cores
+# shared with other work.
+RUN_TIMEOUT = 600
 # The scheduled actions nightly_work.py runs, one after the other.
 ACTIONS = 3
 
@@ -86,7 +89,7 @@ def shell(database, script, log, env=None):
         )
 
 
-def finish(process, what, timeout=START_TIMEOUT):
+def finish(process, what, timeout=RUN_TIMEOUT):
     try:
         output, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
