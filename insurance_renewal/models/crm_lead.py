@@ -1,4 +1,4 @@
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -589,7 +589,10 @@ class CrmLead(models.Model):
     def _insurance_refresh_from_facts(self):
         """Bring open renewal cases in line with their policy: instalments covered,
         amounts, contacts, risk, stage; win them when paid, lose them when the policy
-        is suspended."""
+        is suspended.
+
+        Called by ``insurance.fact.flow`` only, once per unit of work for every
+        case whose facts changed: mark a case there rather than calling this."""
         cases = self.filtered(
             lambda lead: (
                 lead.insurance_policy_id
@@ -598,6 +601,11 @@ class CrmLead(models.Model):
             )
         ).with_context(renewal_fact_update=True)
         today = self.env["insurance.policy"]._clock_today()
+        # Read what the facts come from once for the whole set, not per case.
+        cases.insurance_policy_id.premium_line_ids.fetch(
+            ["state", "due_date", "grace_end_date", "date_paid", "amount_residual"]
+        )
+        cases.renewal_activity_ids.fetch(["date", "outcome", "promised_date", "kind"])
         for lead in cases:
             lines = lead.insurance_premium_line_ids | lead._renewal_lines_to_cover(
                 today
@@ -715,16 +723,22 @@ class CrmLead(models.Model):
             )
             - won
         )
-        for lead in lost:
-            lead.action_set_lost(lost_reason_id=lead._renewal_lost_reason().id)
+        for reason, leads in lost.grouped(
+            lambda lead: lead._renewal_lost_reason()
+        ).items():
+            leads.action_set_lost(lost_reason_id=reason.id)
+        moving = self - won - lost
         stages = self.env["crm.stage"].search(
-            [("renewal_step", "!=", False), ("team_ids", "in", self.team_id.ids)]
+            [("renewal_step", "!=", False), ("team_ids", "in", moving.team_id.ids)]
         )
         stage_by_step = {stage.renewal_step: stage for stage in stages}
-        for lead in self - won - lost:
+        to_stage = defaultdict(lambda: self.browse())
+        for lead in moving:
             stage = stage_by_step.get(lead._renewal_fact_step(today))
             if stage and lead.stage_id != stage:
-                lead.stage_id = stage
+                to_stage[stage] |= lead
+        for stage, leads in to_stage.items():
+            leads.write({"stage_id": stage.id})
 
     def _renewal_fact_step(self, today):
         self.ensure_one()
@@ -788,7 +802,7 @@ class CrmLead(models.Model):
                 for policy in policies
             ]
         )
-        leads._insurance_refresh_from_facts()
+        self.env["insurance.fact.flow"]._touch_cases(leads)
         return leads.with_env(self.env)
 
     @api.model
@@ -838,9 +852,46 @@ class CrmLead(models.Model):
         return OPEN_CASE & Domain("insurance_policy_id", "!=", False)
 
     @api.model
+    def _calendar_cases_domain(self, since, today):
+        """Open cases whose date-driven facts changed between ``since`` (the day
+        the clock last refreshed them) and ``today``: an unpaid instalment fell
+        past due or nearer its suspension (7 and 15 days before the grace end:
+        the risk score's steps), a planned one entered the case window, or a
+        promised day passed. Every open case when ``since`` is unknown (first run,
+        or a run for an earlier day)."""
+        if not since or since > today:
+            return self._open_cases_domain()
+        window = self._renewal_window_end(today) - today
+
+        def crossed(field, offset):
+            return Domain(field, ">", since + offset) & Domain(
+                field, "<=", today + offset
+            )
+
+        days = timedelta
+        instalment_crossed = Domain(
+            "state", "not in", schedule.SETTLED_STATES
+        ) & Domain.OR(
+            [
+                crossed("due_date", days(-1)),
+                crossed("due_date", window),
+                crossed("grace_end_date", days(7)),
+                crossed("grace_end_date", days(15)),
+            ]
+        )
+        promise_passed = Domain("outcome", "=", "promised") & crossed(
+            "promised_date", days(-1)
+        )
+        return self._open_cases_domain() & (
+            Domain("insurance_policy_id.premium_line_ids", "any", instalment_crossed)
+            | Domain("renewal_activity_ids", "any", promise_passed)
+        )
+
+    @api.model
     def _refresh_cases_batch(self, leads):
-        """Nightly: days left in grace and the risk score move with the calendar."""
-        leads._insurance_refresh_from_facts()
+        """Nightly: days left in grace and the risk score move with the calendar
+        (the batch runner propagates what is marked here)."""
+        self.env["insurance.fact.flow"]._touch_cases(leads)
 
     @api.model
     def _broken_promises_domain(self, today):
@@ -854,8 +905,13 @@ class CrmLead(models.Model):
     @api.model
     def _flag_broken_promises(self, leads):
         """Refresh cases whose promised date passed unpaid; tell their specialist."""
-        leads._insurance_refresh_from_facts()
-        for lead in leads.filtered("renewal_promise_broken"):
+        flow = self.env["insurance.fact.flow"]
+        flow._touch_cases(leads)
+        flow._propagate()
+        # The call to-do waits in the specialist's activities and on the kanban
+        # card: not one notification email per broken promise from the night run.
+        quiet = leads.with_context(mail_activity_quick_update=True)
+        for lead in quiet.filtered("renewal_promise_broken"):
             reader = lead._renewal_in_reader_lang()
             env = reader.env
             lead.activity_schedule(

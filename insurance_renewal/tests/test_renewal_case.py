@@ -35,9 +35,11 @@ class TestRenewalCase(InsuranceRenewalCommon):
         return self.policy.renewal_lead_id
 
     def _log(self, case, **values):
-        return self.env["insurance.renewal.activity"].create(
+        contact = self.env["insurance.renewal.activity"].create(
             {"policy_id": self.policy.id, "channel": "phone", **values}
         )
+        self._end_unit_of_work()
+        return contact
 
     def test_case_opens_once_when_the_premium_enters_the_window(self):
         self._run_clock_on("2024-12-01")
@@ -78,9 +80,11 @@ class TestRenewalCase(InsuranceRenewalCommon):
         with freeze_time("2025-02-05"):
             self.assertEqual(case.renewal_days_left, 55)
             self.line.demand_date = "2025-02-05"
+            self._end_unit_of_work()
         self.assertEqual(case.stage_id.renewal_step, "demand")
         with freeze_time("2025-02-10"):
             self.line.amount_paid = 12000
+            self._end_unit_of_work()
         self.assertEqual(case.won_status, "won")
         self.assertEqual(
             case.stage_id, self.env.ref("insurance_renewal.crm_stage_collected")
@@ -234,6 +238,7 @@ class TestRenewalCase(InsuranceRenewalCommon):
                 wizard.save()  # the promised date is required on screen
             wizard.promised_date = date(2025, 1, 20)
             wizard.save().action_confirm()
+            self._end_unit_of_work()
         self.assertEqual(case.stage_id.renewal_step, "promised")
         self.assertEqual(case.renewal_last_activity_id.user_id, self.specialist)
 
@@ -290,6 +295,7 @@ class TestRenewalCase(InsuranceRenewalCommon):
             self.assertEqual(wizard.channel, "phone")
             wizard.outcome = "callback"
             wizard.save().action_confirm()
+            self._end_unit_of_work()
         self.assertEqual(case.renewal_last_outcome, "callback")
         other = self.env["crm.lead"].create({"name": "Upsell", "type": "opportunity"})
         todo = other.activity_schedule("mail.mail_activity_data_call")
@@ -304,7 +310,7 @@ class TestRenewalCase(InsuranceRenewalCommon):
         judged on that day too, not won at birth and opened again in a loop."""
         with freeze_time("2024-12-01"):
             with self.enter_registry_test_mode(), self.registry.cursor() as cr:
-                self.env(cr=cr)["insurance.policy"].with_context(
+                self.env(cr=cr)["insurance.premium.clock"].with_context(
                     clock_today=date(2024, 12, 2)
                 )._cron_daily_premium_clock()
             self.env.invalidate_all()
