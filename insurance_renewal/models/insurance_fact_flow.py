@@ -63,6 +63,9 @@ class InsuranceFactFlow(models.AbstractModel):
         for _round in range(MAX_ROUNDS):
             pending = flow.env.cr.precommit.data.get(PENDING_KEY)
             if not pending or not (pending["policies"] or pending["cases"]):
+                # Run as a pre-commit hook, this comes after the transaction's
+                # flush: write what it changed before the commit.
+                flow.env.flush_all()
                 return
             policies = policy_model.browse(sorted(pending["policies"])).exists()
             pending["policies"] = set()
