@@ -12,6 +12,19 @@ from .insurance_policy import REPORTED_DATA_GROUPS
 UNREACHABLE_OUTCOMES = ("wrong_number", "undeliverable")
 RENEWAL_USER = "insurance_renewal.group_insurance_renewal_user"
 OPEN_CASE = Domain("active", "=", True) & Domain("won_status", "=", "pending")
+# What a case's facts are computed from, read for every case of a refresh at once.
+FACT_LINE_FIELDS = [
+    "state",
+    "due_date",
+    "grace_end_date",
+    "date_paid",
+    "demand_date",
+    "amount_residual",
+    "amount_paid",
+    "policy_year",
+    "currency_id",
+]
+FACT_CONTACT_FIELDS = ["date", "outcome", "promised_date", "promised_amount", "kind"]
 
 
 class CrmLead(models.Model):
@@ -602,11 +615,14 @@ class CrmLead(models.Model):
         ).with_context(renewal_fact_update=True)
         today = self.env["insurance.policy"]._clock_today()
         # Read what the facts come from once for the whole set, not per case.
-        cases.insurance_policy_id.premium_line_ids.fetch(
-            ["state", "due_date", "grace_end_date", "date_paid", "amount_residual"]
-        )
-        cases.renewal_activity_ids.fetch(["date", "outcome", "promised_date", "kind"])
-        for lead in cases:
+        cases.insurance_policy_id.premium_line_ids.fetch(FACT_LINE_FIELDS)
+        cases.insurance_premium_line_ids.fetch(FACT_LINE_FIELDS)
+        cases.renewal_activity_ids.fetch(FACT_CONTACT_FIELDS)
+        # The figures follow the instalments and contacts every night: they are
+        # shown on the case, not told in its chatter (the stage moves, won and
+        # lost are, by their own writes below).
+        quiet = cases.with_context(mail_notrack=True)
+        for lead in quiet:
             lines = lead.insurance_premium_line_ids | lead._renewal_lines_to_cover(
                 today
             )
