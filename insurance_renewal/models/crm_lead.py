@@ -924,25 +924,37 @@ class CrmLead(models.Model):
         flow = self.env["insurance.fact.flow"]
         flow._touch_cases(leads)
         flow._propagate()
-        # The call to-do waits in the specialist's activities and on the kanban
-        # card: not one notification email per broken promise from the night run.
-        quiet = leads.with_context(mail_activity_quick_update=True)
-        for lead in quiet.filtered("renewal_promise_broken"):
-            reader = lead._renewal_in_reader_lang()
-            env = reader.env
-            lead.activity_schedule(
-                "mail.mail_activity_data_call",
-                user_id=lead.user_id.id or self.env.uid,
-                summary=env._("Promise to pay broken: call the customer again"),
-                note=env._(
-                    "%(customer)s promised to pay %(amount)s by %(date)s.",
-                    customer=lead.partner_id.name,
-                    amount=format_amount(
-                        env, lead.renewal_promised_amount, lead.renewal_currency_id
+        # One call to-do per broken promise, created for the whole batch at once;
+        # it waits in the specialist's activities and on the kanban card: not one
+        # notification email each from the night run.
+        call = self.env.ref("mail.mail_activity_data_call")
+        model_id = self.env["ir.model"]._get(self._name).id
+        today = fields.Date.context_today(self)
+        vals_list = []
+        for lead in leads.filtered("renewal_promise_broken"):
+            env = lead._renewal_in_reader_lang().env
+            vals_list.append(
+                {
+                    "activity_type_id": call.id,
+                    "automated": True,
+                    "date_deadline": today,
+                    "res_model_id": model_id,
+                    "res_id": lead.id,
+                    "user_id": lead.user_id.id or self.env.uid,
+                    "summary": env._("Promise to pay broken: call the customer again"),
+                    "note": env._(
+                        "%(customer)s promised to pay %(amount)s by %(date)s.",
+                        customer=lead.partner_id.name,
+                        amount=format_amount(
+                            env, lead.renewal_promised_amount, lead.renewal_currency_id
+                        ),
+                        date=format_date(env, lead.renewal_promised_date),
                     ),
-                    date=format_date(env, lead.renewal_promised_date),
-                ),
+                }
             )
+        self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(
+            vals_list
+        )
 
     def _renewal_in_reader_lang(self):
         """The case in its specialist's language, for texts stored for them to read
