@@ -97,7 +97,7 @@ def register_policies(env, args, today):
 
 
 def run_clock(env, day, label):
-    policies = env["insurance.policy"].with_context(clock_today=day)
+    policies = env["insurance.premium.clock"].with_context(clock_today=day)
     with Meter(env.cr, label):
         policies._cron_daily_premium_clock()
     env.invalidate_all()

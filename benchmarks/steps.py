@@ -160,7 +160,7 @@ def seed_worker(env, args):
 def _run_clock(env, day):
     env.invalidate_all()
     with Meter(env.cr) as meter:
-        env["insurance.policy"].with_context(
+        env["insurance.premium.clock"].with_context(
             clock_today=day
         )._cron_daily_premium_clock()
     env.invalidate_all()
@@ -244,8 +244,8 @@ def _profile_clock_steps(env):
     """Time and count the queries of each step of the addon's clock (its batch
     runner is wrapped here, the addon is not changed)."""
     profile = {}
-    policy_class = type(env["insurance.policy"])
-    original = policy_class._process_in_batches
+    runner_class = type(env["insurance.batch.runner"])
+    original = runner_class._process_in_batches
 
     def timed(self, model, domain, process, batch_size):
         start, queries = time.perf_counter(), self.env.cr.sql_log_count
@@ -256,7 +256,7 @@ def _profile_clock_steps(env):
             step["seconds"] = round(step["seconds"] + time.perf_counter() - start, 3)
             step["queries"] += self.env.cr.sql_log_count - queries
 
-    policy_class._process_in_batches = timed
+    runner_class._process_in_batches = timed
     return profile
 
 

@@ -1,4 +1,4 @@
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -14,6 +14,19 @@ RENEWAL_USER = "insurance_renewal.group_insurance_renewal_user"
 OPEN_CASE = Domain("active", "=", True) & Domain("won_status", "=", "pending")
 # What may turn a won or lost case back into an open one.
 REOPENING_FIELDS = {"active", "stage_id", "probability"}
+# What a case's facts are computed from, read for every case of a refresh at once.
+FACT_LINE_FIELDS = [
+    "state",
+    "due_date",
+    "grace_end_date",
+    "date_paid",
+    "demand_date",
+    "amount_residual",
+    "amount_paid",
+    "policy_year",
+    "currency_id",
+]
+FACT_CONTACT_FIELDS = ["date", "outcome", "promised_date", "promised_amount", "kind"]
 
 
 class CrmLead(models.Model):
@@ -607,7 +620,10 @@ class CrmLead(models.Model):
     def _insurance_refresh_from_facts(self):
         """Bring open renewal cases in line with their policy: instalments covered,
         amounts, contacts, risk, stage; win them when paid, lose them when the policy
-        is suspended."""
+        is suspended.
+
+        Called by ``insurance.fact.flow`` only, once per unit of work for every
+        case whose facts changed: mark a case there rather than calling this."""
         cases = self.filtered(
             lambda lead: (
                 lead.insurance_policy_id
@@ -616,7 +632,15 @@ class CrmLead(models.Model):
             )
         ).with_context(renewal_fact_update=True)
         today = self.env["insurance.policy"]._clock_today()
-        for lead in cases:
+        # Read what the facts come from once for the whole set, not per case.
+        cases.insurance_policy_id.premium_line_ids.fetch(FACT_LINE_FIELDS)
+        cases.insurance_premium_line_ids.fetch(FACT_LINE_FIELDS)
+        cases.renewal_activity_ids.fetch(FACT_CONTACT_FIELDS)
+        # The figures follow the instalments and contacts every night: they are
+        # shown on the case, not told in its chatter (the stage moves, won and
+        # lost are, by their own writes below).
+        quiet = cases.with_context(mail_notrack=True)
+        for lead in quiet:
             lines = lead.insurance_premium_line_ids | lead._renewal_lines_to_cover(
                 today
             )
@@ -733,16 +757,22 @@ class CrmLead(models.Model):
             )
             - won
         )
-        for lead in lost:
-            lead.action_set_lost(lost_reason_id=lead._renewal_lost_reason().id)
+        for reason, leads in lost.grouped(
+            lambda lead: lead._renewal_lost_reason()
+        ).items():
+            leads.action_set_lost(lost_reason_id=reason.id)
+        moving = self - won - lost
         stages = self.env["crm.stage"].search(
-            [("renewal_step", "!=", False), ("team_ids", "in", self.team_id.ids)]
+            [("renewal_step", "!=", False), ("team_ids", "in", moving.team_id.ids)]
         )
         stage_by_step = {stage.renewal_step: stage for stage in stages}
-        for lead in self - won - lost:
+        to_stage = defaultdict(lambda: self.browse())
+        for lead in moving:
             stage = stage_by_step.get(lead._renewal_fact_step(today))
             if stage and lead.stage_id != stage:
-                lead.stage_id = stage
+                to_stage[stage] |= lead
+        for stage, leads in to_stage.items():
+            leads.write({"stage_id": stage.id})
 
     def _renewal_fact_step(self, today):
         self.ensure_one()
@@ -806,7 +836,7 @@ class CrmLead(models.Model):
                 for policy in policies
             ]
         )
-        leads._insurance_refresh_from_facts()
+        self.env["insurance.fact.flow"]._touch_cases(leads)
         return leads.with_env(self.env)
 
     @api.model
@@ -856,9 +886,46 @@ class CrmLead(models.Model):
         return OPEN_CASE & Domain("insurance_policy_id", "!=", False)
 
     @api.model
+    def _calendar_cases_domain(self, since, today):
+        """Open cases whose date-driven facts changed between ``since`` (the day
+        the clock last refreshed them) and ``today``: an unpaid instalment fell
+        past due or nearer its suspension (7 and 15 days before the grace end:
+        the risk score's steps), a planned one entered the case window, or a
+        promised day passed. Every open case when ``since`` is unknown (first run,
+        or a run for an earlier day)."""
+        if not since or since > today:
+            return self._open_cases_domain()
+        window = self._renewal_window_end(today) - today
+
+        def crossed(field, offset):
+            return Domain(field, ">", since + offset) & Domain(
+                field, "<=", today + offset
+            )
+
+        days = timedelta
+        instalment_crossed = Domain(
+            "state", "not in", schedule.SETTLED_STATES
+        ) & Domain.OR(
+            [
+                crossed("due_date", days(-1)),
+                crossed("due_date", window),
+                crossed("grace_end_date", days(7)),
+                crossed("grace_end_date", days(15)),
+            ]
+        )
+        promise_passed = Domain("outcome", "=", "promised") & crossed(
+            "promised_date", days(-1)
+        )
+        return self._open_cases_domain() & (
+            Domain("insurance_policy_id.premium_line_ids", "any", instalment_crossed)
+            | Domain("renewal_activity_ids", "any", promise_passed)
+        )
+
+    @api.model
     def _refresh_cases_batch(self, leads):
-        """Nightly: days left in grace and the risk score move with the calendar."""
-        leads._insurance_refresh_from_facts()
+        """Nightly: days left in grace and the risk score move with the calendar
+        (the batch runner propagates what is marked here)."""
+        self.env["insurance.fact.flow"]._touch_cases(leads)
 
     @api.model
     def _broken_promises_domain(self, today):
@@ -872,23 +939,40 @@ class CrmLead(models.Model):
     @api.model
     def _flag_broken_promises(self, leads):
         """Refresh cases whose promised date passed unpaid; tell their specialist."""
-        leads._insurance_refresh_from_facts()
+        flow = self.env["insurance.fact.flow"]
+        flow._touch_cases(leads)
+        flow._propagate()
+        # One call to-do per broken promise, created for the whole batch at once;
+        # it waits in the specialist's activities and on the kanban card: not one
+        # notification email each from the night run.
+        call = self.env.ref("mail.mail_activity_data_call")
+        model_id = self.env["ir.model"]._get(self._name).id
+        today = fields.Date.context_today(self)
+        vals_list = []
         for lead in leads.filtered("renewal_promise_broken"):
-            reader = lead._renewal_in_reader_lang()
-            env = reader.env
-            lead.activity_schedule(
-                "mail.mail_activity_data_call",
-                user_id=lead.user_id.id or self.env.uid,
-                summary=env._("Promise to pay broken: call the customer again"),
-                note=env._(
-                    "%(customer)s promised to pay %(amount)s by %(date)s.",
-                    customer=lead.partner_id.name,
-                    amount=format_amount(
-                        env, lead.renewal_promised_amount, lead.renewal_currency_id
+            env = lead._renewal_in_reader_lang().env
+            vals_list.append(
+                {
+                    "activity_type_id": call.id,
+                    "automated": True,
+                    "date_deadline": today,
+                    "res_model_id": model_id,
+                    "res_id": lead.id,
+                    "user_id": lead.user_id.id or self.env.uid,
+                    "summary": env._("Promise to pay broken: call the customer again"),
+                    "note": env._(
+                        "%(customer)s promised to pay %(amount)s by %(date)s.",
+                        customer=lead.partner_id.name,
+                        amount=format_amount(
+                            env, lead.renewal_promised_amount, lead.renewal_currency_id
+                        ),
+                        date=format_date(env, lead.renewal_promised_date),
                     ),
-                    date=format_date(env, lead.renewal_promised_date),
-                ),
+                }
             )
+        self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(
+            vals_list
+        )
 
     def _renewal_in_reader_lang(self):
         """The case in its specialist's language, for texts stored for them to read

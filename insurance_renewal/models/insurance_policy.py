@@ -1,7 +1,4 @@
 import calendar
-import logging
-import random
-import time
 from collections import defaultdict
 from datetime import date
 
@@ -10,15 +7,9 @@ from dateutil.relativedelta import relativedelta
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
-from odoo.service.model import (
-    MAX_TRIES_ON_CONCURRENCY_FAILURE,
-    PG_CONCURRENCY_EXCEPTIONS_TO_RETRY,
-)
 from odoo.tools import SQL, format_amount, format_date
 
 from ..lib import schedule, servicing
-
-_logger = logging.getLogger(__name__)
 
 # Policies whose premiums the daily clock moves: the others wait for a person.
 CLOCK_STATES = ("in_force", "grace")
@@ -586,7 +577,7 @@ class InsurancePolicy(models.Model):
         result = super().write(vals)
         if {"state", "payment_method"} & vals.keys():
             # both are facts of the case's stage and lapse-risk score
-            self.renewal_lead_ids._insurance_refresh_from_facts()
+            self.env["insurance.fact.flow"]._touch_cases(self.renewal_lead_ids)
         return result
 
     def _check_direct_facts(self, field_names):
@@ -796,7 +787,9 @@ class InsurancePolicy(models.Model):
         in committed batches."""
         domain = self._orphan_domain()
         self.env["ir.cron"]._commit_progress(remaining=self.search_count(domain))
-        self._process_in_batches(self, domain, self._hand_orphans_batch, batch_size)
+        self.env["insurance.batch.runner"]._process_in_batches(
+            self, domain, self._hand_orphans_batch, batch_size
+        )
 
     def _hand_orphans_batch(self, policies):
         # Written by a scheduled run for the manager: in the company's language.
@@ -1020,23 +1013,64 @@ class InsurancePolicy(models.Model):
         }
 
     def _sync_state_with_schedule(self):
-        """Derive the state of policies under the clock from their instalments."""
-        groups = defaultdict(lambda: self.browse())
-        for policy in self.filtered(lambda p: p.state in CLOCK_STATES):
+        """Derive the state of policies under the clock from their instalments.
+
+        Called by ``insurance.fact.flow`` for the policies whose instalments
+        changed. Written in one group per state (chatter tracking as for any
+        write); the suspension day and reinstatement deadline, which differ from
+        policy to policy, in one statement inside that tracked write, so their
+        tracking is written too."""
+        policies = self.filtered(lambda p: p.state in CLOCK_STATES)
+        if not policies:
+            return
+        policies.premium_line_ids.fetch(["state", "lapse_date", "due_date"])
+        by_state = defaultdict(lambda: self.browse())
+        suspensions = {}
+        for policy in policies:
             vals = policy._state_vals_from_schedule()
-            if vals["state"] != policy.state:
-                groups[tuple(sorted(vals.items()))] |= policy
-        for vals, policies in groups.items():
-            policies.write(dict(vals))
-        entered_grace = sum(
-            (
-                policies
-                for vals, policies in groups.items()
-                if ("state", "grace") in vals
-            ),
-            self.browse(),
+            if vals["state"] == policy.state:
+                continue
+            by_state[vals["state"]] |= policy
+            if vals["state"] == "lapsed":
+                suspensions[policy.id] = (
+                    vals["suspension_date"],
+                    vals["reinstatement_deadline"],
+                )
+        for state, changed in by_state.items():
+            changed.write({"state": state})
+        self._write_suspensions(suspensions)
+        self.env["insurance.assignment.rule"]._fire(
+            "grace_entered", by_state.get("grace", self.browse())
         )
-        self.env["insurance.assignment.rule"]._fire("grace_entered", entered_grace)
+
+    def _write_suspensions(self, suspensions):
+        """Store ``{policy_id: (suspension day, reinstatement deadline)}`` in one
+        statement. The state write just before prepared the chatter tracking of
+        every tracked field of these policies: the new days are tracked when the
+        transaction is flushed, as an ORM write would be."""
+        if not suspensions:
+            return
+        rows = SQL(", ").join(
+            SQL("(%s, %s::date, %s::date)", policy_id, day, deadline)
+            for policy_id, (day, deadline) in suspensions.items()
+        )
+        self.flush_model(["suspension_date", "reinstatement_deadline"])
+        self.env.execute_query(
+            SQL(
+                """
+                UPDATE insurance_policy p
+                   SET suspension_date = v.day, reinstatement_deadline = v.deadline,
+                       write_date = now() AT TIME ZONE 'UTC', write_uid = %s
+                  FROM (VALUES %s) AS v(id, day, deadline)
+                 WHERE p.id = v.id
+                """,
+                self.env.uid,
+                rows,
+            )
+        )
+        self.browse(list(suspensions)).invalidate_recordset(
+            ["suspension_date", "reinstatement_deadline", "write_date", "write_uid"]
+        )
 
     def _state_vals_from_schedule(self):
         self.ensure_one()
@@ -1214,111 +1248,18 @@ class InsurancePolicy(models.Model):
         )
         return [row[0] for row in rows]
 
-    # Scheduled action ---------------------------------------------------------
-
-    @api.model
-    def _cron_daily_premium_clock(self, batch_size=CRON_BATCH_SIZE):
-        """Extend schedules, move instalments through due, grace and lapse,
-        terminate policies past their reinstatement window, open the renewal cases
-        now in their window, flag broken promises, and refresh every open case.
-
-        Each step works on what is still stale today, in batches committed one by
-        one, so a crash loses nothing and a rerun the same day changes nothing.
-        """
-        today = self._clock_today()
-        policies = self.with_context(clock_today=today)
-        leads = policies.env["crm.lead"]
-        steps = [
-            (
-                policies,
-                policies._schedule_to_extend_domain(),
-                policies._extend_schedule_batch,
-            ),
-            (
-                policies,
-                policies._premium_loan_domain(today),
-                policies._premium_loan_batch,
-            ),
-            (
-                policies,
-                policies._stale_clock_domain(today),
-                policies._advance_clock_batch,
-            ),
-            (policies, policies._to_terminate_domain(today), policies._terminate_batch),
-            (
-                policies,
-                leads._open_renewal_cases_domain(today),
-                leads._open_renewal_cases,
-            ),
-            (leads, leads._broken_promises_domain(today), leads._flag_broken_promises),
-            (leads, leads._open_cases_domain(), leads._refresh_cases_batch),
-        ]
-        self.env["ir.cron"]._commit_progress(
-            remaining=sum(model.search_count(domain) for model, domain, _f in steps)
-        )
-        for model, domain, process in steps:
-            if not self._process_in_batches(model, domain, process, batch_size):
-                return
+    # The daily clock's steps (run by insurance.premium.clock) ----------------
 
     @api.model
     def _open_due_renewal_cases(self):
         """Open the renewal cases due now, in one go (demo data, manual runs)."""
         leads = self.env["crm.lead"]
         today = self._clock_today()
-        return leads._open_renewal_cases(
+        cases = leads._open_renewal_cases(
             self.search(leads._open_renewal_cases_domain(today))
         )
-
-    @api.model
-    def _process_in_batches(self, model, domain, process, batch_size):
-        """Run ``process`` on every record matching ``domain``, once, in id order and
-        in batches committed one by one; return False when the cron's time is up
-        (it is then run again soon and goes on).
-
-        Several workers may run this at once: each batch is claimed (its rows
-        locked, those another worker holds skipped), and a batch that lost a race
-        with another worker is rolled back and claimed again on a fresh snapshot."""
-        last_id = 0
-        while True:
-            records = self._run_retrying_on_concurrency(
-                lambda after=last_id: self._claim_and_process(
-                    model, domain, process, after, batch_size
-                )
-            )
-            if not records:
-                return True
-            last_id = records[-1].id
-            if not self.env["ir.cron"]._commit_progress(len(records)):
-                return False
-
-    @api.model
-    def _claim_and_process(self, model, domain, process, after_id, limit):
-        records = self._claim_batch(model, domain, after_id, limit)
-        if records:
-            self._process_isolating_failures(records, process)
-        return records
-
-    @api.model
-    def _claim_batch(self, model, domain, after_id, limit):
-        """Return the next ``limit`` records of ``domain`` after ``after_id``,
-        locked until the transaction ends; records another worker is processing
-        right now are skipped: that worker does them. A record another worker
-        changed and committed since this transaction's snapshot fails to lock (a
-        serialization failure, retried on a fresh snapshot by the caller): an
-        expected outcome, not logged as a bad query."""
-        self.env.flush_all()
-        query = model._search(
-            Domain(domain) & Domain("id", ">", after_id), limit=limit, order="id"
-        )
-        self.env.cr.execute(
-            SQL(
-                "%s FOR NO KEY UPDATE OF %s SKIP LOCKED",
-                query.select(SQL.identifier(model._table, "id")),
-                SQL.identifier(model._table),
-            ),
-            log_exceptions=False,
-        )
-        return model.browse([row[0] for row in self.env.cr.fetchall()])
+        self.env["insurance.fact.flow"]._propagate()
+        return cases
 
     def _mark_changed_for_other_workers(self):
         """Rewrite these policies' rows as they are, before a renewal case of theirs
@@ -1338,72 +1279,6 @@ class InsurancePolicy(models.Model):
             log_exceptions=False,
         )
 
-    @api.model
-    def _run_retrying_on_concurrency(self, work):
-        """Run ``work`` (the first thing in its transaction) and return its result;
-        when it lost a race with another worker (serialization failure, deadlock,
-        lock not available), roll its transaction back and run it again, as Odoo
-        does for a web request. Nothing was committed in between: nothing is lost
-        and nothing done twice."""
-        for attempt in range(1, MAX_TRIES_ON_CONCURRENCY_FAILURE + 1):
-            try:
-                return work()
-            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as error:
-                if attempt == MAX_TRIES_ON_CONCURRENCY_FAILURE:
-                    raise
-                self.env.cr.rollback()
-                _logger.info(
-                    "Renewal batch lost a race with another worker (%s); retry %s",
-                    error.pgcode,
-                    attempt,
-                )
-                time.sleep(random.uniform(0.0, 0.5 * attempt))
-        return None
-
-    @api.model
-    def _process_isolating_failures(self, records, process):
-        """Run ``process`` on the batch; should it fail, run it record by record so
-        that one bad record never stops the others, and leave each failure on its
-        record for a person to see. A later run tries the failed ones again. A
-        race lost with another worker is not the record's fault: it ends the
-        batch, which is then run again whole (see _run_retrying_on_concurrency)."""
-        try:
-            with self.env.cr.savepoint():
-                process(records)
-            return
-        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-            raise
-        except Exception:  # noqa: BLE001 - any failure: narrow it down below
-            _logger.info(
-                "Batch of %s %s failed; retrying one by one",
-                len(records),
-                records._name,
-            )
-        for record in records.exists():
-            try:
-                with self.env.cr.savepoint():
-                    process(record)
-            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-                raise
-            except Exception as error:
-                _logger.exception("Renewal batch: %s failed", record.display_name)
-                self._report_batch_failure(record, error)
-
-    @api.model
-    def _report_batch_failure(self, record, error):
-        target = record if "message_ids" in record._fields else record.policy_id
-        # Written by a scheduled run for everyone: in the company's language.
-        lang = target.company_id.partner_id.lang or self.env.lang
-        target.sudo().message_post(
-            body=self.with_context(lang=lang).env._(
-                "The scheduled renewal work failed on %(record)s and will be tried "
-                "again: %(error)s",
-                record=record.display_name,
-                error=str(error),
-            ),
-            subtype_xmlid="mail.mt_note",
-        )
-
     def _schedule_to_extend_domain(self):
         return Domain("state", "in", CLOCK_STATES) & Domain(
             "schedule_next_date", "<=", self._horizon_date()
@@ -1421,9 +1296,6 @@ class InsurancePolicy(models.Model):
         return Domain("state", "in", CLOCK_STATES) & Domain(
             "premium_line_ids", "any", lines._stale_clock_domain(today)
         )
-
-    def _advance_clock_batch(self, policies):
-        policies.premium_line_ids._advance_clock(self._clock_today())
 
     @api.model
     def _premium_loan_domain(self, today):

@@ -104,6 +104,7 @@ class InsurancePremiumLine(models.Model):
     next_debit_date = fields.Date(
         string="Next Debit Attempt",
         copy=False,
+        index="btree_not_null",
         help="Day the bank debits the payer again after a failed attempt; empty when "
         "the bank account must be fixed first.",
     )
@@ -212,8 +213,8 @@ class InsurancePremiumLine(models.Model):
         result = super().write(vals)
         if "amount_paid" in vals:
             self._apply_payments(vals.get("date_paid"))
-        if {"state", "amount_paid", "demand_date"} & vals.keys():
-            self.policy_id.renewal_lead_ids._insurance_refresh_from_facts()
+        if {"state", "amount_paid", "demand_date", "due_date"} & vals.keys():
+            self.env["insurance.fact.flow"]._touch_policies(self.policy_id)
         if "state" in vals or "due_date" in vals:
             self._sync_invoices(old_states)
         return result
@@ -223,7 +224,8 @@ class InsurancePremiumLine(models.Model):
         payment was taken back, and bring their policies up to date.
 
         Called when an amount is recorded by hand, and by the accounting when the
-        reconciliation of a premium invoice changes."""
+        reconciliation of a premium invoice changes. The policies and their cases
+        follow through ``insurance.fact.flow`` (the state writes mark them)."""
         today = fields.Date.context_today(self)
         settled = self.filtered(
             lambda line: (
@@ -249,8 +251,8 @@ class InsurancePremiumLine(models.Model):
         reopened.filtered("date_paid").write({"date_paid": False})
         reopened.write({"state": schedule.PLANNED})
         reopened._advance_clock(today)
-        self.policy_id._sync_state_with_schedule()
-        self.policy_id.renewal_lead_ids._insurance_refresh_from_facts()
+        # Amounts computed from the invoice change without a write: mark them too.
+        self.env["insurance.fact.flow"]._touch_policies(self.policy_id)
 
     def action_issue_demand(self):
         """Send the formal payment demand (催告) of these instalments now, by email;
@@ -688,7 +690,8 @@ class InsurancePremiumLine(models.Model):
         """Move unpaid instalments to the state their dates give on ``today``.
 
         Premiums falling due once their policy is suspended are not owed until it is
-        reinstated: they stay planned.
+        reinstated: they stay planned. The state writes mark the policies for
+        ``insurance.fact.flow``, which derives their state and refreshes their cases.
         """
         targets = {
             line: schedule.state_on(today, line.due_date, line.lapse_date)
@@ -708,7 +711,6 @@ class InsurancePremiumLine(models.Model):
                 by_state[state] |= line
         for state, lines in by_state.items():
             lines.write({"state": state})
-        self.policy_id._sync_state_with_schedule()
 
     @api.model
     def _cron_issue_premium_invoices(self, batch_size=1000):
@@ -717,7 +719,7 @@ class InsurancePremiumLine(models.Model):
         today = policies._clock_today()
         domain = self._to_invoice_domain(today)
         self.env["ir.cron"]._commit_progress(remaining=self.search_count(domain))
-        policies._process_in_batches(
+        self.env["insurance.batch.runner"]._process_in_batches(
             self, domain, self._issue_invoices_batch, batch_size
         )
 

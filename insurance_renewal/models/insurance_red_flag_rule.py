@@ -75,7 +75,9 @@ class InsuranceRedFlagRule(models.Model):
         policies = self.env["insurance.policy"]
         domain = [("state", "!=", "draft")]
         self.env["ir.cron"]._commit_progress(remaining=policies.search_count(domain))
-        policies._process_in_batches(policies, domain, self._detect_batch, batch_size)
+        self.env["insurance.batch.runner"]._process_in_batches(
+            policies, domain, self._detect_batch, batch_size
+        )
 
     @api.model
     def _detect_batch(self, policies):

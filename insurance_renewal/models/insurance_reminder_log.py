@@ -194,7 +194,7 @@ class InsuranceReminderLog(models.Model):
     def _send_due_reminders(self, batch_payers):
         today = self._company_today()
         contact_time = self._is_contact_time()
-        retrying = self.env["insurance.policy"]._run_retrying_on_concurrency
+        retrying = self.env["insurance.batch.runner"]._run_retrying_on_concurrency
         counts = Counter()
         last_payer = 0
         while True:

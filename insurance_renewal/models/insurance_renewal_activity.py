@@ -63,7 +63,7 @@ class InsuranceRenewalActivity(models.Model):
     )
     channel = fields.Selection(CHANNELS, required=True, default="phone")
     outcome = fields.Selection(OUTCOMES, index=True)
-    promised_date = fields.Date()
+    promised_date = fields.Date(index="btree_not_null")
     promised_amount = fields.Monetary()
     reason_id = fields.Many2one(
         "crm.lost.reason",
@@ -117,7 +117,7 @@ class InsuranceRenewalActivity(models.Model):
         activities = super().create(vals_list)
         for activity in activities.filtered(lambda a: not a.lead_id):
             activity.lead_id = activity.policy_id.renewal_lead_id
-        activities.lead_id._insurance_refresh_from_facts()
+        self.env["insurance.fact.flow"]._touch_cases(activities.lead_id)
         activities._schedule_promise_checks()
         activities.partner_id._schedule_contact_repair()
         return activities

@@ -663,8 +663,6 @@ class InsuranceServicingRequest(models.Model):
                 }
             )
         self.premium_line_ids._advance_clock(policy._clock_today())
-        policy._sync_state_with_schedule()
-        policy.renewal_lead_ids._insurance_refresh_from_facts()
         self._finish(
             "; ".join(
                 self.env._(

@@ -84,6 +84,12 @@ class InsuranceRenewalCommon(BaseCommon):
             cron.method_direct_trigger()
         self.env.invalidate_all()
 
+    def _end_unit_of_work(self):
+        """Flush the transaction as a request or a cron batch does before it
+        commits: ``insurance.fact.flow`` then brings the policies whose instalments
+        changed, and their cases, up to date (and the chatter tracking is written)."""
+        self.env.cr.flush()
+
     def _call_in_cron_cursor(self, model_name, method_name, *args, **kwargs):
         """Call a batch method that commits its progress, in a cursor of its own."""
         with self.enter_registry_test_mode(), self.registry.cursor() as cr:
@@ -125,6 +131,8 @@ class InsuranceRenewalCommon(BaseCommon):
             self.env["mail.mail"].sudo().search([("state", "=", "outgoing")]).send()
         with patch.object(SmsApi, "_contact_iap", side_effect=_sms_provider_accepts):
             self.env["sms.sms"].sudo().search([("state", "=", "outgoing")]).send()
+        # The queue jobs commit what delivery changed (a demand's day, a contact).
+        self._end_unit_of_work()
         self.env.invalidate_all()
 
     @staticmethod

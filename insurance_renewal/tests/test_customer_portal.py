@@ -210,6 +210,8 @@ class TestOnlinePayment(CustomerPortalCommon):
             [("reference", "=", values["reference"])]
         )
         tx._post_process()
+        # As Odoo's post-processing job or status poll commits it.
+        self._end_unit_of_work()
         self.env.invalidate_all()
         return tx
 

@@ -350,6 +350,7 @@ class TestWaivedCaseIsNotCollected(PremiumAccountingCommon):
                     "reason": "豁免",
                 }
             ).action_confirm()
+            self._end_unit_of_work()
         self.assertEqual(case.won_status, "lost")
         self.assertEqual(
             case.lost_reason_id, self.env.ref("insurance_renewal.lost_reason_waived")

@@ -57,6 +57,7 @@ class TestLogContact(InsuranceRenewalCommon):
         self.assertFalse(wizard.promised_date)
         self.assertEqual(wizard.promised_amount, 0)
         wizard.save().action_confirm()
+        self._end_unit_of_work()
         logged = self.case.renewal_last_activity_id
         self.assertEqual(logged.outcome, "callback")
         self.assertEqual((logged.promised_date, logged.promised_amount), (False, 0))
@@ -72,6 +73,7 @@ class TestLogContact(InsuranceRenewalCommon):
             wizard.save().action_confirm()
         wizard.promised_date = date(2025, 4, 1)
         wizard.save().action_confirm()
+        self._end_unit_of_work()
         self.assertEqual(self.case.renewal_promised_date, date(2025, 4, 1))
 
     def test_a_manager_may_accept_a_promise_after_the_grace_end(self):
@@ -79,6 +81,7 @@ class TestLogContact(InsuranceRenewalCommon):
         wizard.outcome = "promised"
         wizard.promised_date = date(2025, 4, 15)
         wizard.save().action_confirm()
+        self._end_unit_of_work()
         self.assertEqual(self.case.renewal_promised_date, date(2025, 4, 15))
 
     def test_the_contact_time_is_editable_but_not_in_the_future(self):
@@ -89,6 +92,7 @@ class TestLogContact(InsuranceRenewalCommon):
         wizard.date = datetime(2025, 2, 2, 9, 30)
         wizard.outcome = "no_answer"
         wizard.save().action_confirm()
+        self._end_unit_of_work()
         self.assertEqual(
             self.case.renewal_last_activity_id.date, datetime(2025, 2, 2, 9, 30)
         )
@@ -99,6 +103,7 @@ class TestLogContact(InsuranceRenewalCommon):
         self.assertEqual(wizard.next_call_date, date(2025, 2, 5))
         wizard.next_call_date = date(2025, 2, 6)
         wizard.save().action_confirm_and_schedule()
+        self._end_unit_of_work()
         self.assertEqual(self.case.renewal_last_outcome, "no_answer")
         call = self.case.activity_ids.filtered(
             lambda a: a.activity_type_id == self.env.ref("mail.mail_activity_data_call")
@@ -112,5 +117,6 @@ class TestLogContact(InsuranceRenewalCommon):
         wizard.date = datetime(2025, 2, 2, 17, 30)  # 01:30 on 3 February in Beijing
         wizard.outcome = "no_answer"
         wizard.save().action_confirm()
+        self._end_unit_of_work()
         contact = self.case.renewal_last_activity_id.with_user(self.specialist)
         self.assertTrue(contact.display_name.startswith("02/03/2025"))

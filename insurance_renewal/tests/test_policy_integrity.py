@@ -145,7 +145,7 @@ class TestPolicyIntegrity(InsuranceRenewalCommon):
         )
         self.env.invalidate_all()
         with (
-            mute_logger("odoo.addons.insurance_renewal.models.insurance_policy"),
+            mute_logger("odoo.addons.insurance_renewal.models.insurance_batch_runner"),
             freeze_time("2025-02-10 01:00:00"),
         ):
             self._run_clock()

@@ -71,7 +71,7 @@ class TestPremiumClock(InsuranceRenewalCommon):
             others.action_activate()
         with freeze_time("2025-02-01"):
             self._call_in_cron_cursor(
-                "insurance.policy", "_cron_daily_premium_clock", batch_size=2
+                "insurance.premium.clock", "_cron_daily_premium_clock", batch_size=2
             )
         self.assertEqual(set((others | self.policy).mapped("state")), {"grace"})
 
@@ -85,6 +85,7 @@ class TestPremiumClock(InsuranceRenewalCommon):
             self.assertEqual(self.line.amount_residual, 7000)
             self.assertEqual(self.policy.amount_overdue, 7000)
             self.line.amount_paid = 12000
+            self._end_unit_of_work()
         self.assertEqual(self.line.state, "paid")
         self.assertEqual(self.line.date_paid, date(2025, 2, 20))
         self.assertEqual(self.policy.state, "in_force")
@@ -95,7 +96,10 @@ class TestPremiumClock(InsuranceRenewalCommon):
         self._run_clock_on("2025-02-15")
         with freeze_time("2025-02-20"):
             self.line.amount_paid = 12000
+            self._end_unit_of_work()
+            self.assertEqual(self.policy.state, "in_force")
             self.line.amount_paid = 0
+            self._end_unit_of_work()
         self.assertEqual(self.line.state, "grace")
         self.assertFalse(self.line.date_paid)
         self.assertEqual(self.policy.state, "grace")
@@ -104,6 +108,7 @@ class TestPremiumClock(InsuranceRenewalCommon):
         self._run_clock_on("2025-04-02")
         with freeze_time("2025-04-10"):
             self.line.amount_paid = 12000
+            self._end_unit_of_work()
         self.assertEqual(self.line.state, "paid")
         self.assertEqual(
             self.policy.state, "lapsed", "Reinstatement also needs underwriting."
@@ -135,7 +140,7 @@ class TestPremiumClock(InsuranceRenewalCommon):
             monthly.action_activate()
         with freeze_time("2024-05-01 01:00:00"):
             self._call_in_cron_cursor(
-                "insurance.policy", "_cron_daily_premium_clock", batch_size=1
+                "insurance.premium.clock", "_cron_daily_premium_clock", batch_size=1
             )
         self.assertEqual(monthly.state, "lapsed")
         self.assertEqual(monthly.suspension_date, date(2024, 4, 30))

@@ -99,6 +99,7 @@ class TestPremiumInvoice(PremiumAccountingCommon):
         self.assertEqual(self.line.state, "paid")
         with freeze_time("2025-02-05"):
             payment.move_id._reverse_moves(cancel=True)
+            self._end_unit_of_work()
         self.assertEqual(invoice.payment_state, "not_paid")
         self.assertRecordValues(
             self.line,

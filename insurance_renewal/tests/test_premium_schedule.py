@@ -101,6 +101,7 @@ class TestPremiumSchedule(InsuranceRenewalCommon):
         self.assertEqual(len(policy.premium_line_ids), 1)
         self.assertFalse(policy.schedule_next_date)
         self._line(policy, 2).amount_paid = 12000
+        self._end_unit_of_work()
         self.assertEqual(policy.state, "paid_up")
 
     @freeze_time("2024-02-01")

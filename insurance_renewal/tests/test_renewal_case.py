@@ -1,4 +1,5 @@
 from datetime import date
+from unittest.mock import patch
 
 from freezegun import freeze_time
 from psycopg2 import IntegrityError
@@ -35,9 +36,11 @@ class TestRenewalCase(InsuranceRenewalCommon):
         return self.policy.renewal_lead_id
 
     def _log(self, case, **values):
-        return self.env["insurance.renewal.activity"].create(
+        contact = self.env["insurance.renewal.activity"].create(
             {"policy_id": self.policy.id, "channel": "phone", **values}
         )
+        self._end_unit_of_work()
+        return contact
 
     def test_case_opens_once_when_the_premium_enters_the_window(self):
         self._run_clock_on("2024-12-01")
@@ -78,14 +81,59 @@ class TestRenewalCase(InsuranceRenewalCommon):
         with freeze_time("2025-02-05"):
             self.assertEqual(case.renewal_days_left, 55)
             self.line.demand_date = "2025-02-05"
+            self._end_unit_of_work()
         self.assertEqual(case.stage_id.renewal_step, "demand")
         with freeze_time("2025-02-10"):
             self.line.amount_paid = 12000
+            self._end_unit_of_work()
         self.assertEqual(case.won_status, "won")
         self.assertEqual(
             case.stage_id, self.env.ref("insurance_renewal.crm_stage_collected")
         )
         self.assertFalse(self.policy.renewal_lead_id)
+
+    def test_a_payment_refreshes_its_case_once(self):
+        """Facts flow one way: the instalment's write marks its policy, and the
+        case is refreshed once when the unit of work ends, not by every hook."""
+        case = self._open_case()
+        self._run_clock_on("2025-02-01")
+        lead_class = type(self.env["crm.lead"])
+        refresh = lead_class._insurance_refresh_from_facts
+        with (
+            freeze_time("2025-02-10"),
+            patch.object(
+                lead_class,
+                "_insurance_refresh_from_facts",
+                autospec=True,
+                side_effect=refresh,
+            ) as spy,
+        ):
+            self.line.amount_paid = 12000
+            self.assertEqual(spy.call_count, 0, "Nothing refreshed inside the write.")
+            self.assertEqual(case.won_status, "pending")
+            self._end_unit_of_work()
+        self.assertEqual(spy.call_count, 1)
+        self.assertEqual(self.policy.state, "in_force")
+        self.assertEqual(case.won_status, "won")
+
+    def test_the_clock_refreshes_the_cases_whose_dates_moved(self):
+        """Night after night, only the cases whose facts cross a date since the
+        last run are refreshed: past due, nearer the grace end, a promised day."""
+        case = self._open_case()
+        leads = self.env["crm.lead"]
+        quiet = leads._calendar_cases_domain(date(2024, 12, 2), date(2024, 12, 3))
+        self.assertFalse(leads.search(quiet) & case, "Nothing moved overnight.")
+        past_due = leads._calendar_cases_domain(date(2025, 1, 31), date(2025, 2, 1))
+        self.assertEqual(leads.search(past_due) & case, case)
+        grace_15 = leads._calendar_cases_domain(date(2025, 3, 16), date(2025, 3, 17))
+        self.assertEqual(leads.search(grace_15) & case, case, "15 days of grace left.")
+        missed = leads._calendar_cases_domain(date(2025, 1, 20), date(2025, 2, 5))
+        self.assertEqual(leads.search(missed) & case, case, "A missed night counts.")
+        self.assertEqual(
+            leads.search(leads._calendar_cases_domain(None, date(2024, 12, 3))) & case,
+            case,
+            "Every open case on a first run.",
+        )
 
     def test_suspension_loses_the_case_with_the_reason_given(self):
         case = self._open_case()
@@ -234,6 +282,7 @@ class TestRenewalCase(InsuranceRenewalCommon):
                 wizard.save()  # the promised date is required on screen
             wizard.promised_date = date(2025, 1, 20)
             wizard.save().action_confirm()
+            self._end_unit_of_work()
         self.assertEqual(case.stage_id.renewal_step, "promised")
         self.assertEqual(case.renewal_last_activity_id.user_id, self.specialist)
 
@@ -290,6 +339,7 @@ class TestRenewalCase(InsuranceRenewalCommon):
             self.assertEqual(wizard.channel, "phone")
             wizard.outcome = "callback"
             wizard.save().action_confirm()
+            self._end_unit_of_work()
         self.assertEqual(case.renewal_last_outcome, "callback")
         other = self.env["crm.lead"].create({"name": "Upsell", "type": "opportunity"})
         todo = other.activity_schedule("mail.mail_activity_data_call")
@@ -304,7 +354,7 @@ class TestRenewalCase(InsuranceRenewalCommon):
         judged on that day too, not won at birth and opened again in a loop."""
         with freeze_time("2024-12-01"):
             with self.enter_registry_test_mode(), self.registry.cursor() as cr:
-                self.env(cr=cr)["insurance.policy"].with_context(
+                self.env(cr=cr)["insurance.premium.clock"].with_context(
                     clock_today=date(2024, 12, 2)
                 )._cron_daily_premium_clock()
             self.env.invalidate_all()

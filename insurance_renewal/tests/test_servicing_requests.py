@@ -99,6 +99,7 @@ class TestServicingWithInvoices(ServicingMixin, PremiumAccountingCommon):
                 deferral_days=45,
             )
             request.action_confirm()
+            self._end_unit_of_work()
         self.assertFalse(request.beyond_limit)
         self.assertEqual(request.state, "done")
         self.assertRecordValues(

@@ -79,6 +79,7 @@ class TestSpecialistHome(InsuranceRenewalCommon):
                     "promised_amount": 12000,
                 }
             )
+            self._end_unit_of_work()
             calls.activity_schedule(
                 "mail.mail_activity_data_call", date_deadline=date(2025, 3, 26)
             )
@@ -115,6 +116,7 @@ class TestSpecialistHome(InsuranceRenewalCommon):
             )
         with freeze_time("2024-12-10"):
             by_hand.payment_method = "bank_debit"
+            self._end_unit_of_work()
         self.assertEqual(
             by_hand.renewal_lead_id.renewal_risk_score, 15, "A fact changed."
         )

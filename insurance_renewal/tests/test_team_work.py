@@ -80,6 +80,7 @@ class TeamWorkCommon(InsuranceRenewalCommon):
         policy = policy or self.policy
         with freeze_time("2025-02-01"):
             policy.premium_line_ids._advance_clock(date(2025, 2, 1))
+            self._end_unit_of_work()
 
 
 @tagged("post_install", "-at_install")

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 ACTIONS = (
-    ("insurance.policy", "_cron_daily_premium_clock", "batch_size"),
+    ("insurance.premium.clock", "_cron_daily_premium_clock", "batch_size"),
     ("insurance.premium.line", "_cron_issue_premium_invoices", "batch_size"),
     ("insurance.reminder.log", "_cron_send_reminders", "batch_payers"),
 )

@@ -47,9 +47,8 @@ def open_cases_step(worker_env, policy_ids):
     leads = worker_env["crm.lead"]
     today = policies._clock_today()
     domain = leads._open_renewal_cases_domain(today) & Domain("id", "in", policy_ids)
-    policies.with_context(clock_today=today)._process_in_batches(
-        policies, domain, leads._open_renewal_cases, 3
-    )
+    runner = worker_env["insurance.batch.runner"].with_context(clock_today=today)
+    runner._process_in_batches(policies, domain, leads._open_renewal_cases, 3)
 
 
 def race_clock_opens_cases():
@@ -119,7 +118,7 @@ def fire_grace_entered(worker_env, policy_ids):
     a fresh snapshot when the race is lost, as the clock's batches are."""
     policies = worker_env["insurance.policy"]
     rules = worker_env["insurance.assignment.rule"]
-    policies._run_retrying_on_concurrency(
+    worker_env["insurance.batch.runner"]._run_retrying_on_concurrency(
         lambda: rules._fire("grace_entered", policies.browse(policy_ids))
     )
     worker_env.cr.commit()
@@ -159,7 +158,7 @@ def issue_invoices(worker_env, line_ids):
     lines = worker_env["insurance.premium.line"]
     policies = worker_env["insurance.policy"]
     domain = lines._to_invoice_domain(policies._clock_today())
-    policies._process_in_batches(
+    worker_env["insurance.batch.runner"]._process_in_batches(
         lines, domain & Domain("id", "in", line_ids), lines._issue_invoices_batch, 3
     )
 
@@ -218,10 +217,14 @@ def race_payment_and_clock():
         paid.write({"amount_paid": paid.amount})
         env_a.cr.commit()
         worker = env_b["insurance.policy"].with_context(clock_today=day)
-        worker._process_in_batches(
+        env_b["insurance.batch.runner"].with_context(
+            clock_today=day
+        )._process_in_batches(
             worker,
             worker._stale_clock_domain(day) & Domain("id", "=", policy.id),
-            worker._advance_clock_batch,
+            env_b["insurance.premium.clock"]
+            .with_context(clock_today=day)
+            ._advance_clock_batch,
             3,
         )
     finally:

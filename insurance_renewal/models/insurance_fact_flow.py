@@ -1,0 +1,79 @@
+from odoo import api, models
+
+# Where the records whose facts changed wait, in the transaction, for the flush.
+PENDING_KEY = "insurance_renewal.fact_flow"
+# A propagation never feeds itself for long: a policy's state refreshes its cases,
+# a case's refresh changes no policy. Stop and say so rather than loop.
+MAX_ROUNDS = 5
+
+
+class InsuranceFactFlow(models.AbstractModel):
+    """The one place where facts flow one way: instalments -> policy state -> case.
+
+    Whatever changes a fact (an instalment's state, amount paid or demand, a
+    policy's state or payment method, a contact) only marks the records it
+    touched (``_touch_policies``, ``_touch_cases``). ``_propagate`` then, once per
+    unit of work and set-based, derives the marked policies' state from their
+    instalments and refreshes the open cases of those policies and the marked
+    cases. It runs at the end of each batch of a scheduled action (the batch
+    runner calls it), and otherwise when the transaction is flushed before its
+    commit (``cr.precommit``), so a payment entered by hand, a reconciliation or a
+    servicing request all leave their cases up to date when they commit."""
+
+    _name = "insurance.fact.flow"
+    _description = "Renewal Fact Flow"
+
+    @api.model
+    def _pending(self):
+        """The ids waiting in this transaction, registering the flush on first use."""
+        data = self.env.cr.precommit.data
+        pending = data.get(PENDING_KEY)
+        if pending is None:
+            pending = data[PENDING_KEY] = {"policies": set(), "cases": set()}
+            # Registered with the toucher's context (e.g. the clock's day).
+            self.env.cr.precommit.add(self._propagate)
+        return pending
+
+    @api.model
+    def _touch_policies(self, policies):
+        """The instalments of ``policies`` changed: their state and cases follow."""
+        if policies:
+            self._pending()["policies"].update(policies.ids)
+
+    @api.model
+    def _touch_cases(self, cases):
+        """The facts of ``cases`` changed (a contact, their policy's state)."""
+        if cases:
+            self._pending()["cases"].update(cases.ids)
+
+    @api.model
+    def _discard(self):
+        """Forget what was marked: the work that marked it was rolled back."""
+        self.env.cr.precommit.data.pop(PENDING_KEY, None)
+
+    @api.model
+    def _propagate(self):
+        """Bring the marked policies' state and their cases up to date, set-based.
+
+        As superuser: the records were marked by writes the caller was allowed to
+        make; the policy state and the cases derived from them are the addon's."""
+        flow = self.sudo()
+        policy_model = flow.env["insurance.policy"].with_context(active_test=False)
+        case_model = flow.env["crm.lead"].with_context(active_test=False)
+        for _round in range(MAX_ROUNDS):
+            pending = flow.env.cr.precommit.data.get(PENDING_KEY)
+            if not pending or not (pending["policies"] or pending["cases"]):
+                # Run as a pre-commit hook, this comes after the transaction's
+                # flush: write what it changed before the commit.
+                flow.env.flush_all()
+                return
+            policies = policy_model.browse(sorted(pending["policies"])).exists()
+            pending["policies"] = set()
+            policies._sync_state_with_schedule()
+            cases = case_model.browse(sorted(pending["cases"])).exists()
+            pending["cases"] = set()
+            cases |= policies.renewal_lead_ids
+            cases._insurance_refresh_from_facts()
+        raise RecursionError(
+            "insurance.fact.flow: the propagation keeps marking new records"
+        )
