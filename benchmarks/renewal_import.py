@@ -12,20 +12,18 @@ imports the same file again (nothing changes). It prints seconds, SQL queries, r
 per second and peak Python memory (tracemalloc) of each step.
 """
 
-import argparse
 import base64
+import os
 import random
-import time
-import tracemalloc
+import sys
 from datetime import date, timedelta
 
 from stdnum import luhn
 from stdnum.cn import ric
 
-import odoo
-from odoo import SUPERUSER_ID, api
-from odoo.modules.registry import Registry
-from odoo.tools import config
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from benchmarks import common
 
 HEADER = (
     "保单号,产品代码,投保人,投保人身份证号,投保人手机,电子邮箱,联系地址,开户银行,"
@@ -36,10 +34,8 @@ FREQUENCIES = {"年交": 12, "半年交": 6, "季交": 3, "月交": 1}
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", required=True)
+    parser = common.parser(__doc__)
     parser.add_argument("--rows", type=int, default=10000)
-    parser.add_argument("--addons-path", default=None)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument(
         "--no-memory",
@@ -49,32 +45,13 @@ def parse_args():
     return parser.parse_args()
 
 
-class Meter:
+class Meter(common.Meter):
     """Wall time, SQL queries, rows per second and peak Python memory of a step."""
 
     trace = True
 
     def __init__(self, cr, label, rows):
-        self.cr, self.label, self.rows = cr, label, rows
-
-    def __enter__(self):
-        if self.trace:
-            tracemalloc.start()
-        self.start, self.queries = time.perf_counter(), self.cr.sql_log_count
-        return self
-
-    def __exit__(self, *exc):
-        seconds = time.perf_counter() - self.start
-        queries = self.cr.sql_log_count - self.queries
-        peak = "-"
-        if self.trace:
-            peak = f"{tracemalloc.get_traced_memory()[1] / 2**20:.1f} MiB"
-            tracemalloc.stop()
-        print(
-            f"{self.label:<45} {seconds:8.1f} s {queries:9d} queries "
-            f"{self.rows / seconds:8.0f} rows/s  peak {peak}",
-            flush=True,
-        )
+        super().__init__(cr, label, rows=rows, trace=self.trace)
 
 
 def identity_number(rng):
@@ -162,16 +139,10 @@ def run(env, content, rows, label):
 
 def main():
     args = parse_args()
-    options = ["-d", args.database]
-    if args.addons_path:
-        options.append(f"--addons-path={args.addons_path}")
-    config.parse_config(options)
-    odoo.tools.config["log_level"] = "warn"
     Meter.trace = not args.no_memory
-    registry = Registry(args.database)
     today = date.today()
-    with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {})
+    with common.environment(args.database, args.addons_path) as env:
+        cr = env.cr
         cr.execute(
             "DELETE FROM crm_lead WHERE insurance_policy_id IN "
             "(SELECT id FROM insurance_policy WHERE name LIKE 'IMP%%')"

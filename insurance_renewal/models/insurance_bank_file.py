@@ -284,7 +284,7 @@ class InsuranceBankFile(models.Model):
         lines = StLine.create(
             [self._statement_line_vals(row, key, currencies) for row, key in new]
         )
-        lines._insurance_match()
+        self.env["insurance.receipt.matcher"]._match(lines)
 
     def _statement_line_vals(self, row, key, currencies):
         """A receipt in another currency than the bank journal's is booked at the
@@ -396,25 +396,6 @@ class InsuranceBankFile(models.Model):
         return self.env._(
             "Row %(row)s, %(field)s: %(text)s", row=row, field=field, text=texts[code]
         )
-
-    @api.model
-    def _policies_by_key(self, company, keys):
-        """Return {normalised policy number: policy} of ``company`` for
-        ``keys`` (see ``bank_files.normalize_reference``): one query, whatever case,
-        spaces or dashes the bank used. The SQL only narrows the ids; the ORM
-        search applies the user's access rules."""
-        if not keys:
-            return {}
-        self.env["insurance.policy"].flush_model(["name", "company_id"])
-        self.env.cr.execute(
-            """SELECT id FROM insurance_policy
-                WHERE company_id = %s
-                  AND regexp_replace(upper(name), %s, '', 'g') IN %s""",
-            (company.id, bank_files.NOT_KEY_CHARS, tuple(keys)),
-        )
-        ids = [row[0] for row in self.env.cr.fetchall()]
-        policies = self.env["insurance.policy"].search([("id", "in", ids)])
-        return {bank_files.normalize_reference(p.name): p for p in policies}
 
     def action_view_statement_lines(self):
         self.ensure_one()
