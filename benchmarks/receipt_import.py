@@ -5,9 +5,9 @@ Usage (with Odoo's interpreter, on a copy of a ``run.py`` template database):
     python benchmarks/receipt_import.py --database h15c_imp --rows 10000
 
 It issues the premium invoices of up to ``--invoices`` open instalments (not
-measured), then writes a CSV bank file of ``--rows`` receipts: two in five pay an
-invoice and name its payment reference, one in five names its policy number, the
-rest come from strangers and match nothing (they go to the suspense queue). It
+measured), then writes a CSV bank file of ``--rows`` receipts: one per open invoice,
+two in three naming its payment reference and the others its policy number, the
+rest from strangers, matching nothing (they go to the suspense queue). It
 imports the file as a finance user, as the scheduled action does (statement lines,
 matching, reconciliation, the suspense queue's to-dos), then, in the same run,
 COPYs the same rows into a table and matches them in SQL (reference, then policy
@@ -90,11 +90,9 @@ def bank_file(env, args):
         ],
         order="id",
     )
-    by_reference, by_policy = (
-        invoices[: args.rows * 2 // 5],
-        invoices[args.rows * 2 // 5 :],
-    )
-    by_policy = by_policy[: args.rows // 5]
+    invoices = invoices[: args.rows]
+    by_reference = invoices[: len(invoices) * 2 // 3]
+    by_policy = invoices[len(invoices) * 2 // 3 :]
     day = args.today + timedelta(days=1)
     lines = [HEADER]
     for invoice in by_reference:
