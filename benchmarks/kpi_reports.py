@@ -11,15 +11,13 @@ exports the company's ledger as the admin user, under the record rules. It print
 time, SQL queries and the peak Python memory of each step. Numbers, not pass/fail.
 """
 
-import argparse
-import time
-import tracemalloc
+import os
+import sys
 from datetime import date
 
-import odoo
-from odoo import SUPERUSER_ID, api
-from odoo.modules.registry import Registry
-from odoo.tools import config
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from benchmarks import common
 
 PORTFOLIO_SQL = """
 INSERT INTO insurance_policy (name, partner_id, product_id, company_id, currency_id,
@@ -96,10 +94,8 @@ SELECT p.id, p.partner_id, p.company_id, 'contact',
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", required=True)
+    parser = common.parser(__doc__)
     parser.add_argument("--policies", type=int, default=100000)
-    parser.add_argument("--addons-path", default=None)
     parser.add_argument(
         "--reuse", action="store_true", help="keep the portfolio of a previous run"
     )
@@ -111,33 +107,14 @@ def parse_args():
     return parser.parse_args()
 
 
-class Meter:
+class Meter(common.Meter):
     """Wall time, SQL queries and peak Python memory of one step."""
 
     trace = True
     results = None  # a list collects every step's numbers (benchmarks/run.py)
 
     def __init__(self, cr, label):
-        self.cr, self.label = cr, label
-
-    def __enter__(self):
-        if self.trace:
-            tracemalloc.start()
-        self.start, self.queries = time.perf_counter(), self.cr.sql_log_count
-        return self
-
-    def __exit__(self, *exc):
-        seconds = time.perf_counter() - self.start
-        queries = self.cr.sql_log_count - self.queries
-        memory = ""
-        if self.trace:
-            memory = f"{tracemalloc.get_traced_memory()[1] / 2**20:8.1f} MiB"
-            tracemalloc.stop()
-        print(f"{self.label:<50} {seconds:8.1f} s {queries:7d} queries {memory}")
-        if self.results is not None:
-            self.results.append(
-                {"step": self.label, "seconds": round(seconds, 3), "queries": queries}
-            )
+        super().__init__(cr, label, trace=self.trace, results=self.results)
 
 
 def build_portfolio(env, args, today):
@@ -221,15 +198,8 @@ def export_ledger(env, today):
 
 def main():
     args = parse_args()
-    options = ["-d", args.database]
-    if args.addons_path:
-        options.append(f"--addons-path={args.addons_path}")
-    config.parse_config(options)
-    odoo.tools.config["log_level"] = "warn"
-    registry = Registry(args.database)
     today = date.today()
-    with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {})
+    with common.environment(args.database, args.addons_path) as env:
         Meter.trace = not args.no_memory
         if not args.reuse:
             build_portfolio(env, args, today)

@@ -9,25 +9,22 @@ the daily clock on the days that move the most instalments, and prints seconds a
 SQL query counts for each step. Numbers, not pass/fail: compare them across changes.
 """
 
-import argparse
+import os
 import random
-import time
+import sys
 from datetime import date, timedelta
 
-import odoo
-from odoo import SUPERUSER_ID, api
-from odoo.modules.registry import Registry
-from odoo.tools import config
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from benchmarks import common
 
 FREQUENCIES = [("annual", 60), ("semiannual", 10), ("quarterly", 15), ("monthly", 15)]
 BATCH = 2000
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", required=True)
+    parser = common.parser(__doc__)
     parser.add_argument("--policies", type=int, default=200000)
-    parser.add_argument("--addons-path", default=None)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument(
         "--full",
@@ -35,22 +32,6 @@ def parse_args():
         help="also run the clock two and thirteen months later (long at volume)",
     )
     return parser.parse_args()
-
-
-class Meter:
-    """Wall time and SQL queries of one step."""
-
-    def __init__(self, cr, label):
-        self.cr, self.label = cr, label
-
-    def __enter__(self):
-        self.start, self.queries = time.perf_counter(), self.cr.sql_log_count
-        return self
-
-    def __exit__(self, *exc):
-        seconds = time.perf_counter() - self.start
-        queries = self.cr.sql_log_count - self.queries
-        print(f"{self.label:<55} {seconds:9.1f} s {queries:10d} queries", flush=True)
 
 
 def policy_values(rng, index, today, product_ids, partner_ids):
@@ -84,7 +65,7 @@ def register_policies(env, args, today):
     Policy = env["insurance.policy"].with_context(
         tracking_disable=True, mail_create_nolog=True
     )
-    with Meter(env.cr, f"register + activate {args.policies} policies"):
+    with common.Meter(env.cr, f"register + activate {args.policies} policies"):
         for start in range(0, args.policies, BATCH):
             size = min(BATCH, args.policies - start)
             vals = [
@@ -98,22 +79,15 @@ def register_policies(env, args, today):
 
 def run_clock(env, day, label):
     policies = env["insurance.premium.clock"].with_context(clock_today=day)
-    with Meter(env.cr, label):
+    with common.Meter(env.cr, label):
         policies._cron_daily_premium_clock()
     env.invalidate_all()
 
 
 def main():
     args = parse_args()
-    options = ["-d", args.database]
-    if args.addons_path:
-        options.append(f"--addons-path={args.addons_path}")
-    config.parse_config(options)
-    odoo.tools.config["log_level"] = "warn"
-    registry = Registry(args.database)
     today = date.today()
-    with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {})
+    with common.environment(args.database, args.addons_path) as env:
         env.cr.execute("DELETE FROM crm_lead WHERE insurance_policy_id IS NOT NULL")
         env.cr.execute("DELETE FROM insurance_policy WHERE name LIKE 'BENCH%%'")
         env.cr.commit()
@@ -123,10 +97,10 @@ def main():
         run_clock(env, today, "daily clock, today (opens the renewal cases)")
         run_clock(env, today, "daily clock, rerun the same day")
         reminders = env["insurance.reminder.log"]
-        with Meter(env.cr, "reminders due now (email, SMS, calls, demands)"):
+        with common.Meter(env.cr, "reminders due now (email, SMS, calls, demands)"):
             sent = reminders._cron_send_reminders()
         print(f"{'  reminders by result':<55} {dict(sent)}")
-        with Meter(env.cr, "reminders, rerun the same hour"):
+        with common.Meter(env.cr, "reminders, rerun the same hour"):
             reminders._cron_send_reminders()
         if args.full:
             run_clock(env, today + timedelta(days=61), "daily clock, two months later")

@@ -12,20 +12,19 @@ imports the same file again (nothing changes). It prints seconds, SQL queries, r
 per second and peak Python memory (tracemalloc) of each step.
 """
 
-import argparse
 import base64
+import io
+import os
 import random
-import time
-import tracemalloc
+import sys
 from datetime import date, timedelta
 
 from stdnum import luhn
 from stdnum.cn import ric
 
-import odoo
-from odoo import SUPERUSER_ID, api
-from odoo.modules.registry import Registry
-from odoo.tools import config
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from benchmarks import common
 
 HEADER = (
     "保单号,产品代码,投保人,投保人身份证号,投保人手机,电子邮箱,联系地址,开户银行,"
@@ -36,11 +35,10 @@ FREQUENCIES = {"年交": 12, "半年交": 6, "季交": 3, "月交": 1}
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", required=True)
+    parser = common.parser(__doc__)
     parser.add_argument("--rows", type=int, default=10000)
-    parser.add_argument("--addons-path", default=None)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--output", default=None)
     parser.add_argument(
         "--no-memory",
         action="store_true",
@@ -49,32 +47,13 @@ def parse_args():
     return parser.parse_args()
 
 
-class Meter:
+class Meter(common.Meter):
     """Wall time, SQL queries, rows per second and peak Python memory of a step."""
 
     trace = True
 
     def __init__(self, cr, label, rows):
-        self.cr, self.label, self.rows = cr, label, rows
-
-    def __enter__(self):
-        if self.trace:
-            tracemalloc.start()
-        self.start, self.queries = time.perf_counter(), self.cr.sql_log_count
-        return self
-
-    def __exit__(self, *exc):
-        seconds = time.perf_counter() - self.start
-        queries = self.cr.sql_log_count - self.queries
-        peak = "-"
-        if self.trace:
-            peak = f"{tracemalloc.get_traced_memory()[1] / 2**20:.1f} MiB"
-            tracemalloc.stop()
-        print(
-            f"{self.label:<45} {seconds:8.1f} s {queries:9d} queries "
-            f"{self.rows / seconds:8.0f} rows/s  peak {peak}",
-            flush=True,
-        )
+        super().__init__(cr, label, rows=rows, trace=self.trace)
 
 
 def identity_number(rng):
@@ -139,6 +118,37 @@ def specialist(env):
     )
 
 
+# The same rows COPYed into a table, then matched with what the database holds:
+# policies by number, people by identity number or mobile (the twin of the import).
+TWIN_TABLE = f"""CREATE TEMP TABLE bench_extract ({
+    ", ".join(f"c{n} text" for n in range(len(HEADER.split(","))))
+})"""
+TWIN_SQL = [
+    """SELECT count(p.id) FROM bench_extract e
+         LEFT JOIN insurance_policy p ON p.name = e.c0""",
+    """SELECT count(rp.id) FROM bench_extract e
+         LEFT JOIN res_partner rp
+           ON rp.identity_number = e.c3 OR rp.phone_sanitized = '+86' || e.c4""",
+]
+
+
+def twin(env, content, rows):
+    """COPY of the same rows plus the matching SQL, rolled back."""
+    cr = env.cr
+    with Meter(cr, "COPY + matching SQL", rows) as meter:
+        cr.execute(TWIN_TABLE)
+        cr._obj.copy_expert(
+            "COPY bench_extract FROM STDIN WITH (FORMAT csv, HEADER true)",
+            io.BytesIO(content.decode("utf-8-sig").encode()),
+        )
+        for sql in TWIN_SQL:
+            cr.execute(sql)
+            cr.fetchall()
+        meter.statements = 1
+    cr.rollback()
+    return meter
+
+
 def run(env, content, rows, label):
     """Check and import the file as a specialist, as the scheduled action does."""
     Import = env["insurance.data.import"].with_user(specialist(env))
@@ -150,7 +160,7 @@ def run(env, content, rows, label):
         data_import.action_check()
         env.cr.commit()
     print(f"  rows {data_import.row_count}, bad rows {data_import.error_row_count}")
-    with Meter(env.cr, f"{label}: import in committed batches", rows):
+    with Meter(env.cr, f"{label}: import in committed batches", rows) as meter:
         data_import.action_import()
         env.cr.commit()
         data_import._cron_import_renewal_data()
@@ -158,20 +168,15 @@ def run(env, content, rows, label):
         f"  created {data_import.created_count}, updated "
         f"{data_import.updated_count}, unchanged {data_import.unchanged_count}"
     )
+    return meter
 
 
 def main():
     args = parse_args()
-    options = ["-d", args.database]
-    if args.addons_path:
-        options.append(f"--addons-path={args.addons_path}")
-    config.parse_config(options)
-    odoo.tools.config["log_level"] = "warn"
     Meter.trace = not args.no_memory
-    registry = Registry(args.database)
     today = date.today()
-    with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {})
+    with common.environment(args.database, args.addons_path) as env:
+        cr = env.cr
         cr.execute(
             "DELETE FROM crm_lead WHERE insurance_policy_id IN "
             "(SELECT id FROM insurance_policy WHERE name LIKE 'IMP%%')"
@@ -187,8 +192,28 @@ def main():
         cr.commit()
         content = extract(args.rows, args.seed, today)
         print(f"extract: {args.rows} rows, {len(content) / 2**20:.1f} MiB")
-        run(env, content, args.rows, "first import")
-        run(env, content, args.rows, "same file again")
+        sql = twin(env, content, args.rows)
+        first = run(env, content, args.rows, "first import")
+        again = run(env, content, args.rows, "same file again")
+    summary = (
+        "| work | addon | COPY + matching SQL | ratio | target |\n"
+        "|---|---|---|---|---|\n"
+        f"| {args.rows}-row renewal import | {first.seconds:.1f} s, "
+        f"{first.query_count} queries, {args.rows / first.seconds:.0f} rows/s, "
+        f"peak {first.python_peak_mib} MiB (Python) | "
+        f"{sql.seconds:.2f} s | {first.seconds / sql.seconds:.0f}x | 5x |"
+    )
+    print(summary)
+    results = {
+        "rows": args.rows,
+        "sql": sql.report(rows=args.rows),
+        "first_import": first.report(rows=args.rows),
+        "same_file_again": again.report(rows=args.rows),
+    }
+    output = args.output or os.path.join(
+        common.REPO, "benchmarks", "results", f"{args.database}_renewal_import.json"
+    )
+    common.write_results(output, results, summary)
 
 
 if __name__ == "__main__":

@@ -24,15 +24,14 @@ from datetime import date, timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks import checks, steps
+from benchmarks import checks, common, steps
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = common.REPO
 STEPS = ("clock", "kanban", "reminders", "register", "kpi")
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", default="h15_bench")
+    parser = common.parser(__doc__, database="h15_bench")
     parser.add_argument("--policies", type=int, default=100000)
     parser.add_argument(
         "--today",
@@ -46,19 +45,11 @@ def parse_args():
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--output", default=None)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--addons-path", default=None)
     return parser.parse_args()
 
 
 def addons_path(args):
-    if args.addons_path:
-        return args.addons_path
-    from odoo import release
-
-    root = os.path.dirname(os.path.dirname(os.path.abspath(release.__file__)))
-    return ",".join(
-        (os.path.join(root, "addons"), os.path.join(root, "odoo", "addons"), REPO)
-    )
+    return common.addons_path(args.addons_path)
 
 
 def psql(database, sql):
@@ -310,11 +301,7 @@ def main():
     output = args.output or os.path.join(
         REPO, "benchmarks", "results", f"{args.database}_{args.policies}.json"
     )
-    os.makedirs(os.path.dirname(output), exist_ok=True)
-    with open(output, "w") as handle:
-        json.dump(results, handle, indent=1, default=str)
-    with open(output.removesuffix(".json") + ".md", "w") as handle:
-        handle.write(summary(results) + "\n")
+    common.write_results(output, results, summary(results))
     print(summary(results))
     print(f"written to {output}")
     return 0

@@ -7,73 +7,22 @@ second and the process's peak resident memory before and after the step.
 
 import json
 import os
-import resource
 import time
 from datetime import datetime, timedelta
 
 from lxml import etree
 
 from . import checks, seed, twins
+from .common import Meter, environment
 
 SPECIALISTS = 5
 REGISTER_BATCH = 2000
 
 
-class Meter:
-    """Wall time, SQL queries and peak memory of one step."""
-
-    def __init__(self, cr):
-        self.cr = cr
-        self.statements = 0
-
-    def __enter__(self):
-        self.rss_before = _maxrss_mib()
-        self.start = time.perf_counter()
-        self.queries = self.cr.sql_log_count
-        return self
-
-    def __exit__(self, *exc):
-        self.seconds = time.perf_counter() - self.start
-        self.query_count = self.cr.sql_log_count - self.queries + self.statements
-
-    def report(self, rows=None, **more):
-        result = {
-            "seconds": round(self.seconds, 3),
-            "queries": self.query_count,
-            "maxrss_mib_before": self.rss_before,
-            "maxrss_mib": _maxrss_mib(),
-        }
-        if rows is not None:
-            result |= {"rows": rows, "rows_per_second": round(rows / self.seconds, 1)}
-        return result | more
-
-
-def _maxrss_mib():
-    """The process's peak resident memory (VmHWM: unlike ``ru_maxrss`` it does not
-    carry over the peak of the parent that started the worker)."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-
-
 def run_worker(args, addons_path):
-    import odoo
-    from odoo import SUPERUSER_ID, api
-    from odoo.modules.registry import Registry
-    from odoo.tools import config
-
-    config.parse_config(
-        ["-d", args.database, f"--addons-path={addons_path}", "--log-level=warn"]
-    )
-    odoo.tools.config["log_level"] = "warn"
-    registry = Registry(args.database)
     extra = json.loads(os.environ.get("BENCH_EXTRA") or "{}")
-    with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {})
+    with environment(args.database, addons_path) as env:
         result = WORKERS[args.worker](env, args, **extra)
-        cr.commit()
     print(json.dumps(result, default=str))
     return 0
 

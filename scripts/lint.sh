@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# ruff (lint and format) and pylint-odoo's mandatory OCA checks on the addon.
+# ruff (lint and format) and pylint-odoo's mandatory OCA checks on the addon and
+# its queue_job glue (insurance_renewal_queue).
 set -euo pipefail
 REPO_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 VENV=${LINT_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/insurance_renewal/lint-venv}
@@ -14,9 +15,9 @@ fi
 cd "$REPO_ROOT"
 status=0
 echo "== ruff check"
-"$VENV/bin/ruff" check --no-fix insurance_renewal tests scripts benchmarks || status=1
+"$VENV/bin/ruff" check --no-fix insurance_renewal insurance_renewal_queue tests scripts benchmarks || status=1
 echo "== ruff format --check"
-"$VENV/bin/ruff" format --check insurance_renewal tests scripts benchmarks || status=1
+"$VENV/bin/ruff" format --check insurance_renewal insurance_renewal_queue tests scripts benchmarks || status=1
 echo "== pylint-odoo (OCA mandatory checks)"
-"$VENV/bin/pylint" --rcfile=.pylintrc-mandatory insurance_renewal || status=1
+"$VENV/bin/pylint" --rcfile=.pylintrc-mandatory insurance_renewal insurance_renewal_queue || status=1
 exit $status

@@ -12,11 +12,14 @@ ensure_postgres
 
 if psql -d postgres -Atc "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1; then
     echo "Updating insurance_renewal in database $DB..."
-    MODULE_ARGS=(-u insurance_renewal)
+    MODULE_ARGS=(-u insurance_renewal -i insurance_renewal_queue)
 else
     echo "Creating database $DB with insurance_renewal and its demo data..."
-    MODULE_ARGS=(-i insurance_renewal,payment_demo --with-demo --load-language=zh_CN)
+    MODULE_ARGS=(-i insurance_renewal,insurance_renewal_queue,payment_demo --with-demo
+        --load-language=zh_CN)
 fi
 echo "Odoo will answer on http://localhost:$PORT (login admin / admin, or specialist / specialist)."
+# queue_job's job runner is loaded with the server: imports and the ledger export run
+# as its jobs (insurance_renewal_queue).
 exec "$ODOO_BIN" --addons-path="$ADDONS_PATH" -d "$DB" "${MODULE_ARGS[@]}" \
-    --http-port="$PORT" --db-filter="^$DB\$"
+    --http-port="$PORT" --db-filter="^$DB\$" --load=base,web,queue_job

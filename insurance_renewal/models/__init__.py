@@ -15,6 +15,7 @@ from . import res_config_settings
 from . import account_move
 from . import account_partial_reconcile
 from . import account_bank_statement_line
+from . import insurance_receipt_matcher
 from . import insurance_bank_file
 from . import insurance_debit_result
 from . import insurance_reminder_plan

@@ -1,10 +1,7 @@
 import re
-from collections import defaultdict
 
 from odoo import fields, models
 from odoo.exceptions import AccessError, UserError
-
-from ..lib import bank_files
 
 MATCH_RULES = [
     ("reference", "Payment Reference"),
@@ -137,26 +134,6 @@ class AccountBankStatementLine(models.Model):
             return "ambiguous"
         return "one_candidate" if candidates else "unmatched"
 
-    def _insurance_match(self):
-        """Match receipts with open premium invoices: by payment reference, then by
-        the policy number in the memo, then by payer and exact amount. Reconcile
-        what matches one invoice; queue the rest with its candidates."""
-        index = _MatchIndex(self)
-        queued = self.browse()
-        for st_line in self:
-            rule, invoices = index.candidates(st_line)
-            if rule and len(invoices) == 1:
-                st_line._insurance_reconcile(invoices, rule)
-            else:
-                st_line.write(
-                    {
-                        "insurance_match_state": self._insurance_queue_state(invoices),
-                        "insurance_candidate_ids": [fields.Command.set(invoices.ids)],
-                    }
-                )
-                queued |= st_line
-        queued._insurance_hand_to_finance()
-
     def _insurance_hand_to_finance(self):
         """Each receipt left in the suspense queue is work for the Finance team,
         on its journal entry."""
@@ -228,144 +205,3 @@ class AccountBankStatementLine(models.Model):
 
 def _clean(text):
     return re.sub(r"\s", "", text or "").upper()
-
-
-class _MatchIndex:
-    """Open premium invoices, read once for a batch of receipts of one company.
-
-    References and policy numbers are compared normalised on both sides (case,
-    spaces, dashes, full-width characters): see ``bank_files.memo_keys``."""
-
-    def __init__(self, st_lines):
-        env = st_lines.env
-        company = st_lines.company_id[:1]
-        keys = set()
-        for st_line in st_lines:
-            keys |= bank_files.memo_keys(st_line.payment_ref)
-        open_domain = [
-            ("move_type", "=", "out_invoice"),
-            ("state", "=", "posted"),
-            ("insurance_policy_id", "!=", False),
-            ("payment_state", "in", ("not_paid", "partial")),
-            ("company_id", "=", company.id),
-        ]
-        Move = env["account.move"]
-        self.by_reference = defaultdict(lambda: Move)
-        for invoice in Move.search(
-            [*open_domain, ("insurance_reference_key", "in", list(keys))]
-        ):
-            self.by_reference[invoice.insurance_reference_key] |= invoice
-        self.policy_by_key = env["insurance.bank.file"]._policies_by_key(company, keys)
-        policies = env["insurance.policy"].union(*self.policy_by_key.values())
-        names = {st_line.partner_name for st_line in st_lines if st_line.partner_name}
-        accounts = {a for a in st_lines.mapped("account_number") if a}
-        partners = env["res.partner"].search(
-            [
-                "|",
-                ("name", "in", list(names)),
-                ("bank_ids.acc_number", "in", list(accounts)),
-            ]
-        )
-        self.partners = partners
-        self.open_invoices = Move.search(
-            [
-                *open_domain,
-                "|",
-                ("insurance_policy_id", "in", policies.ids),
-                ("partner_id", "in", partners.ids),
-            ],
-            order="invoice_date_due, id",
-        )
-
-    def candidates(self, st_line):
-        """Return (rule, invoices): the rule that found the one invoice to pay, or
-        (False, candidates) when none did. Invoices paid by an earlier receipt of
-        the batch are no longer candidates."""
-        rule, invoices = self._candidates(st_line)
-        still_open = invoices.filtered(
-            lambda inv: inv.payment_state in ("not_paid", "partial")
-        )
-        return (rule if still_open == invoices else False), still_open
-
-    def _candidates(self, st_line):
-        keys = bank_files.memo_keys(st_line.payment_ref)
-        by_reference = st_line.env["account.move"]
-        for key in keys:
-            by_reference |= self.by_reference.get(key, by_reference.browse())
-        by_reference = self._open(by_reference)
-        if by_reference:
-            return ("reference" if len(by_reference) == 1 else False), by_reference
-        policies = {
-            self.policy_by_key[key] for key in keys if key in self.policy_by_key
-        }
-        if policies:
-            return self._by_policy(st_line, policies)
-        return self._by_payer(st_line)
-
-    def _by_policy(self, st_line, policies):
-        """The memo names a policy: pay its oldest open invoice when the receipt
-        covers it (a surplus stays on the payer's account), else the one invoice
-        of exactly the receipt's amount."""
-        invoices = self._open(
-            self.open_invoices.filtered(lambda inv: inv.insurance_policy_id in policies)
-        )
-        if len(policies) > 1 or not invoices:
-            return False, invoices
-        amount = _amount_in(st_line, invoices[:1])
-        currency = invoices[:1].currency_id
-        if currency.compare_amounts(amount, invoices[:1].amount_residual) >= 0:
-            return "policy", invoices[:1]
-        exact = invoices.filtered(
-            lambda inv: currency.compare_amounts(inv.amount_residual, amount) == 0
-        )
-        if len(exact) == 1:
-            return "policy", exact
-        return False, invoices
-
-    def _by_payer(self, st_line):
-        payers = self._payers(st_line)
-        invoices = self._open(
-            self.open_invoices.filtered(lambda inv: inv.partner_id in payers)
-        )
-        exact = invoices.filtered(
-            lambda inv: (
-                inv.currency_id.compare_amounts(
-                    inv.amount_residual, _amount_in(st_line, inv)
-                )
-                == 0
-            )
-        )
-        if len(exact) == 1:
-            return "payer_amount", exact
-        return False, exact or invoices
-
-    @staticmethod
-    def _open(invoices):
-        return invoices.filtered(
-            lambda inv: inv.payment_state in ("not_paid", "partial")
-        ).sorted(lambda inv: (inv.invoice_date_due, inv.id))
-
-    def _payers(self, st_line):
-        name = _clean(st_line.partner_name)
-        account = _clean(st_line.account_number)
-        return self.partners.filtered(
-            lambda partner: (
-                (name and _clean(partner.name) == name)
-                or (
-                    account
-                    and account
-                    in {_clean(a) for a in partner.bank_ids.mapped("acc_number")}
-                )
-            )
-        )
-
-
-def _amount_in(st_line, invoice):
-    """The receipt's amount in the invoice's currency, at the receipt's date."""
-    currency = st_line.foreign_currency_id or st_line.currency_id
-    amount = st_line.amount_currency if st_line.foreign_currency_id else st_line.amount
-    if currency == invoice.currency_id:
-        return amount
-    return currency._convert(
-        amount, invoice.currency_id, st_line.company_id, st_line.date
-    )

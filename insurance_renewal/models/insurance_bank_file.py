@@ -108,7 +108,7 @@ class InsuranceBankFile(models.Model):
         if len(rows) > batch:
             vals.update(state="importing", data=base64.b64encode(content))
             bank_file = self.create(vals)
-            self.env.ref("insurance_renewal.ir_cron_import_bank_files")._trigger()
+            bank_file._start_batched_import()
             return bank_file
         bank_file = self.create(vals)
         bank_file._import_batch(rows, bank_file._row_keys(rows))
@@ -195,20 +195,32 @@ class InsuranceBankFile(models.Model):
             self.env["insurance.debit.result"]._import_rows(self, rows, keys)
         self.imported_rows += len(rows)
 
+    def _start_batched_import(self):
+        """Have this large file imported batch by batch after the upload: by the
+        scheduled action here; by queue jobs when ``insurance_renewal_queue`` is
+        installed."""
+        self.env.ref("insurance_renewal.ir_cron_import_bank_files")._trigger()
+
+    @api.model
+    def _batched_import_domain(self):
+        """The files the scheduled action goes on importing."""
+        return [("state", "=", "importing")]
+
     @api.model
     def _cron_import_bank_files(self):
         """Import the large files waiting, batch by batch, as the user who uploaded
         them and for their company; each batch is committed."""
-        for bank_file in self.search([("state", "=", "importing")], order="id"):
-            as_importer = bank_file.with_user(bank_file.create_uid).with_company(
-                bank_file.company_id
-            )
-            if not as_importer._import_pending_rows():
+        for bank_file in self.search(self._batched_import_domain(), order="id"):
+            if not bank_file._as_importer()._import_pending_rows():
                 return
 
-    def _import_pending_rows(self):
-        """Go on with this file where the last batch stopped; return False when the
-        scheduled action's time is up."""
+    def _as_importer(self):
+        """This file as the user who uploaded it, in its company: later batches
+        are imported with the rights the upload was checked with."""
+        self.ensure_one()
+        return self.with_user(self.create_uid).with_company(self.company_id)
+
+    def _parsed_rows(self):
         self.ensure_one()
         parse = (
             bank_files.parse_receipts
@@ -216,17 +228,34 @@ class InsuranceBankFile(models.Model):
             else bank_files.parse_debit_results
         )
         rows = parse(base64.b64decode(self.data), self.name)
-        keys = self._row_keys(rows)
+        return rows, self._row_keys(rows)
+
+    def _import_pending_rows(self):
+        """Go on with this file where the last batch stopped; return False when the
+        scheduled action's time is up."""
+        self.ensure_one()
+        rows, keys = self._parsed_rows()
         cron = self.env["ir.cron"]
         cron._commit_progress(remaining=len(rows) - self.imported_rows)
-        batch = self._import_batch_size()
-        while self.imported_rows < len(rows):
-            start = self.imported_rows
-            self._import_batch(rows[start : start + batch], keys[start : start + batch])
-            if not cron._commit_progress(min(batch, len(rows) - start)):
+        while self.state == "importing":
+            done = self._import_next_batch(rows, keys)
+            if not cron._commit_progress(done):
                 return False
-        self.state = "done"
         return True
+
+    def _import_next_batch(self, rows=None, keys=None):
+        """Import the batch of rows after the last one imported, and mark the file
+        done after its last batch; return how many rows were imported."""
+        self.ensure_one()
+        if self.state != "importing":
+            return 0
+        if rows is None:
+            rows, keys = self._parsed_rows()
+        start, batch = self.imported_rows, self._import_batch_size()
+        self._import_batch(rows[start : start + batch], keys[start : start + batch])
+        if self.imported_rows >= len(rows):
+            self.state = "done"
+        return self.imported_rows - start
 
     @api.model
     def _import_base64(self, kind, data, filename, journal):
@@ -284,7 +313,7 @@ class InsuranceBankFile(models.Model):
         lines = StLine.create(
             [self._statement_line_vals(row, key, currencies) for row, key in new]
         )
-        lines._insurance_match()
+        self.env["insurance.receipt.matcher"]._match(lines)
 
     def _statement_line_vals(self, row, key, currencies):
         """A receipt in another currency than the bank journal's is booked at the
@@ -396,25 +425,6 @@ class InsuranceBankFile(models.Model):
         return self.env._(
             "Row %(row)s, %(field)s: %(text)s", row=row, field=field, text=texts[code]
         )
-
-    @api.model
-    def _policies_by_key(self, company, keys):
-        """Return {normalised policy number: policy} of ``company`` for
-        ``keys`` (see ``bank_files.normalize_reference``): one query, whatever case,
-        spaces or dashes the bank used. The SQL only narrows the ids; the ORM
-        search applies the user's access rules."""
-        if not keys:
-            return {}
-        self.env["insurance.policy"].flush_model(["name", "company_id"])
-        self.env.cr.execute(
-            """SELECT id FROM insurance_policy
-                WHERE company_id = %s
-                  AND regexp_replace(upper(name), %s, '', 'g') IN %s""",
-            (company.id, bank_files.NOT_KEY_CHARS, tuple(keys)),
-        )
-        ids = [row[0] for row in self.env.cr.fetchall()]
-        policies = self.env["insurance.policy"].search([("id", "in", ids)])
-        return {bank_files.normalize_reference(p.name): p for p in policies}
 
     def action_view_statement_lines(self):
         self.ensure_one()

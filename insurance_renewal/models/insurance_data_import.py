@@ -184,7 +184,7 @@ class InsuranceDataImport(models.Model):
             )
         self.state = "importing"
         if self.valid_row_count > self._batch_size():
-            self.env.ref("insurance_renewal.ir_cron_import_renewal_data")._trigger()
+            self._start_batched_import()
             return True
         self._import_pending_rows(commit=False)
         return True
@@ -357,9 +357,15 @@ class InsuranceDataImport(models.Model):
 
     # Importing ----------------------------------------------------------------
 
-    def _import_pending_rows(self, commit=True):
+    def _start_batched_import(self):
+        """Have this large file imported batch by batch: by the scheduled action
+        here; by queue jobs when ``insurance_renewal_queue`` is installed."""
+        self.env.ref("insurance_renewal.ir_cron_import_renewal_data")._trigger()
+
+    def _import_pending_rows(self, commit=True, batches=None):
         """Go on where the last batch stopped; with ``commit``, commit each batch
-        (scheduled action) and return False when the action's time is up."""
+        (scheduled action) and return False when the action's time is up; with
+        ``batches``, stop after that many and return False if rows are left."""
         self.ensure_one()
         bad_rows = set(self.error_ids.mapped("row"))
         rows = (row for row in self._read_rows() if row["row"] > self.last_row)
@@ -368,7 +374,9 @@ class InsuranceDataImport(models.Model):
             cron._commit_progress(
                 remaining=max(self.valid_row_count - self.processed_rows, 0)
             )
-        for batch in self._batches(rows):
+        for count, batch in enumerate(self._batches(rows)):
+            if batches is not None and count >= batches:
+                return False
             errors = self._check_batch(batch)
             bad = bad_rows | {error[0] for error in errors}
             good = [row for row in batch if row["row"] not in bad]
@@ -388,12 +396,17 @@ class InsuranceDataImport(models.Model):
     def _cron_import_renewal_data(self):
         """Import the large files waiting, batch by batch, as the user who started
         each and for its company."""
-        for data_import in self.search([("state", "=", "importing")], order="id"):
+        for data_import in self.search(self._batched_import_domain(), order="id"):
             as_importer = data_import.with_user(data_import.create_uid).with_company(
                 data_import.company_id
             )
             if not as_importer._import_pending_rows():
                 return
+
+    @api.model
+    def _batched_import_domain(self):
+        """The imports the scheduled action goes on with."""
+        return [("state", "=", "importing")]
 
     def _count(self, created=0, updated=0, unchanged=0):
         self.write(

@@ -273,7 +273,9 @@ class _DebitResolver:
         keys = {bank_files.normalize_reference(row["policy"]) for row in rows}
         keys |= {policy_key for policy_key, _number in references.values()}
         self.references = references
-        self.policies = bank_file._policies_by_key(bank_file.company_id, keys - {""})
+        self.policies = bank_file.env["insurance.receipt.matcher"]._policies_by_key(
+            bank_file.company_id, keys - {""}
+        )
         lines = self.env["insurance.premium.line"].search(
             [
                 ("policy_id", "in", [p.id for p in self.policies.values()]),

@@ -1,6 +1,6 @@
 import calendar
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
@@ -20,6 +20,18 @@ CRON_BATCH_SIZE = 1000
 # Facts the addon's own actions keep (activation, the clock, payments, servicing):
 # nobody writes them directly, from a form or an RPC call.
 FACT_FIELDS = frozenset({"state", "suspension_date", "reinstatement_deadline"})
+# What a new instalment derives from its policy and dates, given when the schedule
+# is extended rather than computed line by line (``_premium_line_vals``).
+GIVEN_LINE_FIELDS = (
+    "partner_id",
+    "product_id",
+    "specialist_id",
+    "payment_method",
+    "company_id",
+    "currency_id",
+    "lapse_date",
+    "invoice_issue_date",
+)
 # What the premium schedule is computed from: fixed once a policy is active.
 SCHEDULE_BASIS_FIELDS = frozenset(
     {
@@ -670,7 +682,11 @@ class InsurancePolicy(models.Model):
         regular.premium_line_ids._advance_clock(self._clock_today())
         regular._sync_state_with_schedule()
         regular._rank_payers_as_customers()
-        (policies.partner_id | policies.payer_id)._schedule_contact_repair()
+        # The repair to-dos' notification emails wait in the mail queue rather
+        # than being sent one by one inside the activation.
+        (policies.partner_id | policies.payer_id).with_context(
+            mail_notify_force_send=False
+        )._schedule_contact_repair()
         return True
 
     def _rank_payers_as_customers(self):
@@ -996,20 +1012,39 @@ class InsurancePolicy(models.Model):
                 horizon,
             )
             vals_list += [policy._premium_line_vals(number) for number in numbers]
-        return self.env["insurance.premium.line"].create(vals_list)
+        lines = self.env["insurance.premium.line"].create(vals_list)
+        # Given in the values: not computed again line by line at the next flush.
+        for name in GIVEN_LINE_FIELDS:
+            self.env.remove_to_compute(lines._fields[name], lines)
+        return lines
 
     def _premium_line_vals(self, number):
+        """The values of a new instalment, with what the premium line derives
+        from its policy and dates (``GIVEN_LINE_FIELDS``: related fields,
+        suspension and invoice days) given as their computes would give them, so
+        that the ORM does not compute them again line by line after the insert
+        (``test_premium_schedule`` recomputes them and finds them unchanged). The
+        amounts are left to their computes: a monetary value given at creation
+        costs the ORM a currency lookup per value."""
         self.ensure_one()
         due = self._instalment_due_date(number)
+        grace_end = schedule.grace_end_date(due, self.product_id.grace_period_days)
         return {
             "policy_id": self.id,
             "installment_number": number,
             "policy_year": schedule.policy_year(self.payment_frequency, number),
             "due_date": due,
-            "grace_end_date": schedule.grace_end_date(
-                due, self.product_id.grace_period_days
-            ),
+            "grace_end_date": grace_end,
             "amount": self.premium_amount,
+            "partner_id": self.partner_id.id,
+            "product_id": self.product_id.id,
+            "specialist_id": self.specialist_id.id,
+            "payment_method": self.payment_method,
+            "company_id": self.company_id.id,
+            "currency_id": self.currency_id.id,
+            "lapse_date": schedule.suspension_date(grace_end),
+            "invoice_issue_date": due
+            - timedelta(days=self.product_id.invoice_lead_days),
         }
 
     def _sync_state_with_schedule(self):

@@ -162,8 +162,9 @@ class InsurancePremiumLine(models.Model):
         """The invoice is the source of truth: split what settled it into payments
         and credit notes, on top of what was paid by hand before it was issued.
         Instalments without an invoice keep what was recorded."""
-        for line in self:
-            invoice = line.sudo().invoice_id
+        # one superuser recordset rather than one environment switch per line
+        for line, line_sudo in zip(self, self.sudo(), strict=True):
+            invoice = line_sudo.invoice_id
             if not invoice:
                 line.amount_credited = 0
                 continue

@@ -169,3 +169,40 @@ class TestPremiumSchedule(InsuranceRenewalCommon):
         policy.action_activate()
         self.assertFalse(policy.premium_line_ids)
         self.assertEqual(policy.state, "paid_up")
+
+    @freeze_time("2024-02-10")
+    def test_values_given_at_activation_equal_what_the_fields_compute(self):
+        """Activation gives the instalments' derived values (policyholder, product,
+        specialist, method, company, currency, suspension and invoice days) rather
+        than computing them line by line: recomputed, none changes."""
+        self.product.invoice_lead_days = 15
+        policy = self._create_policy(
+            issue_date="2024-01-31",
+            payment_frequency="monthly",
+            premium_amount=800,
+            payment_method="online",
+        )
+        policy.action_activate()
+        lines = policy.premium_line_ids
+        names = [
+            "partner_id",
+            "product_id",
+            "specialist_id",
+            "payment_method",
+            "company_id",
+            "currency_id",
+            "lapse_date",
+            "invoice_issue_date",
+            "amount_paid",
+            "amount_credited",
+            "amount_residual",
+        ]
+        given = lines.read(names)
+        self.assertEqual(given[0]["partner_id"][0], self.holder.id)
+        self.assertEqual(given[0]["payment_method"], "online")
+        self.assertEqual(given[0]["amount_residual"], 800)
+        self.assertEqual(self._line(policy, 2).invoice_issue_date, date(2024, 2, 14))
+        for name in names:
+            self.env.add_to_compute(lines._fields[name], lines)
+        lines.invalidate_recordset(names, flush=False)
+        self.assertEqual(lines.read(names), given)

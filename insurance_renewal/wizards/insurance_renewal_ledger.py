@@ -40,13 +40,16 @@ class InsuranceRenewalLedger(models.TransientModel):
 
     def action_export(self):
         self.ensure_one()
+        self._check_dates()
+        return self.env.ref(
+            "insurance_renewal.action_report_renewal_ledger_xlsx"
+        ).report_action(self)
+
+    def _check_dates(self):
         if self.date_to < self.date_from:
             raise UserError(
                 self.env._("The ledger's end date must not be before its start date.")
             )
-        return self.env.ref(
-            "insurance_renewal.action_report_renewal_ledger_xlsx"
-        ).report_action(self)
 
     def _ledger_domain(self):
         """The instalments of this ledger. A specialist who is not a manager only

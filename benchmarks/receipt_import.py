@@ -1,0 +1,206 @@
+"""Benchmark the import of a bank file of premium receipts beside COPY and SQL.
+
+Usage (with Odoo's interpreter, on a copy of a ``run.py`` template database):
+
+    python benchmarks/receipt_import.py --database h15c_imp --rows 10000
+
+It issues the premium invoices of up to ``--invoices`` open instalments (not
+measured), then writes a CSV bank file of ``--rows`` receipts: one per open invoice,
+two in three naming its payment reference and the others its policy number, the
+rest from strangers, matching nothing (they go to the suspense queue). It
+imports the file as a finance user, as the scheduled action does (statement lines,
+matching, reconciliation, the suspense queue's to-dos), then, in the same run,
+COPYs the same rows into a table and matches them in SQL (reference, then policy
+number), and prints and writes seconds, SQL queries, rows per second and peak
+memory of both, with how many receipts each matched.
+"""
+
+import io
+import os
+import sys
+from datetime import date, timedelta
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from benchmarks import common
+
+HEADER = "date,amount,payer name,memo"
+
+TWIN_SQL = [
+    """CREATE TEMP TABLE bench_receipt (
+           row serial, date date, amount numeric, payer_name text, memo text,
+           key text, invoice_id int, rule text)""",
+    None,  # the COPY
+    """UPDATE bench_receipt r SET key = regexp_replace(upper(r.memo), %s, '', 'g')""",
+    """UPDATE bench_receipt r SET invoice_id = m.id, rule = 'reference'
+         FROM account_move m
+        WHERE m.insurance_reference_key = r.key AND m.move_type = 'out_invoice'
+          AND m.state = 'posted' AND m.payment_state IN ('not_paid', 'partial')""",
+    """UPDATE bench_receipt r SET invoice_id = x.id, rule = 'policy'
+         FROM (SELECT DISTINCT ON (p.id) p.id AS policy_id, m.id,
+                      regexp_replace(upper(p.name), %s, '', 'g') AS key
+                 FROM insurance_policy p
+                 JOIN account_move m ON m.insurance_policy_id = p.id
+                WHERE m.move_type = 'out_invoice' AND m.state = 'posted'
+                  AND m.payment_state IN ('not_paid', 'partial')
+                ORDER BY p.id, m.invoice_date_due, m.id) x
+        WHERE r.invoice_id IS NULL AND x.key = r.key""",
+]
+
+
+def parse_args():
+    parser = common.parser(__doc__)
+    parser.add_argument("--rows", type=int, default=10000)
+    parser.add_argument("--invoices", type=int, default=3000)
+    parser.add_argument(
+        "--today",
+        type=date.fromisoformat,
+        default=date(2026, 1, 5),
+        help="the clock's day the invoices are issued on",
+    )
+    parser.add_argument("--output", default=None)
+    return parser.parse_args()
+
+
+def issue_invoices(env, args):
+    """Issue the invoices of up to ``--invoices`` open instalments, as the nightly
+    job does, with the products set up for invoicing."""
+    product = env["product.product"].create(
+        {"name": "续期保费 bench", "type": "service", "taxes_id": False}
+    )
+    env["insurance.product"].search([("code", "like", "BENCH")]).write(
+        {"premium_product_id": product.id}
+    )
+    lines = env["insurance.premium.line"].with_context(clock_today=args.today)
+    todo = lines.search(lines._to_invoice_domain(args.today), limit=args.invoices)
+    for start in range(0, len(todo), 500):
+        todo[start : start + 500]._issue_invoices()
+        env.cr.commit()
+    return len(todo)
+
+
+def bank_file(env, args):
+    """The receipts: pay by reference, by policy number in the memo, or nothing."""
+    invoices = env["account.move"].search(
+        [
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("insurance_policy_id", "!=", False),
+            ("payment_state", "=", "not_paid"),
+        ],
+        order="id",
+    )
+    invoices = invoices[: args.rows]
+    by_reference = invoices[: len(invoices) * 2 // 3]
+    by_policy = invoices[len(invoices) * 2 // 3 :]
+    day = args.today + timedelta(days=1)
+    lines = [HEADER]
+    for invoice in by_reference:
+        lines.append(
+            f"{day},{invoice.amount_residual},{invoice.partner_id.name},"
+            f"{invoice.payment_reference}"
+        )
+    for invoice in by_policy:
+        lines.append(
+            f"{day},{invoice.amount_residual},{invoice.partner_id.name},"
+            f"保费 {invoice.insurance_policy_id.name}"
+        )
+    for n in range(args.rows - len(lines) + 1):
+        lines.append(f"{day},{100 + n % 900},陌生人{n},转账 {n:06d}")
+    return "\n".join(lines).encode(), len(by_reference), len(by_policy)
+
+
+def finance_user(env):
+    from odoo import Command
+
+    return env["res.users"].create(
+        {
+            "name": "Bench finance",
+            "login": "bench_finance",
+            "group_ids": [Command.link(env.ref("account.group_account_invoice").id)],
+        }
+    )
+
+
+def import_as_finance(env, content):
+    finance = finance_user(env)
+    env.cr.commit()
+    journal = env["account.journal"].search(
+        [("type", "=", "bank"), ("company_id", "=", env.company.id)], limit=1
+    )
+    with common.Meter(env.cr, "import (addon)", rows=None, trace=True) as meter:
+        files = env["insurance.bank.file"].with_user(finance)
+        imported = files._import_file("receipts", content, "bank.csv", journal)
+        env.cr.commit()
+        files._cron_import_bank_files()
+        env.cr.commit()
+    env.invalidate_all()
+    matched = imported.statement_line_ids.filtered(
+        lambda line: line.insurance_match_state == "matched"
+    )
+    rules = {}
+    for line in matched:
+        rules[line.insurance_match_rule] = rules.get(line.insurance_match_rule, 0) + 1
+    return meter, {"state": imported.state, "matched": len(matched), "rules": rules}
+
+
+def twin(env, content):
+    """COPY of the same rows into a table, then the matching in SQL."""
+    from odoo.addons.insurance_renewal.lib import bank_files
+
+    cr = env.cr
+    with common.Meter(cr, "COPY + matching SQL", trace=True) as meter:
+        for sql in TWIN_SQL:
+            if sql is None:
+                cr._obj.copy_expert(
+                    "COPY bench_receipt (date, amount, payer_name, memo) "
+                    "FROM STDIN WITH (FORMAT csv, HEADER true)",
+                    io.BytesIO(content),
+                )
+            elif "%s" in sql:
+                cr.execute(sql, [bank_files.NOT_KEY_CHARS])
+            else:
+                cr.execute(sql)
+        meter.statements = 2  # COPY and the one run outside Odoo's counter
+        cr.execute("SELECT rule, count(*) FROM bench_receipt GROUP BY rule")
+        rules = dict(cr.fetchall())
+        cr.rollback()
+    return meter, {"matched": sum(v for k, v in rules.items() if k), "rules": rules}
+
+
+def main():
+    args = parse_args()
+    with common.environment(args.database, args.addons_path) as env:
+        invoices = issue_invoices(env, args)
+        content, by_reference, by_policy = bank_file(env, args)
+        print(
+            f"{invoices} invoices issued; file of {args.rows} receipts: "
+            f"{by_reference} by reference, {by_policy} by policy number"
+        )
+        sql, sql_result = twin(env, content)
+        addon, addon_result = import_as_finance(env, content)
+    rows = args.rows
+    results = {
+        "rows": rows,
+        "invoices": invoices,
+        "addon": addon.report(rows=rows, **addon_result),
+        "sql": sql.report(rows=rows, **sql_result),
+    }
+    ratio = addon.seconds / sql.seconds
+    summary = (
+        "| work | addon | COPY + matching SQL | ratio | target |\n"
+        "|---|---|---|---|---|\n"
+        f"| {rows}-row bank receipt import | {addon.seconds:.1f} s, "
+        f"{addon.query_count} queries, {rows / addon.seconds:.0f} rows/s, "
+        f"peak {addon.python_peak_mib} MiB (Python), {common.maxrss_mib()} MiB RSS | "
+        f"{sql.seconds:.2f} s, {rows / sql.seconds:.0f} rows/s | {ratio:.0f}x | 5x |"
+    )
+    print(summary)
+    output = args.output or os.path.join(
+        common.REPO, "benchmarks", "results", f"{args.database}_receipt_import.json"
+    )
+    common.write_results(output, results, summary)
+
+
+if __name__ == "__main__":
+    main()

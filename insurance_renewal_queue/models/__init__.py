@@ -1,0 +1,3 @@
+from . import insurance_bank_file
+from . import insurance_data_import
+from . import insurance_renewal_ledger
