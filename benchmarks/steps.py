@@ -543,7 +543,7 @@ def reminders_worker(env, args):
     with freeze_time(moment, ignore=["benchmarks"]):
         env.invalidate_all()
         with Meter(env.cr) as meter:
-            counts = env["insurance.reminder.log"]._cron_send_reminders()
+            counts = env["insurance.reminder.engine"]._cron_send_reminders()
     created = {
         table: env.cr.execute(f"SELECT count(*) FROM {table} WHERE id > %s", [last])
         or env.cr.fetchone()[0]
