@@ -231,9 +231,13 @@ class InsuranceReminderEngine(models.AbstractModel):
         steps = self.env["insurance.reminder.step"].browse({row[2] for row in rows})
         lines.fetch(["policy_id", "due_date", "grace_end_date", "amount_residual"])
         steps.fetch(["anchor", "offset_days", "channel"])
+        # Records taken from the recordsets share their prefetching: a field read
+        # on one instalment is read for the whole batch.
+        line_of = {line.id: line for line in lines}
+        step_of = {step.id: step for step in steps}
         pairs = defaultdict(list)
         for payer_id, line_id, step_id in rows:
-            pairs[payer_id].append((lines.browse(line_id), steps.browse(step_id)))
+            pairs[payer_id].append((line_of[line_id], step_of[step_id]))
         return pairs
 
     @api.model
@@ -412,6 +416,14 @@ class InsuranceReminderEngine(models.AbstractModel):
         order; two statements for the whole batch."""
         logs = self.env["insurance.reminder.log"]
         logs.flush_model()
+        # Bundles are recordsets of their own: read what the rows need for all.
+        self.env["insurance.premium.line"].browse(
+            {
+                line.id
+                for _payer, pairs, _channel, _state in groups
+                for line, _step in pairs
+            }
+        ).policy_id.fetch(["company_id"])
         retry_keys = [
             (step.id, line.id)
             for _payer, pairs, _channel, state in groups
@@ -457,12 +469,13 @@ class InsuranceReminderEngine(models.AbstractModel):
             )
             for log_id, step_id, line_id in rows:
                 taken.setdefault((step_id, line_id), log_id)
+        every = logs.browse(taken.values())
         return [
             logs.browse(
                 taken[step.id or None, line.id]
                 for line, step in pairs
                 if (step.id or None, line.id) in taken
-            )
+            ).with_prefetch(every._prefetch_ids)
             for _payer, pairs, _channel, _state in groups
         ]
 
@@ -648,12 +661,15 @@ class InsuranceReminderEngine(models.AbstractModel):
 
     @api.model
     def _queue_emails(self, bundles, channel):
-        demand = self.env.ref("insurance_renewal.mail_template_renewal_demand")
+        if channel == "demand":
+            demand = self.env.ref("insurance_renewal.mail_template_renewal_demand")
+            return self._messages_by_template(
+                bundles, lambda _logs: demand, self._post_emails
+            )
+        default = self.env.ref("insurance_renewal.mail_template_renewal_reminder")
         return self._messages_by_template(
             bundles,
-            lambda logs: (
-                demand if channel == "demand" else logs.step_id.mail_template_id
-            ),
+            lambda logs: logs.step_id.mail_template_id or default,
             self._post_emails,
         )
 
@@ -735,15 +751,14 @@ class InsuranceReminderEngine(models.AbstractModel):
         }
         policy = policy.with_context(lang=lang)
         body = message.body
-        for (
-            _lang,
-            render_values,
-            group,
-        ) in policy._notify_get_classified_recipients_iterator(
-            message, [recipient], force_email_lang=lang
-        ):
+        # A reminder tracks no field change: no need to search for any.
+        msg_vals = {"tracking_value_ids": []}
+        iterator = policy._notify_get_classified_recipients_iterator(
+            message, [recipient], msg_vals=msg_vals, force_email_lang=lang
+        )
+        for _lang, render_values, group in iterator:
             body = policy._notify_by_email_render_layout(
-                message, group, render_values=render_values
+                message, group, msg_vals=msg_vals, render_values=render_values
             )
         headers = {"X-Msg-To-Add": formataddr((payer.name, payer.email_normalized))}
         return {
@@ -758,8 +773,13 @@ class InsuranceReminderEngine(models.AbstractModel):
 
     @api.model
     def _queue_sms(self, bundles):
+        """An email step sent by SMS to a customer who prefers it takes the
+        addon's reminder SMS."""
+        default = self.env.ref("insurance_renewal.sms_template_renewal_reminder")
         return self._messages_by_template(
-            bundles, lambda logs: logs.step_id.sms_template_id, self._post_sms
+            bundles,
+            lambda logs: logs.step_id.sms_template_id or default,
+            self._post_sms,
         )
 
     @api.model
@@ -767,6 +787,9 @@ class InsuranceReminderEngine(models.AbstractModel):
         """Post these SMS on their policies and queue them for the SMS queue, as
         ``_message_sms`` would, in one go for all."""
         texts = template._render_field("body", policies.ids, compute_lang=True)
+        reply_to = policies._notify_get_reply_to(
+            default=self.env.user.partner_id.email_formatted
+        )
         messages = (
             self.env["mail.message"]
             .sudo()
@@ -777,6 +800,7 @@ class InsuranceReminderEngine(models.AbstractModel):
                     message_type=["sms"] * len(policies),
                     subtype_id=[self.env.ref("mail.mt_note").id] * len(policies),
                     body=[plaintext2html(texts[policy.id]) for policy in policies],
+                    reply_to=[reply_to[policy.id] for policy in policies],
                 )
             )
         )
