@@ -14,9 +14,9 @@ fi
 cd "$REPO_ROOT"
 status=0
 echo "== ruff check"
-"$VENV/bin/ruff" check --no-fix insurance_renewal tests scripts benchmarks || status=1
+"$VENV/bin/ruff" check --no-fix insurance_renewal insurance_renewal_queue tests scripts benchmarks || status=1
 echo "== ruff format --check"
-"$VENV/bin/ruff" format --check insurance_renewal tests scripts benchmarks || status=1
+"$VENV/bin/ruff" format --check insurance_renewal insurance_renewal_queue tests scripts benchmarks || status=1
 echo "== pylint-odoo (OCA mandatory checks)"
-"$VENV/bin/pylint" --rcfile=.pylintrc-mandatory insurance_renewal || status=1
+"$VENV/bin/pylint" --rcfile=.pylintrc-mandatory insurance_renewal insurance_renewal_queue || status=1
 exit $status

@@ -27,6 +27,18 @@ set +e
     --http-port="$(free_port)" --db-filter="^$DB\$" --max-cron-threads=0 \
     2>&1 | tee "$ODOO_LOG" | grep -E --line-buffered " (ERROR|CRITICAL|WARNING) |^(FAIL|ERROR):|tests when loading"
 odoo_status=${PIPESTATUS[0]}
+# insurance_renewal_queue (reminders as queue_job jobs) installs itself with
+# queue_job: tested on the same database afterwards, so that the tests above run
+# the scheduled actions as they are without queue_job.
+QUEUE_TAGS=${QUEUE_TAGS:-$([ "$TEST_TAGS" = /insurance_renewal ] && echo /insurance_renewal_queue)}
+if [ -n "$QUEUE_TAGS" ] && [ "$odoo_status" -eq 0 ]; then
+    echo "== Odoo tests ($QUEUE_TAGS) with queue_job installed"
+    "$ODOO_BIN" --addons-path="$ADDONS_PATH" -d "$DB" -i insurance_renewal_queue \
+        --test-enable --test-tags="$QUEUE_TAGS" --stop-after-init --log-level=test \
+        --http-port="$(free_port)" --db-filter="^$DB\$" --max-cron-threads=0 \
+        2>&1 | tee -a "$ODOO_LOG" | grep -E --line-buffered " (ERROR|CRITICAL|WARNING) |^(FAIL|ERROR):|tests when loading"
+    odoo_status=${PIPESTATUS[0]}
+fi
 set -e
 read -r odoo_passed odoo_failed < <("$ODOO_PYTHON" "$REPO_ROOT/scripts/odoo_test_summary.py" "$ODOO_LOG" "$odoo_status")
 
