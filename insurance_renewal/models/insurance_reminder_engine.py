@@ -5,6 +5,8 @@ from email.utils import formataddr
 
 import phonenumbers
 import pytz
+from lxml import html
+from markupsafe import Markup
 
 from odoo import Command, api, fields, models
 from odoo.tools import SQL, html2plaintext, plaintext2html
@@ -27,8 +29,18 @@ LIVE_DEMAND_STATES = ("claimed", "queued", "sent")
 # Policies of one payer due within this many days share one message.
 BUNDLE_WINDOW_PARAM = "insurance_renewal.bundle_window_days"
 DEFAULT_BUNDLE_WINDOW_DAYS = 7
+# Between the bodies of a batch rendered in one go (an ASCII record separator).
+RENDER_SPLIT = "\x1e"
 # What a send that reaches no one is reported as, and by which channel.
 UNREACHABLE = {"no_email": "email", "invalid_phone": "sms"}
+
+
+def _group_by_value(mapping):
+    """``{key: value}`` -> ``{value: [keys]}``."""
+    groups = defaultdict(list)
+    for key, value in mapping.items():
+        groups[value].append(key)
+    return groups
 
 
 class InsuranceReminderEngine(models.AbstractModel):
@@ -679,10 +691,8 @@ class InsuranceReminderEngine(models.AbstractModel):
         the template rendered once for all, messages, emails and notifications
         each created in one go."""
         subjects = template._render_field("subject", policies.ids, compute_lang=True)
-        bodies = template._render_field(
-            "body_html", policies.ids, compute_lang=True, options={"post_process": True}
-        )
         langs = template._render_lang(policies.ids)
+        bodies = self._render_bodies(template, policies, langs)
         reply_to = policies._notify_get_reply_to(
             default=self.env.user.partner_id.email_formatted
         )
@@ -731,6 +741,32 @@ class InsuranceReminderEngine(models.AbstractModel):
             ]
         )
         return messages
+
+    @api.model
+    def _render_bodies(self, template, policies, langs):
+        """Render the template's body for every policy, compiled once per
+        language: Odoo's renderer compiles a template's QWeb again for every
+        record, most of an email's cost."""
+        bodies = {}
+        for lang, ids in _group_by_value(langs).items():
+            translated = template.with_context(lang=lang)
+            source = (
+                '<div><t t-foreach="reminder_policies" t-as="object">'
+                f'{translated.body_html}<t t-out="reminder_split"/></t></div>'
+            )
+            variables = translated._render_eval_context()
+            variables.update(
+                reminder_policies=translated.env[policies._name].browse(ids),
+                reminder_split=RENDER_SPLIT,
+            )
+            rendered = (
+                self.env["ir.qweb"]
+                .with_context(lang=lang)
+                ._render(html.fragment_fromstring(source), variables)
+            )
+            parts = str(rendered)[5:-6].split(RENDER_SPLIT)
+            bodies.update(zip(ids, map(Markup, parts), strict=False))
+        return translated._render_template_postprocess(policies._name, bodies)
 
     def _mail_values(self, policy, message, payer, template, lang):
         """The queued email of a message to the payer, in Odoo's notification
