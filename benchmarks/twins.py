@@ -534,17 +534,21 @@ INSERT INTO mail_activity
 SELECT CASE WHEN c.id IS NULL THEN %(policy_model)s ELSE %(lead_model)s END,
        CASE WHEN c.id IS NULL THEN 'insurance.policy' ELSE 'crm.lead' END,
        COALESCE(c.id, p.id), COALESCE(c.name, p.name),
-       COALESCE(m.activity_type_id,
-                CASE WHEN m.channel = 'phone' THEN %(call)s ELSE %(todo)s END),
+       ty.id,
        CASE WHEN m.channel = 'phone' THEN '续期电话：' || (s.name->>'zh_CN')
             ELSE '打印并寄送缴费通知：' || p.name END,
-       COALESCE(c.user_id, p.specialist_id, %(uid)s), %(today)s, true,
+       COALESCE(c.user_id, p.specialist_id, %(uid)s),
+       (%(today)s::date + (ty.delay_count || ' ' || ty.delay_unit)::interval)::date,
+       true,
        %(uid)s, %(uid)s, %(now)s, %(now)s
   FROM twin_members m
   JOIN twin_bundles b
     ON (b.payer_id, b.step_id, b.channel) = (m.payer_id, m.step_id, m.channel)
   JOIN insurance_policy p ON p.id = m.policy_id
   JOIN insurance_reminder_step s ON s.id = m.step_id
+  JOIN mail_activity_type ty
+    ON ty.id = COALESCE(m.activity_type_id,
+                        CASE WHEN m.channel = 'phone' THEN %(call)s ELSE %(todo)s END)
   LEFT JOIN LATERAL (
       SELECT id, name, user_id FROM crm_lead
        WHERE insurance_policy_id = p.id AND active AND won_status = 'pending'

@@ -898,6 +898,22 @@ class InsuranceReminderEngine(models.AbstractModel):
         }
 
     @api.model
+    def _create_todos(self, values):
+        """The nightly run's to-dos, in one go. They are the specialist's daily
+        work list (activities, the case kanban), not news: no "assigned to you"
+        email for each, which would bury the specialist's inbox every night."""
+        activities = self.env["mail.activity"].sudo()
+        # The activity team (OCA mail_activity_team) of each specialist and kind
+        # of record, looked up once rather than once per to-do.
+        teams = {}
+        for vals in values:
+            key = (vals["user_id"], vals["res_model_id"])
+            if key not in teams:
+                teams[key] = activities._get_default_team_id(*key).id
+            vals["team_id"] = teams[key]
+        activities.with_context(mail_activity_quick_update=True).create(values)
+
+    @api.model
     def _schedule_todos(self, bundles, channel):
         """A call or a letter: one to-do per instalment, in the language of the
         specialist who gets it."""
@@ -920,7 +936,7 @@ class InsuranceReminderEngine(models.AbstractModel):
                     line=reader.premium_line_id.display_name,
                 )
             values.append(self._todo_values(log, activity_type, summary))
-        self.env["mail.activity"].sudo().create(values)
+        self._create_todos(values)
 
     @api.model
     def _fall_back_on_failures(self):
@@ -946,7 +962,7 @@ class InsuranceReminderEngine(models.AbstractModel):
                 reason=logs[:1].failure_reason or "-",
             )
             values.append(self._todo_values(logs[:1], call, summary))
-        self.env["mail.activity"].sudo().create(values)
+        self._create_todos(values)
         given_up.write({"fallback_done": True})
         return len(given_up)
 
