@@ -9,7 +9,7 @@ from lxml import html
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
-from odoo.tools import SQL, html2plaintext, plaintext2html
+from odoo.tools import SQL, plaintext2html
 
 from ..lib import reminders, schedule
 
@@ -846,14 +846,15 @@ class InsuranceReminderEngine(models.AbstractModel):
             .create(
                 [
                     {
-                        "body": html2plaintext(message.body),
+                        # The text as rendered: what the customer reads.
+                        "body": texts[policy.id],
                         "mail_message_id": message.id,
-                        "partner_id": payer.id,
-                        "number": self._sms_number(payer),
+                        "partner_id": logs.partner_id[:1].id,
+                        "number": self._sms_number(logs.partner_id[:1]),
                         "state": "outgoing",
                     }
-                    for message, payer in zip(
-                        messages, (logs.partner_id[:1] for logs in bundles), strict=True
+                    for policy, message, logs in zip(
+                        policies, messages, bundles, strict=True
                     )
                 ]
             )
