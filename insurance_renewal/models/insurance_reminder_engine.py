@@ -662,7 +662,6 @@ class InsuranceReminderEngine(models.AbstractModel):
             {
                 "model": policy._name,
                 "res_id": policy.id,
-                "record_name": policy.display_name,
                 "author_id": author.id,
                 "email_from": author.email_formatted,
                 "partner_ids": [Command.link(logs.partner_id[:1].id)],
