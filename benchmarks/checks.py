@@ -46,10 +46,38 @@ SNAPSHOTS = {
 }
 
 
-def snapshot(cr):
+# What a reminder run leaves: each step claimed per instalment, what became of it,
+# the message it went out in (its kind and recipient), and the to-dos it gave.
+REMINDER_SNAPSHOTS = {
+    "reminder_logs": """
+        SELECT p.name || '/' || l.installment_number || '/'
+               || COALESCE(s.name->>'en_US', '-'),
+               g.channel, g.state, g.skip_reason, g.bundle_size, g.partner_id,
+               m.message_type, m.model, m.res_id, mm.state,
+               (SELECT count(*) FROM sms_sms x WHERE x.mail_message_id = m.id),
+               (SELECT string_agg(n.notification_type || ':' || n.notification_status
+                                  || ':' || n.res_partner_id, ',')
+                  FROM mail_notification n WHERE n.mail_message_id = m.id)
+          FROM insurance_reminder_log g
+          JOIN insurance_premium_line l ON l.id = g.premium_line_id
+          JOIN insurance_policy p ON p.id = g.policy_id
+          LEFT JOIN insurance_reminder_step s ON s.id = g.step_id
+          LEFT JOIN mail_message m ON m.id = g.mail_message_id
+          LEFT JOIN mail_mail mm ON mm.mail_message_id = m.id""",
+    "todos": """
+        SELECT a.res_model || '/' || a.res_id || '/' || t.category || '/'
+               || row_number() OVER (PARTITION BY a.res_model, a.res_id, t.category
+                                     ORDER BY a.id),
+               a.user_id, a.date_deadline, a.automated
+          FROM mail_activity a JOIN mail_activity_type t ON t.id = a.activity_type_id
+         WHERE a.automated""",
+}
+
+
+def snapshot(cr, snapshots=None):
     """Return ``{table: {key: row}}`` for every compared table."""
     result = {}
-    for table, sql in SNAPSHOTS.items():
+    for table, sql in (snapshots or SNAPSHOTS).items():
         cr.execute(sql)
         result[table] = {row[0]: tuple(map(_text, row[1:])) for row in cr.fetchall()}
     return result
@@ -92,13 +120,12 @@ def diff(left, right):
     return result
 
 
-def compare(first_db, second_db):
+def compare(first_db, second_db, snapshots=None):
     """Compare the end states of two databases table by table."""
-    snapshots = []
+    snapshots = snapshots or SNAPSHOTS
+    states = []
     for database in (first_db, second_db):
         with psycopg2.connect(dbname=database) as connection:
-            snapshots.append(snapshot(connection.cursor()))
+            states.append(snapshot(connection.cursor(), snapshots))
         connection.close()
-    return {
-        table: diff(snapshots[0][table], snapshots[1][table]) for table in SNAPSHOTS
-    }
+    return {table: diff(states[0][table], states[1][table]) for table in snapshots}

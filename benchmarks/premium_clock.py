@@ -96,7 +96,7 @@ def main():
         print(f"{'instalments stored':<55} {lines:9d}")
         run_clock(env, today, "daily clock, today (opens the renewal cases)")
         run_clock(env, today, "daily clock, rerun the same day")
-        reminders = env["insurance.reminder.log"]
+        reminders = env["insurance.reminder.engine"]
         with common.Meter(env.cr, "reminders due now (email, SMS, calls, demands)"):
             sent = reminders._cron_send_reminders()
         print(f"{'  reminders by result':<55} {dict(sent)}")

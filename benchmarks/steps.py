@@ -481,18 +481,23 @@ def pipeline_worker(env, args):
 # Reminders -----------------------------------------------------------------------
 
 
-def reminders_worker(env, args):
-    from freezegun import freeze_time
+REMINDER_TABLES = (
+    "mail_message",
+    "mail_mail",
+    "sms_sms",
+    "mail_notification",
+    "insurance_reminder_log",
+    "insurance_renewal_activity",
+    "mail_activity",
+)
 
-    tables = ("mail_mail", "sms_sms", "insurance_reminder_log")
-    tables += ("insurance_renewal_activity", "mail_activity")
-    before = _max_ids(env.cr, tables)
-    # 10:00 in Shanghai: within contact hours, so SMS go out as well as emails.
-    moment = datetime.combine(args.today, datetime.min.time()) + timedelta(hours=2)
-    with freeze_time(moment, ignore=["benchmarks"]):
-        env.invalidate_all()
-        with Meter(env.cr) as meter:
-            counts = env["insurance.reminder.log"]._cron_send_reminders()
+
+def _reminder_moment(args):
+    """10:00 in Shanghai: within contact hours, so SMS go out as well as emails."""
+    return datetime.combine(args.today, datetime.min.time()) + timedelta(hours=2)
+
+
+def _reminders_report(env, meter, before, **more):
     created = {
         table: env.cr.execute(f"SELECT count(*) FROM {table} WHERE id > %s", [last])
         or env.cr.fetchone()[0]
@@ -502,11 +507,22 @@ def reminders_worker(env, args):
     return meter.report(
         rows=messages,
         created=created,
-        by_result=dict(counts),
-        queries_per_message=round(meter.query_count / messages, 1)
+        queries_per_message=round(meter.query_count / messages, 2)
         if messages
         else None,
+        **more,
     )
+
+
+def reminders_worker(env, args):
+    from freezegun import freeze_time
+
+    before = _max_ids(env.cr, REMINDER_TABLES)
+    with freeze_time(_reminder_moment(args), ignore=["benchmarks"]):
+        env.invalidate_all()
+        with Meter(env.cr) as meter:
+            counts = env["insurance.reminder.engine"]._cron_send_reminders()
+    return _reminders_report(env, meter, before, by_result=dict(counts))
 
 
 def _max_ids(cr, tables):
@@ -518,7 +534,31 @@ def _max_ids(cr, tables):
 
 
 def reminders_twin_worker(env, args):
-    return {"skipped": "no SQL twin yet"}
+    """The same reminders in hand-written SQL, on a copy of the same database."""
+    ref = env.ref
+    author = env.user.partner_id
+    window = env["insurance.reminder.engine"]._bundle_until(args.today) - args.today
+    params = {
+        "today": args.today,
+        "oldest": args.today - timedelta(days=7),
+        "bundle_until": args.today + window,
+        "now": _reminder_moment(args),
+        "cap": env.company.renewal_weekly_contact_cap,
+        "uid": env.uid,
+        "author": author.id,
+        "email_from": author.email_formatted,
+        "comment": ref("mail.mt_comment").id,
+        "note": ref("mail.mt_note").id,
+        "call": ref("mail.mail_activity_data_call").id,
+        "todo": ref("mail.mail_activity_data_todo").id,
+        "policy_model": env["ir.model"]._get("insurance.policy").id,
+        "lead_model": env["ir.model"]._get("crm.lead").id,
+    }
+    before = _max_ids(env.cr, REMINDER_TABLES)
+    with Meter(env.cr) as meter:
+        meter.statements = twins.reminders_twin(env.cr, params)
+        env.cr.commit()
+    return _reminders_report(env, meter, before)
 
 
 # Register and activate -------------------------------------------------------------

@@ -341,3 +341,229 @@ def clock_twin(cr, params):
         cr.execute(sql, params)
     cr.execute(REFRESH_SQL, params)
     return statements + 6 + REFRESH_SQL.count(";")
+
+
+# Reminders on a busy day ------------------------------------------------------------
+# The reminder run in set-based SQL: the same steps due, the latest per instalment,
+# household bundles, the weekly cap, and the same rows (logs, messages, queued
+# emails and SMS with their notifications, the specialists' to-dos). Bodies are
+# plain text: what is compared is which rows exist, not how a template renders.
+
+REMINDER_DUE_SQL = """
+CREATE TEMP TABLE {table} AS
+SELECT p.payer_id, l.id AS line_id, s.id AS step_id, l.policy_id, p.company_id,
+       s.channel AS step_channel, s.activity_type_id,
+       (CASE WHEN s.anchor = 'due_date' THEN l.due_date
+             ELSE l.grace_end_date END) + s.offset_days AS step_day
+  FROM insurance_premium_line l
+  JOIN insurance_policy p ON p.id = l.policy_id
+  JOIN insurance_product pr ON pr.id = p.product_id
+  JOIN insurance_reminder_step s ON s.plan_id = pr.reminder_plan_id AND s.active
+ WHERE l.state IN ('planned', 'due', 'grace')
+   AND p.state IN ('in_force', 'grace')
+   AND (p.reminder_hold_until IS NULL OR p.reminder_hold_until < %(today)s)
+   AND p.reminder_complaint_hold IS NOT TRUE
+   AND (s.applies_to_auto_debit OR p.payment_method != 'bank_debit')
+   AND (CASE WHEN s.anchor = 'due_date' THEN l.due_date
+             ELSE l.grace_end_date END) + s.offset_days
+       BETWEEN %(oldest)s AND {until}
+   AND NOT EXISTS (SELECT 1 FROM insurance_reminder_log g
+                    WHERE g.step_id = s.id AND g.premium_line_id = l.id
+                      AND NOT (g.state = 'failed' AND g.attempt_count < 3))
+"""
+
+REMINDER_PLAN_SQL = """
+CREATE TEMP TABLE twin_latest AS
+SELECT DISTINCT ON (line_id) * FROM twin_due ORDER BY line_id, step_day DESC, step_id;
+CREATE TEMP TABLE twin_demanded AS
+SELECT premium_line_id AS line_id FROM insurance_reminder_log
+ WHERE channel = 'demand' AND state IN ('claimed', 'queued', 'sent')
+UNION
+SELECT id FROM insurance_premium_line
+ WHERE demand_date IS NOT NULL AND id IN (SELECT line_id FROM twin_upcoming);
+CREATE TEMP TABLE twin_members AS
+SELECT t.*, CASE WHEN t.step_channel IN ('email', 'sms')
+                  AND pa.renewal_preferred_channel IN ('email', 'sms')
+                 THEN pa.renewal_preferred_channel ELSE t.step_channel END AS channel,
+       true AS due_now
+  FROM twin_latest t JOIN res_partner pa ON pa.id = t.payer_id
+ WHERE NOT (t.step_channel = 'demand'
+            AND t.line_id IN (SELECT line_id FROM twin_demanded));
+INSERT INTO twin_members
+SELECT DISTINCT ON (u.line_id) u.*, m.channel, false
+  FROM twin_upcoming u
+  JOIN (SELECT DISTINCT payer_id, step_id, channel FROM twin_members) m
+    ON m.payer_id = u.payer_id AND m.step_id = u.step_id
+ WHERE u.line_id NOT IN (SELECT line_id FROM twin_latest)
+   AND u.line_id NOT IN (SELECT line_id FROM twin_demanded)
+ ORDER BY u.line_id, u.step_id;
+CREATE TEMP TABLE twin_bundles AS
+SELECT payer_id, step_id, channel, count(*) AS size,
+       min(policy_id) AS policy_id,
+       min(line_id) FILTER (WHERE due_now) AS first_line,
+       NULL::text AS blocked, NULL::int AS message_id, NULL::int AS mail_id,
+       NULL::int AS sms_id
+  FROM twin_members GROUP BY payer_id, step_id, channel;
+UPDATE twin_bundles b
+   SET blocked = CASE
+       WHEN b.channel IN ('email', 'demand') AND COALESCE(pa.email, '') = ''
+            THEN 'no_email'
+       WHEN b.channel IN ('email', 'demand') AND EXISTS (
+            SELECT 1 FROM mail_blacklist x
+             WHERE x.active AND x.email = pa.email_normalized)
+            THEN 'opt_out'
+       WHEN b.channel = 'sms'
+            AND COALESCE(pa.phone_sanitized, '') !~ '^\\+861[3-9][0-9]{9}$'
+            THEN 'invalid_phone'
+       WHEN b.channel = 'sms' AND EXISTS (
+            SELECT 1 FROM phone_blacklist x
+             WHERE x.active AND x.number = pa.phone_sanitized)
+            THEN 'opt_out' END
+  FROM res_partner pa WHERE pa.id = b.payer_id;
+WITH week AS (
+    SELECT partner_id, count(DISTINCT coalesce(mail_message_id, -id)) AS sent
+      FROM insurance_reminder_log
+     WHERE channel IN ('email', 'sms', 'demand') AND state IN ('queued', 'sent')
+       AND date >= %(now)s::timestamp - interval '7 days'
+     GROUP BY partner_id),
+ranked AS (
+    SELECT b.payer_id, b.step_id, b.channel,
+           row_number() OVER (PARTITION BY b.payer_id ORDER BY b.first_line)
+           + COALESCE(w.sent, 0) - 1 AS before
+      FROM twin_bundles b LEFT JOIN week w ON w.partner_id = b.payer_id
+     WHERE b.channel IN ('email', 'sms') AND b.blocked IS NULL)
+UPDATE twin_bundles b SET blocked = 'weekly_cap'
+  FROM ranked r
+ WHERE %(cap)s > 0 AND r.before >= %(cap)s
+   AND (r.payer_id, r.step_id, r.channel) = (b.payer_id, b.step_id, b.channel);
+UPDATE twin_bundles SET message_id = nextval('mail_message_id_seq')
+ WHERE blocked IS NULL AND channel IN ('email', 'sms', 'demand');
+UPDATE twin_bundles SET mail_id = nextval('mail_mail_id_seq')
+ WHERE message_id IS NOT NULL AND channel IN ('email', 'demand');
+UPDATE twin_bundles SET sms_id = nextval('sms_sms_id_seq')
+ WHERE message_id IS NOT NULL AND channel = 'sms';
+"""
+
+REMINDER_WRITE_SQL = """
+INSERT INTO mail_message
+    (id, model, res_id, message_type, subtype_id, author_id, email_from, reply_to,
+     subject, body, message_id, date, create_uid, write_uid, create_date, write_date)
+SELECT b.message_id, 'insurance.policy', b.policy_id,
+       CASE WHEN b.channel = 'sms' THEN 'sms' ELSE 'notification' END,
+       CASE WHEN b.channel = 'sms' THEN %(note)s ELSE %(comment)s END,
+       %(author)s, %(email_from)s, %(email_from)s,
+       CASE WHEN b.channel = 'sms' THEN NULL
+            ELSE 'Renewal premium reminder for policy ' || p.name END,
+       '<p>' || pa.name || ': ' || (
+           SELECT string_agg(lp.name || ' ' || l.amount_residual || ' ' || l.due_date,
+                             '; ' ORDER BY l.id)
+             FROM twin_members m
+             JOIN insurance_premium_line l ON l.id = m.line_id
+             JOIN insurance_policy lp ON lp.id = l.policy_id
+            WHERE (m.payer_id, m.step_id, m.channel)
+                  = (b.payer_id, b.step_id, b.channel)
+       ) || '</p>',
+       '<twin-' || b.message_id || '@bench>', %(now)s, %(uid)s, %(uid)s, %(now)s,
+       %(now)s
+  FROM twin_bundles b
+  JOIN insurance_policy p ON p.id = b.policy_id
+  JOIN res_partner pa ON pa.id = b.payer_id
+ WHERE b.message_id IS NOT NULL;
+INSERT INTO mail_message_res_partner_rel (mail_message_id, res_partner_id)
+SELECT message_id, payer_id FROM twin_bundles WHERE message_id IS NOT NULL;
+INSERT INTO mail_mail
+    (id, mail_message_id, body_html, state, auto_delete, is_notification, "references",
+     create_uid, write_uid, create_date, write_date)
+SELECT b.mail_id, b.message_id, m.body, 'outgoing', false, true, m.message_id,
+       %(uid)s, %(uid)s, %(now)s, %(now)s
+  FROM twin_bundles b JOIN mail_message m ON m.id = b.message_id
+ WHERE b.mail_id IS NOT NULL;
+INSERT INTO mail_mail_res_partner_rel (mail_mail_id, res_partner_id)
+SELECT mail_id, payer_id FROM twin_bundles WHERE mail_id IS NOT NULL;
+INSERT INTO sms_sms
+    (id, body, mail_message_id, partner_id, number, state, uuid, create_uid, write_uid,
+     create_date, write_date)
+SELECT b.sms_id, regexp_replace(m.body, '<[^>]+>', '', 'g'), b.message_id, b.payer_id,
+       pa.phone_sanitized, 'outgoing', replace(gen_random_uuid()::text, '-', ''),
+       %(uid)s, %(uid)s, %(now)s, %(now)s
+  FROM twin_bundles b
+  JOIN mail_message m ON m.id = b.message_id
+  JOIN res_partner pa ON pa.id = b.payer_id
+ WHERE b.sms_id IS NOT NULL;
+WITH notes AS (
+    INSERT INTO mail_notification
+        (author_id, mail_message_id, mail_mail_id, res_partner_id, sms_id_int,
+         sms_number, notification_type, notification_status, is_read)
+    SELECT %(author)s, b.message_id, b.mail_id, b.payer_id, b.sms_id, s.number,
+           CASE WHEN b.sms_id IS NULL THEN 'email' ELSE 'sms' END, 'ready', true
+      FROM twin_bundles b LEFT JOIN sms_sms s ON s.id = b.sms_id
+     WHERE b.message_id IS NOT NULL
+    RETURNING id, sms_id_int)
+INSERT INTO sms_tracker (mail_notification_id, sms_uuid, create_uid, write_uid,
+                         create_date, write_date)
+SELECT n.id, s.uuid, %(uid)s, %(uid)s, %(now)s, %(now)s
+  FROM notes n JOIN sms_sms s ON s.id = n.sms_id_int;
+INSERT INTO insurance_reminder_log
+    (step_id, premium_line_id, policy_id, company_id, partner_id, channel, state,
+     skip_reason, bundle_size, attempt_count, mail_message_id, date, create_uid,
+     write_uid, create_date, write_date)
+SELECT d.step_id, d.line_id, d.policy_id, d.company_id, d.payer_id, d.step_channel,
+       'skipped', 'superseded', 1, 1, NULL::int, %(now)s, %(uid)s, %(uid)s, %(now)s,
+       %(now)s
+  FROM twin_due d JOIN twin_latest t ON t.line_id = d.line_id
+ WHERE d.step_id != t.step_id
+UNION ALL
+SELECT t.step_id, t.line_id, t.policy_id, t.company_id, t.payer_id, 'demand',
+       'skipped', 'already_demanded', 1, 1, NULL::int, %(now)s, %(uid)s, %(uid)s,
+       %(now)s, %(now)s
+  FROM twin_latest t
+ WHERE t.step_channel = 'demand' AND t.line_id IN (SELECT line_id FROM twin_demanded)
+UNION ALL
+SELECT m.step_id, m.line_id, m.policy_id, m.company_id, m.payer_id, m.channel,
+       CASE WHEN b.blocked IS NOT NULL THEN 'skipped'
+            WHEN m.channel IN ('phone', 'letter') THEN 'sent' ELSE 'queued' END,
+       b.blocked, CASE WHEN b.blocked IS NULL THEN b.size ELSE 1 END, 1, b.message_id,
+       %(now)s, %(uid)s, %(uid)s, %(now)s, %(now)s
+  FROM twin_members m
+  JOIN twin_bundles b
+    ON (b.payer_id, b.step_id, b.channel) = (m.payer_id, m.step_id, m.channel)
+ON CONFLICT DO NOTHING;
+INSERT INTO mail_activity
+    (res_model_id, res_model, res_id, res_name, activity_type_id, summary, user_id,
+     date_deadline, automated, create_uid, write_uid, create_date, write_date)
+SELECT CASE WHEN c.id IS NULL THEN %(policy_model)s ELSE %(lead_model)s END,
+       CASE WHEN c.id IS NULL THEN 'insurance.policy' ELSE 'crm.lead' END,
+       COALESCE(c.id, p.id), COALESCE(c.name, p.name),
+       ty.id,
+       CASE WHEN m.channel = 'phone' THEN '续期电话：' || (s.name->>'zh_CN')
+            ELSE '打印并寄送缴费通知：' || p.name END,
+       COALESCE(c.user_id, p.specialist_id, %(uid)s),
+       (%(today)s::date + (ty.delay_count || ' ' || ty.delay_unit)::interval)::date,
+       true,
+       %(uid)s, %(uid)s, %(now)s, %(now)s
+  FROM twin_members m
+  JOIN twin_bundles b
+    ON (b.payer_id, b.step_id, b.channel) = (m.payer_id, m.step_id, m.channel)
+  JOIN insurance_policy p ON p.id = m.policy_id
+  JOIN insurance_reminder_step s ON s.id = m.step_id
+  JOIN mail_activity_type ty
+    ON ty.id = COALESCE(m.activity_type_id,
+                        CASE WHEN m.channel = 'phone' THEN %(call)s ELSE %(todo)s END)
+  LEFT JOIN LATERAL (
+      SELECT id, name, user_id FROM crm_lead
+       WHERE insurance_policy_id = p.id AND active AND won_status = 'pending'
+       ORDER BY id LIMIT 1) c ON true
+ WHERE b.blocked IS NULL AND m.channel IN ('phone', 'letter');
+"""
+
+
+def reminders_twin(cr, params):
+    """The reminder run in set-based SQL; returns the number of statements run."""
+    cr.execute(REMINDER_DUE_SQL.format(table="twin_due", until="%(today)s"), params)
+    cr.execute(
+        REMINDER_DUE_SQL.format(table="twin_upcoming", until="%(bundle_until)s"),
+        params,
+    )
+    for sql in (REMINDER_PLAN_SQL, REMINDER_WRITE_SQL):
+        cr.execute(sql, params)
+    return 2 + REMINDER_PLAN_SQL.count(";") + REMINDER_WRITE_SQL.count(";")

@@ -21,6 +21,7 @@ from . import insurance_debit_result
 from . import insurance_reminder_plan
 from . import insurance_reminder_step
 from . import insurance_reminder_log
+from . import insurance_reminder_engine
 from . import res_company
 from . import mail_notification
 from . import insurance_kpi_mixin

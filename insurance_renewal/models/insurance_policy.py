@@ -396,21 +396,24 @@ class InsurancePolicy(models.Model):
                 lambda lead: lead.active and lead.won_status == "pending"
             )[:1]
 
-    @api.depends_context("reminder_line_ids")
+    @api.depends_context("reminder_line_ids", "reminder_lines_by_policy")
     @api.depends("premium_line_ids.state")
     def _compute_reminder_line_ids(self):
-        given = self.env["insurance.premium.line"].browse(
-            self.env.context.get("reminder_line_ids") or []
-        )
+        """The instalments a reminder lists: given by the reminder engine (for all
+        its messages at once, per policy) or by the caller, else the next due."""
+        lines = self.env["insurance.premium.line"]
+        given = lines.browse(self.env.context.get("reminder_line_ids") or [])
+        by_policy = dict(self.env.context.get("reminder_lines_by_policy") or ())
         for policy in self:
             policy.reminder_line_ids = (
-                given
+                lines.browse(by_policy.get(policy.id, ()))
+                or given
                 or policy.premium_line_ids.filtered(
                     lambda line: line.state in schedule.OPEN_STATES + (schedule.LAPSED,)
                 ).sorted("due_date")[:1]
             )
 
-    @api.depends_context("reminder_line_ids")
+    @api.depends_context("reminder_line_ids", "reminder_lines_by_policy")
     @api.depends("reminder_line_ids")
     def _compute_reminder_pay_url(self):
         for policy in self:

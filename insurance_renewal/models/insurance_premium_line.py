@@ -264,10 +264,13 @@ class InsurancePremiumLine(models.Model):
         # The caller is a renewal specialist who may read these instalments
         # (checked above): the demand's log is the addon's record, written as
         # superuser; the message is still posted in the caller's name.
-        logs = self.env["insurance.reminder.log"].sudo()
+        engine = self.env["insurance.reminder.engine"].sudo()
+        logs = self.env["insurance.reminder.log"]
         no_step = self.env["insurance.reminder.step"]
         for payer, lines in self.grouped(lambda line: line.policy_id.payer_id).items():
-            claimed = logs._claim(payer, [(line, no_step) for line in lines], "demand")
+            claimed = engine._claim(
+                payer, [(line, no_step) for line in lines], "demand"
+            )
             if claimed.premium_line_id != lines:
                 raise UserError(
                     self.env._(
@@ -278,7 +281,7 @@ class InsurancePremiumLine(models.Model):
                         ),
                     )
                 )
-            claimed.with_context(mail_notify_force_send=False)._deliver()
+            engine.with_context(mail_notify_force_send=False)._deliver_one(claimed)
             if claimed[:1].state == "skipped":
                 labels = dict(
                     logs._fields["skip_reason"]._description_selection(self.env)

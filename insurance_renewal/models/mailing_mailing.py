@@ -70,7 +70,7 @@ class MailingMailing(models.Model):
             lambda m: m.renewal_care_kind and m.mailing_model_real == "res.partner"
         )
         result = super(MailingMailing, self - care)._action_send_mail(res_ids=res_ids)
-        reminder_engine = self.env["insurance.reminder.log"]
+        reminder_engine = self.env["insurance.reminder.engine"]
         for mailing in care:
             if mailing.mailing_type == "sms" and not reminder_engine._is_contact_time():
                 mailing._wait_for_contact_hours()
@@ -109,7 +109,7 @@ class MailingMailing(models.Model):
         """Record the customers who reached the weekly contact cap as cancelled
         recipients of this mailing (so it never retries them) and return their ids."""
         cap = self.env.company.renewal_weekly_contact_cap
-        counts = self.env["insurance.reminder.log"]._messages_this_week_by_partner(
+        counts = self.env["insurance.reminder.engine"]._messages_this_week_by_partner(
             partner_ids
         )
         capped = [
@@ -205,7 +205,7 @@ class MailingMailing(models.Model):
         """Prepare and queue today's policy review mailing from each review template,
         to the holders of the policies whose anniversary is today. Rerun the same
         day, it finds the mailing already prepared and does nothing."""
-        today = self.env["insurance.reminder.log"]._company_today()
+        today = self.env["insurance.reminder.engine"]._company_today()
         policy_ids = self.env["insurance.policy"]._anniversary_policy_ids(today)
         if not policy_ids:
             return self.browse()

@@ -10,6 +10,7 @@ from . import test_receipt_import
 from . import test_debit_results
 from . import test_reminder_engine
 from . import test_reminder_smtp
+from . import test_reminder_queries
 from . import test_access_matrix
 from . import test_policy_integrity
 from . import test_kpi_persistency

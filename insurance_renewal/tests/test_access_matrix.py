@@ -421,7 +421,7 @@ class TestAccessMatrix(InsuranceRenewalCommon):
 
     def _write_reminder_log(self, env):
         log = (
-            self.env["insurance.reminder.log"]
+            self.env["insurance.reminder.engine"]
             .sudo()
             ._claim(
                 self.holder,

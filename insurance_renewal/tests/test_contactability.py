@@ -80,7 +80,7 @@ class TestContactability(InsuranceRenewalCommon):
         self.assertEqual(self.holder.contact_status, "unverified")
         with freeze_time("2099-01-01 10:00:00"):
             log = (
-                self.env["insurance.reminder.log"]
+                self.env["insurance.reminder.engine"]
                 .sudo()
                 ._claim(
                     self.holder,

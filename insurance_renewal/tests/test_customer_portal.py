@@ -72,7 +72,7 @@ class CustomerPortalCommon(HttpCase, PremiumAccountingCommon):
     def _send_reminders(self):
         """The hourly reminder run, as the scheduler runs it: as superuser."""
         with self.enter_registry_test_mode(), self.registry.cursor() as cr:
-            self.env(cr=cr, su=True)["insurance.reminder.log"]._cron_send_reminders()
+            self.env(cr=cr, su=True)["insurance.reminder.engine"]._cron_send_reminders()
         self.env.invalidate_all()
 
     def _open(self, url):

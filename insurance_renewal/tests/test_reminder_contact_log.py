@@ -21,7 +21,7 @@ class TestReminderContactLog(InsuranceRenewalCommon):
             self.enter_registry_test_mode(),
             self.registry.cursor() as cr,
         ):
-            self.env(cr=cr)["insurance.reminder.log"]._cron_send_reminders()
+            self.env(cr=cr)["insurance.reminder.engine"]._cron_send_reminders()
         self.env.invalidate_all()
         with freeze_time("2024-12-02 02:00:00"):
             self._deliver_queues()

@@ -6,8 +6,8 @@ from freezegun import freeze_time
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from odoo.addons.insurance_renewal.models.insurance_reminder_log import (
-    InsuranceReminderLog,
+from odoo.addons.insurance_renewal.models.insurance_reminder_engine import (
+    InsuranceReminderEngine,
 )
 
 from .common import InsuranceRenewalCommon
@@ -38,7 +38,7 @@ class TestReminderEngine(InsuranceRenewalCommon):
         they queued to the mail server and the SMS provider."""
         with freeze_time(f"{day} {time}"):
             counts = self._call_in_cron_cursor(
-                "insurance.reminder.log", "_cron_send_reminders", **kwargs
+                "insurance.reminder.engine", "_cron_send_reminders", **kwargs
             )
             if deliver:
                 self._deliver_queues()
@@ -118,7 +118,7 @@ class TestReminderEngine(InsuranceRenewalCommon):
         with freeze_time("2024-02-10"):
             other = self._create_policy(name="P-0002", partner_id=spouse.id)
             other.action_activate()
-        original = InsuranceReminderLog._remind_payer
+        original = InsuranceReminderEngine._remind_payer
         calls = []
 
         def crash_on_second_payer(self, payer, pairs, contact_time, **kwargs):
@@ -129,7 +129,9 @@ class TestReminderEngine(InsuranceRenewalCommon):
 
         # Not assertRaises: it would roll back what the first batch committed.
         crashed = False
-        with patch.object(InsuranceReminderLog, "_remind_payer", crash_on_second_payer):
+        with patch.object(
+            InsuranceReminderEngine, "_remind_payer", crash_on_second_payer
+        ):
             try:
                 self._send_on("2024-12-02", batch_payers=1)
             except RuntimeError:
@@ -308,6 +310,10 @@ class TestReminderEngine(InsuranceRenewalCommon):
         self.assertIn("P-0002", messages.body)
         self.assertEqual(self._logs(next_day).bundle_size, 2)
 
+    def _this_week(self):
+        engine = self.env["insurance.reminder.engine"]
+        return engine._messages_this_week_by_partner(self.holder.ids)[self.holder.id]
+
     def test_weekly_cap_counts_messages_not_policies_nor_failures(self):
         self.env.company.renewal_weekly_contact_cap = 2
         self.env["ir.config_parameter"].set_param(
@@ -318,18 +324,16 @@ class TestReminderEngine(InsuranceRenewalCommon):
             third = self._create_policy(name="P-0003", issue_date="2024-02-03")
             (second | third).action_activate()
         self._send_on("2025-01-24")  # one SMS for P-0001 and P-0002
-        Log = self.env["insurance.reminder.log"]
-        self.assertEqual(Log._messages_this_week(self.holder), 0, "Outside the week.")
+        engine = self.env["insurance.reminder.engine"]
+        self.assertEqual(self._this_week(), 0, "Outside the week.")
         with freeze_time("2025-01-26 02:00:00"):
-            Log._claim(
+            engine._claim(
                 self.holder,
                 [(self._line(third, 2), self.env["insurance.reminder.step"])],
                 "sms",
                 state="skipped",
             )
-            self.assertEqual(
-                Log._messages_this_week(self.holder), 1, "Two policies, one message."
-            )
+            self.assertEqual(self._this_week(), 1, "Two policies, one message.")
         self._send_on("2025-01-27")  # P-0003: the second message of the week
         sms = self._logs(third).filtered(lambda g: g.channel == "sms" and g.step_id)
         self.assertEqual((sms.state, sms.skip_reason), ("sent", False))

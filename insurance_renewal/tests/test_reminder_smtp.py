@@ -13,8 +13,8 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.base.models.ir_mail_server import IrMail_Server
-from odoo.addons.insurance_renewal.models.insurance_reminder_log import (
-    InsuranceReminderLog,
+from odoo.addons.insurance_renewal.models.insurance_reminder_engine import (
+    InsuranceReminderEngine,
 )
 
 from .common import InsuranceRenewalCommon, Mailbox, free_port
@@ -103,7 +103,7 @@ class TestReminderSmtp(InsuranceRenewalCommon):
     def _remind_and_send(self, moment, **kwargs):
         with self._smtp_for_real(moment):
             self._call_in_cron_cursor(
-                "insurance.reminder.log", "_cron_send_reminders", **kwargs
+                "insurance.reminder.engine", "_cron_send_reminders", **kwargs
             )
             self.env["mail.mail"].search([("state", "=", "outgoing")]).send()
         self.env.invalidate_all()
@@ -186,7 +186,7 @@ class TestReminderSmtp(InsuranceRenewalCommon):
         for number, payer in enumerate(payers):
             self._activated(name=f"P-K{number}", partner_id=payer.id)
         mailbox = self._serve(Mailbox())
-        original = InsuranceReminderLog._remind_payer
+        original = InsuranceReminderEngine._remind_payer
         calls = []
 
         def killed_at_third_payer(self, payer, pairs, contact_time, **kwargs):
@@ -196,7 +196,9 @@ class TestReminderSmtp(InsuranceRenewalCommon):
             return original(self, payer, pairs, contact_time, **kwargs)
 
         with (
-            patch.object(InsuranceReminderLog, "_remind_payer", killed_at_third_payer),
+            patch.object(
+                InsuranceReminderEngine, "_remind_payer", killed_at_third_payer
+            ),
             self.assertRaises(RuntimeError),
         ):
             self._remind_and_send("2024-12-02 02:00:00", batch_payers=1)

@@ -143,7 +143,10 @@ class TestRenewalCare(InsuranceRenewalCommon):
         )
         # The greeting counts towards the reminders' weekly cap of the customer.
         self.assertEqual(
-            self.env["insurance.reminder.log"]._messages_this_week(self.punctual), 1
+            self.env["insurance.reminder.engine"]._messages_this_week_by_partner(
+                self.punctual.ids
+            )[self.punctual.id],
+            1,
         )
 
         self._run_mailing_queue()

@@ -268,7 +268,9 @@ class TestComplaints(TeamWorkCommon):
 
     def _send_on(self, day):
         with freeze_time(f"{day} 02:00:00"):
-            self._call_in_cron_cursor("insurance.reminder.log", "_cron_send_reminders")
+            self._call_in_cron_cursor(
+                "insurance.reminder.engine", "_cron_send_reminders"
+            )
 
     def _logs(self):
         return self.env["insurance.reminder.log"].search(

@@ -21,9 +21,9 @@ class InsuranceLetterDemand(models.TransientModel):
         line.check_access("read")
         # Only renewal specialists reach this wizard (its access rights) and the
         # caller may read the instalment: the demand is the addon's record.
-        logs = self.env["insurance.reminder.log"].sudo()
+        engine = self.env["insurance.reminder.engine"].sudo()
         payer = line.policy_id.payer_id
-        demand = logs._claim(
+        demand = engine._claim(
             payer, [(line, self.env["insurance.reminder.step"])], "demand"
         )
         if not demand:

@@ -14,7 +14,7 @@ from pathlib import Path
 ACTIONS = (
     ("insurance.premium.clock", "_cron_daily_premium_clock", "batch_size"),
     ("insurance.premium.line", "_cron_issue_premium_invoices", "batch_size"),
-    ("insurance.reminder.log", "_cron_send_reminders", "batch_payers"),
+    ("insurance.reminder.engine", "_cron_send_reminders", "batch_payers"),
 )
 BATCH = int(os.environ.get("BATCH") or 20)
 

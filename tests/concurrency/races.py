@@ -241,7 +241,7 @@ def race_payment_and_clock():
 def send_reminders(worker_env):
     """The reminder run, as its scheduled action runs it, in batches of a few
     payers; return how many steps it sent or skipped."""
-    logs = worker_env["insurance.reminder.log"].with_context(
+    logs = worker_env["insurance.reminder.engine"].with_context(
         mail_notify_force_send=False
     )
     counts = logs._send_due_reminders(POLICIES)
