@@ -23,7 +23,8 @@ BATCH_PAYERS = 200
 PAYER_LOCK_KEY = 7_130_001
 # How often a reminder the channel refused is tried again before a person calls.
 MAX_ATTEMPTS = 3
-# A formal demand in these states stands: no second one for the same instalment.
+# A formal demand in these states stands: no second one for the same instalment
+# and due date (a deferred premium's new due date may be demanded again).
 LIVE_DEMAND_STATES = ("claimed", "queued", "sent")
 # Policies of one payer due within this many days share one message.
 BUNDLE_WINDOW_PARAM = "insurance_renewal.bundle_window_days"
@@ -62,6 +63,13 @@ class InsuranceReminderLog(models.Model):
     partner_id = fields.Many2one("res.partner", string="Recipient", index=True)
     company_id = fields.Many2one(related="policy_id.company_id", store=True)
     channel = fields.Selection(REMINDER_CHANNELS, required=True)
+    due_date = fields.Date(
+        string="For Due Date",
+        readonly=True,
+        help="The instalment's due date this reminder was about: a premium deferred "
+        "to a new date can be formally demanded again for that date, never twice "
+        "for the same one.",
+    )
     date = fields.Datetime(required=True, default=fields.Datetime.now, index=True)
     state = fields.Selection(
         [
@@ -119,10 +127,21 @@ class InsuranceReminderLog(models.Model):
         "A reminder step is sent once per instalment.",
     )
     _one_live_demand = models.UniqueIndex(
-        "(premium_line_id) WHERE channel = 'demand' "
+        "(premium_line_id, due_date) WHERE channel = 'demand' "
         "AND state IN ('claimed', 'queued', 'sent')",
-        "An instalment has one formal demand at a time.",
+        "An instalment has one formal demand per due date.",
     )
+
+    def init(self):
+        """Reminders logged before they recorded their due date count for the
+        instalment's present one, so none of them is sent again."""
+        self.env.cr.execute(
+            """
+            UPDATE insurance_reminder_log g SET due_date = l.due_date
+              FROM insurance_premium_line l
+             WHERE g.due_date IS NULL AND l.id = g.premium_line_id
+            """
+        )
 
     def write(self, vals):
         if "delivered_on" in vals:
@@ -347,7 +366,8 @@ class InsuranceReminderLog(models.Model):
 
     @api.model
     def _demanded_line_ids(self, pairs_by_payer):
-        """Return the ids of these instalments that already have a formal demand."""
+        """Return the ids of these instalments that already have a formal demand
+        for their current due date."""
         lines = self.env["insurance.premium.line"].browse(
             {line.id for pairs in pairs_by_payer.values() for line, _step in pairs}
         )
@@ -356,8 +376,10 @@ class InsuranceReminderLog(models.Model):
         rows = self.env.execute_query(
             SQL(
                 """
-                SELECT premium_line_id FROM insurance_reminder_log
-                 WHERE channel = 'demand' AND state IN %s AND premium_line_id IN %s
+                SELECT g.premium_line_id FROM insurance_reminder_log g
+                  JOIN insurance_premium_line l ON l.id = g.premium_line_id
+                 WHERE g.channel = 'demand' AND g.state IN %s
+                   AND g.premium_line_id IN %s AND g.due_date = l.due_date
                 """,
                 LIVE_DEMAND_STATES,
                 tuple(lines.ids),
@@ -435,9 +457,10 @@ class InsuranceReminderLog(models.Model):
         now = fields.Datetime.now()
         values = SQL(", ").join(
             SQL(
-                "(%s, %s, %s, %s, %s, %s, 1, 1, %s, %s, %s, %s, %s, %s)",
+                "(%s, %s, %s, %s, %s, %s, %s, 1, 1, %s, %s, %s, %s, %s, %s)",
                 step.id or None,
                 line.id,
+                line.due_date,
                 line.policy_id.id,
                 line.policy_id.company_id.id,
                 payer.id,
@@ -455,9 +478,9 @@ class InsuranceReminderLog(models.Model):
             SQL(
                 """
                 INSERT INTO insurance_reminder_log
-                    (step_id, premium_line_id, policy_id, company_id, partner_id,
-                     state, bundle_size, attempt_count, date, channel, create_uid,
-                     write_uid, create_date, write_date)
+                    (step_id, premium_line_id, due_date, policy_id, company_id,
+                     partner_id, state, bundle_size, attempt_count, date, channel,
+                     create_uid, write_uid, create_date, write_date)
                 VALUES %s
                 ON CONFLICT DO NOTHING
                 RETURNING id
@@ -483,6 +506,7 @@ class InsuranceReminderLog(models.Model):
                    AND NOT (g.channel = 'demand' AND EXISTS (
                        SELECT 1 FROM insurance_reminder_log d
                         WHERE d.premium_line_id = g.premium_line_id
+                          AND d.due_date = g.due_date
                           AND d.channel = 'demand' AND d.state IN %s))
                 RETURNING g.id
                 """,
