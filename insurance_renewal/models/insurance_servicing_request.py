@@ -1134,6 +1134,7 @@ class InsuranceServicingRequest(models.Model):
             [
                 ("request_type", "=", "reinstatement"),
                 ("state", "in", ("draft", "approved")),
+                ("validation_status", "!=", "rejected"),
                 "|",
                 ("interest_invoice_id", "in", moves.ids),
                 ("premium_line_ids.invoice_id", "in", moves.ids),
