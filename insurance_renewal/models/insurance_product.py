@@ -116,7 +116,6 @@ class InsuranceProduct(models.Model):
     )
     reinstatement_interest_account_id = fields.Many2one(
         "account.account",
-        string="Reinstatement Interest Account",
         check_company=True,
         help="Income account of the interest invoiced on a reinstatement's back "
         "premiums. The company's default income account when empty.",

@@ -176,6 +176,11 @@ class InsuranceServicingRequest(models.Model):
         string="What the Customer Loses", compute="_compute_loss_html", sanitize=False
     )
     payment_received = fields.Boolean(readonly=True, copy=False, tracking=True)
+    paid_in_accounting = fields.Boolean(
+        compute="_compute_paid_in_accounting",
+        help="The product invoices its premiums: a reinstatement is paid on its "
+        "invoices in accounting, not recorded by hand.",
+    )
     effect = fields.Text(readonly=True, copy=False)
     date_done = fields.Date(readonly=True, copy=False)
     premium_amount = fields.Monetary(
@@ -192,11 +197,7 @@ class InsuranceServicingRequest(models.Model):
         help="What finance pays to the holder: the loan, the withdrawal less the "
         "premium it paid, or the surrender value net of loans.",
     )
-    cash_value_after = fields.Monetary(
-        string="Cash Value After",
-        readonly=True,
-        copy=False,
-    )
+    cash_value_after = fields.Monetary(readonly=True, copy=False)
     payment_id = fields.Many2one(
         "account.payment",
         string="Payout",
@@ -208,7 +209,6 @@ class InsuranceServicingRequest(models.Model):
     )
     interest_invoice_id = fields.Many2one(
         "account.move",
-        string="Interest Invoice",
         readonly=True,
         copy=False,
         groups="account.group_account_invoice",
@@ -240,6 +240,13 @@ class InsuranceServicingRequest(models.Model):
         for request in self:
             lines = request.premium_line_ids
             request.policy_year = min(lines.mapped("policy_year"), default=0)
+
+    @api.depends("policy_id.product_id.premium_product_id")
+    def _compute_paid_in_accounting(self):
+        for request in self:
+            request.paid_in_accounting = bool(
+                request.policy_id.product_id.sudo().premium_product_id
+            )
 
     @api.depends("request_type", "name")
     def _compute_display_name(self):
