@@ -589,6 +589,7 @@ class TestServicingWithInvoices(ServicingMixin, PremiumAccountingCommon):
         )
         self.assertEqual(interest.invoice_line_ids.account_id, income)
         self.assertEqual(request.amount, 12297.53)
+        self.assertTrue(request.paid_in_accounting, "No Payment Received button.")
         # A payment recorded by hand is refused: the accounting says what is paid.
         with self.assertRaisesRegex(UserError, interest.name):
             request.action_confirm_payment()
@@ -755,6 +756,7 @@ class TestReinstatement(ServicingMixin, InsuranceRenewalCommon):
             ],
         )
         self.assertIn("181", request.breakdown_html)
+        self.assertFalse(request.paid_in_accounting, "Paid by hand: no invoices.")
         review = self.policy.servicing_request_ids.activity_ids.filtered(
             lambda a: a.team_id == self.underwriting_team
         )
