@@ -528,6 +528,9 @@ SELECT m.step_id, m.line_id, m.policy_id, m.company_id, m.payer_id, m.channel,
   JOIN twin_bundles b
     ON (b.payer_id, b.step_id, b.channel) = (m.payer_id, m.step_id, m.channel)
 ON CONFLICT DO NOTHING;
+UPDATE insurance_reminder_log g SET due_date = l.due_date
+  FROM insurance_premium_line l
+ WHERE g.due_date IS NULL AND l.id = g.premium_line_id;
 INSERT INTO mail_activity
     (res_model_id, res_model, res_id, res_name, activity_type_id, summary, user_id,
      date_deadline, automated, create_uid, write_uid, create_date, write_date)

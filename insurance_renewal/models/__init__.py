@@ -13,6 +13,7 @@ from . import crm_lead
 from . import mail_activity
 from . import res_config_settings
 from . import account_move
+from . import account_payment
 from . import account_partial_reconcile
 from . import account_bank_statement_line
 from . import insurance_receipt_matcher

@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 
 from ..lib import bank_files
 
@@ -49,3 +49,31 @@ class AccountMove(models.Model):
                 paid += amount
                 last_paid = max(last_paid or counterpart.date, counterpart.date)
         return paid, credited, last_paid
+
+    @api.model
+    def _insurance_book_entry(self, journal, day, label, partner, balances):
+        """Post a miscellaneous entry of the policy servicing: ``balances`` pairs
+        each account with its amount, debit when positive, credit when negative."""
+        move = self.create(
+            {
+                "move_type": "entry",
+                "company_id": journal.company_id.id,
+                "journal_id": journal.id,
+                "date": day,
+                "ref": label,
+                "line_ids": [
+                    Command.create(
+                        {
+                            "partner_id": partner.id,
+                            "name": label,
+                            "account_id": account.id,
+                            "debit": max(amount, 0.0),
+                            "credit": max(-amount, 0.0),
+                        }
+                    )
+                    for account, amount in balances
+                ],
+            }
+        )
+        move.action_post()
+        return move

@@ -12,18 +12,30 @@ class AccountPartialReconcile(models.Model):
     def create(self, vals_list):
         partials = super().create(vals_list)
         partials._premium_lines()._apply_payments()
+        partials._sync_reinstatements(partials._moves())
         return partials
 
     def unlink(self):
         lines = self._premium_lines()
+        moves = self._moves()
         result = super().unlink()
         lines._apply_payments()
+        self._sync_reinstatements(moves)
         return result
+
+    def _moves(self):
+        return (self.debit_move_id | self.credit_move_id).move_id
+
+    def _sync_reinstatements(self, moves):
+        # As superuser, for the same reason: a reinstatement waits for its invoices.
+        self.env["insurance.servicing.request"].sudo()._sync_reinstatement_payments(
+            moves
+        )
 
     def _premium_lines(self):
         # As superuser: whoever reconciles (a payment, a credit note) may not read
         # instalments; the search is by the reconciled invoices' ids only.
-        moves = (self.debit_move_id | self.credit_move_id).move_id
+        moves = self._moves()
         return (
             self.env["insurance.premium.line"]
             .sudo()

@@ -275,7 +275,7 @@ class InsurancePremiumLine(models.Model):
                 raise UserError(
                     self.env._(
                         "A formal demand was already issued for %(lines)s: an "
-                        "instalment gets one demand.",
+                        "instalment gets one demand per due date.",
                         lines=", ".join(
                             (lines - claimed.premium_line_id).mapped("display_name")
                         ),
@@ -532,38 +532,15 @@ class InsurancePremiumLine(models.Model):
             lambda aml: aml.account_type == "asset_receivable" and not aml.reconciled
         ).reconcile()
 
-    # Premium loans ----------------------------------------------------------
+    # Premiums paid from the cash value -----------------------------------------
 
     def _pay_by_loan(self, reference):
         """Settle this instalment with a loan on the policy's cash value: on its
         invoice, by an entry on the product's loan receivable account (not a
         customer payment); without an invoice, as paid."""
         self.ensure_one()
-        line = self.sudo()
-        # Paid on the last day of cover, so the policy never counts as suspended.
-        today = fields.Date.context_today(self)
-        day = today
-        if line.lapse_date:
-            day = min(today, line.lapse_date - timedelta(days=1))
-        if not line.invoice_id:
-            line.write(
-                {"amount_paid": line.amount - line.amount_credited, "date_paid": day}
-            )
-            return
-        if line.invoice_id.state != "posted":
-            raise UserError(
-                self.env._(
-                    "%(line)s: its premium invoice is not posted; it cannot be "
-                    "paid by loan.",
-                    line=line.display_name,
-                )
-            )
-        line._book_loan_entry(reference, day)
-
-    def _book_loan_entry(self, reference, day):
-        invoice = self.invoice_id
         product = self.product_id
-        if not product.loan_account_id:
+        if self.sudo().invoice_id and not product.loan_account_id:
             raise UserError(
                 self.env._(
                     "Product %(product)s has no policy loan account: set one on the "
@@ -571,49 +548,67 @@ class InsurancePremiumLine(models.Model):
                     product=product.display_name,
                 )
             )
-        receivable = invoice.line_ids.filtered(
-            lambda aml: aml.account_type == "asset_receivable" and not aml.reconciled
-        )
-        journal = product.loan_journal_id or self.env["account.journal"].search(
-            [
-                *self.env["account.journal"]._check_company_domain(self.company_id),
-                ("type", "=", "general"),
-            ],
-            limit=1,
-        )
+        # Paid on the last day of cover, so the policy never counts as suspended.
+        day = fields.Date.context_today(self)
+        if self.lapse_date:
+            day = min(day, self.lapse_date - timedelta(days=1))
         label = self.env._(
             "Premium paid by loan: %(line)s (%(reference)s)",
             line=self.display_name,
             reference=reference,
         )
-        amount = invoice.amount_residual
-        line_vals = {"partner_id": invoice.partner_id.id, "name": label}
-        move = self.env["account.move"].create(
-            {
-                "move_type": "entry",
-                "company_id": self.company_id.id,
-                "journal_id": journal.id,
-                "date": day,
-                "ref": label,
-                "line_ids": [
-                    Command.create(
-                        {
-                            **line_vals,
-                            "account_id": product.loan_account_id.id,
-                            "debit": amount,
-                        }
-                    ),
-                    Command.create(
-                        {
-                            **line_vals,
-                            "account_id": receivable.account_id.id,
-                            "credit": amount,
-                        }
-                    ),
-                ],
-            }
+        return self._pay_from_cash_value(product.loan_account_id, label, day)
+
+    def _pay_by_withdrawal(self, reference):
+        """Settle this instalment with part of a partial withdrawal: the cash value
+        paid out is booked as a benefit and settles the premium invoice."""
+        self.ensure_one()
+        label = self.env._(
+            "Premium paid by partial withdrawal: %(line)s (%(reference)s)",
+            line=self.display_name,
+            reference=reference,
         )
-        move.action_post()
+        account = self.env["account.account"]
+        if self.sudo().invoice_id:
+            account = self.product_id._benefit_account(self.company_id)
+        return self._pay_from_cash_value(
+            account, label, fields.Date.context_today(self)
+        )
+
+    def _pay_from_cash_value(self, account, label, day):
+        """Settle what is still due on this instalment from the policy's cash value:
+        on its invoice, by an entry debiting ``account`` (not a customer payment);
+        without an invoice, as paid."""
+        line = self.sudo()
+        if not line.invoice_id:
+            line.write(
+                {"amount_paid": line.amount - line.amount_credited, "date_paid": day}
+            )
+            return self.env["account.move"]
+        if line.invoice_id.state != "posted":
+            raise UserError(
+                self.env._(
+                    "%(line)s: its premium invoice is not posted; it cannot be "
+                    "paid from the cash value.",
+                    line=line.display_name,
+                )
+            )
+        return line._book_cash_value_entry(account, label, day)
+
+    def _book_cash_value_entry(self, account, label, day):
+        invoice = self.invoice_id
+        product = self.product_id
+        receivable = invoice.line_ids.filtered(
+            lambda aml: aml.account_type == "asset_receivable" and not aml.reconciled
+        )
+        amount = invoice.amount_residual
+        move = self.env["account.move"]._insurance_book_entry(
+            product._servicing_journal(self.company_id),
+            day,
+            label,
+            invoice.partner_id,
+            [(account, amount), (receivable.account_id, -amount)],
+        )
         (
             move.line_ids.filtered(lambda aml: aml.account_id == receivable.account_id)
             | receivable

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 
 class InsuranceProduct(models.Model):
@@ -105,6 +106,20 @@ class InsuranceProduct(models.Model):
         help="Miscellaneous journal of premium loan entries; the company's first "
         "miscellaneous journal when empty.",
     )
+    benefit_account_id = fields.Many2one(
+        "account.account",
+        string="Cash Value Paid Out Account",
+        check_company=True,
+        help="Expense account of the cash value paid to the holder: surrender "
+        "values and partial withdrawals (also the part of a withdrawal that pays a "
+        "premium). The company's default expense account when empty.",
+    )
+    reinstatement_interest_account_id = fields.Many2one(
+        "account.account",
+        check_company=True,
+        help="Income account of the interest invoiced on a reinstatement's back "
+        "premiums. The company's default income account when empty.",
+    )
     document_ids = fields.Many2many(
         "ir.attachment",
         "insurance_product_document_rel",
@@ -172,3 +187,45 @@ class InsuranceProduct(models.Model):
         action["domain"] = [("product_id", "=", self.id)]
         action["context"] = {"default_product_id": self.id}
         return action
+
+    # Servicing in accounting --------------------------------------------------
+
+    def _benefit_account(self, company):
+        """Where the cash value paid to the holder is booked."""
+        account = self.benefit_account_id or company.expense_account_id
+        if not account:
+            raise UserError(
+                self.env._(
+                    "Product %(product)s has no account for cash value paid out, and "
+                    "company %(company)s no default expense account: set one on the "
+                    "product.",
+                    product=self.display_name,
+                    company=company.name,
+                )
+            )
+        return account
+
+    def _interest_account(self, company):
+        """Where the interest of a reinstatement is booked as income."""
+        account = self.reinstatement_interest_account_id or company.income_account_id
+        if not account:
+            raise UserError(
+                self.env._(
+                    "Product %(product)s has no reinstatement interest account, and "
+                    "company %(company)s no default income account: set one on the "
+                    "product.",
+                    product=self.display_name,
+                    company=company.name,
+                )
+            )
+        return account
+
+    def _servicing_journal(self, company):
+        """The miscellaneous journal of loan and cash value entries."""
+        return self.loan_journal_id or self.env["account.journal"].search(
+            [
+                *self.env["account.journal"]._check_company_domain(company),
+                ("type", "=", "general"),
+            ],
+            limit=1,
+        )

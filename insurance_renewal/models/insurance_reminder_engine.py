@@ -24,7 +24,8 @@ BATCH_PAYERS = 200
 PAYER_LOCK_KEY = 7_130_001
 # How often a reminder the channel refused is tried again before a person calls.
 MAX_ATTEMPTS = 3
-# A formal demand in these states stands: no second one for the same instalment.
+# A formal demand in these states stands: no second one for the same instalment
+# and due date (a deferred premium's new due date may be demanded again).
 LIVE_DEMAND_STATES = ("claimed", "queued", "sent")
 # Policies of one payer due within this many days share one message.
 BUNDLE_WINDOW_PARAM = "insurance_renewal.bundle_window_days"
@@ -254,7 +255,8 @@ class InsuranceReminderEngine(models.AbstractModel):
 
     @api.model
     def _demanded_line_ids(self, pairs_by_payer):
-        """Return the ids of these instalments that already have a formal demand."""
+        """Return the ids of these instalments that already have a formal demand
+        for their current due date."""
         lines = self.env["insurance.premium.line"].browse(
             {line.id for pairs in pairs_by_payer.values() for line, _step in pairs}
         )
@@ -263,8 +265,10 @@ class InsuranceReminderEngine(models.AbstractModel):
         rows = self.env.execute_query(
             SQL(
                 """
-                SELECT premium_line_id FROM insurance_reminder_log
-                 WHERE channel = 'demand' AND state IN %s AND premium_line_id IN %s
+                SELECT g.premium_line_id FROM insurance_reminder_log g
+                  JOIN insurance_premium_line l ON l.id = g.premium_line_id
+                 WHERE g.channel = 'demand' AND g.state IN %s
+                   AND g.premium_line_id IN %s AND g.due_date = l.due_date
                 """,
                 LIVE_DEMAND_STATES,
                 tuple(lines.ids),
@@ -447,9 +451,10 @@ class InsuranceReminderEngine(models.AbstractModel):
         now = fields.Datetime.now()
         values = [
             SQL(
-                "(%s, %s, %s, %s, %s, %s, 1, 1, %s, %s, %s, %s, %s, %s)",
+                "(%s, %s, %s, %s, %s, %s, %s, 1, 1, %s, %s, %s, %s, %s, %s)",
                 step.id or None,
                 line.id,
+                line.due_date,
                 line.policy_id.id,
                 line.policy_id.company_id.id,
                 payer.id,
@@ -469,9 +474,9 @@ class InsuranceReminderEngine(models.AbstractModel):
                 SQL(
                     """
                     INSERT INTO insurance_reminder_log
-                        (step_id, premium_line_id, policy_id, company_id, partner_id,
-                         state, bundle_size, attempt_count, date, channel, create_uid,
-                         write_uid, create_date, write_date)
+                        (step_id, premium_line_id, due_date, policy_id, company_id,
+                         partner_id, state, bundle_size, attempt_count, date, channel,
+                         create_uid, write_uid, create_date, write_date)
                     VALUES %s
                     ON CONFLICT DO NOTHING
                     RETURNING id, step_id, premium_line_id
@@ -519,6 +524,7 @@ class InsuranceReminderEngine(models.AbstractModel):
                    AND NOT (g.channel = 'demand' AND EXISTS (
                        SELECT 1 FROM insurance_reminder_log d
                         WHERE d.premium_line_id = g.premium_line_id
+                          AND d.due_date = g.due_date
                           AND d.channel = 'demand' AND d.state IN %s))
                 RETURNING g.id, g.step_id, g.premium_line_id
                 """,

@@ -39,6 +39,13 @@ class InsuranceReminderLog(models.Model):
     partner_id = fields.Many2one("res.partner", string="Recipient", index=True)
     company_id = fields.Many2one(related="policy_id.company_id", store=True)
     channel = fields.Selection(REMINDER_CHANNELS, required=True)
+    due_date = fields.Date(
+        string="For Due Date",
+        readonly=True,
+        help="The instalment's due date this reminder was about: a premium deferred "
+        "to a new date can be formally demanded again for that date, never twice "
+        "for the same one.",
+    )
     date = fields.Datetime(required=True, default=fields.Datetime.now, index=True)
     state = fields.Selection(
         [
@@ -96,10 +103,21 @@ class InsuranceReminderLog(models.Model):
         "A reminder step is sent once per instalment.",
     )
     _one_live_demand = models.UniqueIndex(
-        "(premium_line_id) WHERE channel = 'demand' "
+        "(premium_line_id, due_date) WHERE channel = 'demand' "
         "AND state IN ('claimed', 'queued', 'sent')",
-        "An instalment has one formal demand at a time.",
+        "An instalment has one formal demand per due date.",
     )
+
+    def init(self):
+        """Reminders logged before they recorded their due date count for the
+        instalment's present one, so none of them is sent again."""
+        self.env.cr.execute(
+            """
+            UPDATE insurance_reminder_log g SET due_date = l.due_date
+              FROM insurance_premium_line l
+             WHERE g.due_date IS NULL AND l.id = g.premium_line_id
+            """
+        )
 
     def write(self, vals):
         if "delivered_on" in vals:

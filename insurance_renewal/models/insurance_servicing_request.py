@@ -25,10 +25,18 @@ ADDON_FIELDS = frozenset(
         "breakdown_date",
         "user_id",
         "payment_id",
+        "premium_amount",
+        "payout_amount",
+        "cash_value_after",
+        "interest_invoice_id",
+        "refund_move_id",
+        "refund_payment_id",
     }
 )
 UNDERWRITER = "insurance_renewal.group_insurance_underwriter"
 FINANCE = "account.group_account_invoice"
+# The requests whose money finance pays out to the holder.
+PAYOUT_TYPES = ("loan", "withdrawal", "surrender")
 REQUEST_TYPES = [
     ("deferral", "Premium Deferral"),
     ("apl", "Automatic Premium Loan"),
@@ -168,15 +176,60 @@ class InsuranceServicingRequest(models.Model):
         string="What the Customer Loses", compute="_compute_loss_html", sanitize=False
     )
     payment_received = fields.Boolean(readonly=True, copy=False, tracking=True)
+    paid_in_accounting = fields.Boolean(
+        compute="_compute_paid_in_accounting",
+        help="The product invoices its premiums: a reinstatement is paid on its "
+        "invoices in accounting, not recorded by hand.",
+    )
     effect = fields.Text(readonly=True, copy=False)
     date_done = fields.Date(readonly=True, copy=False)
+    premium_amount = fields.Monetary(
+        string="Premium Paid",
+        readonly=True,
+        copy=False,
+        help="For a partial withdrawal: the part of it that paid the chosen "
+        "instalments, booked on their invoices.",
+    )
+    payout_amount = fields.Monetary(
+        string="Paid Out",
+        readonly=True,
+        copy=False,
+        help="What finance pays to the holder: the loan, the withdrawal less the "
+        "premium it paid, or the surrender value net of loans.",
+    )
+    cash_value_after = fields.Monetary(readonly=True, copy=False)
     payment_id = fields.Many2one(
         "account.payment",
         string="Payout",
         readonly=True,
         copy=False,
         groups="account.group_account_invoice",
-        help="The vendor-side payment of the surrender value prepared for finance.",
+        help="The outbound payment to the holder (loan, withdrawal, surrender value) "
+        "prepared in draft for finance to check and post.",
+    )
+    interest_invoice_id = fields.Many2one(
+        "account.move",
+        readonly=True,
+        copy=False,
+        groups="account.group_account_invoice",
+        help="The reinstatement interest invoiced to the payer, paid with the back "
+        "premiums' invoices.",
+    )
+    refund_move_id = fields.Many2one(
+        "account.move",
+        string="Interest Credit Note",
+        readonly=True,
+        copy=False,
+        groups="account.group_account_invoice",
+    )
+    refund_payment_id = fields.Many2one(
+        "account.payment",
+        string="Refund",
+        readonly=True,
+        copy=False,
+        groups="account.group_account_invoice",
+        help="The draft refund to the payer of what they paid for a reinstatement "
+        "that was refused or cancelled.",
     )
     team_activity_ids = fields.Many2many(
         "mail.activity", string="Work Asked of Other Teams", readonly=True, copy=False
@@ -187,6 +240,13 @@ class InsuranceServicingRequest(models.Model):
         for request in self:
             lines = request.premium_line_ids
             request.policy_year = min(lines.mapped("policy_year"), default=0)
+
+    @api.depends("policy_id.product_id.premium_product_id")
+    def _compute_paid_in_accounting(self):
+        for request in self:
+            request.paid_in_accounting = bool(
+                request.policy_id.product_id.sudo().premium_product_id
+            )
 
     @api.depends("request_type", "name")
     def _compute_display_name(self):
@@ -307,6 +367,13 @@ class InsuranceServicingRequest(models.Model):
             "interest_rate",
             "breakdown",
             "breakdown_date",
+            "payment_id",
+            "premium_amount",
+            "payout_amount",
+            "cash_value_after",
+            "interest_invoice_id",
+            "refund_move_id",
+            "refund_payment_id",
         ]
 
     def _get_after_validation_exceptions(self):
@@ -344,9 +411,11 @@ class InsuranceServicingRequest(models.Model):
                     "This request already changed the policy: it cannot be cancelled."
                 )
             )
-        # Checked above; the reviews and the other teams' to-dos go with it.
+        # Checked above; the reviews and the other teams' to-dos go with it, and
+        # what the payer paid for a reinstatement goes back to them.
         self.sudo().team_activity_ids.unlink()
         self.sudo().write({"state": "cancel"})
+        self.filtered(lambda r: r.request_type == "reinstatement").sudo()._refund()
         return True
 
     def action_confirm_payment(self):
@@ -455,6 +524,25 @@ class InsuranceServicingRequest(models.Model):
                 )
             )
         self._check_amount_within(self.amount_limit)
+        lines = self.premium_line_ids
+        if lines.policy_id - self.policy_id or lines - self._withdrawal_lines():
+            raise UserError(
+                self.env._(
+                    "A partial withdrawal pays only unpaid instalments of policy "
+                    "%(policy)s: remove the others.",
+                    policy=self.policy_id.name,
+                )
+            )
+        premium = sum(lines.mapped("amount_residual"))
+        if self.currency_id.compare_amounts(premium, self.amount) > 0:
+            raise UserError(
+                self.env._(
+                    "The withdrawal of %(amount)s cannot pay the %(premium)s due on "
+                    "the instalments chosen: withdraw more or choose fewer.",
+                    amount=self._money(self.amount),
+                    premium=self._money(premium),
+                )
+            )
 
     def _check_amount_within(self, limit):
         if self.currency_id.compare_amounts(self.amount, 0) <= 0:
@@ -526,22 +614,15 @@ class InsuranceServicingRequest(models.Model):
                     request=self.display_name,
                 )
             )
-        invoiced = (
-            self._reinstatement_lines()
-            .sudo()
-            .filtered(
-                lambda line: (
-                    line.invoice_id.state == "posted"
-                    and not line.currency_id.is_zero(line.amount_residual)
-                )
-            )
+        unpaid = self._reinstatement_invoices().filtered(
+            lambda move: not move.currency_id.is_zero(move.amount_residual)
         )
-        if invoiced:
+        if unpaid:
             raise UserError(
                 self.env._(
-                    "Register the payment of invoices %(invoices)s in accounting "
-                    "first: these back premiums follow their invoices.",
-                    invoices=", ".join(invoiced.invoice_id.mapped("name")),
+                    "Register the payment of invoices %(invoices)s in accounting: "
+                    "the back premiums and the interest follow their invoices.",
+                    invoices=", ".join(unpaid.mapped("name")),
                 )
             )
 
@@ -586,6 +667,8 @@ class InsuranceServicingRequest(models.Model):
                 )
             )
             self.sudo().team_activity_ids.unlink()
+            if self.request_type == "reinstatement":
+                self.sudo()._refund()
         return result
 
     def _on_approved(self):
@@ -600,7 +683,9 @@ class InsuranceServicingRequest(models.Model):
         and completes once the customer has paid."""
         self.team_activity_ids.unlink()
         self.state = "approved"
-        if self.payment_received:
+        if self.payment_received and (
+            not self._reinstatement_invoices() or self._reinstatement_settled()
+        ):
             self._complete_reinstatement()
         else:
             self._tell_requester(
@@ -616,31 +701,44 @@ class InsuranceServicingRequest(models.Model):
         """Another team marked the work asked of it done."""
         self.ensure_one()
         user = self.env.user
-        if self.request_type == "reinstatement" and self.state == "draft":
+        if self.sudo().refund_payment_id:
+            if not user.has_group(FINANCE):
+                raise AccessError(self.env._("Only finance confirms a refund."))
+            refund = self.sudo().refund_payment_id
+            if refund.state == "draft":
+                # Posted in finance's own name, with their rights on payments.
+                refund.with_user(user).action_post()
+        elif self.request_type == "reinstatement" and self.state == "draft":
             if not user.has_group(UNDERWRITER):
                 raise AccessError(
                     self.env._("Only underwriting accepts a health declaration.")
                 )
             self.with_user(user).validate_tier()
-        elif self.request_type == "surrender" and self.state == "approved":
+        elif self.request_type in PAYOUT_TYPES and self.state == "approved":
             if not user.has_group(FINANCE):
                 raise AccessError(self.env._("Only finance confirms a payout."))
-            self.sudo()._on_surrender_payout_confirmed()
+            payment = self.sudo().payment_id
+            if payment.state == "draft":
+                # Posted in finance's own name, with their rights on payments.
+                payment.with_user(user).action_post()
+            self.sudo()._on_payout_confirmed()
 
-    def _on_surrender_payout_confirmed(self):
-        """Finance paid the surrender value out: the surrender is complete."""
-        (self.team_activity_ids.filtered("active")).unlink()
-        self._finish(
-            self.env._(
-                "surrender value %(amount)s paid out", amount=self._money(self.amount)
+    def _on_payout_confirmed(self):
+        """Finance paid the holder: the request is complete."""
+        for request in self.filtered(lambda r: r.state == "approved"):
+            request.team_activity_ids.filtered("active").unlink()
+            request._finish(
+                request.env._(
+                    "%(amount)s paid out", amount=request._money(request.payout_amount)
+                )
             )
-        )
-        self._tell_requester(
-            self.env._(
-                "Finance paid out the surrender value of %(request)s.",
-                request=self.display_name,
+            request._tell_requester(
+                request.env._(
+                    "Finance paid out %(amount)s of %(request)s.",
+                    amount=request._money(request.payout_amount),
+                    request=request.display_name,
+                )
             )
-        )
 
     # Effects ------------------------------------------------------------------
 
@@ -713,42 +811,92 @@ class InsuranceServicingRequest(models.Model):
     def _execute_loan(self):
         policy = self.policy_id
         policy.loan_balance += self.amount
-        self._ask_finance_to_pay_out(
-            self.env._("Pay out the policy loan %(request)s", request=self.display_name)
+        self._pay_out(
+            self.amount,
+            "loan",
+            self.env._("Policy loan, policy %(policy)s", policy=policy.name),
+            self.env._(
+                "Pay out the policy loan %(request)s", request=self.display_name
+            ),
         )
         self._finish(
             self.env._(
-                "loan of %(amount)s granted, loan balance now %(loan)s",
+                "loan of %(amount)s granted, loan balance now %(loan)s; finance "
+                "pays it out",
                 amount=self._money(self.amount),
                 loan=self._money(policy.loan_balance),
-            )
+            ),
+            done=False,
         )
 
     def _execute_withdrawal(self):
+        """The withdrawal pays the chosen instalments first, on their invoices;
+        finance pays the rest out."""
         policy = self.policy_id
+        lines = self._withdrawal_lines()
+        premium = sum(lines.mapped("amount_residual"))
+        for line in lines:
+            line._pay_by_withdrawal(self.name)
         policy.cash_value -= self.amount
-        self._ask_finance_to_pay_out(
-            self.env._(
-                "Pay out the partial withdrawal %(request)s", request=self.display_name
-            )
+        payout = self.amount - premium
+        self.write(
+            {
+                "premium_amount": premium,
+                "payout_amount": payout,
+                "cash_value_after": policy.cash_value,
+            }
         )
+        policy._sync_state_with_schedule()
+        policy.renewal_lead_ids._insurance_refresh_from_facts()
+        paid_out = not self.currency_id.is_zero(payout)
+        if paid_out:
+            self._pay_out(
+                payout,
+                "benefit",
+                self.env._("Partial withdrawal, policy %(policy)s", policy=policy.name),
+                self.env._(
+                    "Pay out the partial withdrawal %(request)s",
+                    request=self.display_name,
+                ),
+            )
         self._finish(
             self.env._(
-                "%(amount)s withdrawn, cash value now %(cash)s",
+                "%(amount)s withdrawn (premium paid %(premium)s, to pay out "
+                "%(payout)s), cash value now %(cash)s",
                 amount=self._money(self.amount),
+                premium=self._money(premium),
+                payout=self._money(payout),
                 cash=self._money(policy.cash_value),
+            ),
+            done=not paid_out,
+        )
+
+    def _withdrawal_lines(self):
+        return self.premium_line_ids.filtered(
+            lambda line: (
+                line.state in schedule.OPEN_STATES
+                and line.currency_id.compare_amounts(line.amount_residual, 0) > 0
             )
         )
 
-    def _ask_finance_to_pay_out(self, summary):
-        """Finance's team pays the request's amount out to the policyholder."""
+    def _pay_out(self, amount, account_kind, memo, summary):
+        """Prepare the draft outbound payment of ``amount`` to the holder, booked
+        against the loan or the benefit account (``account_kind``), and ask
+        finance's team to check and post it."""
         policy = self.policy_id
+        self.write(
+            {
+                "payout_amount": amount,
+                "payment_id": self._prepare_payout(amount, account_kind, memo).id,
+            }
+        )
         self._add_team_work(
-            "loan_payout",
+            "surrender_payout" if self.request_type == "surrender" else "loan_payout",
             summary,
             self.env._(
-                "Pay %(amount)s to %(partner)s (policy %(policy)s).",
-                amount=self._money(self.amount),
+                "Pay %(amount)s to %(partner)s (policy %(policy)s). Check and post "
+                "the draft payment prepared; marking this to-do done posts it.",
+                amount=self._money(amount),
                 partner=policy.partner_id.name,
                 policy=policy.name,
             ),
@@ -772,38 +920,56 @@ class InsuranceServicingRequest(models.Model):
         )
 
     def _execute_surrender(self):
+        """The surrender value net of loans is paid out; the loans are repaid from
+        the cash value, both booked as cash value paid out."""
         policy = self.policy_id
-        self.amount = servicing.available_cash_value(
-            policy.cash_value, policy.loan_balance
-        )
+        loan = policy.loan_balance
+        self.amount = servicing.available_cash_value(policy.cash_value, loan)
         self._close_case("insurance_renewal.lost_reason_surrender")
         cancelled = policy._cancel_future_instalments()
-        self.payment_id = self._prepare_payout()
-        today = policy._clock_today()
-        policy.write(
-            {"state": "surrendered", "end_reason": "surrender", "end_date": today}
-        )
-        self._add_team_work(
-            "surrender_payout",
+        self._repay_loan(loan)
+        self._pay_out(
+            self.amount,
+            "benefit",
+            self.env._("Surrender value, policy %(policy)s", policy=policy.name),
             self.env._(
                 "Pay out the surrender value of %(request)s", request=self.display_name
             ),
-            self.env._(
-                "Pay %(amount)s to %(partner)s: cash value %(cash)s less loans "
-                "%(loan)s. Post the draft payment prepared, then mark this to-do done.",
-                amount=self._money(self.amount),
-                partner=policy.partner_id.name,
-                cash=self._money(policy.cash_value),
-                loan=self._money(policy.loan_balance),
-            ),
         )
+        policy.write(
+            {
+                "state": "surrendered",
+                "end_reason": "surrender",
+                "end_date": policy._clock_today(),
+            }
+        )
+        self.cash_value_after = 0.0
         self._log_on_policy(
             self.env._(
-                "policy surrendered, %(count)s future instalments cancelled, "
-                "%(amount)s to pay out",
+                "policy surrendered, %(count)s future instalments cancelled, loans "
+                "of %(loan)s repaid from the cash value, %(amount)s to pay out",
                 count=len(cancelled),
+                loan=self._money(loan),
                 amount=self._money(self.amount),
             )
+        )
+
+    def _repay_loan(self, loan):
+        """Book the repayment of the policy's loans from its cash value."""
+        if self.currency_id.compare_amounts(loan, 0) <= 0 or not self._bank_journal():
+            return
+        policy = self.policy_id
+        product = policy.product_id
+        benefit_account = self._payout_account("benefit")
+        self.env["account.move"]._insurance_book_entry(
+            product._servicing_journal(policy.company_id),
+            policy._clock_today(),
+            self.env._(
+                "Loans repaid from the surrender value: %(request)s",
+                request=self.display_name,
+            ),
+            policy.partner_id,
+            [(benefit_account, loan), (self._payout_account("loan"), -loan)],
         )
 
     # Reinstatement ------------------------------------------------------------
@@ -848,6 +1014,63 @@ class InsuranceServicingRequest(models.Model):
                 "breakdown_date": today,
             }
         )
+        if policy.product_id.premium_product_id:
+            self._invoice_reinstatement(lines, interest)
+
+    def _invoice_reinstatement(self, lines, interest):
+        """Invoice what a reinstatement costs: the back premiums not invoiced yet,
+        and the interest on its income account, so that finance reconciles the
+        customer's one payment against all of it."""
+        lines.filtered(lambda line: line.invoice_id.state != "posted")._issue_invoices()
+        if self.currency_id.is_zero(interest):
+            return
+        policy = self.policy_id
+        product = policy.product_id
+        journal = product.invoice_journal_id or self.env["account.journal"].search(
+            [
+                *self.env["account.journal"]._check_company_domain(policy.company_id),
+                ("type", "=", "sale"),
+            ],
+            limit=1,
+        )
+        today = policy._clock_today()
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "company_id": policy.company_id.id,
+                "partner_id": policy.payer_id.id,
+                "journal_id": journal.id,
+                "currency_id": policy.currency_id.id,
+                "invoice_date": today,
+                "invoice_date_due": today,
+                "invoice_payment_term_id": False,
+                "payment_reference": self.name,
+                "insurance_policy_id": policy.id,
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "name": self.env._(
+                                "Reinstatement interest, policy %(policy)s: "
+                                "%(rate)s%% a year on back premiums of %(back)s "
+                                "(%(request)s)",
+                                policy=policy.name,
+                                rate=self.interest_rate,
+                                back=self._money(self.back_premium_amount),
+                                request=self.name,
+                            ),
+                            "account_id": product._interest_account(
+                                policy.company_id
+                            ).id,
+                            "quantity": 1,
+                            "price_unit": interest,
+                            "tax_ids": [Command.clear()],
+                        }
+                    )
+                ],
+            }
+        )
+        invoice.action_post()
+        self.interest_invoice_id = invoice
 
     def _breakdown_html(self, rows, today):
         env = self.env
@@ -893,6 +1116,187 @@ class InsuranceServicingRequest(models.Model):
         if self.state == "approved":
             self._complete_reinstatement()
 
+    def _reinstatement_invoices(self):
+        """The invoices a reinstatement's payment settles."""
+        return (
+            self.premium_line_ids.sudo().invoice_id | self.sudo().interest_invoice_id
+        ).filtered(lambda move: move.state == "posted")
+
+    def _reinstatement_settled(self):
+        """Everything a reinstatement costs is paid, as the accounting says."""
+        invoices = self._reinstatement_invoices()
+        return bool(invoices) and all(
+            move.currency_id.is_zero(move.amount_residual)
+            and move.payment_state != "reversed"
+            for move in invoices
+        )
+
+    @api.model
+    def _sync_reinstatement_payments(self, moves):
+        """The payments of these invoices changed: the reinstatements they belong
+        to learn whether everything is paid, and proceed when it is."""
+        requests = self.sudo().search(
+            [
+                ("request_type", "=", "reinstatement"),
+                ("state", "in", ("draft", "approved")),
+                ("validation_status", "!=", "rejected"),
+                "|",
+                ("interest_invoice_id", "in", moves.ids),
+                ("premium_line_ids.invoice_id", "in", moves.ids),
+            ]
+        )
+        for request in requests:
+            settled = request._reinstatement_settled()
+            if settled and not request.payment_received:
+                request._on_reinstatement_paid()
+            elif not settled and request.payment_received:
+                request.payment_received = False
+                request._log_on_policy(
+                    request.env._("payment taken back in accounting")
+                )
+
+    def _on_reinstatement_paid(self):
+        self.payment_received = True
+        self._log_on_policy(
+            self.env._(
+                "invoices %(invoices)s paid: %(amount)s (back premiums %(back)s, "
+                "interest %(interest)s)",
+                invoices=", ".join(self._reinstatement_invoices().mapped("name")),
+                amount=self._money(self.amount),
+                back=self._money(self.back_premium_amount),
+                interest=self._money(self.interest_amount),
+            )
+        )
+        if self.state == "approved":
+            self._complete_reinstatement()
+
+    def _refund(self):
+        """A reinstatement refused or cancelled: the policy stays suspended, and
+        what the payer paid for it goes back to them. Their payments are taken
+        off the back premiums' invoices (owed again on a later reinstatement;
+        those invoiced for the suspended time are withdrawn), the interest invoice
+        is credited (cancelled when unpaid), and a draft refund of it all waits
+        for finance."""
+        for request in self:
+            interest = request.interest_invoice_id
+            partials = self.env["account.partial.reconcile"]
+            for invoice in request._reinstatement_invoices() - interest:
+                for (
+                    partial,
+                    _amount,
+                    counterpart,
+                ) in invoice._get_reconciled_invoices_partials()[0]:
+                    money = counterpart.move_id
+                    if money.origin_payment_id or money.statement_line_id:
+                        partials |= partial
+            paid = sum(partials.mapped("amount"))
+            if interest.state == "posted":
+                paid += interest.amount_total - interest.amount_residual
+            request.payment_received = False
+            partials.unlink()
+            request._withdraw_reinstatement_invoices()
+            if not request.currency_id.is_zero(paid):
+                request._prepare_refund(paid)
+
+    def _withdraw_reinstatement_invoices(self):
+        suspended_on = self.policy_id.suspension_date
+        interest = self.interest_invoice_id
+        if interest.state == "posted" and interest.currency_id.is_zero(
+            interest.amount_total - interest.amount_residual
+        ):
+            interest.button_draft()
+            interest.button_cancel()
+        elif interest.state == "posted":
+            credit_note = interest._reverse_moves(
+                [
+                    {
+                        "ref": self.env._(
+                            "Reinstatement not granted: %(request)s",
+                            request=self.display_name,
+                        )
+                    }
+                ]
+            )
+            credit_note.action_post()
+            (credit_note + interest).line_ids.filtered(
+                lambda aml: (
+                    aml.account_type == "asset_receivable" and not aml.reconciled
+                )
+            ).reconcile()
+            self.refund_move_id = credit_note
+        for line in self.premium_line_ids.filtered(
+            lambda line: (
+                suspended_on
+                and line.due_date >= suspended_on
+                and line.invoice_id.state == "posted"
+            )
+        ):
+            line._withdraw_invoice()
+
+    def _prepare_refund(self, amount):
+        policy = self.policy_id
+        journal = self._bank_journal()
+        self.refund_payment_id = self.env["account.payment"].create(
+            {
+                "payment_type": "outbound",
+                "partner_type": "customer",
+                "partner_id": policy.payer_id.id,
+                "amount": amount,
+                "currency_id": policy.currency_id.id,
+                "journal_id": journal.id,
+                "company_id": policy.company_id.id,
+                "memo": self.env._(
+                    "Refund of reinstatement %(request)s", request=self.name
+                ),
+            }
+        )
+        self._add_team_work(
+            "loan_payout",
+            self.env._("Refund %(request)s", request=self.display_name),
+            self.env._(
+                "The reinstatement was not granted: refund %(amount)s to %(payer)s. "
+                "Check and post the draft refund prepared.",
+                amount=self._money(amount),
+                payer=policy.payer_id.name,
+            ),
+        )
+        self._log_on_policy(
+            self.env._(
+                "not granted: %(amount)s paid for it to refund, the policy stays "
+                "suspended",
+                amount=self._money(amount),
+            )
+        )
+
+    def _reconcile_refund(self):
+        """The refund posted: it settles the payer's payments taken off the
+        reinstatement's invoices."""
+        payment = self.refund_payment_id
+        debit = payment.move_id.line_ids.filtered(
+            lambda aml: (
+                aml.account_id == payment.destination_account_id and not aml.reconciled
+            )
+        )
+        if not debit:
+            return
+        credits = self.env["account.move.line"].search(
+            [
+                ("partner_id", "=", payment.partner_id.id),
+                ("account_id", "=", debit.account_id.id),
+                ("company_id", "=", payment.company_id.id),
+                ("parent_state", "=", "posted"),
+                ("reconciled", "=", False),
+                ("amount_residual", "<", 0),
+                "|",
+                "|",
+                ("move_id.origin_payment_id", "!=", False),
+                ("move_id.statement_line_id", "!=", False),
+                ("move_id", "=", self.refund_move_id.id),
+            ],
+            order="date, id",
+        )
+        (debit | credits).reconcile()
+
     def _complete_reinstatement(self):
         policy = self.policy_id
         policy.write(
@@ -934,31 +1338,53 @@ class InsuranceServicingRequest(models.Model):
             self, event_code
         ) | rules._fire(event_code, self, note=note, summary=summary)
 
-    def _prepare_payout(self):
-        """A draft outbound payment of the surrender value to the holder, on the
-        company's first bank journal, for finance to check and post."""
-        policy = self.policy_id
-        journal = self.env["account.journal"].search(
+    def _bank_journal(self):
+        return self.env["account.journal"].search(
             [
-                *self.env["account.journal"]._check_company_domain(policy.company_id),
+                *self.env["account.journal"]._check_company_domain(
+                    self.policy_id.company_id
+                ),
                 ("type", "=", "bank"),
             ],
             limit=1,
         )
-        if not journal or self.currency_id.is_zero(self.amount):
+
+    def _payout_account(self, kind):
+        """The account a payout is booked against: the policy loan account for a
+        loan, the cash value paid out otherwise."""
+        policy = self.policy_id
+        product = policy.product_id
+        if kind == "benefit":
+            return product._benefit_account(policy.company_id)
+        if not product.loan_account_id:
+            raise UserError(
+                self.env._(
+                    "Product %(product)s has no policy loan account: set one on the "
+                    "product so that policy loans can be booked.",
+                    product=product.display_name,
+                )
+            )
+        return product.loan_account_id
+
+    def _prepare_payout(self, amount, account_kind, memo):
+        """A draft outbound payment of ``amount`` to the holder, on the company's
+        first bank journal, for finance to check and post (none where the company
+        keeps no bank journal in Odoo)."""
+        policy = self.policy_id
+        journal = self._bank_journal()
+        if not journal or self.currency_id.is_zero(amount):
             return self.env["account.payment"]
         return self.env["account.payment"].create(
             {
                 "payment_type": "outbound",
                 "partner_type": "supplier",
                 "partner_id": policy.partner_id.id,
-                "amount": self.amount,
+                "amount": amount,
                 "currency_id": policy.currency_id.id,
                 "journal_id": journal.id,
                 "company_id": policy.company_id.id,
-                "memo": self.env._(
-                    "Surrender value, policy %(policy)s", policy=policy.name
-                ),
+                "destination_account_id": self._payout_account(account_kind).id,
+                "memo": memo,
             }
         )
 

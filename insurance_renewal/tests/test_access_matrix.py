@@ -94,6 +94,7 @@ ACTION_CHECKS = {
     ),
     "account.payment.order.action_cancel": "export or cancel a premium debit order",
     "insurance.servicing.request.action_confirm": "grant a policy loan",
+    "account.payment.action_post": "post a servicing payout",
     "insurance.servicing.request.action_cancel": "cancel a servicing request",
     "insurance.servicing.request.action_confirm_payment": (
         "record a reinstatement payment"
@@ -266,6 +267,7 @@ class TestAccessMatrix(InsuranceRenewalCommon):
             ),
             ("finish a call on a case", self._finish_call, RENEWAL),
             ("grant a policy loan", self._grant_loan, RENEWAL),
+            ("post a servicing payout", self._post_payout, {"finance"}),
             ("approve a reinstatement", self._approve_reinstatement, {"underwriter"}),
             (
                 "read a servicing request",
@@ -463,9 +465,25 @@ class TestAccessMatrix(InsuranceRenewalCommon):
         )
 
     def _grant_loan(self, env):
-        self.policy.sudo().cash_value = 10000
+        self._loan_ready()
         request = self._servicing_request("loan", amount=1000)
         env["insurance.servicing.request"].browse(request.id).action_confirm()
+
+    def _loan_ready(self):
+        """A policy with cash value, on a product whose loans are booked."""
+        self.policy.sudo().cash_value = 10000
+        if not self.product.loan_account_id:
+            self.product.loan_account_id = self.env["account.account"].create(
+                {"name": "保单贷款", "code": "113201", "account_type": "asset_current"}
+            )
+
+    def _post_payout(self, env):
+        self._loan_ready()
+        request = self._servicing_request("loan", amount=1000)
+        request.with_user(self.users["specialist"]).action_confirm()
+        payment = request.payment_id
+        self.assertEqual(payment.state, "draft")
+        env["account.payment"].browse(payment.id).action_post()
 
     def _approve_reinstatement(self, env):
         request = self._servicing_request("reinstatement", health_declaration="无")

@@ -119,6 +119,41 @@ class TestServicingWithInvoices(ServicingMixin, PremiumAccountingCommon):
         self.assertEqual(self.line.state, "planned")
         self.assertEqual(self.policy.state, "in_force")
 
+    def test_a_deferred_premium_can_be_demanded_again_for_its_new_date(self):
+        self.env.company.partner_id.tz = "Asia/Shanghai"
+        self._in_grace()
+        with freeze_time("2025-03-01 02:00:00"):
+            self.line.with_user(self.specialist).action_issue_demand()
+            self._deliver_queues()
+        self.assertEqual(self.line.lapse_date.isoformat(), "2025-04-01")
+        with freeze_time("2025-03-01 02:00:00"):
+            self._request(
+                self.policy,
+                "deferral",
+                premium_line_ids=[(6, 0, self.line.ids)],
+                deferral_days=45,
+            ).action_confirm()
+        self.assertFalse(self.line.demand_date)
+        # Past the new due date (17 March), the premium is demanded again...
+        with freeze_time("2025-04-01 02:00:00"):
+            self._run_clock()
+            self.line.with_user(self.specialist).action_issue_demand()
+            self._deliver_queues()
+            # ...once for that date.
+            with self.assertRaisesRegex(UserError, "one demand per due date"):
+                self.line.with_user(self.specialist).action_issue_demand()
+        demands = self.env["insurance.reminder.log"].search(
+            [("premium_line_id", "=", self.line.id), ("channel", "=", "demand")],
+            order="id",
+        )
+        self.assertEqual(
+            [(d.due_date.isoformat(), d.state) for d in demands],
+            [("2025-01-31", "sent"), ("2025-03-17", "sent")],
+        )
+        self.assertEqual(self.line.demand_date.isoformat(), "2025-04-01")
+        # Suspended 30 days after the new demand, before the new grace end (16 May).
+        self.assertEqual(self.line.lapse_date.isoformat(), "2025-05-02")
+
     def test_second_deferral_in_the_year_needs_the_manager(self):
         self._in_grace()
         with freeze_time("2025-03-01"):
@@ -233,7 +268,19 @@ class TestServicingWithInvoices(ServicingMixin, PremiumAccountingCommon):
         request.amount = 20000
         request.action_confirm()
         self.assertEqual(self.policy.loan_balance, 24000)
-        self.assertEqual(request.state, "done")
+        self.assertEqual(request.state, "approved", "Finance has yet to pay it out.")
+        self.assertRecordValues(
+            request.sudo().payment_id,
+            [
+                {
+                    "payment_type": "outbound",
+                    "partner_id": self.holder.id,
+                    "amount": 20000.0,
+                    "state": "draft",
+                    "destination_account_id": self.loan_account.id,
+                }
+            ],
+        )
         todo = self.policy.servicing_request_ids.activity_ids.filtered(
             lambda a: a.team_id == self.finance_team
         )
@@ -257,15 +304,154 @@ class TestServicingWithInvoices(ServicingMixin, PremiumAccountingCommon):
         )
         self.assertEqual(len(payouts), 2)
         self.assertIn("6,000.00", second.activity_ids.note)
+        # Finance marks the first payout done: its payment is posted, the loan
+        # booked on the loan account, the request complete, the specialist told.
+        todo.with_user(self.finance).action_take_team_work()
+        todo.with_user(self.finance).action_done()
+        self.assertEqual(request.state, "done")
+        self.assertEqual(request.sudo().payment_id.state, "in_process")
+        self.assertRecordValues(
+            request.sudo().payment_id.move_id.line_ids.filtered(
+                lambda aml: aml.account_id == self.loan_account
+            ),
+            [{"debit": 20000.0, "partner_id": self.holder.id}],
+        )
+        told = request.message_ids.filtered(
+            lambda m: self.specialist.partner_id in m.partner_ids
+        )
+        self.assertIn("20,000.00", told[:1].body)
+        # Finance posts the second from the payment itself: complete as well.
+        second.sudo().payment_id.with_user(self.finance).action_post()
+        self.assertEqual(second.state, "done")
+        self.assertFalse(second.activity_ids)
+
+    def test_only_finance_posts_a_payout(self):
+        request = self._request(self.policy, "loan", amount=1000)
+        request.action_confirm()
+        payment = request.sudo().payment_id
+        salesman = new_test_user(
+            self.env, login="svc_salesman2", groups="sales_team.group_sale_salesman"
+        )
+        for outsider in (self.specialist, salesman):
+            with self.assertRaises(AccessError):
+                payment.with_user(outsider).action_post()
+            with self.assertRaises(AccessError):
+                request.activity_ids.with_user(outsider).action_done()
+        self.assertEqual(payment.state, "draft")
+        self.assertEqual(request.state, "approved")
+        # Finance of another company sees neither the request nor its payout.
+        other = self.env["res.company"].create({"name": "另一家保险公司"})
+        outsider = new_test_user(
+            self.env,
+            login="svc_other_finance",
+            groups="account.group_account_invoice",
+            company_id=other.id,
+            company_ids=[(6, 0, other.ids)],
+        )
+        Request = self.env["insurance.servicing.request"].with_user(outsider)
+        self.assertFalse(Request.search([]))
+        self.assertFalse(
+            self.env["account.payment"]
+            .with_user(outsider)
+            .search([("id", "=", payment.id)])
+        )
+        with self.assertRaises(AccessError):
+            payment.with_user(outsider).action_post()
 
     def test_partial_withdrawal_only_where_the_product_allows(self):
         request = self._request(self.policy, "withdrawal", amount=5000)
         with self.assertRaisesRegex(UserError, "does not allow partial withdrawals"):
             request.action_confirm()
         self.product.partial_withdrawal_allowed = True
+        self.policy.loan_balance = 6000
+        request.amount = 24001
+        with self.assertRaisesRegex(UserError, r"at most \W+24,000\.00"):
+            request.action_confirm()
+        request.amount = 5000
         request.action_confirm()
         self.assertEqual(self.policy.cash_value, 25000)
         self.assertIn("cash value now", request.effect)
+        self.assertRecordValues(
+            request,
+            [
+                {
+                    "state": "approved",
+                    "premium_amount": 0.0,
+                    "payout_amount": 5000.0,
+                    "cash_value_after": 25000.0,
+                }
+            ],
+        )
+        self.assertRecordValues(
+            request.sudo().payment_id,
+            [
+                {
+                    "amount": 5000.0,
+                    "state": "draft",
+                    "destination_account_id": self.env.company.expense_account_id.id,
+                }
+            ],
+        )
+
+    def test_partial_withdrawal_pays_the_premium_due_and_the_rest_out(self):
+        self.product.partial_withdrawal_allowed = True
+        case = self._in_grace()
+        with freeze_time("2025-03-01"):
+            too_little = self._request(
+                self.policy,
+                "withdrawal",
+                amount=10000,
+                premium_line_ids=[(6, 0, self.line.ids)],
+            )
+            with self.assertRaisesRegex(UserError, r"cannot pay the \W+12,000\.00 due"):
+                too_little.action_confirm()
+            request = self._request(
+                self.policy,
+                "withdrawal",
+                amount=20000,
+                premium_line_ids=[(6, 0, self.line.ids)],
+            )
+            request.action_confirm()
+        self.assertRecordValues(
+            request,
+            [
+                {
+                    "state": "approved",
+                    "premium_amount": 12000.0,
+                    "payout_amount": 8000.0,
+                    "cash_value_after": 10000.0,
+                }
+            ],
+        )
+        # The premium is paid by an entry on the cash value paid out, not by the
+        # customer: the invoice is paid, the policy in force, the case won.
+        self.assertRecordValues(self.line, [{"state": "paid", "amount_residual": 0.0}])
+        self.assertEqual(self.invoice.payment_state, "paid")
+        self.assertEqual(self.policy.state, "in_force")
+        self.assertEqual(case.won_status, "won")
+        expense = self.env.company.expense_account_id
+        self.assertRecordValues(
+            self.env["account.move.line"].search(
+                [("account_id", "=", expense.id), ("partner_id", "=", self.holder.id)]
+            ),
+            [{"debit": 12000.0, "parent_state": "posted"}],
+        )
+        payout = request.sudo().payment_id
+        self.assertRecordValues(
+            payout,
+            [
+                {
+                    "payment_type": "outbound",
+                    "amount": 8000.0,
+                    "state": "draft",
+                    "destination_account_id": expense.id,
+                }
+            ],
+        )
+        self.assertIn("12,000.00", self._notes(self.policy))
+        payout.with_user(self.finance).action_post()
+        self.assertEqual(request.state, "done")
+        self.assertIn("8,000.00", request.effect)
 
     def test_reduced_paid_up_cancels_the_future_and_closes_the_case(self):
         case = self._in_grace()
@@ -316,6 +502,7 @@ class TestServicingWithInvoices(ServicingMixin, PremiumAccountingCommon):
             lambda a: a.team_id == self.finance_team
         )
         self.assertIn("24,000.00", payout.note)
+        expense = self.env.company.expense_account_id
         self.assertRecordValues(
             request.sudo().payment_id,
             [
@@ -325,7 +512,19 @@ class TestServicingWithInvoices(ServicingMixin, PremiumAccountingCommon):
                     "partner_id": self.holder.id,
                     "amount": 24000.0,
                     "state": "draft",
+                    "destination_account_id": expense.id,
                 }
+            ],
+        )
+        # The loans are repaid from the cash value: 6,000 off the loan account.
+        repaid = self.env["account.move.line"].search(
+            [("account_id", "in", (self.loan_account | expense).ids)]
+        )
+        self.assertRecordValues(
+            repaid.sorted("debit"),
+            [
+                {"account_id": self.loan_account.id, "debit": 0.0, "credit": 6000.0},
+                {"account_id": expense.id, "debit": 6000.0, "credit": 0.0},
             ],
         )
         # The specialist cannot close the finance to-do in its stead.
@@ -334,12 +533,16 @@ class TestServicingWithInvoices(ServicingMixin, PremiumAccountingCommon):
         payout.with_user(self.finance).action_take_team_work()
         payout.with_user(self.finance).action_done()
         self.assertEqual(request.state, "done")
+        self.assertEqual(request.sudo().payment_id.state, "in_process")
         told = request.message_ids.filtered(
             lambda m: self.specialist.partner_id in m.partner_ids
         )
         self.assertIn("paid out", told[:1].body)
 
-    def test_reinstatement_waits_for_the_invoiced_back_premium(self):
+    def _reinstate(self):
+        """Suspended on 2 April 2025, the reinstatement asked on 31 July: back
+        premium 12,000 invoiced on 1 January, interest 12,000 x 5% x 181 / 365 =
+        297.53 invoiced now."""
         self._in_grace()
         with freeze_time("2025-04-02"):
             self._run_clock()
@@ -349,20 +552,152 @@ class TestServicingWithInvoices(ServicingMixin, PremiumAccountingCommon):
                 self.policy, "reinstatement", health_declaration="无住院史"
             )
             request.action_confirm()
-            with self.assertRaisesRegex(UserError, self.invoice.name):
-                request.action_confirm_payment()
-            self._register_payment(
-                self.invoice,
-                amount=12000,
-                payment_date="2025-07-31",
-                journal_id=self.bank_journal.id,
+        return request
+
+    def _pay_all(self, invoices, amount, day="2025-07-31"):
+        """The payer's one transfer, reconciled by finance with every invoice."""
+        with freeze_time(day):
+            return (
+                self.env["account.payment.register"]
+                .with_user(self.finance)
+                .with_context(active_model="account.move", active_ids=invoices.ids)
+                .create(
+                    {
+                        "payment_date": day,
+                        "journal_id": self.bank_journal.id,
+                        "group_payment": True,
+                        "amount": amount,
+                    }
+                )
+                ._create_payments()
             )
-            self.assertEqual(self.line.state, "paid")
-            self.assertEqual(self.policy.state, "lapsed")
+
+    def test_reinstatement_is_invoiced_and_waits_for_both_payment_and_approval(self):
+        request = self._reinstate()
+        interest = request.sudo().interest_invoice_id
+        income = self.env.company.income_account_id
+        self.assertRecordValues(
+            interest,
+            [
+                {
+                    "move_type": "out_invoice",
+                    "state": "posted",
+                    "partner_id": self.holder.id,
+                    "amount_total": 297.53,
+                    "insurance_policy_id": self.policy.id,
+                }
+            ],
+        )
+        self.assertEqual(interest.invoice_line_ids.account_id, income)
+        self.assertEqual(request.amount, 12297.53)
+        self.assertTrue(request.paid_in_accounting, "No Payment Received button.")
+        # A payment recorded by hand is refused: the accounting says what is paid.
+        with self.assertRaisesRegex(UserError, interest.name):
             request.action_confirm_payment()
+        with freeze_time("2025-07-31"):
+            request.with_user(self.underwriter).validate_tier()
+        self.assertEqual(request.state, "approved")
+        self.assertEqual(self.policy.state, "lapsed", "Approved, not yet paid.")
+        # The back premium alone does not do it: the interest is still owed.
+        self._pay_all(self.invoice, 12000)
+        self.assertEqual(self.line.state, "paid")
+        self.assertFalse(request.payment_received)
+        self.assertEqual(self.policy.state, "lapsed")
+        self._pay_all(interest, 297.53)
+        self.assertEqual(interest.amount_residual, 0.0)
+        self.assertTrue(request.payment_received)
+        self.assertEqual(request.state, "done")
+        self.assertEqual(self.policy.state, "in_force")
+        self.assertIn(interest.name, self._notes(self.policy))
+        self.assertIn(
+            "in force again",
+            request.message_ids.filtered(
+                lambda m: self.specialist.partner_id in m.partner_ids
+            )[:1].body,
+        )
+
+    def test_one_payment_settles_the_reinstatement_then_underwriting(self):
+        request = self._reinstate()
+        invoices = self.invoice | request.sudo().interest_invoice_id
+        payment = self._pay_all(invoices, 12297.53)
+        self.assertEqual(payment.amount, 12297.53)
+        self.assertEqual(invoices.mapped("amount_residual"), [0.0, 0.0])
+        self.assertTrue(request.payment_received)
+        self.assertEqual(self.policy.state, "lapsed", "Paid, not yet approved.")
+        with freeze_time("2025-07-31"):
             request.with_user(self.underwriter).validate_tier()
         self.assertEqual(request.state, "done")
         self.assertEqual(self.policy.state, "in_force")
+
+    def test_refused_reinstatement_refunds_what_was_paid(self):
+        request = self._reinstate()
+        interest = request.sudo().interest_invoice_id
+        self._pay_all(self.invoice | interest, 12297.53)
+        with freeze_time("2025-08-01"):
+            request.with_user(self.underwriter).reject_tier()
+        self.assertEqual(request.validation_status, "rejected")
+        self.assertFalse(request.payment_received)
+        # The policy stays suspended and still owes its back premium; the interest
+        # is credited; what the payer paid waits in a draft refund for finance.
+        self.assertEqual(self.policy.state, "lapsed")
+        self.assertRecordValues(
+            self.line, [{"state": "lapsed", "amount_residual": 12000.0}]
+        )
+        self.assertEqual(self.invoice.amount_residual, 12000.0)
+        credit_note = request.sudo().refund_move_id
+        self.assertRecordValues(
+            credit_note,
+            [
+                {
+                    "move_type": "out_refund",
+                    "state": "posted",
+                    "amount_total": 297.53,
+                    "amount_residual": 297.53,
+                }
+            ],
+        )
+        refund = request.sudo().refund_payment_id
+        self.assertRecordValues(
+            refund,
+            [
+                {
+                    "payment_type": "outbound",
+                    "partner_type": "customer",
+                    "partner_id": self.holder.id,
+                    "amount": 12297.53,
+                    "state": "draft",
+                }
+            ],
+        )
+        todo = request.activity_ids.filtered(lambda a: a.team_id == self.finance_team)
+        self.assertIn("12,297.53", todo.note)
+        with self.assertRaises(AccessError):
+            todo.with_user(self.specialist).action_done()
+        todo.with_user(self.finance).action_take_team_work()
+        todo.with_user(self.finance).action_done()
+        self.assertEqual(refund.state, "paid", "Posted and reconciled.")
+        # The refund settles the payer's payment: only the back premium is owed.
+        receivable = self.env["account.move.line"].search(
+            [
+                ("partner_id", "=", self.holder.id),
+                ("account_id.account_type", "=", "asset_receivable"),
+                ("parent_state", "=", "posted"),
+            ]
+        )
+        self.assertEqual(sum(receivable.mapped("amount_residual")), 12000.0)
+        self.assertEqual(credit_note.amount_residual, 0.0)
+        self.assertEqual(self.policy.state, "lapsed")
+
+    def test_cancelled_reinstatement_refunds_too(self):
+        request = self._reinstate()
+        self._pay_all(self.invoice, 12000)
+        with freeze_time("2025-08-01"):
+            request.action_cancel()
+        self.assertEqual(request.state, "cancel")
+        self.assertEqual(request.sudo().refund_payment_id.amount, 12000.0)
+        self.assertEqual(request.sudo().interest_invoice_id.state, "cancel")
+        self.assertEqual(self.line.state, "lapsed")
+        self.assertEqual(self.policy.state, "lapsed")
 
     def test_finance_cannot_change_a_policy(self):
         request = self._request(self.policy, "loan", amount=100)
@@ -422,6 +757,7 @@ class TestReinstatement(ServicingMixin, InsuranceRenewalCommon):
             ],
         )
         self.assertIn("181", request.breakdown_html)
+        self.assertFalse(request.paid_in_accounting, "Paid by hand: no invoices.")
         review = self.policy.servicing_request_ids.activity_ids.filtered(
             lambda a: a.team_id == self.underwriting_team
         )

@@ -30,7 +30,7 @@ class InsuranceLetterDemand(models.TransientModel):
             raise UserError(
                 self.env._(
                     "A formal demand was already issued for %(line)s: an instalment "
-                    "gets one demand.",
+                    "gets one demand per due date.",
                     line=line.display_name,
                 )
             )
