@@ -17,6 +17,7 @@ from odoo.service.model import (
 from odoo.tools import SQL, format_amount, format_date
 
 from ..lib import schedule, servicing
+from .res_partner import MASKED_DATA_GROUPS
 
 _logger = logging.getLogger(__name__)
 
@@ -320,6 +321,17 @@ class InsurancePolicy(models.Model):
         string="Reminders Held Because",
         compute="_compute_reminder_complaint_hold_reason",
     )
+    reminder_claim_hold = fields.Boolean(
+        string="Held by a Death Claim",
+        compute="_compute_reminder_claim_hold",
+        store=True,
+        help="A reported death claim holds this policy's automatic reminders until "
+        "it is decided: rejected, they resume; approved, the claim ends the policy.",
+    )
+    reminder_claim_hold_reason = fields.Char(
+        string="Reminders Held for a Claim",
+        compute="_compute_reminder_claim_hold_reason",
+    )
     claim_ids = fields.One2many(
         "insurance.claim", "policy_id", string="Claims", groups=REPORTED_DATA_GROUPS
     )
@@ -338,8 +350,7 @@ class InsurancePolicy(models.Model):
     payer_bank_masked = fields.Char(
         string="Debit Card",
         compute="_compute_payer_bank_masked",
-        groups="insurance_renewal.group_insurance_renewal_user,"
-        "account.group_account_invoice",
+        groups=MASKED_DATA_GROUPS,
         help="The payer's bank card numbers, masked.",
     )
 
@@ -373,6 +384,26 @@ class InsurancePolicy(models.Model):
                 "resolved.",
                 tickets=", ".join(tickets.mapped("number")),
             )
+
+    @api.depends("claim_ids.state", "claim_ids.claim_type")
+    def _compute_reminder_claim_hold(self):
+        for policy in self:
+            policy.reminder_claim_hold = bool(policy._reported_death_claims())
+
+    @api.depends("reminder_claim_hold")
+    def _compute_reminder_claim_hold_reason(self):
+        for policy in self:
+            claims = policy._reported_death_claims()
+            policy.reminder_claim_hold_reason = claims and self.env._(
+                "Death claim %(claims)s reported: no automatic reminder until the "
+                "claim is decided.",
+                claims=", ".join(claims.mapped("name")),
+            )
+
+    def _reported_death_claims(self):
+        # Whoever reads the policy learns why its reminders stop, without
+        # necessarily reading its claims.
+        return self.sudo().claim_ids.filtered(lambda claim: claim._holds_reminders())
 
     def _open_complaints(self):
         # Whoever reads the policy learns why its reminders stop, without

@@ -1,17 +1,18 @@
-from markupsafe import Markup
-
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.fields import Domain
 
 from ..lib import identity
-from .res_partner import MASKED_DATA_GROUPS, PERSONAL_DATA_GROUP
+from .res_partner import MASKED_DATA_GROUPS
 
-# Exported columns that hold the full account number.
+# The columns that hold the full account number.
 NUMBER_FIELDS = ("acc_number", "sanitized_acc_number")
 
 
 class ResPartnerBank(models.Model):
-    _inherit = "res.partner.bank"
+    _name = "res.partner.bank"
+    _inherit = ["res.partner.bank", "insurance.card.number.mixin"]
+    _insurance_card_fields = NUMBER_FIELDS
 
     # Odoo's own tracking would keep the full card number in mail.tracking.value:
     # changes are logged masked on the holder instead (_log_acc_number_change).
@@ -40,10 +41,29 @@ class ResPartnerBank(models.Model):
         """The accounts of ``self`` whose number the current user sees masked:
         customers' accounts, to everyone outside Personal Data; the companies'
         own accounts stay readable (invoices print them)."""
-        if self.env.user.has_group(PERSONAL_DATA_GROUP):
+        if not self._insurance_cards_masked():
             return self.browse()
-        companies = self.env["res.company"].sudo().search([]).partner_id
-        return self.filtered(lambda account: account.partner_id not in companies)
+        return self.filtered(
+            lambda account: account.partner_id not in self._company_partners()
+        )
+
+    def _company_partners(self):
+        return self.env["res.company"].sudo().search([]).partner_id
+
+    def _insurance_cards_hidden(self):
+        return self._numbers_hidden()
+
+    @api.model
+    def _insurance_card_like_domain(self, condition):
+        """A partial number typed in a search or a dropdown matches the masked
+        number of a customer's account (its visible digits), and the full number
+        of a company's own account."""
+        masked = condition.operator, condition.value
+        # sudo: the masked number is what this user sees anyway; their own
+        # access to the accounts is applied by the search this domain joins
+        matches = self.sudo()._search([("acc_number_masked", *masked)])
+        company = Domain("partner_id", "in", self._company_partners().ids)
+        return Domain("id", "in", matches) | (company & condition)
 
     @api.depends_context("uid")
     @api.depends("acc_number")
@@ -72,22 +92,6 @@ class ResPartnerBank(models.Model):
                 account.acc_number, identity.mask_card(account.acc_number)
             )
         return result
-
-    def _export_rows(self, fields, *, _is_toplevel_call=True):
-        """Exports follow the screens: the number masked outside Personal Data."""
-        rows = super()._export_rows(fields, _is_toplevel_call=_is_toplevel_call)
-        if not self._numbers_hidden():
-            return rows
-        columns = [
-            index
-            for index, path in enumerate(fields)
-            if len(path) == 1 and path[0] in NUMBER_FIELDS
-        ]
-        for row in rows:
-            for index in columns:
-                if row[index]:
-                    row[index] = identity.mask_card(row[index])
-        return rows
 
     @api.constrains("acc_number", "partner_id")
     def _check_premium_debit_card(self):
@@ -147,19 +151,7 @@ class ResPartnerBank(models.Model):
         if not {"acc_number", "partner_id"} & vals.keys():
             return super().write(vals)
         partners = self.partner_id
-        before = {account: account.sudo().acc_number_masked for account in self}
         result = super().write(vals)
-        for account in self:
-            old, new = before[account], account.sudo().acc_number_masked
-            if old != new:
-                account.partner_id._insurance_track_bank_accounts(
-                    body=Markup("<p>%s</p>")
-                    % self.env._(
-                        "Bank account number changed: %(old)s → %(new)s",
-                        old=old,
-                        new=new,
-                    )
-                )
         (partners | self.partner_id)._insurance_track_bank_accounts()
         return result
 

@@ -1,0 +1,171 @@
+from odoo.tests import HttpCase, new_test_user, tagged
+
+from .common import InsuranceRenewalCommon
+
+CARD = "6222021001123459"
+CARD_MASKED = "6222********3459"
+# digits of the card that its masked form hides
+HIDDEN_DIGITS = "0210011"
+ACCESS_ERROR = "odoo.exceptions.AccessError"
+
+
+@tagged("post_install", "-at_install")
+class TestCardNumbersOverRpc(HttpCase, InsuranceRenewalCommon):
+    """A customer's card number as the web client's JSON-RPC route gives it to a
+    salesman, a renewal specialist, a finance user, a portal user and a Personal
+    Data user: masked on every read path, never rebuilt digit by digit."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.personal = new_test_user(
+            cls.env,
+            login="rpc_personal_data",
+            groups="insurance_renewal.group_insurance_renewal_personal_data,"
+            "base.group_allow_export",
+        )
+        cls.finance = new_test_user(
+            cls.env, login="rpc_finance", groups="account.group_account_invoice"
+        )
+        cls.portal = new_test_user(
+            cls.env, login="rpc_portal", groups="base.group_portal"
+        )
+        export = cls.env.ref("base.group_allow_export")
+        (cls.specialist | cls.agent | cls.finance).group_ids |= export
+        cls.account = cls.env["res.partner.bank"].create(
+            {"partner_id": cls.holder.id, "acc_number": CARD}
+        )
+        cls.masked_users = (cls.agent, cls.specialist, cls.finance)
+
+    def _rpc(self, user, model, method, *args, **kwargs):
+        """Call ``method`` as ``user`` over JSON-RPC: (result, error class)."""
+        self.authenticate(user.login, user.login)
+        response = self.url_open(
+            "/web/dataset/call_kw",
+            json={
+                "jsonrpc": "2.0",
+                "method": "call",
+                "params": {
+                    "model": model,
+                    "method": method,
+                    "args": list(args),
+                    "kwargs": kwargs,
+                },
+            },
+        ).json()
+        if "error" in response:
+            return None, response["error"]["data"]["name"]
+        return response["result"], None
+
+    def _read_paths(self, user):
+        """The number as each read path returns it to ``user``."""
+        ids = self.account.ids
+        fields = ["acc_number", "sanitized_acc_number"]
+        spec = {"acc_number": {}, "sanitized_acc_number": {}}
+        domain = [("id", "in", ids)]
+        bank = "res.partner.bank"
+        results = {
+            "read": self._rpc(user, bank, "read", ids, fields)[0][0],
+            "search_read": self._rpc(user, bank, "search_read", domain, fields)[0][0],
+            "web_read": self._rpc(user, bank, "web_read", ids, spec)[0][0],
+            "web_search_read": self._rpc(user, bank, "web_search_read", domain, spec)[
+                0
+            ]["records"][0],
+        }
+        exported = self._rpc(user, bank, "export_data", ids, fields)[0]["datas"][0]
+        results["export_data"] = dict(zip(fields, exported, strict=True))
+        return results
+
+    def test_every_read_path_gives_the_masked_number_outside_personal_data(self):
+        for user in self.masked_users:
+            for path, values in self._read_paths(user).items():
+                with self.subTest(user=user.login, path=path):
+                    self.assertEqual(values["acc_number"], CARD_MASKED)
+                    self.assertEqual(values["sanitized_acc_number"], CARD_MASKED)
+            name = self._rpc(user, "res.partner.bank", "read", self.account.ids, [])
+            self.assertNotIn(CARD, str(name[0]))
+
+    def test_personal_data_user_reads_the_full_number_on_every_path(self):
+        for path, values in self._read_paths(self.personal).items():
+            with self.subTest(path=path):
+                self.assertEqual(values["acc_number"], CARD)
+                self.assertEqual(values["sanitized_acc_number"], CARD)
+
+    def test_portal_user_reads_no_bank_account(self):
+        for method, args in (
+            ("read", [self.account.ids, ["acc_number"]]),
+            ("search_read", [[], ["acc_number"]]),
+            ("search_count", [[("acc_number", "ilike", HIDDEN_DIGITS)]]),
+        ):
+            with self.subTest(method=method):
+                _result, error = self._rpc(
+                    self.portal, "res.partner.bank", method, *args
+                )
+                self.assertEqual(error, ACCESS_ERROR)
+
+    def _count(self, user, model, domain):
+        return self._rpc(user, model, "search_count", domain)
+
+    def test_hidden_digits_cannot_be_searched_outside_personal_data(self):
+        partial = [
+            ("res.partner.bank", [("acc_number", "ilike", HIDDEN_DIGITS)]),
+            ("res.partner.bank", [("sanitized_acc_number", "like", HIDDEN_DIGITS)]),
+            ("res.partner.bank", [("display_name", "ilike", HIDDEN_DIGITS)]),
+            ("res.partner.bank", [("sanitized_acc_number", "=like", "62220%")]),
+            ("res.partner", [("bank_ids.acc_number", "ilike", HIDDEN_DIGITS)]),
+            (
+                "res.partner",
+                [
+                    (
+                        "bank_ids",
+                        "any",
+                        [("sanitized_acc_number", "ilike", HIDDEN_DIGITS)],
+                    )
+                ],
+            ),
+        ]
+        for user in self.masked_users:
+            for model, domain in partial:
+                with self.subTest(user=user.login, domain=domain):
+                    self.assertEqual(self._count(user, model, domain), (0, None))
+            names = self._rpc(
+                user, "res.partner.bank", "name_search", name=HIDDEN_DIGITS
+            )
+            self.assertEqual(names, ([], None))
+        for model, domain in partial:
+            with self.subTest(user="personal", domain=domain):
+                self.assertEqual(self._count(self.personal, model, domain), (1, None))
+
+    def test_full_number_and_visible_digits_still_find_the_account(self):
+        for user in (*self.masked_users, self.personal):
+            for domain in (
+                [("acc_number", "=", CARD)],
+                [("acc_number", "in", [CARD])],
+                [("acc_number", "ilike", "3459")],
+            ):
+                with self.subTest(user=user.login, domain=domain):
+                    self.assertEqual(
+                        self._count(user, "res.partner.bank", domain), (1, None)
+                    )
+        names = self._rpc(
+            self.specialist, "res.partner.bank", "name_search", name="3459"
+        )
+        self.assertEqual(names, ([[self.account.id, CARD_MASKED]], None))
+
+    def test_no_comparing_grouping_or_sorting_by_the_number(self):
+        bank = "res.partner.bank"
+        for user in self.masked_users:
+            for method, args, kwargs in (
+                ("search_count", [[("sanitized_acc_number", ">", "6222")]], {}),
+                ("search_read", [[], ["id"]], {"order": "acc_number"}),
+                ("formatted_read_group", [[], ["acc_number"], ["__count"]], {}),
+                ("formatted_read_group", [[], [], ["acc_number:array_agg"]], {}),
+                ("formatted_read_group", [[], [], ["sanitized_acc_number:max"]], {}),
+            ):
+                with self.subTest(user=user.login, method=method, args=args):
+                    result, error = self._rpc(user, bank, method, *args, **kwargs)
+                    self.assertEqual(error, ACCESS_ERROR, result)
+        groups, error = self._rpc(
+            self.personal, bank, "formatted_read_group", [], ["acc_number"], ["__count"]
+        )
+        self.assertEqual(groups[0]["acc_number"], CARD)
