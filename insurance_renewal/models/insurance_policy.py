@@ -379,10 +379,14 @@ class InsurancePolicy(models.Model):
     def _compute_reminder_complaint_hold_reason(self):
         for policy in self:
             tickets = policy._open_complaints()
-            policy.reminder_complaint_hold_reason = tickets and self.env._(
-                "Open complaint %(tickets)s: no automatic reminder until it is "
-                "resolved.",
-                tickets=", ".join(tickets.mapped("number")),
+            policy.reminder_complaint_hold_reason = (
+                self.env._(
+                    "Open complaint %(tickets)s: no automatic reminder until it is "
+                    "resolved.",
+                    tickets=", ".join(tickets.mapped("number")),
+                )
+                if tickets
+                else False
             )
 
     @api.depends("claim_ids.state", "claim_ids.claim_type")
@@ -394,10 +398,14 @@ class InsurancePolicy(models.Model):
     def _compute_reminder_claim_hold_reason(self):
         for policy in self:
             claims = policy._reported_death_claims()
-            policy.reminder_claim_hold_reason = claims and self.env._(
-                "Death claim %(claims)s reported: no automatic reminder until the "
-                "claim is decided.",
-                claims=", ".join(claims.mapped("name")),
+            policy.reminder_claim_hold_reason = (
+                self.env._(
+                    "Death claim %(claims)s reported: no automatic reminder until "
+                    "the claim is decided.",
+                    claims=", ".join(claims.mapped("name")),
+                )
+                if claims
+                else False
             )
 
     def _reported_death_claims(self):
