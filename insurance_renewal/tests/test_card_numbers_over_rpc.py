@@ -1,6 +1,10 @@
+from freezegun import freeze_time
+
+from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import InsuranceRenewalCommon
+from .common_accounting import PremiumAccountingCommon
 
 CARD = "6222021001123459"
 CARD_MASKED = "6222********3459"
@@ -169,3 +173,68 @@ class TestCardNumbersOverRpc(HttpCase, InsuranceRenewalCommon):
             self.personal, bank, "formatted_read_group", [], ["acc_number"], ["__count"]
         )
         self.assertEqual(groups[0]["acc_number"], CARD)
+
+
+@tagged("post_install", "-at_install")
+class TestStatementCardNumbers(PremiumAccountingCommon):
+    """The payer's card number a bank file gave a statement line: matched in full
+    by the receipt import, read masked by finance outside Personal Data."""
+
+    def test_finance_reads_the_payers_card_masked_and_the_receipt_still_matches(self):
+        holder_card = "6222021001123459"
+        self.env["res.partner.bank"].create(
+            {"partner_id": self.holder.id, "acc_number": holder_card}
+        )
+        with freeze_time("2024-02-10"):
+            policy = self._create_policy(payment_method="counter")
+        self._activate_and_invoice(policy)
+        with freeze_time("2025-01-23"):
+            bank_file = self._import(
+                "receipts",
+                self._csv(
+                    ("交易日期", "交易金额", "对方户名", "对方账号", "附言"),
+                    ("2025-01-20", "12000", "张伟", holder_card, "续期保费"),
+                ),
+                user=self.finance,
+            )
+        self.assertEqual(self._line(policy, 2).state, "paid", "matched by the card")
+        # a large bank file kept for its batches holds the card numbers in full:
+        # finance's only (TestLargeFileInBatches imports one as finance)
+        self.assertEqual(
+            bank_file.with_user(self.finance).read(["data"])[0]["id"], bank_file.id
+        )
+        with self.assertRaises(AccessError):
+            bank_file.with_user(self.specialist).read(["data"])
+        line = self.env["account.bank.statement.line"].search(
+            [("account_number", "=", holder_card)]
+        )
+        self.assertEqual(len(line), 1)
+        personal = new_test_user(
+            self.env,
+            login="statement_personal_data",
+            groups="insurance_renewal.group_insurance_renewal_personal_data,"
+            "account.group_account_invoice",
+        )
+        for user, expected in ((self.finance, CARD_MASKED), (personal, holder_card)):
+            statement_line = line.with_user(user)
+            with self.subTest(user=user.login):
+                self.assertEqual(
+                    statement_line.read(["account_number"])[0]["account_number"],
+                    expected,
+                )
+                self.assertEqual(
+                    statement_line.search_read(
+                        [("id", "=", line.id)], ["account_number"]
+                    )[0]["account_number"],
+                    expected,
+                )
+        with self.assertRaises(AccessError):
+            line.with_user(self.finance).search(
+                [("account_number", "ilike", HIDDEN_DIGITS)]
+            )
+        self.assertEqual(
+            line.with_user(personal).search(
+                [("account_number", "ilike", HIDDEN_DIGITS)]
+            ),
+            line,
+        )
