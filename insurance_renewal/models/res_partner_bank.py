@@ -15,7 +15,7 @@ class ResPartnerBank(models.Model):
     _insurance_card_fields = NUMBER_FIELDS
 
     # Odoo's own tracking would keep the full card number in mail.tracking.value:
-    # changes are logged masked on the holder instead (_log_acc_number_change).
+    # changes are tracked masked on the holder instead (its Bank Accounts).
     acc_number = fields.Char(tracking=False)
     acc_number_masked = fields.Char(
         string="Account Number (masked)",
@@ -43,9 +43,8 @@ class ResPartnerBank(models.Model):
         own accounts stay readable (invoices print them)."""
         if not self._insurance_cards_masked():
             return self.browse()
-        return self.filtered(
-            lambda account: account.partner_id not in self._company_partners()
-        )
+        companies = self._company_partners()
+        return self.filtered(lambda account: account.partner_id not in companies)
 
     def _company_partners(self):
         return self.env["res.company"].sudo().search([]).partner_id
