@@ -38,6 +38,11 @@ class InsuranceCardNumberMixin(models.AbstractModel):
     def _insurance_card_search_restricted(self):
         return not self.env.su and self._insurance_cards_masked()
 
+    @api.model
+    def _insurance_mask(self, number):
+        """The number as the current user sees it masked."""
+        return identity.mask_card(number)
+
     def _insurance_cards_hidden(self):
         """The records of ``self`` whose numbers the current user sees masked."""
         return self if self._insurance_cards_masked() else self.browse()
@@ -56,7 +61,7 @@ class InsuranceCardNumberMixin(models.AbstractModel):
     def _insurance_mask_values(self, values, card_fields):
         for name in card_fields:
             if isinstance(values.get(name), str) and values[name]:
-                values[name] = identity.mask_card(values[name])
+                values[name] = self._insurance_mask(values[name])
 
     def _export_rows(self, fields, *, _is_toplevel_call=True):
         rows = super()._export_rows(fields, _is_toplevel_call=_is_toplevel_call)
@@ -70,7 +75,7 @@ class InsuranceCardNumberMixin(models.AbstractModel):
         for row in rows:
             for index in columns:
                 if row[index]:
-                    row[index] = identity.mask_card(row[index])
+                    row[index] = self._insurance_mask(row[index])
         return rows
 
     @api.model

@@ -53,15 +53,26 @@ class ResPartnerBank(models.Model):
         return self._numbers_hidden()
 
     @api.model
+    def _insurance_mask(self, number):
+        """Renewal, finance, underwriting and compliance users see a customer's
+        card with its first and last four digits; anyone else (sales, customer
+        service) sees none of its digits."""
+        if self.env.user.has_groups(MASKED_DATA_GROUPS):
+            return identity.mask_card(number)
+        return identity.MASK * len(identity.compact_card(number) or number)
+
+    @api.model
     def _insurance_card_like_domain(self, condition):
         """A partial number typed in a search or a dropdown matches the masked
-        number of a customer's account (its visible digits), and the full number
-        of a company's own account."""
+        number of a customer's account (the digits this user sees), and the full
+        number of a company's own account."""
+        company = Domain("partner_id", "in", self._company_partners().ids)
+        if not self.env.user.has_groups(MASKED_DATA_GROUPS):
+            return company & condition  # no digit of a customer's card shown
         masked = condition.operator, condition.value
         # sudo: the masked number is what this user sees anyway; their own
         # access to the accounts is applied by the search this domain joins
         matches = self.sudo()._search([("acc_number_masked", *masked)])
-        company = Domain("partner_id", "in", self._company_partners().ids)
         return Domain("id", "in", matches) | (company & condition)
 
     @api.depends_context("uid")
@@ -70,7 +81,7 @@ class ResPartnerBank(models.Model):
         hidden = self._numbers_hidden()
         for account in self:
             account.acc_number_display = (
-                identity.mask_card(account.acc_number)
+                self._insurance_mask(account.acc_number)
                 if account in hidden
                 else account.acc_number
             )
@@ -88,7 +99,7 @@ class ResPartnerBank(models.Model):
         result = super()._compute_display_name()
         for account in self._numbers_hidden().filtered("acc_number"):
             account.display_name = account.display_name.replace(
-                account.acc_number, identity.mask_card(account.acc_number)
+                account.acc_number, self._insurance_mask(account.acc_number)
             )
         return result
 
