@@ -99,17 +99,21 @@ class InsuranceClaim(models.Model):
         return self.claim_type == "death" and self.state == "reported"
 
     def _log_reminder_hold(self, held):
-        """Say on the policy why its reminders stop, or that they resume."""
+        """Say on the policy why its reminders stop, or that they resume, in the
+        language of the policy's company (a large file is imported by the
+        scheduled action, whose language is not the specialist's)."""
         for claim in self:
+            lang = claim.company_id.partner_id.lang or self.env.lang
+            env = claim.with_context(lang=lang).env
             if held:
-                body = self.env._(
+                body = env._(
                     "Death claim %(claim)s of %(date)s is reported: automatic "
                     "reminders for this policy are held until it is decided.",
                     claim=claim.name,
                     date=claim.claim_date,
                 )
             else:
-                body = self.env._(
+                body = env._(
                     "Death claim %(claim)s is rejected: automatic reminders for "
                     "this policy resume.",
                     claim=claim.name,
