@@ -363,6 +363,7 @@ SELECT p.payer_id, l.id AS line_id, s.id AS step_id, l.policy_id, p.company_id,
    AND p.state IN ('in_force', 'grace')
    AND (p.reminder_hold_until IS NULL OR p.reminder_hold_until < %(today)s)
    AND p.reminder_complaint_hold IS NOT TRUE
+   AND p.reminder_claim_hold IS NOT TRUE
    AND (s.applies_to_auto_debit OR p.payment_method != 'bank_debit')
    AND (CASE WHEN s.anchor = 'due_date' THEN l.due_date
              ELSE l.grace_end_date END) + s.offset_days

@@ -12,7 +12,10 @@ MATCH_RULES = [
 
 
 class AccountBankStatementLine(models.Model):
-    _inherit = "account.bank.statement.line"
+    _name = "account.bank.statement.line"
+    _inherit = ["account.bank.statement.line", "insurance.card.number.mixin"]
+    # the payer's card number as the bank's file gave it
+    _insurance_card_fields = ("account_number",)
 
     insurance_file_id = fields.Many2one(
         "insurance.bank.file",

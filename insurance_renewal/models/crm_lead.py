@@ -112,6 +112,9 @@ class CrmLead(models.Model):
     renewal_complaint_hold_reason = fields.Char(
         related="insurance_policy_id.reminder_complaint_hold_reason"
     )
+    renewal_claim_hold_reason = fields.Char(
+        related="insurance_policy_id.reminder_claim_hold_reason"
+    )
     renewal_ticket_count = fields.Integer(
         string="Tickets", compute="_compute_renewal_ticket_count"
     )

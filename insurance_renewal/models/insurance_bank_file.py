@@ -57,7 +57,13 @@ class InsuranceBankFile(models.Model):
         "is committed, so a crash loses nothing and a rerun imports nothing twice.",
     )
     imported_rows = fields.Integer(string="Rows Imported", readonly=True)
-    data = fields.Binary(string="File Content", attachment=True, readonly=True)
+    # the bank's file as it came: payers' card numbers in full, for finance only
+    data = fields.Binary(
+        string="File Content",
+        attachment=True,
+        readonly=True,
+        groups="account.group_account_invoice",
+    )
     skipped_count = fields.Integer(
         string="Rows Already Imported",
         readonly=True,

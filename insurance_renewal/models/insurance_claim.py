@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 from ..lib import schedule
 
@@ -72,6 +72,53 @@ class InsuranceClaim(models.Model):
     _name_company_unique = models.Constraint(
         "UNIQUE(name, company_id)", "A claim number must be unique per company."
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        claims = super().create(vals_list)
+        claims.filtered(lambda claim: claim._holds_reminders())._log_reminder_hold(
+            held=True
+        )
+        return claims
+
+    def write(self, vals):
+        before = self.filtered(lambda claim: claim._holds_reminders())
+        result = super().write(vals)
+        after = self.filtered(lambda claim: claim._holds_reminders())
+        (after - before)._log_reminder_hold(held=True)
+        # approved, the claim ends the policy: _apply_rules says so
+        (before - after).filtered(
+            lambda claim: claim.state == "rejected"
+        )._log_reminder_hold(held=False)
+        return result
+
+    def _holds_reminders(self):
+        """A death reported but not yet decided: reminding the family of the
+        premium would be wrong, and the claim may end the policy."""
+        self.ensure_one()
+        return self.claim_type == "death" and self.state == "reported"
+
+    def _log_reminder_hold(self, held):
+        """Say on the policy why its reminders stop, or that they resume, in the
+        language of the policy's company (a large file is imported by the
+        scheduled action, whose language is not the specialist's)."""
+        for claim in self:
+            lang = claim.company_id.partner_id.lang or self.env.lang
+            env = claim.with_context(lang=lang).env
+            if held:
+                body = env._(
+                    "Death claim %(claim)s of %(date)s is reported: automatic "
+                    "reminders for this policy are held until it is decided.",
+                    claim=claim.name,
+                    date=claim.claim_date,
+                )
+            else:
+                body = env._(
+                    "Death claim %(claim)s is rejected: automatic reminders for "
+                    "this policy resume.",
+                    claim=claim.name,
+                )
+            claim.policy_id.message_post(body=body, subtype_xmlid="mail.mt_note")
 
     def _apply_rules(self):
         """Apply the renewal rules of the claims now approved or paid, once."""

@@ -233,7 +233,12 @@ class InsuranceDataImport(models.Model):
         """The file's bytes, read once from the filestore rather than through the
         field's base64 value, which would hold a second copy of a large file. The
         caller's access to this import was checked by the action that reads it."""
-        attachment = (
+        return self._file_attachment().raw or b""
+
+    def _file_attachment(self):
+        """The uploaded file. Dropped once imported: it holds identity and card
+        numbers in full, which the import's readers must not download."""
+        return (
             self.env["ir.attachment"]
             .sudo()
             .search(
@@ -245,7 +250,6 @@ class InsuranceDataImport(models.Model):
                 limit=1,
             )
         )
-        return attachment.raw or b""
 
     def _batches(self, rows):
         batch_size = self._batch_size()
@@ -390,6 +394,7 @@ class InsuranceDataImport(models.Model):
             if commit and not cron._commit_progress(len(good)):
                 return False
         self.state = "done"
+        self._file_attachment().unlink()
         return True
 
     @api.model

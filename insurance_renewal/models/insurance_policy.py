@@ -10,6 +10,7 @@ from odoo.fields import Domain
 from odoo.tools import SQL, format_amount, format_date
 
 from ..lib import schedule, servicing
+from .res_partner import MASKED_DATA_GROUPS
 
 # Policies whose premiums the daily clock moves: the others wait for a person.
 CLOCK_STATES = ("in_force", "grace")
@@ -323,6 +324,17 @@ class InsurancePolicy(models.Model):
         string="Reminders Held Because",
         compute="_compute_reminder_complaint_hold_reason",
     )
+    reminder_claim_hold = fields.Boolean(
+        string="Held by a Death Claim",
+        compute="_compute_reminder_claim_hold",
+        store=True,
+        help="A reported death claim holds this policy's automatic reminders until "
+        "it is decided: rejected, they resume; approved, the claim ends the policy.",
+    )
+    reminder_claim_hold_reason = fields.Char(
+        string="Reminders Held for a Claim",
+        compute="_compute_reminder_claim_hold_reason",
+    )
     claim_ids = fields.One2many(
         "insurance.claim", "policy_id", string="Claims", groups=REPORTED_DATA_GROUPS
     )
@@ -341,8 +353,7 @@ class InsurancePolicy(models.Model):
     payer_bank_masked = fields.Char(
         string="Debit Card",
         compute="_compute_payer_bank_masked",
-        groups="insurance_renewal.group_insurance_renewal_user,"
-        "account.group_account_invoice",
+        groups=MASKED_DATA_GROUPS,
         help="The payer's bank card numbers, masked.",
     )
 
@@ -371,11 +382,39 @@ class InsurancePolicy(models.Model):
     def _compute_reminder_complaint_hold_reason(self):
         for policy in self:
             tickets = policy._open_complaints()
-            policy.reminder_complaint_hold_reason = tickets and self.env._(
-                "Open complaint %(tickets)s: no automatic reminder until it is "
-                "resolved.",
-                tickets=", ".join(tickets.mapped("number")),
+            policy.reminder_complaint_hold_reason = (
+                self.env._(
+                    "Open complaint %(tickets)s: no automatic reminder until it is "
+                    "resolved.",
+                    tickets=", ".join(tickets.mapped("number")),
+                )
+                if tickets
+                else False
             )
+
+    @api.depends("claim_ids.state", "claim_ids.claim_type")
+    def _compute_reminder_claim_hold(self):
+        for policy in self:
+            policy.reminder_claim_hold = bool(policy._reported_death_claims())
+
+    @api.depends("reminder_claim_hold")
+    def _compute_reminder_claim_hold_reason(self):
+        for policy in self:
+            claims = policy._reported_death_claims()
+            policy.reminder_claim_hold_reason = (
+                self.env._(
+                    "Death claim %(claims)s reported: no automatic reminder until "
+                    "the claim is decided.",
+                    claims=", ".join(claims.mapped("name")),
+                )
+                if claims
+                else False
+            )
+
+    def _reported_death_claims(self):
+        # Whoever reads the policy learns why its reminders stop, without
+        # necessarily reading its claims.
+        return self.sudo().claim_ids.filtered(lambda claim: claim._holds_reminders())
 
     def _open_complaints(self):
         # Whoever reads the policy learns why its reminders stop, without

@@ -8,7 +8,8 @@ from odoo.tools import SQL
 from ..lib import identity
 
 # What a "change of phone, email, address or bank account" is, in Odoo's field
-# tracking: the partner's tracked fields, and the policy's payer.
+# tracking: the partner's tracked fields, and who holds and pays the policy and
+# how (changed by a user or by the renewal data import).
 TRACKED_CHANGES = {
     "res.partner": (
         "phone",
@@ -16,8 +17,10 @@ TRACKED_CHANGES = {
         "contact_address_inline",
         "insurance_bank_accounts",
     ),
-    "insurance.policy": ("payer_id",),
+    "insurance.policy": ("payer_id", "partner_id", "payment_method"),
 }
+# The policy changes the administration system reports (保全) that count too.
+REPORTED_CHANGES = ("contact", "address", "bank", "payer", "beneficiary")
 CLOSE_RELATIONS = ("self", "spouse", "parent", "child")
 
 
@@ -263,7 +266,7 @@ class InsuranceRedFlagRule(models.Model):
                     self._hit(
                         policy,
                         policy.payer_id,
-                        f"changes:{max(change[0] for change in found)}",
+                        f"changes:{found[-1][1]}",
                         self.env._(
                             "%(count)s changes of phone, email, address or bank "
                             "account in %(days)s days: %(changes)s",
@@ -287,13 +290,13 @@ class InsuranceRedFlagRule(models.Model):
         hits = []
         for policy, exit_date in exits.items():
             start = exit_date - timedelta(days=self.days_before_exit)
-            found = [c for c in changes[policy] if start <= c[1].date() <= exit_date]
+            found = [c for c in changes[policy] if start <= c[0].date() <= exit_date]
             if found:
                 hits.append(
                     self._hit(
                         policy,
                         policy.payer_id,
-                        f"exit:{exit_date}:{max(change[0] for change in found)}",
+                        f"exit:{exit_date}:{found[-1][1]}",
                         self.env._(
                             "Contact or bank data changed within %(days)s days "
                             "before the policy ended on %(date)s: %(changes)s",
@@ -306,9 +309,27 @@ class InsuranceRedFlagRule(models.Model):
         return hits
 
     def _tracked_changes(self, policies, since):
-        """Return ``{policy: [(message id, date, field label)]}``: the tracked
-        changes since ``since`` of the policy's payer and holder, and of the
-        policy's payer itself, one per change (a message), in one query."""
+        """Return ``{policy: [(date, reference, label)]}``, oldest first: the
+        changes since ``since`` of the policy's payer and holder and of the
+        policy itself (Odoo's field tracking, one change per message), and the
+        policy changes the administration system reported, in two queries."""
+        by_record = self._tracking_changes(policies, since)
+        for policy_id, change in self._reported_changes(policies, since):
+            by_record["insurance.policy", policy_id].append(change)
+        return {
+            policy: sorted(
+                by_record["insurance.policy", policy.id]
+                + by_record["res.partner", policy.partner_id.id]
+                + (
+                    by_record["res.partner", policy.payer_id.id]
+                    if policy.payer_id != policy.partner_id
+                    else []
+                )
+            )
+            for policy in policies
+        }
+
+    def _tracking_changes(self, policies, since):
         self.env.flush_all()
         partners = policies.partner_id | policies.payer_id
         rows = self.env.execute_query(
@@ -338,19 +359,36 @@ class InsuranceRedFlagRule(models.Model):
         )
         by_record = defaultdict(list)
         for model, res_id, message_id, date, labels in rows:
-            by_record[model, res_id].append((message_id, date, labels))
-        return {
-            policy: sorted(
-                by_record["insurance.policy", policy.id]
-                + by_record["res.partner", policy.partner_id.id]
-                + (
-                    by_record["res.partner", policy.payer_id.id]
-                    if policy.payer_id != policy.partner_id
-                    else []
-                )
+            by_record[model, res_id].append((date, str(message_id), labels))
+        return by_record
+
+    def _reported_changes(self, policies, since):
+        """``[(policy id, (date, reference, label))]``: the reported changes, on
+        the day the administration system made them."""
+        events = (
+            self.env["insurance.policy.event"]
+            .sudo()
+            .search_fetch(
+                [
+                    ("policy_id", "in", policies.ids),
+                    ("event_type", "in", REPORTED_CHANGES),
+                    ("event_date", ">=", fields.Date.to_date(since)),
+                ],
+                ["policy_id", "event_date", "event_type"],
             )
-            for policy in policies
-        }
+        )
+        labels = dict(events._fields["event_type"]._description_selection(self.env))
+        return [
+            (
+                event.policy_id.id,
+                (
+                    fields.Datetime.to_datetime(event.event_date),
+                    f"event{event.id}",
+                    labels[event.event_type],
+                ),
+            )
+            for event in events
+        ]
 
 
 def _normalised_name(name):
@@ -362,4 +400,4 @@ def _normalised_account(number):
 
 
 def _describe(changes):
-    return "; ".join(f"{date:%Y-%m-%d} {labels}" for _id, date, labels in changes)
+    return "; ".join(f"{date:%Y-%m-%d} {labels}" for date, _ref, labels in changes)

@@ -1,7 +1,5 @@
 from collections import defaultdict
 
-from markupsafe import Markup
-
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
@@ -14,7 +12,9 @@ RENEWAL_GROUPS = "sales_team.group_sale_salesman,account.group_account_invoice"
 # Who sees identity and bank card numbers in full, and who sees them masked.
 PERSONAL_DATA_GROUP = "insurance_renewal.group_insurance_renewal_personal_data"
 MASKED_DATA_GROUPS = (
-    "insurance_renewal.group_insurance_renewal_user,account.group_account_invoice"
+    "insurance_renewal.group_insurance_renewal_user,account.group_account_invoice,"
+    "insurance_renewal.group_insurance_underwriter,"
+    "insurance_renewal.group_insurance_compliance"
 )
 # From the most to the least troubling: the partner shows the worst of its policies.
 RENEWAL_STATUS_BY_POLICY_STATE = {
@@ -511,42 +511,36 @@ class ResPartner(models.Model):
             vals["identity_number"] = identity.compact_ric(vals["identity_number"])
 
     def _log_identity_number_change(self, before):
-        """Track the change in the chatter with both values masked: Odoo's own
-        tracking would keep the full number in mail.tracking.value."""
-        for partner in self:
-            old, new = before[partner], partner.sudo().identity_number_masked
+        """Track the change with both values masked: Odoo's own tracking would
+        keep the full number in mail.tracking.value."""
+        for partner in self.sudo():
+            old, new = before[partner], partner.identity_number_masked
             if old != new:
-                partner._message_log(
-                    body=Markup("<p>%s</p>")
-                    % self.env._(
-                        "Resident identity number changed: %(old)s → %(new)s",
-                        old=old or self.env._("(none)"),
-                        new=new or self.env._("(none)"),
-                    )
-                )
+                partner._insurance_log_masked_change("identity_number_masked", old, new)
 
-    def _insurance_track_bank_accounts(self, body=""):
+    def _insurance_track_bank_accounts(self):
         """Keep the masked list of bank accounts and log each change of it as a
         tracked value, masked: Odoo's own tracking of the number would keep it
         in full."""
-        Tracking = self.env["mail.tracking.value"]
         for partner in self.sudo().exists():
             old = partner.insurance_bank_accounts or ""
             new = ", ".join(partner.bank_ids.mapped("acc_number_masked"))
-            if old == new:
-                continue
-            partner.write({"insurance_bank_accounts": new})
-            info = partner.fields_get(["insurance_bank_accounts"])
-            tracking = Tracking._create_tracking_values(
-                old,
-                new,
-                "insurance_bank_accounts",
-                info["insurance_bank_accounts"],
-                partner,
-            )
-            partner._message_log(
-                body=body, tracking_value_ids=[fields.Command.create(tracking)]
-            )
+            if old != new:
+                partner.write({"insurance_bank_accounts": new})
+                partner._insurance_log_masked_change(
+                    "insurance_bank_accounts", old, new
+                )
+
+    def _insurance_log_masked_change(self, fname, old, new):
+        """Log a change of a masked field as a tracked value, never in the
+        message's body: the chatter shows a tracked value only to who may read
+        its field (renewal, finance, underwriting, compliance), the body to
+        every follower."""
+        self.ensure_one()
+        tracking = self.env["mail.tracking.value"]._create_tracking_values(
+            old, new, fname, self.fields_get([fname])[fname], self
+        )
+        self._message_log(tracking_value_ids=[fields.Command.create(tracking)])
 
     def action_verify_contact_data(self):
         """The specialist confirmed the phone and email with the customer."""

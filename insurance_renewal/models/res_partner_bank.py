@@ -1,20 +1,21 @@
-from markupsafe import Markup
-
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.fields import Domain
 
 from ..lib import identity
-from .res_partner import MASKED_DATA_GROUPS, PERSONAL_DATA_GROUP
+from .res_partner import MASKED_DATA_GROUPS
 
-# Exported columns that hold the full account number.
+# The columns that hold the full account number.
 NUMBER_FIELDS = ("acc_number", "sanitized_acc_number")
 
 
 class ResPartnerBank(models.Model):
-    _inherit = "res.partner.bank"
+    _name = "res.partner.bank"
+    _inherit = ["res.partner.bank", "insurance.card.number.mixin"]
+    _insurance_card_fields = NUMBER_FIELDS
 
     # Odoo's own tracking would keep the full card number in mail.tracking.value:
-    # changes are logged masked on the holder instead (_log_acc_number_change).
+    # changes are tracked masked on the holder instead (its Bank Accounts).
     acc_number = fields.Char(tracking=False)
     acc_number_masked = fields.Char(
         string="Account Number (masked)",
@@ -40,10 +41,39 @@ class ResPartnerBank(models.Model):
         """The accounts of ``self`` whose number the current user sees masked:
         customers' accounts, to everyone outside Personal Data; the companies'
         own accounts stay readable (invoices print them)."""
-        if self.env.user.has_group(PERSONAL_DATA_GROUP):
+        if not self._insurance_cards_masked():
             return self.browse()
-        companies = self.env["res.company"].sudo().search([]).partner_id
+        companies = self._company_partners()
         return self.filtered(lambda account: account.partner_id not in companies)
+
+    def _company_partners(self):
+        return self.env["res.company"].sudo().search([]).partner_id
+
+    def _insurance_cards_hidden(self):
+        return self._numbers_hidden()
+
+    @api.model
+    def _insurance_mask(self, number):
+        """Renewal, finance, underwriting and compliance users see a customer's
+        card with its first and last four digits; anyone else (sales, customer
+        service) sees none of its digits."""
+        if self.env.user.has_groups(MASKED_DATA_GROUPS):
+            return identity.mask_card(number)
+        return identity.MASK * len(identity.compact_card(number) or number)
+
+    @api.model
+    def _insurance_card_like_domain(self, condition):
+        """A partial number typed in a search or a dropdown matches the masked
+        number of a customer's account (the digits this user sees), and the full
+        number of a company's own account."""
+        company = Domain("partner_id", "in", self._company_partners().ids)
+        if not self.env.user.has_groups(MASKED_DATA_GROUPS):
+            return company & condition  # no digit of a customer's card shown
+        masked = condition.operator, condition.value
+        # sudo: the masked number is what this user sees anyway; their own
+        # access to the accounts is applied by the search this domain joins
+        matches = self.sudo()._search([("acc_number_masked", *masked)])
+        return Domain("id", "in", matches) | (company & condition)
 
     @api.depends_context("uid")
     @api.depends("acc_number")
@@ -51,7 +81,7 @@ class ResPartnerBank(models.Model):
         hidden = self._numbers_hidden()
         for account in self:
             account.acc_number_display = (
-                identity.mask_card(account.acc_number)
+                self._insurance_mask(account.acc_number)
                 if account in hidden
                 else account.acc_number
             )
@@ -69,25 +99,9 @@ class ResPartnerBank(models.Model):
         result = super()._compute_display_name()
         for account in self._numbers_hidden().filtered("acc_number"):
             account.display_name = account.display_name.replace(
-                account.acc_number, identity.mask_card(account.acc_number)
+                account.acc_number, self._insurance_mask(account.acc_number)
             )
         return result
-
-    def _export_rows(self, fields, *, _is_toplevel_call=True):
-        """Exports follow the screens: the number masked outside Personal Data."""
-        rows = super()._export_rows(fields, _is_toplevel_call=_is_toplevel_call)
-        if not self._numbers_hidden():
-            return rows
-        columns = [
-            index
-            for index, path in enumerate(fields)
-            if len(path) == 1 and path[0] in NUMBER_FIELDS
-        ]
-        for row in rows:
-            for index in columns:
-                if row[index]:
-                    row[index] = identity.mask_card(row[index])
-        return rows
 
     @api.constrains("acc_number", "partner_id")
     def _check_premium_debit_card(self):
@@ -147,19 +161,7 @@ class ResPartnerBank(models.Model):
         if not {"acc_number", "partner_id"} & vals.keys():
             return super().write(vals)
         partners = self.partner_id
-        before = {account: account.sudo().acc_number_masked for account in self}
         result = super().write(vals)
-        for account in self:
-            old, new = before[account], account.sudo().acc_number_masked
-            if old != new:
-                account.partner_id._insurance_track_bank_accounts(
-                    body=Markup("<p>%s</p>")
-                    % self.env._(
-                        "Bank account number changed: %(old)s → %(new)s",
-                        old=old,
-                        new=new,
-                    )
-                )
         (partners | self.partner_id)._insurance_track_bank_accounts()
         return result
 

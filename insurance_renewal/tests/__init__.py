@@ -40,3 +40,5 @@ from . import test_renewal_care
 from . import test_data_import
 from . import test_claim_import
 from . import test_bank_privacy
+from . import test_card_numbers_over_rpc
+from . import test_data_import_tour

@@ -135,6 +135,43 @@ class TestClaimImport(InsuranceRenewalCommon):
         )
         self.assertEqual(len(self.policy.claim_ids), 1)
 
+    def _send_reminders_on(self, day):
+        with freeze_time(f"{day} 02:00:00"):
+            self._call_in_cron_cursor("insurance.reminder.log", "_cron_send_reminders")
+        return self.env["insurance.reminder.log"].search(
+            [("policy_id", "=", self.policy.id)]
+        )
+
+    def test_a_reported_death_claim_holds_reminders_until_rejected(self):
+        self.holder.email = "zhang.wei@example.com"
+        self.policy.payment_method = "counter"  # reminded from 60 days ahead
+        reported = ("P-0001", "C-6", "2024-11-20", "身故", "500000", "报案", "否")
+        with freeze_time("2024-11-25"):
+            self._import("claims", reported)
+        self.assertTrue(self.policy.reminder_claim_hold)
+        self.assertIn("C-6", self.case.renewal_claim_hold_reason)
+        self.assertIn("C-6", self.policy.message_ids[:1].body)
+        self.assertEqual(self.policy.state, "in_force")
+        # the first reminder step (60 days ahead) is due: nothing goes out
+        self.assertFalse(self._send_reminders_on("2024-12-02"))
+        with freeze_time("2024-12-02"):
+            self._import("claims", reported[:5] + ("拒赔", "否"))
+        self.assertFalse(self.policy.reminder_claim_hold)
+        self.assertFalse(self.case.renewal_claim_hold_reason)
+        self.assertIn("resume", self.policy.message_ids[:1].body)
+        self.assertEqual(len(self._send_reminders_on("2024-12-03")), 1)
+
+    def test_an_approved_death_claim_lifts_the_hold_by_ending_the_policy(self):
+        reported = ("P-0001", "C-7", "2024-11-20", "身故", "500000", "报案", "否")
+        with freeze_time("2024-11-25"):
+            self._import("claims", reported)
+            self._import("claims", reported[:5] + ("已结案", "否"))
+        self.assertFalse(self.policy.reminder_claim_hold)
+        self.assertRecordValues(
+            self.policy, [{"state": "terminated", "end_reason": "death"}]
+        )
+        self.assertFalse(self._send_reminders_on("2024-12-03"))
+
     def test_a_medical_or_rejected_claim_leaves_the_renewal_alone(self):
         with freeze_time("2025-01-10"):
             self._import(
@@ -143,6 +180,7 @@ class TestClaimImport(InsuranceRenewalCommon):
                 ("P-0001", "C-5", "2025-01-06", "身故", "0", "拒赔", "否"),
             )
         self.assertEqual(len(self.policy.claim_ids), 2)
+        self.assertFalse(self.policy.reminder_claim_hold)
         self.assertEqual(self.policy.state, "in_force")
         self.assertEqual(self._line(self.policy, 2).state, "planned")
         self.assertEqual(self.case.won_status, "pending")

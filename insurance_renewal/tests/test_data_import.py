@@ -340,6 +340,20 @@ class TestDataImport(InsuranceRenewalCommon):
         self.assertFalse(self._policy("B-01"))
         self.assertEqual(data_import.error_ids.row, 3)
 
+    def test_the_imported_file_is_dropped_its_errors_stay_masked(self):
+        """The extract holds identity and card numbers in full: once imported,
+        nobody downloads it from the import any more."""
+        bad_card = "6228480012345670"
+        content = self._csv(ZH, row(), row("B-02", card=bad_card))
+        data_import = self._import(content, valid_only=True)
+        self.assertEqual(data_import.state, "done")
+        data_import.invalidate_recordset()
+        self.assertFalse(data_import.with_user(self.specialist).data_file)
+        self.assertFalse(data_import._file_attachment())
+        self.assertEqual(data_import.error_ids.field, "Card Number")
+        self.assertIn("6228********5670", data_import.error_ids.message)
+        self.assertNotIn(bad_card, data_import.error_ids.message)
+
     # Again, matching, updating ----------------------------------------------
 
     @freeze_time("2025-01-10")

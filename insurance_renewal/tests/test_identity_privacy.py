@@ -25,13 +25,36 @@ class TestIdentityPrivacy(InsuranceRenewalCommon):
         cls.employee = new_test_user(
             cls.env, login="test_employee", groups="base.group_user"
         )
+        cls.underwriter = new_test_user(
+            cls.env,
+            login="test_underwriter",
+            groups="insurance_renewal.group_insurance_underwriter",
+        )
+        cls.compliance = new_test_user(
+            cls.env,
+            login="test_compliance",
+            groups="insurance_renewal.group_insurance_compliance",
+        )
+        cls.customer_service = new_test_user(
+            cls.env,
+            login="test_customer_service",
+            groups="insurance_renewal.group_insurance_customer_service",
+        )
+        # who sees identity and bank numbers masked, and who sees neither
+        cls.masked_readers = (
+            cls.specialist,
+            cls.finance,
+            cls.underwriter,
+            cls.compliance,
+        )
+        cls.outsiders = (cls.agent, cls.customer_service, cls.employee)
         export = cls.env.ref("base.group_allow_export")
         for user in (
             cls.personal,
-            cls.finance,
             cls.employee,
-            cls.specialist,
             cls.agent,
+            cls.customer_service,
+            *cls.masked_readers,
         ):
             user.group_ids |= export
         cls.holder.identity_number = NUMBER.lower()
@@ -67,8 +90,10 @@ class TestIdentityPrivacy(InsuranceRenewalCommon):
         self.assertEqual(values["identity_number"], NUMBER)
         self.assertEqual(partner.export_data(["identity_number"])["datas"], [[NUMBER]])
 
-    def test_specialist_and_finance_see_only_the_masked_number(self):
-        for user in (self.specialist, self.finance):
+    def test_renewal_finance_underwriting_compliance_see_only_the_masked_number(
+        self,
+    ):
+        for user in self.masked_readers:
             partner = self._as(user)
             with self.subTest(user=user.login):
                 self.assertEqual(
@@ -88,8 +113,8 @@ class TestIdentityPrivacy(InsuranceRenewalCommon):
                 with self.assertRaises(AccessError):
                     partner.search([("identity_number", "=", NUMBER)])
 
-    def test_salesman_and_employee_see_neither(self):
-        for user in (self.agent, self.employee):
+    def test_sales_customer_service_and_employee_see_neither(self):
+        for user in self.outsiders:
             partner = self._as(user)
             for field in ("identity_number", "identity_number_masked"):
                 with self.subTest(user=user.login, field=field):
@@ -124,11 +149,26 @@ class TestIdentityPrivacy(InsuranceRenewalCommon):
 
     def test_change_is_logged_masked_and_never_tracked_raw(self):
         self.holder.identity_number = "360426199101010071"
-        note = self.holder.message_ids[:1]
-        self.assertIn(MASKED, note.body)
-        self.assertIn("360***********0071", note.body)
-        self.assertNotIn(NUMBER, note.body)
+        self._assert_change_logged_masked(MASKED, "360***********0071")
         self._assert_nowhere_in_tracking(NUMBER, "360426199101010071")
+
+    def _assert_change_logged_masked(self, old, new):
+        """The last note of the holder tracks the masked change, which the
+        chatter shows to the masked readers only; its body, which every follower
+        reads, holds no number."""
+        note = self.holder.message_ids[:1]
+        tracking = note.sudo().tracking_value_ids
+        self.assertEqual((tracking.old_value_char, tracking.new_value_char), (old, new))
+        self.assertNotIn(old[-4:], note.body or "")
+        self.assertNotIn(new[-4:], note.body or "")
+        for user in self.masked_readers:
+            with self.subTest(user=user.login):
+                self.assertEqual(
+                    tracking._filter_has_field_access(self.env(user=user)), tracking
+                )
+        for user in self.outsiders:
+            with self.subTest(user=user.login):
+                self.assertFalse(tracking._filter_has_field_access(self.env(user=user)))
 
     def _assert_nowhere_in_tracking(self, *numbers):
         tracked = self.env["mail.tracking.value"].search([])
@@ -144,19 +184,20 @@ class TestIdentityPrivacy(InsuranceRenewalCommon):
     # Bank cards ---------------------------------------------------------------
 
     def test_bank_card_is_masked_for_renewal_and_finance_users(self):
-        for user in (self.specialist, self.finance, self.personal):
+        for user in (*self.masked_readers, self.personal):
             account = self.bank.with_user(user)
             with self.subTest(user=user.login):
                 self.assertEqual(
                     account.read(["acc_number_masked"])[0]["acc_number_masked"],
                     CARD_MASKED,
                 )
-        with self.assertRaises(AccessError):
-            self.bank.with_user(self.agent).read(["acc_number_masked"])
+        for user in self.outsiders:
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                self.bank.with_user(user).read(["acc_number_masked"])
 
     def test_policy_shows_the_debit_card_masked(self):
         policy = self._create_policy()
-        for user in (self.specialist, self.finance):
+        for user in self.masked_readers:
             values = policy.with_user(user).read(["payer_bank_masked"])[0]
             self.assertEqual(values["payer_bank_masked"], CARD_MASKED)
         with self.assertRaises(AccessError):
@@ -181,7 +222,5 @@ class TestIdentityPrivacy(InsuranceRenewalCommon):
 
     def test_card_change_is_logged_masked_and_never_tracked_raw(self):
         self.bank.acc_number = "622202100112345678"
-        note = self.holder.message_ids[:1]
-        self.assertIn(CARD_MASKED, note.body)
-        self.assertIn("6222**********5678", note.body)
+        self._assert_change_logged_masked(CARD_MASKED, "6222**********5678")
         self._assert_nowhere_in_tracking(CARD, "622202100112345678")

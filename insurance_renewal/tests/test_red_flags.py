@@ -152,6 +152,67 @@ class TestRedFlags(RedFlagCommon, InsuranceRenewalCommon):
         self.assertEqual(len(flag), 1)
         self.assertIn("2025-03-10", flag.evidence)
 
+    def _report_change(self, day, kind):
+        """A policy change the administration system reported, as imported."""
+        return (
+            self.env["insurance.policy.event"]
+            .sudo()
+            .create(
+                {
+                    "policy_id": self.policy.id,
+                    "event_date": day,
+                    "event_type": kind,
+                    "description": "保全变更",
+                    "import_key": f"{self.policy.name}:{day}:{kind}",
+                }
+            )
+        )
+
+    def test_policy_changes_count_as_frequent_changes(self):
+        rule = self.env.ref("insurance_renewal.red_flag_rule_frequent_changes")
+        rule.write({"change_count": 2, "period_days": 30})
+        self._flush_tracking()
+        with freeze_time("2025-03-01"):
+            self.policy.write({"payer_id": self.payer.id, "payer_relation": "spouse"})
+            self._flush_tracking()
+            self._report_change("2025-03-02", "beneficiary")
+            self._report_change("2025-03-02", "other")  # not contact or bank data
+            self.assertFalse(self._detect(), "Two changes within 30 days: not more.")
+        with freeze_time("2025-03-05"):
+            self.policy.payment_method = "counter"
+            self._flush_tracking()
+            flag = self._detect()
+        self.assertEqual(flag.rule_id.code, "frequent_changes")
+        self.assertIn("3 changes", flag.evidence)
+        for change in ("2025-03-01 Payer", "2025-03-02 Beneficiary Change"):
+            self.assertIn(change, flag.evidence)
+        self.assertIn("2025-03-05 Payment Method", flag.evidence)
+        with freeze_time("2025-03-06"):
+            self.assertFalse(self._detect(), "the same changes flag once")
+            self._report_change("2025-03-06", "bank")
+            self.assertEqual(self._detect().rule_id, rule, "a new change: again")
+
+    def test_policy_change_within_k_days_before_a_death_claim(self):
+        rule = self.env.ref("insurance_renewal.red_flag_rule_change_before_exit")
+        rule.days_before_exit = 60
+        self._flush_tracking()
+        with freeze_time("2024-12-01"):
+            self.policy.payment_method = "counter"
+            self._flush_tracking()
+        with freeze_time("2025-01-15"):
+            self.policy.write({"payer_id": self.payer.id, "payer_relation": "child"})
+            self._flush_tracking()
+        self._report_change("2025-02-25", "bank")
+        self.policy.sudo().write(
+            {"state": "terminated", "end_reason": "death", "end_date": "2025-03-10"}
+        )
+        flag = self._detect().filtered(lambda f: f.rule_id == rule)
+        self.assertEqual(len(flag), 1)
+        self.assertIn("2025-03-10", flag.evidence)
+        self.assertIn("2025-01-15 Payer", flag.evidence)
+        self.assertIn("2025-02-25 Bank Account Change", flag.evidence)
+        self.assertNotIn("Payment Method", flag.evidence, "99 days before: not in K")
+
     def test_compliance_clears_the_flag_specialists_only_see_it(self):
         self.policy.write({"payer_id": self.payer.id, "payer_relation": "other"})
         flag = self._detect()

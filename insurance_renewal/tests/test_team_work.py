@@ -302,6 +302,7 @@ class TestComplaints(TeamWorkCommon):
             "helpdesk_mgmt.helpdesk_ticket_stage_done"
         )
         self.assertFalse(self.policy.reminder_complaint_hold)
+        self.assertFalse(self.case.renewal_complaint_hold_reason)
         self.assertIn(
             "resume", " ".join(self.policy.message_ids.mapped("body")).lower()
         )
