@@ -847,7 +847,6 @@ class InsuranceServicingRequest(models.Model):
             }
         )
         policy._sync_state_with_schedule()
-        policy.renewal_lead_ids._insurance_refresh_from_facts()
         paid_out = not self.currency_id.is_zero(payout)
         if paid_out:
             self._pay_out(
