@@ -8,6 +8,12 @@ few minutes on two cores, most of it installing the addon. The databases are nam
 after ``CONCURRENCY_DB``, else ``DB`` (as ``make test`` is given it) + ``_conc``;
 ``KEEP_DB=1`` keeps them for a look afterwards. A ``make test`` narrowed with
 ``TEST_TAGS`` skips it.
+
+Two processes meet a given race only now and then: the ``test_a_late_*`` tests
+replay each race of a late snapshot deterministically on another copy
+(tests/concurrency/races.py, about a minute). With the portfolio kept
+(``KEEP_DB=1`` once, then ``REUSE_BASE=1 KEEP_DB=1``), ``-k "late or races"``
+runs just these.
 """
 
 import json
