@@ -935,8 +935,11 @@ class InsuranceReminderEngine(models.AbstractModel):
     def _schedule_todos(self, bundles, channel):
         """A call or a letter: one to-do per instalment, in the language of the
         specialist who gets it."""
+        logs = self.env["insurance.reminder.log"].union(*bundles)
+        # Each to-do goes to its policy's open case: looked up for all at once.
+        logs.policy_id.mapped("renewal_lead_id")
         values = []
-        for log in self.env["insurance.reminder.log"].union(*bundles):
+        for log in logs:
             reader = log._in_assignee_lang()
             if channel == "phone":
                 activity_type = log.step_id.activity_type_id or self.env.ref(
