@@ -137,7 +137,9 @@ class TestClaimImport(InsuranceRenewalCommon):
 
     def _send_reminders_on(self, day):
         with freeze_time(f"{day} 02:00:00"):
-            self._call_in_cron_cursor("insurance.reminder.log", "_cron_send_reminders")
+            self._call_in_cron_cursor(
+                "insurance.reminder.engine", "_cron_send_reminders"
+            )
         return self.env["insurance.reminder.log"].search(
             [("policy_id", "=", self.policy.id)]
         )
