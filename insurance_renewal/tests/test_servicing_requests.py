@@ -412,6 +412,7 @@ class TestServicingWithInvoices(ServicingMixin, PremiumAccountingCommon):
                 premium_line_ids=[(6, 0, self.line.ids)],
             )
             request.action_confirm()
+            self._end_unit_of_work()
         self.assertRecordValues(
             request,
             [
