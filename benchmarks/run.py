@@ -255,7 +255,6 @@ def main():
             ),
             "python": platform.python_version(),
             "load_at_start": os.getloadavg(),
-            "shared": "six other helpers ran Odoo tests on the same machine",
         },
         "policies": args.policies,
         "today": args.today.isoformat(),
