@@ -1,3 +1,4 @@
+from . import insurance_queued_import
 from . import insurance_bank_file
 from . import insurance_data_import
 from . import insurance_reminder_engine
