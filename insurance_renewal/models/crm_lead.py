@@ -643,14 +643,18 @@ class CrmLead(models.Model):
         # shown on the case, not told in its chatter (the stage moves, won and
         # lost are, by their own writes below).
         quiet = cases.with_context(mail_notrack=True)
+        newly_broken = self.browse()
         for lead in quiet:
             lines = lead.insurance_premium_line_ids | lead._renewal_lines_to_cover(
                 today
             )
             vals = lead._renewal_fact_values(lines, today)
             changed = {key: value for key, value in vals.items() if lead[key] != value}
+            if changed.get("renewal_promise_broken"):
+                newly_broken |= lead
             if changed:
                 lead.write(changed)
+        newly_broken._renewal_tell_promise_broken(today)
         cases._renewal_close_or_move(today)
 
     def _renewal_lines_to_cover(self, today):
@@ -941,18 +945,24 @@ class CrmLead(models.Model):
 
     @api.model
     def _flag_broken_promises(self, leads):
-        """Refresh cases whose promised date passed unpaid; tell their specialist."""
+        """Refresh cases whose promised date passed unpaid: the refresh tells their
+        specialist (``_renewal_tell_promise_broken``)."""
         flow = self.env["insurance.fact.flow"]
         flow._touch_cases(leads)
         flow._propagate()
-        # One call to-do per broken promise, created for the whole batch at once;
-        # it waits in the specialist's activities and on the kanban card: not one
-        # notification email each from the night run.
+
+    def _renewal_tell_promise_broken(self, today):
+        """One call to-do per case whose promise to pay just broke, whichever
+        refresh found it (the clock's broken-promise step, or an instalment moving
+        to grace the same night), created for all of them at once; it waits in the
+        specialist's activities and on the kanban card: not one notification email
+        each from the night run."""
+        if not self:
+            return
         call = self.env.ref("mail.mail_activity_data_call")
         model_id = self.env["ir.model"]._get(self._name).id
-        today = fields.Date.context_today(self)
         vals_list = []
-        for lead in leads.filtered("renewal_promise_broken"):
+        for lead in self:
             env = lead._renewal_in_reader_lang().env
             vals_list.append(
                 {

@@ -186,6 +186,27 @@ class TestRenewalCase(InsuranceRenewalCommon):
         )
         self.assertIn("Broken promises", case.renewal_risk_reasons)
 
+    def test_a_promise_broken_the_night_the_premium_falls_due_is_told(self):
+        """The instalment's move to due refreshes the case before the clock's
+        broken-promise step: the specialist is told all the same, once."""
+        case = self._open_case()
+        with freeze_time("2025-01-20"):
+            self._log(
+                case,
+                outcome="promised",
+                promised_date="2025-01-30",
+                promised_amount=12000,
+            )
+        self._run_clock_on("2025-01-31")
+        self.assertTrue(case.renewal_promise_broken)
+        self._run_clock_on("2025-01-31")
+        told = case.activity_ids.filtered(
+            lambda a: a.summary.startswith("Promise to pay broken")
+        )
+        self.assertEqual(len(told), 1, "Told once, on the rerun too.")
+        self.assertEqual(told.date_deadline, date(2025, 1, 31))
+        self.assertEqual(told.user_id, self.specialist)
+
     def test_risk_score_shows_its_reasons(self):
         self.policy.payment_method = "counter"
         case = self._open_case()
