@@ -1,4 +1,7 @@
+from collections import defaultdict
+
 from odoo import api, models
+from odoo.tools import SQL
 
 # Where the records whose facts changed wait, in the transaction, for the flush.
 PENDING_KEY = "insurance_renewal.fact_flow"
@@ -65,7 +68,7 @@ class InsuranceFactFlow(models.AbstractModel):
             if not pending or not (pending["policies"] or pending["cases"]):
                 # Run as a pre-commit hook, this comes after the transaction's
                 # flush: write what it changed before the commit.
-                flow.env.flush_all()
+                flow._flush_holding_locks()
                 return
             policies = policy_model.browse(sorted(pending["policies"])).exists()
             pending["policies"] = set()
@@ -77,3 +80,28 @@ class InsuranceFactFlow(models.AbstractModel):
         raise RecursionError(
             "insurance.fact.flow: the propagation keeps marking new records"
         )
+
+    @api.model
+    def _flush_holding_locks(self):
+        """Write the pending changes after locking their rows, quietly.
+
+        Another worker may have changed one of these rows (a payer's renewal
+        status, a case shared by two batches) since this transaction began. Locking
+        the rows first makes that show as a serialization failure of the lock,
+        which the batch runner rolls back and retries on a fresh snapshot, instead
+        of a failed UPDATE that Odoo's cursor logs as a bad query."""
+        env = self.env
+        env._recompute_all()
+        rows = defaultdict(set)
+        for field, ids in env._field_dirty.items():
+            rows[env[field.model_name]._table].update(filter(None, ids))
+        for table, ids in sorted(rows.items()):
+            env.cr.execute(
+                SQL(
+                    "SELECT 1 FROM %s WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE",
+                    SQL.identifier(table),
+                    sorted(ids),
+                ),
+                log_exceptions=False,
+            )
+        env.flush_all()
