@@ -194,15 +194,29 @@ def end_state(env, imported):
             SELECT count(*), count(DISTINCT res_id) FROM mail_activity
              WHERE insurance_event_code = 'receipt_unmatched'""",
         "partials": "SELECT count(*), sum(amount) FROM account_partial_reconcile",
+        "statement_chatter": """
+            SELECT m.message_type, m.body, count(*) FROM mail_message m
+              JOIN account_bank_statement_line l ON l.move_id = m.res_id
+             WHERE m.model = 'account.move' AND l.insurance_file_id = %(file)s
+             GROUP BY 1, 2 ORDER BY 1, 2""",
+        "invoice_chatter": """
+            SELECT m.message_type, count(*), count(v.id) FROM mail_message m
+              JOIN account_move i ON i.id = m.res_id
+              LEFT JOIN mail_tracking_value v ON v.mail_message_id = m.id
+             WHERE m.model = 'account.move' AND i.move_type = 'out_invoice'
+             GROUP BY 1 ORDER BY 1""",
     }
     result = {}
     for name, sql in queries.items():
         cr.execute(
-            f"SELECT md5(string_agg(t::text, '|')), count(*) FROM ({sql}) t",
+            f"SELECT md5(string_agg(t::text, '|')), count(*), "
+            f"string_agg(t::text, '|') FROM ({sql}) t",
             {"file": imported.id},
         )
-        digest, count = cr.fetchone()
+        digest, count, text = cr.fetchone()
         result[name] = f"{count} rows, md5 {digest}"
+        if count <= 5:
+            result[name] += f": {text}"
     return result
 
 

@@ -70,7 +70,16 @@ class InsuranceReceiptMatcher(models.AbstractModel):
             self._line_vals(receipt, rule, invoices, receivables)
             for receipt, rule, invoices in decided
         ]
-        lines = StLine.create(vals_list)
+        # Without chatter on the receipts' own journal entries (as Odoo's own
+        # reconciliation does for its records): a "created" message, tracking
+        # and a follower per bank line cost more than the line itself and tell
+        # finance nothing the statement does not show. The invoices they pay
+        # still log their payment.
+        lines = (
+            StLine.with_context(tracking_disable=True)
+            .create(vals_list)
+            .with_env(StLine.env)
+        )
         plan = [
             line._seek_for_lines()[2] + receivables[invoices]
             for line, (_receipt, rule, invoices) in zip(lines, decided, strict=True)
