@@ -73,8 +73,7 @@ class InsuranceReceiptMatcher(models.AbstractModel):
         # Without chatter on the receipts' own journal entries (as Odoo's own
         # reconciliation does for its records): a "created" message, tracking
         # and a follower per bank line cost more than the line itself and tell
-        # finance nothing the statement does not show. The invoices they pay
-        # still log their payment.
+        # finance nothing the statement does not show.
         lines = (
             StLine.with_context(tracking_disable=True)
             .create(vals_list)
