@@ -141,7 +141,83 @@ def import_as_finance(env, content):
     rules = {}
     for line in matched:
         rules[line.insurance_match_rule] = rules.get(line.insurance_match_rule, 0) + 1
-    return meter, {"state": imported.state, "matched": len(matched), "rules": rules}
+    return meter, {
+        "state": imported.state,
+        "matched": len(matched),
+        "rules": rules,
+        "queries_per_receipt": round(
+            meter.query_count / len(content.splitlines()[1:]), 2
+        ),
+        "end_state": end_state(env, imported),
+    }
+
+
+def end_state(env, imported):
+    """Checksums of what the import leaves behind, comparable between two copies
+    of one database (names, not ids): each receipt's matching, flag, partner and
+    journal items, the premium invoices' and instalments' payment, the Finance
+    to-dos."""
+    cr = env.cr
+    env.flush_all()
+    queries = {
+        "receipts": """
+            SELECT l.insurance_file_row, l.insurance_match_state,
+                   l.insurance_match_rule, i.name, p.name, l.is_reconciled,
+                   l.insurance_compliance_flag, l.insurance_compliance_reason,
+                   (SELECT string_agg(c.name, ',' ORDER BY c.name)
+                      FROM insurance_st_line_candidate_rel r
+                      JOIN account_move c ON c.id = r.move_id
+                     WHERE r.st_line_id = l.id),
+                   (SELECT string_agg(concat_ws(':', a.code_store::text, lp.name,
+                                      ml.balance, ml.amount_residual, ml.reconciled),
+                                      ',' ORDER BY ml.balance, a.id)
+                      FROM account_move_line ml
+                      JOIN account_account a ON a.id = ml.account_id
+                      LEFT JOIN res_partner lp ON lp.id = ml.partner_id
+                     WHERE ml.move_id = l.move_id)
+              FROM account_bank_statement_line l
+              LEFT JOIN account_move i ON i.id = l.insurance_invoice_id
+              LEFT JOIN res_partner p ON p.id = l.partner_id
+             WHERE l.insurance_file_id = %(file)s
+             ORDER BY l.insurance_file_row""",
+        "invoices": """
+            SELECT name, payment_state, amount_residual FROM account_move
+             WHERE move_type = 'out_invoice' AND insurance_policy_id IS NOT NULL
+             ORDER BY name""",
+        "instalments": """
+            SELECT p.name, l.installment_number, l.state, l.amount_paid, l.date_paid
+              FROM insurance_premium_line l
+              JOIN insurance_policy p ON p.id = l.policy_id
+             WHERE l.invoice_id IS NOT NULL
+             ORDER BY p.name, l.installment_number""",
+        "finance_todos": """
+            SELECT count(*), count(DISTINCT res_id) FROM mail_activity
+             WHERE insurance_event_code = 'receipt_unmatched'""",
+        "partials": "SELECT count(*), sum(amount) FROM account_partial_reconcile",
+        "statement_chatter": """
+            SELECT m.message_type, m.body, count(*) FROM mail_message m
+              JOIN account_bank_statement_line l ON l.move_id = m.res_id
+             WHERE m.model = 'account.move' AND l.insurance_file_id = %(file)s
+             GROUP BY 1, 2 ORDER BY 1, 2""",
+        "invoice_chatter": """
+            SELECT m.message_type, count(*), count(v.id) FROM mail_message m
+              JOIN account_move i ON i.id = m.res_id
+              LEFT JOIN mail_tracking_value v ON v.mail_message_id = m.id
+             WHERE m.model = 'account.move' AND i.move_type = 'out_invoice'
+             GROUP BY 1 ORDER BY 1""",
+    }
+    result = {}
+    for name, sql in queries.items():
+        cr.execute(
+            f"SELECT md5(string_agg(t::text, '|')), count(*), "
+            f"string_agg(t::text, '|') FROM ({sql}) t",
+            {"file": imported.id},
+        )
+        digest, count, text = cr.fetchone()
+        result[name] = f"{count} rows, md5 {digest}"
+        if count <= 5:
+            result[name] += f": {text}"
+    return result
 
 
 def twin(env, content):

@@ -1,6 +1,6 @@
 import re
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 MATCH_RULES = [
@@ -187,23 +187,33 @@ class AccountBankStatementLine(models.Model):
     def _insurance_check_payer(self, policy):
         """Flag a receipt paid by someone who is neither the payer nor the holder
         (DOMAIN.md red flags); the money stays reconciled."""
+        vals = self._insurance_payer_flag_vals(
+            policy, self.partner_name, self.account_number
+        )
+        if vals:
+            self.write(vals)
+
+    @api.model
+    def _insurance_payer_flag_vals(self, policy, payer_name, payer_account):
+        """The compliance flag of a receipt from ``payer_name`` or
+        ``payer_account`` paying ``policy``: empty when it comes from the payer
+        or the holder, by name or by bank account."""
         people = policy.payer_id | policy.partner_id
         names = {_clean(name) for name in people.mapped("name")}
         accounts = {_clean(acc) for acc in people.bank_ids.mapped("acc_number")}
-        by_account = self.account_number and _clean(self.account_number) in accounts
-        by_name = self.partner_name and _clean(self.partner_name) in names
-        if (self.account_number or self.partner_name) and not (by_account or by_name):
-            self.write(
-                {
-                    "insurance_compliance_flag": True,
-                    "insurance_compliance_reason": self.env._(
-                        "Paid by %(payer)s, who is neither the payer nor the holder "
-                        "of policy %(policy)s.",
-                        payer=self.partner_name or self.account_number,
-                        policy=", ".join(policy.mapped("name")),
-                    ),
-                }
-            )
+        by_account = payer_account and _clean(payer_account) in accounts
+        by_name = payer_name and _clean(payer_name) in names
+        if not (payer_account or payer_name) or by_account or by_name:
+            return {}
+        return {
+            "insurance_compliance_flag": True,
+            "insurance_compliance_reason": self.env._(
+                "Paid by %(payer)s, who is neither the payer nor the holder "
+                "of policy %(policy)s.",
+                payer=payer_name or payer_account,
+                policy=", ".join(policy.mapped("name")),
+            ),
+        }
 
 
 def _clean(text):

@@ -316,10 +316,12 @@ class InsuranceBankFile(models.Model):
                 .create({"name": self.name, "journal_id": self.journal_id.id})
             )
         currencies = self._currencies(rows)
-        lines = StLine.create(
-            [self._statement_line_vals(row, key, currencies) for row, key in new]
+        # As superuser like the lines (see above): the matcher reads the open
+        # premium invoices of the journal's company only.
+        self.env["insurance.receipt.matcher"].sudo()._create_matched(
+            self.journal_id,
+            [self._statement_line_vals(row, key, currencies) for row, key in new],
         )
-        self.env["insurance.receipt.matcher"]._match(lines)
 
     def _statement_line_vals(self, row, key, currencies):
         """A receipt in another currency than the bank journal's is booked at the

@@ -12,31 +12,110 @@ class InsuranceReceiptMatcher(models.AbstractModel):
     """Matches bank receipts with open premium invoices (a service without a
     table): by payment reference, then by the policy number in the memo, then by
     payer and exact amount. Called by the bank file import on the receipts it
-    adds; the receipts' own model keeps reconciling and queueing them."""
+    is about to add, so that each statement line is created once, already with
+    its payer, its counterpart on the invoice's receivable account, its matching
+    and its compliance flag, and the matched ones are reconciled together."""
 
     _name = "insurance.receipt.matcher"
     _description = "Bank Receipt Matching"
 
-    def _match(self, st_lines):
-        """Reconcile the receipts that match one invoice; queue the rest with
-        their candidates for finance."""
-        index = _MatchIndex(st_lines)
-        queued = st_lines.browse()
-        for st_line in st_lines:
-            rule, invoices = index.candidates(st_line)
-            if rule and len(invoices) == 1:
-                st_line._insurance_reconcile(invoices, rule)
-            else:
-                st_line.write(
-                    {
-                        "insurance_match_state": st_lines._insurance_queue_state(
-                            invoices
-                        ),
-                        "insurance_candidate_ids": [fields.Command.set(invoices.ids)],
-                    }
+    @api.model
+    def _create_matched(self, journal, vals_list):
+        """Create the statement lines of ``vals_list`` in ``journal`` (a superuser
+        environment, see ``insurance.bank.file._import_receipts``), reconciling
+        those that match one invoice and queueing the rest with their candidates
+        for finance; return the lines, in the order of ``vals_list``.
+
+        The receipts are decided in file order against the invoices as they
+        stand; a receipt whose decision reads an invoice that an earlier receipt
+        of the same round pays waits for that round to be reconciled, so a batch
+        gives the same result as receipts matched one at a time."""
+        receipts = [_Receipt(self.env, journal, vals) for vals in vals_list]
+        index = _MatchIndex(self.env, journal.company_id, receipts)
+        lines = self.env["account.bank.statement.line"].sudo()
+        decided, paid = [], set()
+        for receipt in receipts:
+            rule, invoices = index.candidates(receipt)
+            if index.seen & paid:
+                lines |= self._settle(decided)
+                decided, paid = [], set()
+                rule, invoices = index.candidates(receipt)
+            if rule:
+                paid |= set(invoices.ids)
+            decided.append((receipt, rule, invoices))
+        return lines | self._settle(decided)
+
+    def _settle(self, decided):
+        """Create the statement lines of one round of decided receipts and
+        reconcile the matched ones, all in one go."""
+        if not decided:
+            return self.env["account.bank.statement.line"].sudo()
+        StLine = self.env["account.bank.statement.line"].sudo()
+        paid = self.env["account.move"].union(
+            *(invoices for _receipt, rule, invoices in decided if rule)
+        )
+        # one read of the policies' payers, holders and their bank accounts
+        people = paid.insurance_policy_id.payer_id
+        people |= paid.insurance_policy_id.partner_id
+        people.bank_ids.mapped("acc_number")
+        receivables = {
+            invoice: invoice.line_ids.filtered(
+                lambda aml: (
+                    aml.account_type == "asset_receivable" and not aml.reconciled
                 )
-                queued |= st_line
-        queued._insurance_hand_to_finance()
+            )
+            for invoice in paid
+        }
+        vals_list = [
+            self._line_vals(receipt, rule, invoices, receivables)
+            for receipt, rule, invoices in decided
+        ]
+        # Without chatter on the receipts' own journal entries (as Odoo's own
+        # reconciliation does for its records): a "created" message, tracking
+        # and a follower per bank line cost more than the line itself and tell
+        # finance nothing the statement does not show.
+        lines = (
+            StLine.with_context(tracking_disable=True)
+            .create(vals_list)
+            .with_env(StLine.env)
+        )
+        plan = [
+            line._seek_for_lines()[2] + receivables[invoices]
+            for line, (_receipt, rule, invoices) in zip(lines, decided, strict=True)
+            if rule
+        ]
+        # As superuser, like the lines: the receivables are those of the open
+        # premium invoices of the journal's company the caller's search found.
+        self.env["account.move.line"].sudo()._reconcile_plan(plan)
+        lines.filtered(
+            lambda line: line.insurance_match_state != "matched"
+        )._insurance_hand_to_finance()
+        return lines
+
+    def _line_vals(self, receipt, rule, invoices, receivables):
+        vals = dict(
+            receipt.vals, insurance_candidate_ids=[fields.Command.set(invoices.ids)]
+        )
+        if not rule:
+            vals["insurance_match_state"] = self.env[
+                "account.bank.statement.line"
+            ]._insurance_queue_state(invoices)
+            return vals
+        vals.update(
+            partner_id=vals.get("partner_id") or invoices.partner_id.id,
+            counterpart_account_id=receivables[invoices].account_id.id,
+            insurance_match_state="matched",
+            insurance_match_rule=rule,
+            insurance_invoice_id=invoices.id,
+        )
+        vals.update(
+            self.env["account.bank.statement.line"]._insurance_payer_flag_vals(
+                invoices.insurance_policy_id,
+                receipt.partner_name,
+                receipt.account_number,
+            )
+        )
+        return vals
 
     @api.model
     def _policies_by_key(self, company, keys):
@@ -58,18 +137,32 @@ class InsuranceReceiptMatcher(models.AbstractModel):
         return {bank_files.normalize_reference(p.name): p for p in policies}
 
 
+class _Receipt:
+    """A bank receipt about to become a statement line: the values it will be
+    created with, and what matching reads of them."""
+
+    def __init__(self, env, journal, vals):
+        self.vals = vals
+        self.payment_ref = vals.get("payment_ref") or ""
+        self.partner_name = vals.get("partner_name") or ""
+        self.account_number = vals.get("account_number") or ""
+        self.date = fields.Date.to_date(vals["date"])
+        self.company = journal.company_id
+        foreign = env["res.currency"].browse(vals.get("foreign_currency_id"))
+        self.currency = foreign or journal.currency_id or journal.company_id.currency_id
+        self.amount = vals["amount_currency"] if foreign else vals["amount"]
+        self.keys = bank_files.memo_keys(self.payment_ref)
+
+
 class _MatchIndex:
     """Open premium invoices, read once for a batch of receipts of one company.
 
     References and policy numbers are compared normalised on both sides (case,
-    spaces, dashes, full-width characters): see ``bank_files.memo_keys``."""
+    spaces, dashes, full-width characters): see ``bank_files.memo_keys``.
+    ``seen`` holds the invoices the last decision read the open state of."""
 
-    def __init__(self, st_lines):
-        env = st_lines.env
-        company = st_lines.company_id[:1]
-        keys = set()
-        for st_line in st_lines:
-            keys |= bank_files.memo_keys(st_line.payment_ref)
+    def __init__(self, env, company, receipts):
+        keys = set().union(*(receipt.keys for receipt in receipts))
         open_domain = [
             ("move_type", "=", "out_invoice"),
             ("state", "=", "posted"),
@@ -78,6 +171,7 @@ class _MatchIndex:
             ("company_id", "=", company.id),
         ]
         Move = env["account.move"]
+        self.seen = set()
         self.by_reference = defaultdict(lambda: Move)
         for invoice in Move.search(
             [*open_domain, ("insurance_reference_key", "in", list(keys))]
@@ -87,61 +181,72 @@ class _MatchIndex:
             company, keys
         )
         policies = env["insurance.policy"].union(*self.policy_by_key.values())
-        names = {st_line.partner_name for st_line in st_lines if st_line.partner_name}
-        accounts = {a for a in st_lines.mapped("account_number") if a}
-        partners = env["res.partner"].search(
+        names = {receipt.partner_name for receipt in receipts if receipt.partner_name}
+        accounts = {r.account_number for r in receipts if r.account_number}
+        self.partners = env["res.partner"].search(
             [
                 "|",
                 ("name", "in", list(names)),
                 ("bank_ids.acc_number", "in", list(accounts)),
             ]
         )
-        self.partners = partners
-        self.open_invoices = Move.search(
+        self.payers_by_name = defaultdict(set)
+        self.payers_by_account = defaultdict(set)
+        for partner in self.partners:
+            self.payers_by_name[_clean(partner.name)].add(partner.id)
+            for number in partner.bank_ids.mapped("acc_number"):
+                self.payers_by_account[_clean(number)].add(partner.id)
+        open_invoices = Move.search(
             [
                 *open_domain,
                 "|",
                 ("insurance_policy_id", "in", policies.ids),
-                ("partner_id", "in", partners.ids),
+                ("partner_id", "in", self.partners.ids),
             ],
             order="invoice_date_due, id",
         )
+        self.by_policy = defaultdict(lambda: Move)
+        self.by_partner = defaultdict(lambda: Move)
+        for invoice in open_invoices:
+            self.by_policy[invoice.insurance_policy_id.id] |= invoice
+            self.by_partner[invoice.partner_id.id] |= invoice
 
-    def candidates(self, st_line):
+    def candidates(self, receipt):
         """Return (rule, invoices): the rule that found the one invoice to pay, or
-        (False, candidates) when none did. Invoices paid by an earlier receipt of
-        the batch are no longer candidates."""
-        rule, invoices = self._candidates(st_line)
+        (False, candidates) when none did. Invoices paid by an earlier receipt
+        are no longer candidates."""
+        self.seen = set()
+        rule, invoices = self._candidates(receipt)
         still_open = invoices.filtered(
             lambda inv: inv.payment_state in ("not_paid", "partial")
         )
         return (rule if still_open == invoices else False), still_open
 
-    def _candidates(self, st_line):
-        keys = bank_files.memo_keys(st_line.payment_ref)
-        by_reference = st_line.env["account.move"]
-        for key in keys:
+    def _candidates(self, receipt):
+        by_reference = self.partners.env["account.move"]
+        for key in receipt.keys:
             by_reference |= self.by_reference.get(key, by_reference.browse())
         by_reference = self._open(by_reference)
         if by_reference:
             return ("reference" if len(by_reference) == 1 else False), by_reference
         policies = {
-            self.policy_by_key[key] for key in keys if key in self.policy_by_key
+            self.policy_by_key[key] for key in receipt.keys if key in self.policy_by_key
         }
         if policies:
-            return self._by_policy(st_line, policies)
-        return self._by_payer(st_line)
+            return self._by_policy(receipt, policies)
+        return self._by_payer(receipt)
 
-    def _by_policy(self, st_line, policies):
+    def _by_policy(self, receipt, policies):
         """The memo names a policy: pay its oldest open invoice when the receipt
         covers it (a surplus stays on the payer's account), else the one invoice
         of exactly the receipt's amount."""
+        Move = self.partners.env["account.move"]
         invoices = self._open(
-            self.open_invoices.filtered(lambda inv: inv.insurance_policy_id in policies)
+            Move.union(*(self.by_policy[policy.id] for policy in policies))
         )
         if len(policies) > 1 or not invoices:
             return False, invoices
-        amount = _amount_in(st_line, invoices[:1])
+        amount = _amount_in(receipt, invoices[:1])
         currency = invoices[:1].currency_id
         if currency.compare_amounts(amount, invoices[:1].amount_residual) >= 0:
             return "policy", invoices[:1]
@@ -152,15 +257,16 @@ class _MatchIndex:
             return "policy", exact
         return False, invoices
 
-    def _by_payer(self, st_line):
-        payers = self._payers(st_line)
+    def _by_payer(self, receipt):
+        Move = self.partners.env["account.move"]
+        payers = self._payers(receipt)
         invoices = self._open(
-            self.open_invoices.filtered(lambda inv: inv.partner_id in payers)
+            Move.union(*(self.by_partner[partner_id] for partner_id in payers))
         )
         exact = invoices.filtered(
             lambda inv: (
                 inv.currency_id.compare_amounts(
-                    inv.amount_residual, _amount_in(st_line, inv)
+                    inv.amount_residual, _amount_in(receipt, inv)
                 )
                 == 0
             )
@@ -169,33 +275,27 @@ class _MatchIndex:
             return "payer_amount", exact
         return False, exact or invoices
 
-    @staticmethod
-    def _open(invoices):
+    def _open(self, invoices):
+        self.seen |= set(invoices.ids)
         return invoices.filtered(
             lambda inv: inv.payment_state in ("not_paid", "partial")
         ).sorted(lambda inv: (inv.invoice_date_due, inv.id))
 
-    def _payers(self, st_line):
-        name = _clean(st_line.partner_name)
-        account = _clean(st_line.account_number)
-        return self.partners.filtered(
-            lambda partner: (
-                (name and _clean(partner.name) == name)
-                or (
-                    account
-                    and account
-                    in {_clean(a) for a in partner.bank_ids.mapped("acc_number")}
-                )
-            )
-        )
+    def _payers(self, receipt):
+        name = _clean(receipt.partner_name)
+        account = _clean(receipt.account_number)
+        payers = set()
+        if name:
+            payers |= self.payers_by_name.get(name, set())
+        if account:
+            payers |= self.payers_by_account.get(account, set())
+        return payers
 
 
-def _amount_in(st_line, invoice):
+def _amount_in(receipt, invoice):
     """The receipt's amount in the invoice's currency, at the receipt's date."""
-    currency = st_line.foreign_currency_id or st_line.currency_id
-    amount = st_line.amount_currency if st_line.foreign_currency_id else st_line.amount
-    if currency == invoice.currency_id:
-        return amount
-    return currency._convert(
-        amount, invoice.currency_id, st_line.company_id, st_line.date
+    if receipt.currency == invoice.currency_id:
+        return receipt.amount
+    return receipt.currency._convert(
+        receipt.amount, invoice.currency_id, receipt.company, receipt.date
     )
