@@ -40,6 +40,13 @@ def parse_args():
     parser = common.parser(__doc__)
     parser.add_argument("--rows", type=int, default=10000)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--agents",
+        type=int,
+        default=len(AGENTS),
+        help="how many agents the extract names (0: no agent, as in the runs "
+        "before agents were added)",
+    )
     parser.add_argument("--output", default=None)
     parser.add_argument(
         "--no-memory",
@@ -69,7 +76,7 @@ def card_number(rng):
     return body + luhn.calc_check_digit(body)
 
 
-def extract(rows, seed, today):
+def extract(rows, seed, today, agents=AGENTS):
     rng = random.Random(seed)
     lines = [HEADER]
     for index in range(rows):
@@ -100,7 +107,7 @@ def extract(rows, seed, today):
                     "0",
                     today.isoformat(),
                     rng.choice(["是", "否"]),
-                    rng.choice(AGENTS),
+                    rng.choice(agents) if agents else "",
                 )
             )
         )
@@ -209,7 +216,7 @@ def main():
             )
         agents(env)
         cr.commit()
-        content = extract(args.rows, args.seed, today)
+        content = extract(args.rows, args.seed, today, AGENTS[: args.agents])
         print(f"extract: {args.rows} rows, {len(content) / 2**20:.1f} MiB")
         sql = twin(env, content, args.rows)
         first = run(env, content, args.rows, "first import")
