@@ -5,11 +5,11 @@ Usage (with Odoo's interpreter, on a database where insurance_renewal is install
     python benchmarks/renewal_import.py --database bench_renewal --rows 10000
 
 It writes a CSV extract of ``--rows`` policies (Chinese headers, every row good:
-valid identity numbers, phones, Luhn-valid debit cards), then, as a renewal
-specialist: checks the file, imports it in committed batches as the scheduled
-action does (new customers, cards and policies, each policy activated), checks and
-imports the same file again (nothing changes). It prints seconds, SQL queries, rows
-per second and peak Python memory (tracemalloc) of each step.
+valid identity numbers, phones, Luhn-valid debit cards, one of five agents), then,
+as a renewal specialist: checks the file, imports it in committed batches as the
+scheduled action does (new customers, cards and policies, each policy activated),
+checks and imports the same file again (nothing changes). It prints seconds, SQL
+queries, rows per second and peak Python memory (tracemalloc) of each step.
 """
 
 import base64
@@ -29,8 +29,10 @@ from benchmarks import common
 HEADER = (
     "保单号,产品代码,投保人,投保人身份证号,投保人手机,电子邮箱,联系地址,开户银行,"
     "银行卡号,生效日期,缴费频率,期缴保费,缴费年期,缴至日,收费方式,现金价值,"
-    "保单贷款余额,价值报告日,自动垫交"
+    "保单贷款余额,价值报告日,自动垫交,业务员"
 )
+# The agents the extract names (salesmen, created when missing).
+AGENTS = [f"bench_agent_{n}" for n in range(5)]
 FREQUENCIES = {"年交": 12, "半年交": 6, "季交": 3, "月交": 1}
 
 
@@ -38,6 +40,13 @@ def parse_args():
     parser = common.parser(__doc__)
     parser.add_argument("--rows", type=int, default=10000)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--agents",
+        type=int,
+        default=len(AGENTS),
+        help="how many agents the extract names (0: no agent, as in the runs "
+        "before agents were added)",
+    )
     parser.add_argument("--output", default=None)
     parser.add_argument(
         "--no-memory",
@@ -67,7 +76,7 @@ def card_number(rng):
     return body + luhn.calc_check_digit(body)
 
 
-def extract(rows, seed, today):
+def extract(rows, seed, today, agents=AGENTS):
     rng = random.Random(seed)
     lines = [HEADER]
     for index in range(rows):
@@ -98,10 +107,25 @@ def extract(rows, seed, today):
                     "0",
                     today.isoformat(),
                     rng.choice(["是", "否"]),
+                    rng.choice(agents) if agents else "",
                 )
             )
         )
     return "\r\n".join(lines).encode("utf-8-sig")
+
+
+def agents(env):
+    """The salesmen the extract names as agents."""
+    users = env["res.users"].with_context(active_test=False)
+    known = set(users.search([("login", "in", AGENTS)]).mapped("login"))
+    salesman = env.ref("sales_team.group_sale_salesman")
+    users.create(
+        [
+            {"name": login, "login": login, "group_ids": [(4, salesman.id)]}
+            for login in AGENTS
+            if login not in known
+        ]
+    )
 
 
 def specialist(env):
@@ -190,8 +214,9 @@ def main():
             env["insurance.product"].create(
                 {"name": "Bench import", "code": "BENCH-IMP"}
             )
+        agents(env)
         cr.commit()
-        content = extract(args.rows, args.seed, today)
+        content = extract(args.rows, args.seed, today, AGENTS[: args.agents])
         print(f"extract: {args.rows} rows, {len(content) / 2**20:.1f} MiB")
         sql = twin(env, content, args.rows)
         first = run(env, content, args.rows, "first import")

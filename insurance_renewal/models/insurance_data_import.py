@@ -1,4 +1,5 @@
 import itertools
+from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -455,10 +456,34 @@ class InsuranceDataImport(models.Model):
                 updated += 1
             else:
                 unchanged += 1
-        new = self.env["insurance.policy"].create(new_vals)
+        agent_ids = [vals.pop("user_id", False) for vals in new_vals]
+        # the importing user does not follow every policy of the file (as with
+        # Odoo's own import); each policy logs its creation
+        new = (
+            self.env["insurance.policy"]
+            .with_context(mail_create_nosubscribe=True)
+            .create(new_vals)
+            .with_env(self.env)
+        )
+        self._assign_agents(new, agent_ids)
         # in force in the administration system: in force here too
         (new | drafts).action_activate()
         self._count(created=len(new), updated=updated, unchanged=unchanged)
+
+    @staticmethod
+    def _assign_agents(policies, agent_ids):
+        """Give the new policies their agents, one write per agent: Odoo makes
+        each agent follow their policies in one go, where a creation with the
+        agent subscribes (and emails "assigned to you") one policy at a time.
+        Nothing to track: the policies were just created."""
+        by_agent = defaultdict(list)
+        for policy, agent_id in zip(policies, agent_ids, strict=True):
+            if agent_id:
+                by_agent[agent_id].append(policy.id)
+        for agent_id, policy_ids in by_agent.items():
+            policies.browse(policy_ids).with_context(
+                mail_notrack=True, mail_auto_subscribe_no_notify=True
+            ).write({"user_id": agent_id})
 
     @staticmethod
     def _differs(policy, fname, value):

@@ -127,6 +127,9 @@ class InsurancePartnerMatch(models.AbstractModel):
         partners = (
             self.env["res.partner"]
             .sudo()
+            # no creation message nor the importer as follower of every new
+            # customer, as Odoo's own import does
+            .with_context(tracking_disable=True)
             .create(
                 [
                     {
@@ -184,7 +187,9 @@ class InsurancePartnerMatch(models.AbstractModel):
             )
         }
         banks = self._banks({row["bank_name"] for row in cards.values()})
-        Bank.create(
+        # as for the people: no creation message on each card (the holder's
+        # chatter still logs it, masked)
+        Bank.with_context(tracking_disable=True).create(
             [
                 {
                     "partner_id": partner_id,

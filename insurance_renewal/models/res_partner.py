@@ -38,6 +38,17 @@ CONTACT_STATUSES = [
 SPECIALIST_GROUP = "insurance_renewal.group_insurance_renewal_user"
 
 
+class PendingLogs(list):
+    """Log messages gathered to be created in one batch (see
+    ``_insurance_gather_logs``). Equal only to itself: Odoo reuses an
+    environment whose context is equal, and two batches' lists may be equal
+    (both empty) without being the same list."""
+
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
+
+
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
@@ -521,15 +532,17 @@ class ResPartner(models.Model):
     def _insurance_track_bank_accounts(self):
         """Keep the masked list of bank accounts and log each change of it as a
         tracked value, masked: Odoo's own tracking of the number would keep it
-        in full."""
-        for partner in self.sudo().exists():
+        in full. The logs of many partners are created at once."""
+        partners = self.sudo().exists()
+        changes = {}
+        for partner in partners:
             old = partner.insurance_bank_accounts or ""
             new = ", ".join(partner.bank_ids.mapped("acc_number_masked"))
             if old != new:
                 partner.write({"insurance_bank_accounts": new})
-                partner._insurance_log_masked_change(
-                    "insurance_bank_accounts", old, new
-                )
+                changes[partner] = (old, new)
+        if changes:
+            partners._insurance_log_masked_changes("insurance_bank_accounts", changes)
 
     def _insurance_log_masked_change(self, fname, old, new):
         """Log a change of a masked field as a tracked value, never in the
@@ -537,10 +550,52 @@ class ResPartner(models.Model):
         its field (renewal, finance, underwriting, compliance), the body to
         every follower."""
         self.ensure_one()
-        tracking = self.env["mail.tracking.value"]._create_tracking_values(
-            old, new, fname, self.fields_get([fname])[fname], self
+        self._insurance_log_masked_changes(fname, {self: (old, new)})
+
+    def _insurance_log_masked_changes(self, fname, changes):
+        """``_insurance_log_masked_change`` for many partners: ``changes`` maps
+        each partner to its old and new value; one message each, the messages
+        and their tracked values each created in one batch."""
+        gathering, pending = self._insurance_gather_logs()
+        for partner in changes:
+            partner.with_env(gathering.env)._message_log()
+        messages = self._insurance_create_logs(pending)
+        field_info = self.fields_get([fname])[fname]
+        Tracking = self.env["mail.tracking.value"]
+        # as _message_log does: the caller decided to log this change
+        Tracking.sudo().create(
+            [
+                {
+                    **Tracking._create_tracking_values(
+                        old, new, fname, field_info, partner
+                    ),
+                    "mail_message_id": message.id,
+                }
+                for message, (partner, (old, new)) in zip(
+                    messages, changes.items(), strict=True
+                )
+            ]
         )
-        self._message_log(tracking_value_ids=[fields.Command.create(tracking)])
+
+    def _insurance_gather_logs(self):
+        """``self`` in an environment where the log messages of partners
+        (``_message_log``, which Odoo's own code calls once per record) are
+        gathered in the returned list instead of created one INSERT at a time;
+        ``_insurance_create_logs`` then creates them in one batch."""
+        pending = PendingLogs()
+        return self.with_context(insurance_pending_logs=pending), pending
+
+    def _insurance_create_logs(self, pending):
+        """The messages gathered by ``_insurance_gather_logs``, created."""
+        return self.with_context(insurance_pending_logs=None)._message_create(pending)
+
+    def _message_create(self, values_list):
+        pending = self.env.context.get("insurance_pending_logs")
+        if pending is None:
+            return super()._message_create(values_list)
+        # see _insurance_gather_logs: created by the caller with the others
+        pending.extend(values_list)
+        return self.env["mail.message"]
 
     def action_verify_contact_data(self):
         """The specialist confirmed the phone and email with the customer."""

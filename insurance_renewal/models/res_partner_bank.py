@@ -153,7 +153,12 @@ class ResPartnerBank(models.Model):
             # typed in Odoo's form by a user who sees numbers masked
             if vals.get("acc_number_display") and not vals.get("acc_number"):
                 vals["acc_number"] = vals.pop("acc_number_display")
-        accounts = super().create(vals_list)
+        # Odoo's account logs "Bank Account created" on each holder, one
+        # message at a time: gathered and created at once here.
+        gathering, pending = self.env["res.partner"]._insurance_gather_logs()
+        accounts = super(ResPartnerBank, self.with_env(gathering.env)).create(vals_list)
+        self.env["res.partner"]._insurance_create_logs(pending)
+        accounts = accounts.with_env(self.env)
         accounts.partner_id._insurance_track_bank_accounts()
         return accounts
 

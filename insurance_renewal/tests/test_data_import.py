@@ -3,6 +3,8 @@ import io
 
 import openpyxl
 from freezegun import freeze_time
+from stdnum import luhn
+from stdnum.cn import ric
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
@@ -450,6 +452,79 @@ class TestDataImport(InsuranceRenewalCommon):
         self.assertEqual(
             self.env["insurance.policy"].search_count([("name", "like", "L-")]), 5
         )
+
+    # Volume --------------------------------------------------------------------
+
+    @staticmethod
+    def _new_customer_rows(first, count):
+        """Good rows of new customers, each with an identity number, a mobile, an
+        email and a debit card of their own."""
+        rows = []
+        for n in range(first, first + count):
+            body = f"11010519800101{n:03d}"
+            card = f"622202{n:09d}"
+            rows.append(
+                row(
+                    f"V-{n:04d}",
+                    holder=f"客户{n:04d}",
+                    holder_id=body + ric.calc_check_digit(body + "0"),
+                    phone=f"139{n:08d}",
+                    email=f"c{n}@example.com",
+                    insured="",
+                    card=card + luhn.calc_check_digit(card),
+                )
+            )
+        return rows
+
+    @freeze_time("2025-01-10")
+    def test_new_cards_are_logged_masked_on_their_holders_once(self):
+        """Each new card shows once in its holder's chatter (Odoo's "Bank Account
+        created" and the masked change of Bank Accounts, as when a user adds a
+        card); the import adds no creation message to the new customers and
+        does not make the importer follow them or their policies."""
+        rows = self._new_customer_rows(1, 2)
+        self._import(self._csv(ZH, *rows))
+        field = self.env["ir.model.fields"]._get(
+            "res.partner", "insurance_bank_accounts"
+        )
+        for line in rows:
+            policy = self._policy(line[0])
+            holder = policy.partner_id
+            card = holder.bank_ids.acc_number
+            self.assertEqual(card, line[ZH.index("银行卡号")])
+            messages = holder.message_ids
+            created = messages.filtered(lambda m: "Bank Account" in str(m.body))
+            self.assertEqual(len(created), 1)
+            tracked = messages.tracking_value_ids.filtered(
+                lambda t: t.field_id == field
+            )
+            self.assertEqual(len(tracked), 1)
+            self.assertFalse(tracked.old_value_char)
+            self.assertEqual(tracked.new_value_char, f"{card[:4]}********{card[-4:]}")
+            self.assertNotIn(card, " ".join(str(m.body) for m in messages))
+            self.assertEqual(len(messages), 2, messages.mapped("body"))
+            self.assertNotIn(self.specialist.partner_id, holder.message_partner_ids)
+            self.assertNotIn(self.specialist.partner_id, policy.message_partner_ids)
+            self.assertIn("Policy created", policy.message_ids.mapped("body")[-1])
+
+    @freeze_time("2025-01-10")
+    def test_queries_grow_with_the_batch_not_with_the_rows(self):
+        """A renewal import once cost some four queries more per row than the
+        file's batch needs: ten more rows may cost at most one query each (Odoo's
+        own check for an archived copy of each new card)."""
+        counts = []
+        for first, count in ((1, 5), (101, 15)):
+            data_import = self._new_import(
+                self._csv(ZH, *self._new_customer_rows(first, count))
+            )
+            data_import.action_check()
+            self.env.flush_all()
+            before = self.env.cr.sql_log_count
+            data_import.action_import()
+            self.env.flush_all()
+            counts.append(self.env.cr.sql_log_count - before)
+            self.assertEqual(data_import.created_count, count)
+        self.assertLessEqual(counts[1] - counts[0], 10, counts)
 
     # Rights and Odoo's own import ----------------------------------------------
 
