@@ -45,6 +45,7 @@ class InsuranceTrackingBatchMixin(models.AbstractModel):
         bodies = data.pop(f"mail.tracking.message.{self._name}", {})
         authors = data.pop(f"mail.tracking.author.{self._name}", {})
         posts = []
+        existing = {}  # subtype -> whether it still exists, checked once each
         for record in self:
             changes, tracking_value_ids = tracking.get(record.id, (None, None))
             if not changes:
@@ -52,7 +53,9 @@ class InsuranceTrackingBatchMixin(models.AbstractModel):
             subtype = record._track_subtype(
                 {name: initial_values_dict[record.id][name] for name in changes}
             )
-            if subtype and not subtype.exists():
+            if subtype and subtype not in existing:
+                existing[subtype] = bool(subtype.exists())
+            if subtype and not existing[subtype]:
                 continue
             if not subtype and not tracking_value_ids:
                 continue
