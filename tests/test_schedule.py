@@ -1,6 +1,6 @@
 """The premium schedule rules of DOMAIN.md, checked without Odoo."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import schedule
@@ -64,6 +64,26 @@ def test_first_unpaid_instalment_from_the_paid_to_date():
     assert schedule.first_unpaid_number(issue, "quarterly", None) == 2
     assert schedule.first_unpaid_number(issue, "quarterly", date(2026, 12, 15)) == 27
     assert schedule.first_unpaid_number(issue, "quarterly", date(2026, 12, 1)) == 27
+
+
+def _first_unpaid_by_counting(issue, frequency, paid_to):
+    number = 1
+    while schedule.due_date(issue, frequency, number) < paid_to:
+        number += 1
+    return number
+
+
+@pytest.mark.parametrize("frequency", ["monthly", "quarterly", "semiannual", "annual"])
+def test_first_unpaid_number_is_the_one_counting_instalments_gives(frequency):
+    """Found from the months between the days: the same number as counting the
+    due dates one by one, at month ends, leap days and before the issue date."""
+    for issue in (date(2016, 1, 31), date(2020, 2, 29), date(2023, 8, 30)):
+        day = date(2015, 12, 1)
+        while day < date(2027, 3, 31):
+            assert schedule.first_unpaid_number(
+                issue, frequency, day
+            ) == _first_unpaid_by_counting(issue, frequency, day), (issue, day)
+            day += timedelta(days=3)
 
 
 def test_numbers_until_the_horizon_stop_at_the_premium_term():

@@ -62,7 +62,15 @@ def first_unpaid_number(issue_date, frequency, paid_to_date):
     """
     if not paid_to_date:
         return 2
-    number = 1
+    # Start from the months between the two days (due dates never drift), then
+    # step to the exact number: a few date computations, not one per instalment.
+    step = MONTHS_PER_INSTALMENT[frequency]
+    months = (paid_to_date.year - issue_date.year) * 12 + (
+        paid_to_date.month - issue_date.month
+    )
+    number = max(1, months // step + 1)
+    while number > 1 and due_date(issue_date, frequency, number - 1) >= paid_to_date:
+        number -= 1
     while due_date(issue_date, frequency, number) < paid_to_date:
         number += 1
     return number

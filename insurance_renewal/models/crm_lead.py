@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.fields import Domain
+from odoo.fields import Command, Domain
 from odoo.tools import SQL, format_amount, format_date
 
 from ..lib import options, risk, schedule, servicing
@@ -26,11 +26,14 @@ FACT_LINE_FIELDS = [
     "policy_year",
     "currency_id",
 ]
+# The instalments a case covers: written for a whole batch of cases at once.
+LINES_FIELD = "insurance_premium_line_ids"
 FACT_CONTACT_FIELDS = ["date", "outcome", "promised_date", "promised_amount", "kind"]
 
 
 class CrmLead(models.Model):
-    _inherit = "crm.lead"
+    _name = "crm.lead"
+    _inherit = ["crm.lead", "insurance.tracking.batch.mixin"]
 
     insurance_policy_id = fields.Many2one(
         "insurance.policy",
@@ -644,6 +647,7 @@ class CrmLead(models.Model):
         # lost are, by their own writes below).
         quiet = cases.with_context(mail_notrack=True)
         newly_broken = self.browse()
+        links = []
         for lead in quiet:
             lines = lead.insurance_premium_line_ids | lead._renewal_lines_to_cover(
                 today
@@ -652,10 +656,26 @@ class CrmLead(models.Model):
             changed = {key: value for key, value in vals.items() if lead[key] != value}
             if changed.get("renewal_promise_broken"):
                 newly_broken |= lead
+            if LINES_FIELD in changed:
+                links.append((lead, [Command.set(changed.pop(LINES_FIELD).ids)]))
+                changed.setdefault("write_date", self.env.cr.now())
             if changed:
                 lead.write(changed)
+        quiet._renewal_link_lines(links)
         newly_broken._renewal_tell_promise_broken(today)
         cases._renewal_close_or_move(today)
+
+    def _renewal_link_lines(self, links):
+        """Store the instalments each case covers, ``[(case, commands)]``, for all
+        the cases at once: a write per case would insert its links one case at a
+        time. The ORM's own many2many writer, between the same notices of change
+        a write gives (so what depends on the links is computed again)."""
+        if not links:
+            return
+        cases = self.browse([lead.id for lead, _commands in links])
+        cases.modified([LINES_FIELD], before=True)
+        self._fields[LINES_FIELD].write_batch(links)
+        cases.modified([LINES_FIELD])
 
     def _renewal_lines_to_cover(self, today):
         """Unpaid instalments already due, or due within the case window."""

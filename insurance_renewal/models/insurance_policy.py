@@ -64,7 +64,7 @@ MAX_PREMIUM_AMOUNT = 100_000_000
 class InsurancePolicy(models.Model):
     _name = "insurance.policy"
     _description = "Insurance Policy"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["insurance.tracking.batch.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "name"
     _check_company_auto = True
     # Whoever may read a policy (an underwriter, a compliance officer, finance)
@@ -1001,19 +1001,44 @@ class InsurancePolicy(models.Model):
         self.ensure_one()
         return schedule.total_instalments(self.payment_frequency, self.premium_years)
 
-    def _next_unscheduled_number(self):
-        """Return the number of the next instalment to store, or 0 when none is left."""
+    def _next_unscheduled_number(self, last_number=None):
+        """Return the number of the next instalment to store, or 0 when none is left.
+
+        ``last_number``: the highest stored instalment number, when the caller
+        already knows it (``_schedule_positions``); else it is read here."""
         self.ensure_one()
         if self.state == "draft" or not self.issue_date:
             return 0
-        lines = self.premium_line_ids
-        if lines:
-            number = max(lines.mapped("installment_number")) + 1
+        if last_number is None:
+            last_number = max(
+                self.premium_line_ids.mapped("installment_number"), default=0
+            )
+        if last_number:
+            number = last_number + 1
         else:
             number = schedule.first_unpaid_number(
                 self.issue_date, self.payment_frequency, self.paid_to_date
             )
         return number if number <= self._total_instalments() else 0
+
+    def _schedule_positions(self):
+        """``{policy id: (highest stored instalment number, whether one is still
+        unsettled)}`` for these policies, in one grouped query rather than by
+        reading every instalment of every policy."""
+        if not self:
+            return {}
+        rows = self.env["insurance.premium.line"]._read_group(
+            Domain("policy_id", "in", self.ids),
+            ["policy_id"],
+            ["installment_number:max", "state:array_agg_distinct"],
+        )
+        return {
+            policy.id: (
+                last_number or 0,
+                any(state not in schedule.SETTLED_STATES for state in states),
+            )
+            for policy, last_number, states in rows
+        }
 
     @api.model
     def _clock_today(self):
@@ -1037,14 +1062,14 @@ class InsurancePolicy(models.Model):
         every open policy has a next due date.
         """
         vals_list = []
+        positions = self._schedule_positions()
         for policy in self:
-            start = policy._next_unscheduled_number()
+            last_number, has_unsettled = positions.get(policy.id, (0, False))
+            start = policy._next_unscheduled_number(last_number)
             if not start:
                 continue
             horizon = horizon_date
-            if not policy.premium_line_ids.filtered(
-                lambda line: line.state not in schedule.SETTLED_STATES
-            ):
+            if not has_unsettled:
                 horizon = max(horizon, policy._instalment_due_date(start))
             numbers = schedule.numbers_until(
                 policy.issue_date,

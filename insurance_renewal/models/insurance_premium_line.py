@@ -701,15 +701,15 @@ class InsurancePremiumLine(models.Model):
             if state == schedule.LAPSED:
                 day = suspended_on.get(line.policy_id, line.lapse_date)
                 suspended_on[line.policy_id] = min(day, line.lapse_date)
-        by_state = defaultdict(lambda: self.browse())
+        by_state = defaultdict(list)
         for line, state in targets.items():
             suspension = suspended_on.get(line.policy_id)
             if suspension and line.due_date >= suspension:
                 continue
             if state != line.state:
-                by_state[state] |= line
-        for state, lines in by_state.items():
-            lines.write({"state": state})
+                by_state[state].append(line.id)
+        for state, ids in by_state.items():
+            self.browse(ids).write({"state": state})
 
     @api.model
     def _cron_issue_premium_invoices(self, batch_size=1000):

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError
 
 from .insurance_assignment_rule import EVENTS
@@ -17,6 +17,36 @@ class MailActivity(models.Model):
     insurance_rule_id = fields.Many2one(
         "insurance.assignment.rule", string="Assignment Rule", readonly=True
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """Give each new to-do the team mail_activity_team would compute for it
+        (the first team of its user for its model), looked up once per user and
+        model rather than one search per to-do: the nightly jobs create them by
+        the hundred."""
+        if len(vals_list) > 1:
+            teams = {}
+            vals_list = [dict(vals) for vals in vals_list]
+            for vals in vals_list:
+                if "team_id" in vals or "team_user_id" in vals:
+                    continue
+                model_id = vals.get("res_model_id") or (
+                    vals.get("res_model")
+                    and self.env["ir.model"]._get_id(vals["res_model"])
+                )
+                if not model_id:
+                    continue
+                user_id = vals.get("user_id") or self.env.uid
+                if (user_id, model_id) not in teams:
+                    teams[user_id, model_id] = self._get_default_team_id(
+                        user_id, model_id
+                    ).id
+                # With a team given, mail_activity_team keeps the user only when
+                # it comes as the team's user.
+                vals["team_id"] = teams[user_id, model_id]
+                if vals.get("user_id"):
+                    vals["team_user_id"] = vals["user_id"]
+        return super().create(vals_list)
 
     def action_feedback_schedule_next(self, feedback=False, attachment_ids=None):
         """A call done on a renewal case offers to log its outcome (reached,

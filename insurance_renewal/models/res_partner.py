@@ -655,11 +655,19 @@ class ResPartner(models.Model):
             unreachable._contact_repair_activities().mapped("res_id")
         )
         specialists = pending._renewal_specialists()
-        for partner in pending:
-            partner.activity_schedule(
+        # Scheduled together for the customers who share a specialist and a
+        # note (a few groups even when thousands of policies are activated).
+        groups = pending.grouped(
+            lambda partner: (
+                specialists.get(partner.id) or self.env.uid,
+                partner._contact_repair_note(),
+            )
+        )
+        for (user_id, note), partners in groups.items():
+            partners.activity_schedule(
                 "insurance_renewal.mail_activity_type_contact_repair",
-                note=partner._contact_repair_note(),
-                user_id=specialists.get(partner.id) or self.env.uid,
+                note=note,
+                user_id=user_id,
             )
 
     def _contact_repair_note(self):

@@ -1,5 +1,6 @@
 from . import test_premium_schedule
 from . import test_premium_clock
+from . import test_batch_tracking
 from . import test_policy_constraints
 from . import test_partner_renewal_status
 from . import test_access_rights
