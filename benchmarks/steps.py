@@ -140,9 +140,25 @@ def contacts_worker(env, args):
     return meter.report(rows=env.cr.rowcount)
 
 
+def _settle_seeded_contacts(env, day):
+    """The contacts were inserted in SQL, behind the ORM: tell the fact flow the
+    cases they changed, as logging each contact would have, and let it refresh
+    them (the clock refreshes only the cases whose facts changed)."""
+    env.cr.execute(
+        "SELECT DISTINCT lead_id FROM insurance_renewal_activity"
+        " WHERE lead_id IS NOT NULL"
+    )
+    cases = env["crm.lead"].browse([row[0] for row in env.cr.fetchall()])
+    flow = env["insurance.fact.flow"].with_context(clock_today=day)
+    flow._touch_cases(cases)
+    flow._propagate()
+    env.cr.commit()
+
+
 def settle_check_worker(env, args):
     """Settle the contacts into the cases, then rerun the same day: nothing moves."""
     day = args.today - timedelta(days=1)
+    _settle_seeded_contacts(env, day)
     first = _run_clock(env, day)
     env.cr.commit()
     before = checks.snapshot(env.cr)
