@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import resource
+import subprocess
 import time
 import tracemalloc
 
@@ -129,3 +130,16 @@ def write_results(path, results, markdown=None):
     if markdown is not None:
         with open(path.removesuffix(".json") + ".md", "w") as handle:
             handle.write(markdown + "\n")
+
+
+def publish(path, results, markdown):
+    """Write the results (``write_results``) and show their table."""
+    write_results(path, results, markdown)
+    print(markdown)
+    print(f"written to {path}")
+
+
+def copy_database(template, name):
+    """A fresh copy of ``template`` named ``name``, replacing any older one."""
+    subprocess.run(["dropdb", "--if-exists", name], check=True)
+    subprocess.run(["createdb", "-T", template, name], check=True)

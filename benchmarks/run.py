@@ -67,11 +67,6 @@ def database_exists(name):
     )
 
 
-def copy_database(template, name):
-    subprocess.run(["dropdb", "--if-exists", name], check=True)
-    subprocess.run(["createdb", "-T", template, name], check=True)
-
-
 def worker(args, name, database, **extra):
     """Run one measured step in a process of its own (clean memory peak); return
     what it reports."""
@@ -142,7 +137,7 @@ def measure_pair(args, template, label, addon, twin, rounds=None, compare=True):
         databases = {}
         for side, (name, extra) in order:
             database = f"{template}_{side}"
-            copy_database(template, database)
+            common.copy_database(template, database)
             runs[side].append(worker(args, name, database, **extra))
             databases[side] = database
         if compare:
@@ -316,9 +311,7 @@ def main():
     output = args.output or os.path.join(
         REPO, "benchmarks", "results", f"{args.database}_{args.policies}.json"
     )
-    common.write_results(output, results, summary(results))
-    print(summary(results))
-    print(f"written to {output}")
+    common.publish(output, results, summary(results))
     return 0
 
 

@@ -110,11 +110,6 @@ def run_process(args):
 # The measurement ------------------------------------------------------------------
 
 
-def _copy_database(template, name):
-    subprocess.run(["dropdb", "--if-exists", name], check=True)
-    subprocess.run(["createdb", "-T", template, name], check=True)
-
-
 def run_processes(args, database, count):
     """Run ``count`` processes on ``database``, phase by phase, all starting each
     phase together; return each phase's wall time and queries."""
@@ -210,7 +205,7 @@ def main():
     databases = {}
     for count in counts:
         database = f"{args.database}_w{count}"
-        _copy_database(args.database, database)
+        common.copy_database(args.database, database)
         results["runs"][str(count)] = run_processes(args, database, count)
         databases[count] = database
         print(f"{count} process(es): {json.dumps(results['runs'][str(count)])}")
@@ -224,9 +219,7 @@ def main():
     output = args.output or os.path.join(
         common.REPO, "benchmarks", "results", f"{args.database}_workers.json"
     )
-    common.write_results(output, results, summary(results))
-    print(summary(results))
-    print(f"written to {output}")
+    common.publish(output, results, summary(results))
     return 0
 
 
