@@ -1102,8 +1102,7 @@ class InsuranceServicingRequest(models.Model):
         unpaid = self._reinstatement_lines().filtered(lambda line: not line.invoice_id)
         for line in unpaid:
             line.write({"amount_paid": line.amount})
-        self.payment_received = True
-        self._log_on_policy(
+        self._mark_reinstatement_paid(
             self.env._(
                 "payment of %(amount)s received (back premiums %(back)s, interest "
                 "%(interest)s)",
@@ -1112,6 +1111,12 @@ class InsuranceServicingRequest(models.Model):
                 interest=self._money(self.interest_amount),
             )
         )
+
+    def _mark_reinstatement_paid(self, note):
+        """The reinstatement is paid: say so on the policy, and reinstate it if
+        underwriting already approved."""
+        self.payment_received = True
+        self._log_on_policy(note)
         if self.state == "approved":
             self._complete_reinstatement()
 
@@ -1155,8 +1160,7 @@ class InsuranceServicingRequest(models.Model):
                 )
 
     def _on_reinstatement_paid(self):
-        self.payment_received = True
-        self._log_on_policy(
+        self._mark_reinstatement_paid(
             self.env._(
                 "invoices %(invoices)s paid: %(amount)s (back premiums %(back)s, "
                 "interest %(interest)s)",
@@ -1166,8 +1170,6 @@ class InsuranceServicingRequest(models.Model):
                 interest=self._money(self.interest_amount),
             )
         )
-        if self.state == "approved":
-            self._complete_reinstatement()
 
     def _refund(self):
         """A reinstatement refused or cancelled: the policy stays suspended, and
