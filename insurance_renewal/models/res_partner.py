@@ -586,12 +586,17 @@ class ResPartner(models.Model):
         return self.with_context(insurance_pending_logs=pending), pending
 
     def _insurance_create_logs(self, pending):
-        """The messages gathered by ``_insurance_gather_logs``, created."""
-        return self.with_context(insurance_pending_logs=None)._message_create(pending)
+        """The messages gathered by ``_insurance_gather_logs``, created as Odoo's
+        ``_message_log`` creates them: as the superuser, the caller's right to
+        change the records having been checked by the change being logged."""
+        logs = self.sudo().with_context(insurance_pending_logs=None)
+        return logs._message_create(pending)
 
     def _message_create(self, values_list):
         pending = self.env.context.get("insurance_pending_logs")
-        if pending is None:
+        if pending is None or not self.env.su:
+            # only the logs are gathered (``_message_log`` creates them as the
+            # superuser); a message posted by a user is created at once
             return super()._message_create(values_list)
         # see _insurance_gather_logs: created by the caller with the others
         pending.extend(values_list)

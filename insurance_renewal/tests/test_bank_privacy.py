@@ -119,6 +119,23 @@ class TestBankPrivacy(InsuranceRenewalCommon):
         )
         self.assertFalse(note, "an untouched masked number is not a change")
 
+    def test_finance_adds_a_customers_card(self):
+        """Finance (invoicing rights only, as the demo's finance user) saves a
+        payer's new card: Odoo logs it on the holder as the superuser, after
+        checking finance may create the account."""
+        finance = new_test_user(
+            self.env, login="bank_finance", groups="account.group_account_invoice"
+        )
+        with Form(self.env["res.partner.bank"].with_user(finance)) as form:
+            form.partner_id = self.holder
+            form.acc_number_display = "6222021001123467"
+        account = form.record
+        self.assertEqual(account.sudo().acc_number, "6222021001123467")
+        self.assertIn(
+            f'data-oe-id="{account.id}">#{account.id}</a> created',
+            "".join(self.holder.message_ids.mapped(lambda m: str(m.body))),
+        )
+
     def test_address_changes_are_tracked(self):
         # the holder was created in this transaction: Odoo tracks from the next one
         self.env.flush_all()
