@@ -72,6 +72,7 @@
         "views/insurance_assignment_rule_views.xml",
         "views/insurance_red_flag_views.xml",
         "views/insurance_red_flag_rule_views.xml",
+        "views/insurance_card_lookup_views.xml",
         "views/helpdesk_ticket_views.xml",
         "views/mail_activity_views.xml",
         "views/portal_templates.xml",

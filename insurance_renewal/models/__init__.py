@@ -8,6 +8,7 @@ from . import insurance_premium_clock
 from . import insurance_renewal_activity
 from . import res_partner
 from . import insurance_card_number_mixin
+from . import insurance_card_lookup
 from . import res_partner_bank
 from . import crm_stage
 from . import crm_lost_reason

@@ -19,8 +19,10 @@ class InsuranceCardNumberMixin(models.AbstractModel):
     number; a search may name the full number or the masked text, never a part
     of the hidden digits (no rebuilding a number letter by letter with
     ``ilike``); grouping, aggregating and sorting by the number are refused.
-    Server code reads the fields as they are; searches it runs as the
-    superuser are not restricted."""
+    A search by full numbers is counted against a daily limit per user
+    (``insurance.card.lookup``), so that the hidden digits cannot be guessed
+    over many calls. Server code reads the fields as they are; searches it runs
+    as the superuser are not restricted."""
 
     _name = "insurance.card.number.mixin"
     _description = "Card Numbers Read Masked"
@@ -134,10 +136,28 @@ class InsuranceCardNumberMixin(models.AbstractModel):
         if condition.field_expr not in self._insurance_card_fields:
             return condition
         if condition.operator in EXACT_OPERATORS:
+            self._insurance_count_card_lookup(condition.value)
             return condition
         if condition.operator in LIKE_OPERATORS:
             return self._insurance_card_like_domain(condition)
         raise self._insurance_card_access_error(condition.field_expr)
+
+    @api.model
+    def _insurance_count_card_lookup(self, value):
+        """A search by full numbers tells whether they exist: counted against
+        the user's daily limit (``insurance.card.lookup``)."""
+        values = [value] if isinstance(value, str) else value
+        if isinstance(values, (list, tuple, set, frozenset)):
+            numbers = sorted({number for number in values if number})
+            if numbers:
+                self.env["insurance.card.lookup"]._count_lookup(numbers)
+
+    @api.model
+    def _insurance_known_numbers(self, numbers):
+        """Numbers the user types in to save them: not a lookup when Odoo then
+        searches for them (the archived twin of a new bank account)."""
+        lookups = self.env["insurance.card.lookup"]
+        lookups._counted_numbers().update(number for number in numbers if number)
 
     @api.model
     def _insurance_card_like_domain(self, condition):

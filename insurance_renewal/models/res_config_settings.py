@@ -32,6 +32,14 @@ class ResConfigSettings(models.TransientModel):
         help="A payer whose policies fall due within this many days of each other "
         "gets one reminder listing them all, on the day of the earliest step.",
     )
+    insurance_card_lookups_per_day = fields.Integer(
+        string="Card Numbers Looked Up per Day",
+        config_parameter="insurance_renewal.card_lookups_per_day",
+        default=100,
+        help="How many bank card numbers a user who sees them masked may look up "
+        "by their full value in a day; further searches are refused and shown to "
+        "compliance.",
+    )
     renewal_contact_hour_start = fields.Float(
         related="company_id.renewal_contact_hour_start", readonly=False
     )

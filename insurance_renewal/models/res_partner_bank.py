@@ -153,6 +153,7 @@ class ResPartnerBank(models.Model):
             # typed in Odoo's form by a user who sees numbers masked
             if vals.get("acc_number_display") and not vals.get("acc_number"):
                 vals["acc_number"] = vals.pop("acc_number_display")
+        self._insurance_known_numbers(vals.get("acc_number") for vals in vals_list)
         # Odoo's account logs "Bank Account created" on each holder, one
         # message at a time: gathered and created at once here.
         gathering, pending = self.env["res.partner"]._insurance_gather_logs()

@@ -3,6 +3,7 @@ from freezegun import freeze_time
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, new_test_user, tagged
 
+from ..models.insurance_card_lookup import COUNTED_KEY
 from .common import InsuranceRenewalCommon
 from .common_accounting import PremiumAccountingCommon
 
@@ -252,3 +253,150 @@ class TestStatementCardNumbers(PremiumAccountingCommon):
             ),
             line,
         )
+
+
+@tagged("post_install", "-at_install")
+class TestCardNumberGuessing(HttpCase, InsuranceRenewalCommon):
+    """A client that sees a card masked (its first and last four digits) cannot
+    rebuild it by searching every value of the hidden digits: one search names
+    at most ten numbers, and a user looks up a limited count of full numbers a
+    day (three here), counted for compliance to see."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.account = cls.env["res.partner.bank"].create(
+            {"partner_id": cls.holder.id, "acc_number": CARD}
+        )
+        cls.env["ir.config_parameter"].set_param(
+            "insurance_renewal.card_lookups_per_day", "3"
+        )
+        cls.compliance = new_test_user(
+            cls.env,
+            login="guess_compliance",
+            groups="insurance_renewal.group_insurance_compliance",
+        )
+        cls.personal = new_test_user(
+            cls.env,
+            login="guess_personal_data",
+            groups="insurance_renewal.group_insurance_renewal_personal_data",
+        )
+        cls.finance = new_test_user(
+            cls.env, login="guess_finance", groups="account.group_account_invoice"
+        )
+        cls.manager = new_test_user(
+            cls.env,
+            login="guess_manager",
+            groups="insurance_renewal.group_insurance_renewal_manager",
+        )
+
+    def setUp(self):
+        super().setUp()
+        # the numbers a transaction counted: this test's cursor is the class's
+        self.env.cr.cache.pop(COUNTED_KEY, None)
+
+    @staticmethod
+    def _guesses(count):
+        """Numbers with the card's visible digits around guessed hidden ones."""
+        return [f"6222{n:08d}3459" for n in range(count)]
+
+    def _search_count(self, user, numbers):
+        bank = self.env["res.partner.bank"].with_user(user)
+        return bank.search_count([("acc_number", "in", numbers)])
+
+    def _day(self, user):
+        """The user's count of the day, as compliance reads it."""
+        lookups = self.env["insurance.card.lookup"].with_user(self.compliance)
+        return lookups.search([("user_id", "=", user.id)]).read(
+            ["numbers", "refused"], load=None
+        )
+
+    def _rpc_search_count(self, user, numbers):
+        self.authenticate(user.login, user.login)
+        response = self.url_open(
+            "/web/dataset/call_kw",
+            json={
+                "jsonrpc": "2.0",
+                "method": "call",
+                "params": {
+                    "model": "res.partner.bank",
+                    "method": "search_count",
+                    "args": [[("acc_number", "in", numbers)]],
+                    "kwargs": {},
+                },
+            },
+        ).json()
+        if "error" in response:
+            return None, response["error"]["data"]["name"]
+        return response["result"], None
+
+    def test_one_search_naming_many_numbers_is_refused(self):
+        # assertRaisesRegex, unlike Odoo's assertRaises, keeps what was written:
+        # the refusal, counted on a cursor of its own
+        with (
+            self.assertLogs("odoo.addons.insurance_renewal", "WARNING") as logs,
+            self.assertRaisesRegex(AccessError, "at most 10 bank card numbers"),
+        ):
+            self._search_count(self.specialist, [*self._guesses(10), CARD])
+        self.assertIn(self.specialist.login, logs.output[0])
+        self.assertEqual(
+            [(day["numbers"], day["refused"]) for day in self._day(self.specialist)],
+            [(0, 1)],
+        )
+
+    def test_full_numbers_past_the_days_limit_are_refused_over_rpc(self):
+        guesses = self._guesses(3)
+        for numbers, expected in (
+            ([CARD], (1, None)),
+            (guesses[:1], (0, None)),
+            # would be the third and fourth numbers of the day
+            (guesses[1:], (None, ACCESS_ERROR)),
+            (guesses[1:2], (0, None)),
+            (guesses[2:], (None, ACCESS_ERROR)),
+        ):
+            with self.subTest(numbers=numbers):
+                self.assertEqual(
+                    self._rpc_search_count(self.specialist, numbers), expected
+                )
+        # a refused request is rolled back with its count (its refusal is
+        # counted on a cursor of its own: in production, not in this test)
+        self.assertEqual(self._day(self.specialist)[0]["numbers"], 3)
+        # another user's day is their own; Personal Data has no limit
+        self.assertEqual(self._rpc_search_count(self.agent, [CARD]), (1, None))
+        self.assertEqual(self._rpc_search_count(self.personal, guesses), (0, None))
+        self.assertFalse(self._day(self.personal))
+
+    def test_a_number_counts_once_per_request_and_refusals_are_counted(self):
+        for numbers in ([CARD], [CARD], self._guesses(2)):
+            self._search_count(self.specialist, numbers)
+        self.assertEqual(self._day(self.specialist)[0]["numbers"], 3)
+        with (
+            self.assertLogs("odoo.addons.insurance_renewal", "WARNING"),
+            self.assertRaisesRegex(AccessError, "looked up 3 bank card numbers"),
+        ):
+            self._search_count(self.specialist, self._guesses(3))
+        self.assertEqual(
+            [(day["numbers"], day["refused"]) for day in self._day(self.specialist)],
+            [(4, 1)],
+        )
+
+    def test_finance_saves_a_customers_card_and_it_is_no_lookup(self):
+        card = self._guesses(1)[0]
+        messages = len(self.holder.message_ids)
+        account = (
+            self.env["res.partner.bank"]
+            .with_user(self.finance)
+            .create({"partner_id": self.holder.id, "acc_number": card})
+        )
+        self.assertEqual(account.acc_number, card)
+        self.holder.invalidate_recordset(["message_ids"])
+        self.assertGreater(len(self.holder.message_ids), messages, "logged")
+        self.assertFalse(self._day(self.finance))
+
+    def test_only_compliance_and_managers_read_the_counts(self):
+        self._search_count(self.specialist, [CARD])
+        lookups = self.env["insurance.card.lookup"]
+        for user in (self.specialist, self.agent, self.finance):
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                lookups.with_user(user).search([])
+        self.assertEqual(len(lookups.with_user(self.manager).search([])), 1)

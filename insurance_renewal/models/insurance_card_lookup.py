@@ -1,0 +1,155 @@
+import logging
+from contextlib import nullcontext
+
+from psycopg2.errors import ReadOnlySqlTransaction
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError
+
+_logger = logging.getLogger(__name__)
+
+LIMIT_PARAM = "insurance_renewal.card_lookups_per_day"
+DEFAULT_LIMIT = 100
+# Odoo's screens and code name one number at a time; a list longer than this is
+# a guess at the digits a masked number hides, not a lookup.
+MAX_NUMBERS_PER_SEARCH = 10
+# numbers already counted in this transaction (a list view searches twice)
+COUNTED_KEY = "insurance_card_numbers_counted"
+
+
+class InsuranceCardLookup(models.Model):
+    """How many bank card numbers a user who sees them masked has looked up by
+    their full value, per day.
+
+    A masked number hides its middle digits, and a search by the full number
+    tells whether it exists: a client guessing every value of the hidden digits
+    would rebuild the number. Each user may look up a limited number of full
+    numbers a day (``insurance_renewal.card_lookups_per_day``); past it the
+    search is refused and counted, for compliance to see."""
+
+    _name = "insurance.card.lookup"
+    _description = "Card Number Lookups"
+    _order = "day desc, numbers desc"
+
+    user_id = fields.Many2one(
+        "res.users", required=True, readonly=True, index=True, ondelete="cascade"
+    )
+    day = fields.Date(required=True, readonly=True)
+    numbers = fields.Integer(
+        string="Numbers Looked Up",
+        readonly=True,
+        help="Full card numbers this user searched for on this day (each number "
+        "once per request).",
+    )
+    refused = fields.Integer(
+        string="Searches Refused",
+        readonly=True,
+        help="Searches refused because the user had reached the day's limit or "
+        "named too many numbers at once.",
+    )
+
+    _user_day_unique = models.Constraint(
+        "UNIQUE(user_id, day)", "One count per user and day."
+    )
+
+    @api.model
+    def _count_lookup(self, numbers):
+        """Count ``numbers`` (full card numbers the current user searches for)
+        against the user's daily limit; refuse the search past it.
+
+        The numbers are counted in the search's own transaction; a refusal is
+        counted on a cursor of its own, as the refused request is rolled back."""
+        counted = self._counted_numbers()
+        new = set(numbers) - counted
+        if not new:
+            return
+        too_many = len(numbers) > MAX_NUMBERS_PER_SEARCH
+        total = self._add_to_today(numbers=0 if too_many else len(new))
+        if too_many:
+            self._refuse(
+                self.env._(
+                    "A search may name at most %(limit)s bank card numbers at once.",
+                    limit=MAX_NUMBERS_PER_SEARCH,
+                )
+            )
+        limit = self._daily_limit()
+        if limit and total > limit:
+            self._refuse(
+                self.env._(
+                    "You have looked up %(limit)s bank card numbers by their full "
+                    "value today, the most allowed to a user who sees them masked. "
+                    "Ask a user of the Personal Data group.",
+                    limit=limit,
+                )
+            )
+        counted |= new
+
+    @api.model
+    def _counted_numbers(self):
+        """The numbers the current transaction has already counted."""
+        return self.env.cr.cache.setdefault(COUNTED_KEY, set())
+
+    @api.model
+    def _daily_limit(self):
+        param = self.env["ir.config_parameter"].sudo().get_param(LIMIT_PARAM)
+        return int(param) if param else DEFAULT_LIMIT
+
+    @api.model
+    def _refuse(self, message):
+        self._add_to_today(refused=1, own_cursor=True)
+        _logger.warning(
+            "Card number search refused for user %s (id %s): %s",
+            self.env.user.login,
+            self.env.uid,
+            message,
+        )
+        raise AccessError(message)
+
+    @api.model
+    def _add_to_today(self, numbers=0, refused=0, own_cursor=False):
+        """Add to the current user's count of the day; return the day's count of
+        numbers. Written in the current transaction unless ``own_cursor`` asks for
+        one of its own, committed at once."""
+        with self._count_cursor(own_cursor) as cr:
+            total = self._upsert_count(cr, numbers, refused)
+        self.invalidate_model(["numbers", "refused"])
+        return total
+
+    @api.model
+    def _count_cursor(self, own_cursor):
+        if self.env.cr.readonly:
+            # a read-only request (on a replica): Odoo serves it again on a
+            # read/write cursor when it needs to write
+            raise ReadOnlySqlTransaction(
+                "Counting a card number lookup needs a read/write cursor"
+            )
+        if own_cursor:
+            return self.env.registry.cursor()
+        return nullcontext(self.env.cr)
+
+    @api.model
+    def _upsert_count(self, cr, numbers, refused):
+        cr.execute(
+            """
+            INSERT INTO insurance_card_lookup (
+                user_id, day, numbers, refused,
+                create_uid, create_date, write_uid, write_date
+            )
+            VALUES (%(uid)s, %(day)s, %(numbers)s, %(refused)s,
+                    %(uid)s, %(now)s, %(uid)s, %(now)s)
+            ON CONFLICT (user_id, day) DO UPDATE
+               SET numbers = insurance_card_lookup.numbers + EXCLUDED.numbers,
+                   refused = insurance_card_lookup.refused + EXCLUDED.refused,
+                   write_uid = EXCLUDED.write_uid,
+                   write_date = EXCLUDED.write_date
+            RETURNING numbers
+            """,
+            {
+                "uid": self.env.uid,
+                "day": fields.Date.context_today(self),
+                "numbers": numbers,
+                "refused": refused,
+                "now": fields.Datetime.now(),
+            },
+        )
+        return cr.fetchone()[0]
