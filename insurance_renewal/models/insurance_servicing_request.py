@@ -29,11 +29,14 @@ ADDON_FIELDS = frozenset(
         "payout_amount",
         "cash_value_after",
         "interest_invoice_id",
+        "late_interest_invoice_ids",
         "refund_move_id",
         "refund_payment_id",
     }
 )
 UNDERWRITER = "insurance_renewal.group_insurance_underwriter"
+# the reinstatements whose late interest is invoiced at the commit
+LATE_INTEREST_KEY = "insurance_renewal.late_interest"
 FINANCE = "account.group_account_invoice"
 # The requests whose money finance pays out to the holder.
 PAYOUT_TYPES = ("loan", "withdrawal", "surrender")
@@ -215,6 +218,18 @@ class InsuranceServicingRequest(models.Model):
         help="The reinstatement interest invoiced to the payer, paid with the back "
         "premiums' invoices.",
     )
+    late_interest_invoice_ids = fields.Many2many(
+        "account.move",
+        "insurance_servicing_request_late_interest_rel",
+        "request_id",
+        "move_id",
+        string="Interest for Late Payment",
+        readonly=True,
+        copy=False,
+        groups="account.group_account_invoice",
+        help="The back premiums were paid after the day the interest was counted "
+        "to: the interest of the days between, invoiced to the payer.",
+    )
     refund_move_id = fields.Many2one(
         "account.move",
         string="Interest Credit Note",
@@ -372,6 +387,7 @@ class InsuranceServicingRequest(models.Model):
             "payout_amount",
             "cash_value_after",
             "interest_invoice_id",
+            "late_interest_invoice_ids",
             "refund_move_id",
             "refund_payment_id",
         ]
@@ -988,16 +1004,28 @@ class InsuranceServicingRequest(models.Model):
         today = policy._clock_today()
         policy._extend_schedule(today)
         lines = self._reinstatement_lines()
-        rate = policy.product_id.reinstatement_interest_rate
-        rows = servicing.back_premiums(
-            [(line.due_date, line.amount_residual) for line in lines], rate, today
-        )
-        back = sum(row.amount for row in rows)
-        interest = sum(row.interest for row in rows)
         self.write(
             {
                 "premium_line_ids": [Command.set(lines.ids)],
-                "interest_rate": rate,
+                "interest_rate": policy.product_id.reinstatement_interest_rate,
+            }
+        )
+        self._price_to(today, [(line.due_date, line.amount_residual) for line in lines])
+        if policy.product_id.premium_product_id:
+            self._invoice_reinstatement(lines, self.interest_amount)
+
+    def _price_to(self, day, premiums=None):
+        """Count the back premiums' interest to ``day``; return the interest added
+        since it was last counted. ``premiums``: (due date, amount) of each back
+        premium, by default those counted before."""
+        if premiums is None:
+            premiums = self._back_premiums()
+        rows = servicing.back_premiums(premiums, self.interest_rate, day)
+        back = sum(row.amount for row in rows)
+        interest = self.currency_id.round(sum(row.interest for row in rows))
+        added = interest - (self.interest_amount or 0.0)
+        self.write(
+            {
                 "back_premium_amount": back,
                 "interest_amount": interest,
                 "amount": back + interest,
@@ -1010,11 +1038,17 @@ class InsuranceServicingRequest(models.Model):
                     }
                     for row in rows
                 ],
-                "breakdown_date": today,
+                "breakdown_date": day,
             }
         )
-        if policy.product_id.premium_product_id:
-            self._invoice_reinstatement(lines, interest)
+        return added
+
+    def _back_premiums(self):
+        """(due date, amount) of each back premium counted before."""
+        return [
+            (fields.Date.to_date(row["due_date"]), row["amount"])
+            for row in self.breakdown or []
+        ]
 
     def _invoice_reinstatement(self, lines, interest):
         """Invoice what a reinstatement costs: the back premiums not invoiced yet,
@@ -1023,6 +1057,21 @@ class InsuranceServicingRequest(models.Model):
         lines.filtered(lambda line: line.invoice_id.state != "posted")._issue_invoices()
         if self.currency_id.is_zero(interest):
             return
+        self.interest_invoice_id = self._post_interest_invoice(
+            interest,
+            self.env._(
+                "Reinstatement interest, policy %(policy)s: "
+                "%(rate)s%% a year on back premiums of %(back)s "
+                "(%(request)s)",
+                policy=self.policy_id.name,
+                rate=self.interest_rate,
+                back=self._money(self.back_premium_amount),
+                request=self.name,
+            ),
+        )
+
+    def _post_interest_invoice(self, interest, label):
+        """Invoice ``interest`` to the payer on the product's interest account."""
         policy = self.policy_id
         product = policy.product_id
         journal = product.invoice_journal_id or self.env["account.journal"].search(
@@ -1048,15 +1097,7 @@ class InsuranceServicingRequest(models.Model):
                 "invoice_line_ids": [
                     Command.create(
                         {
-                            "name": self.env._(
-                                "Reinstatement interest, policy %(policy)s: "
-                                "%(rate)s%% a year on back premiums of %(back)s "
-                                "(%(request)s)",
-                                policy=policy.name,
-                                rate=self.interest_rate,
-                                back=self._money(self.back_premium_amount),
-                                request=self.name,
-                            ),
+                            "name": label,
                             "account_id": product._interest_account(
                                 policy.company_id
                             ).id,
@@ -1069,7 +1110,7 @@ class InsuranceServicingRequest(models.Model):
             }
         )
         invoice.action_post()
-        self.interest_invoice_id = invoice
+        return invoice
 
     def _breakdown_html(self, rows, today):
         env = self.env
@@ -1099,6 +1140,10 @@ class InsuranceServicingRequest(models.Model):
         return _table(head, body)
 
     def _receive_reinstatement_payment(self):
+        # paid after the day the interest was counted to: counted to today
+        today = self.policy_id._clock_today()
+        if self.breakdown_date and today > self.breakdown_date:
+            self._price_to(today)
         unpaid = self._reinstatement_lines().filtered(lambda line: not line.invoice_id)
         for line in unpaid:
             line.write({"amount_paid": line.amount})
@@ -1122,8 +1167,11 @@ class InsuranceServicingRequest(models.Model):
 
     def _reinstatement_invoices(self):
         """The invoices a reinstatement's payment settles."""
+        request = self.sudo()
         return (
-            self.premium_line_ids.sudo().invoice_id | self.sudo().interest_invoice_id
+            request.premium_line_ids.invoice_id
+            | request.interest_invoice_id
+            | request.late_interest_invoice_ids
         ).filtered(lambda move: move.state == "posted")
 
     def _reinstatement_settled(self):
@@ -1145,19 +1193,113 @@ class InsuranceServicingRequest(models.Model):
                 ("state", "in", ("draft", "approved")),
                 ("validation_status", "!=", "rejected"),
                 "|",
+                "|",
                 ("interest_invoice_id", "in", moves.ids),
+                ("late_interest_invoice_ids", "in", moves.ids),
                 ("premium_line_ids.invoice_id", "in", moves.ids),
             ]
         )
         for request in requests:
             settled = request._reinstatement_settled()
             if settled and not request.payment_received:
+                if request._paid_late():
+                    request._invoice_late_interest_at_commit()
+                    continue
                 request._on_reinstatement_paid()
             elif not settled and request.payment_received:
                 request.payment_received = False
                 request._log_on_policy(
                     request.env._("payment taken back in accounting")
                 )
+
+    def _paid_late(self):
+        """Whether the back premiums were paid after the day their interest was
+        counted to, so that more interest is owed."""
+        counted_to = self.breakdown_date
+        paid_on = self._back_premiums_paid_on()
+        if not counted_to or not paid_on or paid_on <= counted_to:
+            return False
+        owed = servicing.back_premiums(
+            self._back_premiums(), self.interest_rate, paid_on
+        )
+        added = sum(row.interest for row in owed) - self.interest_amount
+        return self.currency_id.compare_amounts(added, 0) > 0
+
+    def _invoice_late_interest_at_commit(self):
+        """Invoice the late interest once the payment's reconciliation is over:
+        an invoice created inside it would not get its journal items (Odoo
+        suspends their synchronisation until the reconciliation ends)."""
+        pending = self.env.cr.precommit.data.setdefault(LATE_INTEREST_KEY, set())
+        if not pending:
+            self.env.cr.precommit.add(self._invoice_pending_late_interest)
+        pending.update(self.ids)
+
+    @api.model
+    def _invoice_pending_late_interest(self):
+        ids = self.env.cr.precommit.data.pop(LATE_INTEREST_KEY, set())
+        # not in the reconciliation's context (it suspends the invoices' sync)
+        context = {
+            key: value
+            for key, value in self.env.context.items()
+            if key in ("lang", "tz", "allowed_company_ids")
+        }
+        requests = self.env(context=context, su=True)[self._name].browse(sorted(ids))
+        for request in requests.exists():
+            if (
+                not request.payment_received
+                and request._reinstatement_settled()
+                and request._paid_late()
+            ):
+                request._invoice_late_interest()
+
+    def _invoice_late_interest(self):
+        """Invoice the interest of the days between the day it was counted to and
+        the day the back premiums were paid."""
+        counted_to = self.breakdown_date
+        paid_on = self._back_premiums_paid_on()
+        added = self._price_to(paid_on)
+        invoice = self._post_interest_invoice(
+            added,
+            self.env._(
+                "Reinstatement interest, policy %(policy)s: %(rate)s%% a year on "
+                "back premiums of %(back)s from %(start)s to %(end)s, the day they "
+                "were paid (%(request)s)",
+                policy=self.policy_id.name,
+                rate=self.interest_rate,
+                back=self._money(self.back_premium_amount),
+                start=format_date(self.env, counted_to),
+                end=format_date(self.env, paid_on),
+                request=self.name,
+            ),
+        )
+        self.late_interest_invoice_ids |= invoice
+        self._log_on_policy(
+            self.env._(
+                "back premiums paid on %(paid)s, after the interest was counted to "
+                "%(counted)s: %(interest)s more interest invoiced (%(invoice)s)",
+                paid=format_date(self.env, paid_on),
+                counted=format_date(self.env, counted_to),
+                interest=self._money(added),
+                invoice=invoice.name,
+            )
+        )
+        return invoice
+
+    def _back_premiums_paid_on(self):
+        """The day the last payment of the back premiums' invoices was made."""
+        invoices = self.sudo().premium_line_ids.invoice_id.filtered(
+            lambda move: move.state == "posted"
+        )
+        return max(
+            (
+                counterpart.date
+                for invoice in invoices
+                for _partial, _amount, counterpart in (
+                    invoice._get_reconciled_invoices_partials()[0]
+                )
+            ),
+            default=None,
+        )
 
     def _on_reinstatement_paid(self):
         self._mark_reinstatement_paid(
@@ -1201,6 +1343,12 @@ class InsuranceServicingRequest(models.Model):
 
     def _withdraw_reinstatement_invoices(self):
         suspended_on = self.policy_id.suspension_date
+        for late in self.late_interest_invoice_ids.filtered(
+            lambda move: move.state == "posted"
+        ):
+            # its payments were taken off it with the back premiums'
+            late.button_draft()
+            late.button_cancel()
         interest = self.interest_invoice_id
         if interest.state == "posted" and interest.currency_id.is_zero(
             interest.amount_total - interest.amount_residual

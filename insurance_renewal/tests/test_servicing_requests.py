@@ -630,6 +630,68 @@ class TestServicingWithInvoices(ServicingMixin, PremiumAccountingCommon):
         self.assertEqual(request.state, "done")
         self.assertEqual(self.policy.state, "in_force")
 
+    def test_back_premium_paid_a_month_late_owes_the_month_s_interest(self):
+        """Quoted on 31 July (interest 297.53 to that day), paid on 30 August:
+        12,000 x 5% x 211 / 365 = 346.85 is owed, so 49.32 more is invoiced and
+        the policy waits for it; interest on the interest is not charged."""
+        request = self._reinstate()
+        with freeze_time("2025-07-31"):
+            request.with_user(self.underwriter).validate_tier()
+        interest = request.sudo().interest_invoice_id
+        self._pay_all(self.invoice | interest, 12297.53, day="2025-08-30")
+        with freeze_time("2025-08-30"):
+            self._end_unit_of_work()
+        late = request.sudo().late_interest_invoice_ids
+        self.assertRecordValues(
+            late,
+            [
+                {
+                    "move_type": "out_invoice",
+                    "state": "posted",
+                    "partner_id": self.holder.id,
+                    "amount_total": 49.32,
+                    "amount_residual": 49.32,
+                    "insurance_policy_id": self.policy.id,
+                }
+            ],
+        )
+        self.assertIn("2025", late.invoice_line_ids.name)
+        self.assertRecordValues(
+            request,
+            [
+                {
+                    "interest_amount": 346.85,
+                    "amount": 12346.85,
+                    "payment_received": False,
+                    "state": "approved",
+                }
+            ],
+        )
+        self.assertIn("211", request.breakdown_html)
+        self.assertEqual(self.policy.state, "lapsed", "The month's interest is owed.")
+        self.assertIn(late.name, self._notes(self.policy))
+        self._pay_all(late, 49.32, day="2025-09-05")
+        with freeze_time("2025-09-05"):
+            self._end_unit_of_work()
+        self.assertEqual(len(request.sudo().late_interest_invoice_ids), 1)
+        self.assertTrue(request.payment_received)
+        self.assertEqual(request.state, "done")
+        self.assertEqual(self.policy.state, "in_force")
+
+    def test_refused_after_a_late_payment_cancels_the_late_interest(self):
+        request = self._reinstate()
+        interest = request.sudo().interest_invoice_id
+        self._pay_all(self.invoice | interest, 12297.53, day="2025-08-30")
+        with freeze_time("2025-08-30"):
+            self._end_unit_of_work()
+        late = request.sudo().late_interest_invoice_ids
+        self.assertEqual(late.amount_residual, 49.32)
+        with freeze_time("2025-09-01"):
+            request.with_user(self.underwriter).reject_tier()
+        self.assertEqual(late.state, "cancel")
+        self.assertEqual(request.sudo().refund_payment_id.amount, 12297.53)
+        self.assertEqual(self.policy.state, "lapsed")
+
     def test_refused_reinstatement_refunds_what_was_paid(self):
         request = self._reinstate()
         interest = request.sudo().interest_invoice_id
@@ -784,6 +846,25 @@ class TestReinstatement(ServicingMixin, InsuranceRenewalCommon):
         self.assertEqual(self._line(self.policy, 2).state, "paid")
         self.assertEqual(self.policy.next_due_date.isoformat(), "2026-01-31")
         self.assertIn("12,297.53", self._notes(self.policy))
+
+    def test_payment_recorded_late_counts_the_interest_to_its_day(self):
+        self._suspend()
+        with freeze_time("2025-07-31"):
+            request = self._request(
+                self.policy, "reinstatement", health_declaration="无住院史"
+            )
+            request.action_confirm()
+            request.with_user(self.underwriter).validate_tier()
+        self.assertEqual(request.interest_amount, 297.53)
+        # paid on 30 August: 12,000 x 5% x 211 / 365 = 346.85
+        with freeze_time("2025-08-30"):
+            request.with_user(self.specialist).action_confirm_payment()
+        self.assertRecordValues(
+            request,
+            [{"interest_amount": 346.85, "amount": 12346.85, "state": "done"}],
+        )
+        self.assertIn("211", request.breakdown_html)
+        self.assertIn("12,346.85", self._notes(self.policy))
 
     def test_underwriting_accepts_by_marking_its_todo_done(self):
         self._suspend()
