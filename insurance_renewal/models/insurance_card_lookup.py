@@ -1,5 +1,4 @@
 import logging
-from contextlib import nullcontext
 
 from psycopg2.errors import ReadOnlySqlTransaction
 
@@ -57,15 +56,21 @@ class InsuranceCardLookup(models.Model):
         """Count ``numbers`` (full card numbers the current user searches for)
         against the user's daily limit; refuse the search past it.
 
-        The numbers are counted in the search's own transaction; a refusal is
-        counted on a cursor of its own, as the refused request is rolled back."""
+        The numbers are counted in the search's own transaction. A refusal is
+        counted on a cursor of its own, committed at once, as the refused
+        request is rolled back; the day's count is read first, so that this
+        cursor never waits for a row the request holds."""
         counted = self._counted_numbers()
         new = set(numbers) - counted
         if not new:
             return
-        too_many = len(numbers) > MAX_NUMBERS_PER_SEARCH
-        total = self._add_to_today(numbers=0 if too_many else len(new))
-        if too_many:
+        if self.env.cr.readonly:
+            # a read-only request (on a replica): Odoo serves it again on a
+            # read/write cursor when it needs to write
+            raise ReadOnlySqlTransaction(
+                "Counting a card number lookup needs a read/write cursor"
+            )
+        if len(numbers) > MAX_NUMBERS_PER_SEARCH:
             self._refuse(
                 self.env._(
                     "A search may name at most %(limit)s bank card numbers at once.",
@@ -73,7 +78,7 @@ class InsuranceCardLookup(models.Model):
                 )
             )
         limit = self._daily_limit()
-        if limit and total > limit:
+        if limit and self._today_count() + len(new) > limit:
             self._refuse(
                 self.env._(
                     "You have looked up %(limit)s bank card numbers by their full "
@@ -82,6 +87,7 @@ class InsuranceCardLookup(models.Model):
                     limit=limit,
                 )
             )
+        self._add_to_today(self.env.cr, numbers=len(new))
         counted |= new
 
     @api.model
@@ -95,8 +101,23 @@ class InsuranceCardLookup(models.Model):
         return int(param) if param else DEFAULT_LIMIT
 
     @api.model
+    def _today_count(self):
+        self.env.cr.execute(
+            "SELECT numbers FROM insurance_card_lookup WHERE user_id = %s AND day = %s",
+            (self.env.uid, fields.Date.context_today(self)),
+        )
+        row = self.env.cr.fetchone()
+        return row[0] if row else 0
+
+    @api.model
     def _refuse(self, message):
-        self._add_to_today(refused=1, own_cursor=True)
+        if self._counted_numbers():
+            # this transaction holds the day's row: counted with it (and rolled
+            # back with the refused request; the log line stays)
+            self._add_to_today(self.env.cr, refused=1)
+        else:
+            with self.env.registry.cursor() as cr:
+                self._add_to_today(cr, refused=1)
         _logger.warning(
             "Card number search refused for user %s (id %s): %s",
             self.env.user.login,
@@ -106,29 +127,8 @@ class InsuranceCardLookup(models.Model):
         raise AccessError(message)
 
     @api.model
-    def _add_to_today(self, numbers=0, refused=0, own_cursor=False):
-        """Add to the current user's count of the day; return the day's count of
-        numbers. Written in the current transaction unless ``own_cursor`` asks for
-        one of its own, committed at once."""
-        with self._count_cursor(own_cursor) as cr:
-            total = self._upsert_count(cr, numbers, refused)
-        self.invalidate_model(["numbers", "refused"])
-        return total
-
-    @api.model
-    def _count_cursor(self, own_cursor):
-        if self.env.cr.readonly:
-            # a read-only request (on a replica): Odoo serves it again on a
-            # read/write cursor when it needs to write
-            raise ReadOnlySqlTransaction(
-                "Counting a card number lookup needs a read/write cursor"
-            )
-        if own_cursor:
-            return self.env.registry.cursor()
-        return nullcontext(self.env.cr)
-
-    @api.model
-    def _upsert_count(self, cr, numbers, refused):
+    def _add_to_today(self, cr, numbers=0, refused=0):
+        """Add to the current user's count of the day on ``cr``."""
         cr.execute(
             """
             INSERT INTO insurance_card_lookup (
@@ -142,7 +142,6 @@ class InsuranceCardLookup(models.Model):
                    refused = insurance_card_lookup.refused + EXCLUDED.refused,
                    write_uid = EXCLUDED.write_uid,
                    write_date = EXCLUDED.write_date
-            RETURNING numbers
             """,
             {
                 "uid": self.env.uid,
@@ -152,4 +151,4 @@ class InsuranceCardLookup(models.Model):
                 "now": fields.Datetime.now(),
             },
         )
-        return cr.fetchone()[0]
+        self.invalidate_model(["numbers", "refused"])

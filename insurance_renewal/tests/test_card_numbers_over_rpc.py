@@ -377,7 +377,7 @@ class TestCardNumberGuessing(HttpCase, InsuranceRenewalCommon):
             self._search_count(self.specialist, self._guesses(3))
         self.assertEqual(
             [(day["numbers"], day["refused"]) for day in self._day(self.specialist)],
-            [(4, 1)],
+            [(3, 1)],
         )
 
     def test_finance_saves_a_customers_card_and_it_is_no_lookup(self):
