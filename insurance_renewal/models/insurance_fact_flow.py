@@ -15,7 +15,8 @@ class InsuranceFactFlow(models.AbstractModel):
 
     Whatever changes a fact (an instalment's state, amount paid or demand, a
     policy's state or payment method, a contact) only marks the records it
-    touched (``_touch_policies``, ``_touch_cases``). ``_propagate`` then, once per
+    touched (``_touch_policies``, ``_touch_cases``; new instalments through
+    ``_instalments_created``). ``_propagate`` then, once per
     unit of work and set-based, derives the marked policies' state from their
     instalments and refreshes the open cases of those policies and the marked
     cases. It runs at the end of each batch of a scheduled action (the batch
@@ -42,6 +43,17 @@ class InsuranceFactFlow(models.AbstractModel):
         """The instalments of ``policies`` changed: their state and cases follow."""
         if policies:
             self._pending()["policies"].update(policies.ids)
+
+    @api.model
+    def _instalments_created(self, policies):
+        """New instalments of ``policies`` were stored (a schedule extended,
+        however late): a change of their facts like any other, so the policies'
+        state and their open cases follow in the same unit of work, and a premium
+        stored inside an open case's window is on that case the same night.
+
+        Whatever stores instalments calls this once for all it stored: the
+        premium line's ``create`` does, and so must an INSERT that bypasses it."""
+        self._touch_policies(policies)
 
     @api.model
     def _touch_cases(self, cases):

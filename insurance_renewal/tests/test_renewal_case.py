@@ -135,6 +135,42 @@ class TestRenewalCase(InsuranceRenewalCommon):
             "Every open case on a first run.",
         )
 
+    def test_an_instalment_stored_inside_the_window_reaches_its_case_that_night(self):
+        """A schedule extended late (here the manager keeps one month of schedule
+        ahead, less than the 60-day case window): the night the clock stores a
+        premium already inside the window, the specialist's open case lists it
+        and asks for it, although none of the case's other facts moved."""
+        self.env["ir.config_parameter"].set_param(
+            "insurance_renewal.schedule_horizon_months", 1
+        )
+        with freeze_time("2024-01-20"):
+            policy = self._create_policy(
+                name="P-MONTHLY",
+                issue_date="2024-01-15",
+                payment_frequency="monthly",
+                premium_amount=1000,
+                specialist_id=self.specialist.id,
+            )
+            policy.action_activate()
+        self._run_clock_on("2024-01-20")
+        case = policy.renewal_lead_id
+        self._run_clock_on("2024-02-15")
+        february, march = self._line(policy, 2), self._line(policy, 3)
+        self.assertEqual(case.insurance_premium_line_ids, february | march)
+        with freeze_time("2024-03-10"):
+            march.amount_paid = 1000
+            self._end_unit_of_work()
+        self._run_clock_on("2024-03-10")
+        self.assertEqual((february.state, march.state), ("grace", "paid"))
+        self.assertFalse(self._line(policy, 4), "Not stored yet: due 15 April.")
+        self._run_clock_on("2024-03-15")
+        april = self._line(policy, 4)
+        self.assertEqual(april.due_date, date(2024, 4, 15))
+        seen = case.with_user(self.specialist)
+        self.assertEqual(seen.insurance_premium_line_ids, february | march | april)
+        self.assertEqual(seen.renewal_amount_due, 2000, "February's and April's.")
+        self.assertEqual(seen.renewal_due_date, date(2024, 2, 15))
+
     def test_suspension_loses_the_case_with_the_reason_given(self):
         case = self._open_case()
         hardship = self.env.ref("insurance_renewal.lost_reason_hardship")
