@@ -101,9 +101,18 @@ class InsuranceFactFlow(models.AbstractModel):
         status, a case shared by two batches) since this transaction began. Locking
         the rows first makes that show as a serialization failure of the lock,
         which the batch runner rolls back and retries on a fresh snapshot, instead
-        of a failed UPDATE that Odoo's cursor logs as a bad query."""
+        of a failed UPDATE that Odoo's cursor logs as a bad query. The rows are
+        locked before the stored computes run too: some read what they derive
+        from in SQL (a policy's schedule figures), writing it first."""
         env = self.env
+        self._lock_dirty_rows()
         env._recompute_all()
+        self._lock_dirty_rows()
+        env.flush_all()
+
+    @api.model
+    def _lock_dirty_rows(self):
+        env = self.env
         rows = defaultdict(set)
         for field, ids in env._field_dirty.items():
             rows[env[field.model_name]._table].update(filter(None, ids))
@@ -116,4 +125,3 @@ class InsuranceFactFlow(models.AbstractModel):
                 ),
                 log_exceptions=False,
             )
-        env.flush_all()
