@@ -3,6 +3,8 @@ from collections import defaultdict
 from odoo import api, models
 from odoo.tools import SQL
 
+from ..lib import schedule
+
 # Where the records whose facts changed wait, in the transaction, for the flush.
 PENDING_KEY = "insurance_renewal.fact_flow"
 # A propagation never feeds itself for long: a policy's state refreshes its cases,
@@ -45,15 +47,28 @@ class InsuranceFactFlow(models.AbstractModel):
             self._pending()["policies"].update(policies.ids)
 
     @api.model
-    def _instalments_created(self, policies):
-        """New instalments of ``policies`` were stored (a schedule extended,
-        however late): a change of their facts like any other, so the policies'
-        state and their open cases follow in the same unit of work, and a premium
-        stored inside an open case's window is on that case the same night.
+    def _instalments_created(self, lines):
+        """New instalments were stored (a schedule extended, however late): a
+        change of their policy's facts, so that a premium owed already or falling
+        due inside the case window is on the policy's open case in the same unit
+        of work, not at the next change of its other facts. One planned beyond
+        the window changes neither the policy's state nor a case until the
+        calendar brings it in (``crm.lead._calendar_cases_domain``): its policy is
+        not marked, so a nightly extension refreshes no case for nothing.
 
         Whatever stores instalments calls this once for all it stored: the
         premium line's ``create`` does, and so must an INSERT that bypasses it."""
-        self._touch_policies(policies)
+        if not lines:
+            return
+        today = self.env["insurance.policy"]._clock_today()
+        window_end = self.env["crm.lead"]._renewal_window_end(today)
+        self._touch_policies(
+            lines.filtered(
+                lambda line: (
+                    line.state != schedule.PLANNED or line.due_date <= window_end
+                )
+            ).policy_id
+        )
 
     @api.model
     def _touch_cases(self, cases):

@@ -205,7 +205,7 @@ class InsurancePremiumLine(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         lines = super().create(vals_list)
-        self.env["insurance.fact.flow"]._instalments_created(lines.policy_id)
+        self.env["insurance.fact.flow"]._instalments_created(lines)
         return lines
 
     def write(self, vals):
