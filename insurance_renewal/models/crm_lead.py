@@ -90,7 +90,9 @@ WITH cases AS (
            (array_agg(a.promised_date ORDER BY a.date DESC, a.id DESC)
                FILTER (WHERE a.outcome = 'promised'))[1] AS promised_date,
            (array_agg(a.promised_amount ORDER BY a.date DESC, a.id DESC)
-               FILTER (WHERE a.outcome = 'promised'))[1] AS promised_amount
+               FILTER (WHERE a.outcome = 'promised'))[1] AS promised_amount,
+           (array_agg(a.reason_id ORDER BY a.date DESC, a.id DESC)
+               FILTER (WHERE a.reason_id IS NOT NULL))[1] AS reason_id
       FROM insurance_renewal_activity a
       JOIN cases c ON c.id = a.lead_id
      GROUP BY a.lead_id
@@ -111,7 +113,8 @@ SELECT c.id, c.stage_id, p.state AS policy_state, p.payment_method,
        COALESCE(ln.collected, false) AS collected,
        COALESCE(ct.unanswered, 0) AS unanswered, COALESCE(ct.broken, 0) AS broken,
        COALESCE(ct.reminded, false) AS reminded, ct.last_id, ct.last_outcome,
-       ct.promised_date, ct.promised_amount, COALESCE(lt.late, 0) AS late,
+       ct.promised_date, ct.promised_amount, ct.reason_id,
+       COALESCE(lt.late, 0) AS late,
        c.renewal_amount_due AS old_renewal_amount_due,
        c.expected_revenue AS old_expected_revenue,
        c.renewal_due_date AS old_renewal_due_date,
@@ -413,6 +416,30 @@ class CrmLead(models.Model):
         sql_field = self._field_to_sql(alias, field_name, query)
         query._order_groupby.append(sql_field)
         return SQL("NULLIF(%s, 0) %s NULLS LAST", sql_field, direction)
+
+    def _track_subtype(self, init_values):
+        """CRM's subtype of a renewal case's change, found without a query per
+        case: ``env.ref`` reads each subtype again to check that it exists, for
+        every case of a nightly batch; the batch tracking checks each subtype
+        once (``insurance.tracking.batch.mixin``). Same order as CRM's."""
+        self.ensure_one()
+        if not self.insurance_policy_id:
+            return super()._track_subtype(init_values)
+        if "stage_id" in init_values and self.won_status == "won":
+            xmlid = "crm.mt_lead_won"
+        elif "lost_reason_id" in init_values and self.lost_reason_id:
+            xmlid = "crm.mt_lead_lost"
+        elif "stage_id" in init_values:
+            xmlid = "crm.mt_lead_stage"
+        elif "won_status" in init_values:
+            xmlid = "crm.mt_lead_lost" if self.won_status == "lost" else None
+            xmlid = xmlid or "crm.mt_lead_restored"
+        else:
+            return super()._track_subtype(init_values)
+        subtype_id = self.env["ir.model.data"]._xmlid_to_res_id(
+            xmlid, raise_if_not_found=False
+        )
+        return self.env["mail.message.subtype"].browse(subtype_id or [])
 
     @api.model
     def _get_view_cache_key(self, view_id=None, view_type="form", **options):
@@ -828,17 +855,27 @@ class CrmLead(models.Model):
         settled = self.filtered(lambda lead: not facts[lead.id].unpaid_count)
         waived = settled.filtered(lambda lead: not facts[lead.id].collected)
         (settled - waived).action_set_won()
-        waived.action_set_lost(
-            lost_reason_id=self.env.ref("insurance_renewal.lost_reason_waived").id
-        )
+        if waived:
+            waived.action_set_lost(
+                lost_reason_id=self.env.ref("insurance_renewal.lost_reason_waived").id
+            )
         lost = (
             self.filtered(lambda lead: facts[lead.id].policy_state in LOSING_STATES)
             - settled
         )
-        for reason, leads in lost.grouped(
-            lambda lead: lead._renewal_lost_reason()
-        ).items():
-            leads.action_set_lost(lost_reason_id=reason.id)
+        if lost:
+            # The reason the customer gave last, else what the contacts show.
+            found = {
+                True: self.env.ref("insurance_renewal.lost_reason_lost_contact").id,
+                False: self.env.ref("insurance_renewal.lost_reason_other").id,
+            }
+            for reason_id, leads in lost.grouped(
+                lambda lead: (
+                    facts[lead.id].lost_reason_id
+                    or found[facts[lead.id].figures["renewal_unreachable"]]
+                )
+            ).items():
+                leads.action_set_lost(lost_reason_id=reason_id)
         moving = self - settled - lost
         stages = self.env["crm.stage"].search(
             [("renewal_step", "!=", False), ("team_ids", "in", moving.team_id.ids)]
@@ -885,15 +922,6 @@ class CrmLead(models.Model):
                 "Early policy year, when lapses are common"
             ),
         }
-
-    def _renewal_lost_reason(self):
-        self.ensure_one()
-        given = self.renewal_activity_ids.filtered("reason_id")[:1].reason_id
-        if given:
-            return given
-        if self.renewal_unreachable:
-            return self.env.ref("insurance_renewal.lost_reason_lost_contact")
-        return self.env.ref("insurance_renewal.lost_reason_other")
 
     # Daily work ---------------------------------------------------------------
 
@@ -1110,6 +1138,7 @@ class CaseState:
     policy_state: str
     stage_id: int
     step: str
+    lost_reason_id: int | None
 
     @property
     def promise_broken(self):
@@ -1173,6 +1202,7 @@ def _case_state(row, today, roundings, default_currency_id):
         policy_state=row["policy_state"],
         stage_id=row["stage_id"],
         step=_fact_step(row, promised_date, today),
+        lost_reason_id=row["reason_id"],
     )
 
 
