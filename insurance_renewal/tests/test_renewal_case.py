@@ -171,6 +171,30 @@ class TestRenewalCase(InsuranceRenewalCommon):
         self.assertEqual(seen.renewal_amount_due, 2000, "February's and April's.")
         self.assertEqual(seen.renewal_due_date, date(2024, 2, 15))
 
+    def test_an_instalment_stored_beyond_the_window_leaves_the_case_alone(self):
+        """The nightly extension stores next year's premium: nothing the case shows
+        changes, so it is not refreshed for it (the calendar brings that premium
+        in once it nears)."""
+        self.env["ir.config_parameter"].set_param(
+            "insurance_renewal.schedule_horizon_months", 13
+        )
+        case = self._open_case()
+        self._run_clock_on("2024-12-30")
+        self.assertFalse(self._line(self.policy, 3))
+        lead_class = type(self.env["crm.lead"])
+        refresh = lead_class._insurance_refresh_from_facts
+        with patch.object(
+            lead_class,
+            "_insurance_refresh_from_facts",
+            autospec=True,
+            side_effect=refresh,
+        ) as spy:
+            self._run_clock_on("2024-12-31")
+        self.assertEqual(self._line(self.policy, 3).due_date, date(2026, 1, 31))
+        refreshed = [call.args[0] for call in spy.call_args_list]
+        self.assertFalse([leads for leads in refreshed if case.id in leads.ids])
+        self.assertEqual(case.insurance_premium_line_ids, self.line)
+
     def test_suspension_loses_the_case_with_the_reason_given(self):
         case = self._open_case()
         hardship = self.env.ref("insurance_renewal.lost_reason_hardship")
