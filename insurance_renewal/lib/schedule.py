@@ -4,7 +4,8 @@ Instalment numbers start at 1 for the first premium. Every due date is computed 
 issue date, never chained from the previous due date, so month ends never drift.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import NamedTuple
 
 from dateutil.relativedelta import relativedelta
 
@@ -95,3 +96,32 @@ def state_on(today, due, lapse_date):
     if today < lapse_date:
         return GRACE
     return LAPSED
+
+
+class ScheduleSummary(NamedTuple):
+    """What a policy's stored figures take from its instalments."""
+
+    first_unpaid: date | None = None  # due date of the first instalment not settled
+    last_number: int = 0  # highest instalment number stored
+    next_due: date | None = None  # first premium still owed (unpaid or lapsed)
+    overdue: float = 0.0  # still owed on instalments in grace or lapsed
+
+
+def summarize(lines):
+    """The ``ScheduleSummary`` of instalments given as ``(state, due date,
+    number, amount still due)``."""
+    lines = list(lines)
+    return ScheduleSummary(
+        first_unpaid=min(
+            (due for state, due, _n, _a in lines if state not in SETTLED_STATES),
+            default=None,
+        ),
+        last_number=max((number for _s, _d, number, _a in lines), default=0),
+        next_due=min(
+            (due for state, due, _n, _a in lines if state in (*OPEN_STATES, LAPSED)),
+            default=None,
+        ),
+        overdue=sum(
+            amount for state, _d, _n, amount in lines if state in (GRACE, LAPSED)
+        ),
+    )

@@ -1,10 +1,11 @@
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Command, Domain
-from odoo.tools import SQL, format_amount, format_date
+from odoo.tools import SQL, float_round, format_amount, format_date
 
 from ..lib import options, risk, schedule, servicing
 from .insurance_policy import REPORTED_DATA_GROUPS
@@ -14,21 +15,127 @@ RENEWAL_USER = "insurance_renewal.group_insurance_renewal_user"
 OPEN_CASE = Domain("active", "=", True) & Domain("won_status", "=", "pending")
 # What may turn a won or lost case back into an open one.
 REOPENING_FIELDS = {"active", "stage_id", "probability"}
-# What a case's facts are computed from, read for every case of a refresh at once.
-FACT_LINE_FIELDS = [
-    "state",
-    "due_date",
-    "grace_end_date",
-    "date_paid",
-    "demand_date",
-    "amount_residual",
-    "amount_paid",
-    "policy_year",
-    "currency_id",
-]
 # The instalments a case covers: written for a whole batch of cases at once.
 LINES_FIELD = "insurance_premium_line_ids"
-FACT_CONTACT_FIELDS = ["date", "outcome", "promised_date", "promised_amount", "kind"]
+# A case is lost, unpaid, when its policy is suspended or ended.
+LOSING_STATES = ("lapsed", "terminated")
+# The nightly figures of a case, written in one statement for a batch of cases,
+# with their SQL type.
+FIGURE_COLUMNS = {
+    "renewal_amount_due": "numeric",
+    "expected_revenue": "numeric",
+    "renewal_due_date": "date",
+    "date_deadline": "date",
+    "renewal_grace_end_date": "date",
+    "renewal_last_activity_id": "int",
+    "renewal_promised_date": "date",
+    "renewal_promised_amount": "numeric",
+    "renewal_promise_broken": "bool",
+    "renewal_unreachable": "bool",
+    "renewal_risk_score": "int",
+    "renewal_risk_codes": "varchar",
+}
+# What the facts of open cases give, for a batch of cases at once: the instalments
+# each covers (those it covers already, and its policy's unpaid ones already due or
+# due within the case window), their unpaid total and dates, the case's contacts,
+# the policy's late payments; beside what the case shows now.
+FACTS_SQL = """
+WITH cases AS (
+    SELECT c.id, c.insurance_policy_id AS policy_id
+      FROM crm_lead c
+     WHERE c.id = ANY(%(ids)s)
+), covered AS (
+    SELECT c.id AS case_id, l.id AS line_id
+      FROM cases c
+      JOIN insurance_premium_line l ON l.policy_id = c.policy_id
+     WHERE l.state = ANY(%(covered)s)
+        OR (l.state = %(planned)s AND l.due_date <= %(window_end)s)
+     UNION
+    SELECT r.crm_lead_id, r.insurance_premium_line_id
+      FROM crm_lead_insurance_premium_line_rel r
+      JOIN cases c ON c.id = r.crm_lead_id
+), lines AS (
+    SELECT v.case_id,
+           array_agg(l.id ORDER BY l.id) AS line_ids,
+           count(*) AS covered_count,
+           sum(l.amount_residual) FILTER (WHERE l.state <> ALL(%(settled)s))
+               AS amount_due,
+           min(l.due_date) FILTER (WHERE l.state <> ALL(%(settled)s)) AS due,
+           min(l.grace_end_date) FILTER (WHERE l.state <> ALL(%(settled)s))
+               AS grace_end,
+           min(l.grace_end_date) FILTER (WHERE l.state <> ALL(%(settled)s)
+                                           AND l.due_date < %(today)s)
+               AS past_due_grace_end,
+           min(l.policy_year) FILTER (WHERE l.state <> ALL(%(settled)s)) AS min_year,
+           count(*) FILTER (WHERE l.state <> ALL(%(settled)s)) AS unpaid_count,
+           bool_or(l.demand_date IS NOT NULL)
+               FILTER (WHERE l.state <> ALL(%(settled)s)) AS demand,
+           bool_or(l.amount_paid <> 0) AS collected
+      FROM covered v
+      JOIN insurance_premium_line l ON l.id = v.line_id
+     GROUP BY v.case_id
+), linked AS (
+    SELECT r.crm_lead_id AS case_id, count(*) AS linked_count
+      FROM crm_lead_insurance_premium_line_rel r
+      JOIN cases c ON c.id = r.crm_lead_id
+     GROUP BY r.crm_lead_id
+), contacts AS (
+    SELECT a.lead_id AS case_id,
+           count(*) FILTER (WHERE a.outcome = 'no_answer') AS unanswered,
+           count(*) FILTER (WHERE a.outcome = 'promised'
+                              AND a.promised_date < %(today)s) AS broken,
+           bool_or(a.kind = 'reminder') AS reminded,
+           (array_agg(a.id ORDER BY a.date DESC, a.id DESC))[1] AS last_id,
+           (array_agg(a.outcome ORDER BY a.date DESC, a.id DESC))[1] AS last_outcome,
+           (array_agg(a.promised_date ORDER BY a.date DESC, a.id DESC)
+               FILTER (WHERE a.outcome = 'promised'))[1] AS promised_date,
+           (array_agg(a.promised_amount ORDER BY a.date DESC, a.id DESC)
+               FILTER (WHERE a.outcome = 'promised'))[1] AS promised_amount,
+           (array_agg(a.reason_id ORDER BY a.date DESC, a.id DESC)
+               FILTER (WHERE a.reason_id IS NOT NULL))[1] AS reason_id
+      FROM insurance_renewal_activity a
+      JOIN cases c ON c.id = a.lead_id
+     GROUP BY a.lead_id
+), late AS (
+    SELECT l.policy_id, count(*) AS late
+      FROM insurance_premium_line l
+     WHERE l.policy_id IN (SELECT policy_id FROM cases)
+       AND l.date_paid > l.due_date
+     GROUP BY l.policy_id
+)
+SELECT c.id, c.stage_id, p.state AS policy_state, p.payment_method,
+       p.currency_id AS policy_currency_id, co.currency_id AS company_currency_id,
+       ln.line_ids, COALESCE(ln.covered_count, 0) AS covered_count,
+       COALESCE(lk.linked_count, 0) AS linked_count, ln.amount_due, ln.due,
+       ln.grace_end, ln.past_due_grace_end, ln.min_year,
+       COALESCE(ln.unpaid_count, 0) AS unpaid_count,
+       COALESCE(ln.demand, false) AS demand,
+       COALESCE(ln.collected, false) AS collected,
+       COALESCE(ct.unanswered, 0) AS unanswered, COALESCE(ct.broken, 0) AS broken,
+       COALESCE(ct.reminded, false) AS reminded, ct.last_id, ct.last_outcome,
+       ct.promised_date, ct.promised_amount, ct.reason_id,
+       COALESCE(lt.late, 0) AS late,
+       c.renewal_amount_due AS old_renewal_amount_due,
+       c.expected_revenue AS old_expected_revenue,
+       c.renewal_due_date AS old_renewal_due_date,
+       c.date_deadline AS old_date_deadline,
+       c.renewal_grace_end_date AS old_renewal_grace_end_date,
+       c.renewal_last_activity_id AS old_renewal_last_activity_id,
+       c.renewal_promised_date AS old_renewal_promised_date,
+       c.renewal_promised_amount AS old_renewal_promised_amount,
+       c.renewal_promise_broken AS old_renewal_promise_broken,
+       c.renewal_unreachable AS old_renewal_unreachable,
+       c.renewal_risk_score AS old_renewal_risk_score,
+       c.renewal_risk_codes AS old_renewal_risk_codes
+  FROM crm_lead c
+  JOIN insurance_policy p ON p.id = c.insurance_policy_id
+  LEFT JOIN res_company co ON co.id = c.company_id
+  LEFT JOIN lines ln ON ln.case_id = c.id
+  LEFT JOIN linked lk ON lk.case_id = c.id
+  LEFT JOIN contacts ct ON ct.case_id = c.id
+  LEFT JOIN late lt ON lt.policy_id = c.insurance_policy_id
+ WHERE c.id = ANY(%(ids)s)
+"""
 
 
 class CrmLead(models.Model):
@@ -309,6 +416,30 @@ class CrmLead(models.Model):
         sql_field = self._field_to_sql(alias, field_name, query)
         query._order_groupby.append(sql_field)
         return SQL("NULLIF(%s, 0) %s NULLS LAST", sql_field, direction)
+
+    def _track_subtype(self, init_values):
+        """CRM's subtype of a renewal case's change, found without a query per
+        case: ``env.ref`` reads each subtype again to check that it exists, for
+        every case of a nightly batch; the batch tracking checks each subtype
+        once (``insurance.tracking.batch.mixin``). Same order as CRM's."""
+        self.ensure_one()
+        if not self.insurance_policy_id:
+            return super()._track_subtype(init_values)
+        if "stage_id" in init_values and self.won_status == "won":
+            xmlid = "crm.mt_lead_won"
+        elif "lost_reason_id" in init_values and self.lost_reason_id:
+            xmlid = "crm.mt_lead_lost"
+        elif "stage_id" in init_values:
+            xmlid = "crm.mt_lead_stage"
+        elif "won_status" in init_values:
+            xmlid = "crm.mt_lead_lost" if self.won_status == "lost" else None
+            xmlid = xmlid or "crm.mt_lead_restored"
+        else:
+            return super()._track_subtype(init_values)
+        subtype_id = self.env["ir.model.data"]._xmlid_to_res_id(
+            xmlid, raise_if_not_found=False
+        )
+        return self.env["mail.message.subtype"].browse(subtype_id or [])
 
     @api.model
     def _get_view_cache_key(self, view_id=None, view_type="form", **options):
@@ -614,22 +745,17 @@ class CrmLead(models.Model):
             lambda line: line.state not in schedule.SETTLED_STATES
         )
 
-    def _renewal_collected(self):
-        """Whether money came in for the case: premiums waived or settled by credit
-        notes alone close the case, but not as Collected."""
-        self.ensure_one()
-        return any(
-            not line.currency_id.is_zero(line.amount_paid)
-            for line in self.insurance_premium_line_ids
-        )
-
     def _insurance_refresh_from_facts(self):
         """Bring open renewal cases in line with their policy: instalments covered,
         amounts, contacts, risk, stage; win them when paid, lose them when the policy
         is suspended.
 
         Called by ``insurance.fact.flow`` only, once per unit of work for every
-        case whose facts changed: mark a case there rather than calling this."""
+        case whose facts changed: mark a case there rather than calling this.
+        Set-based: the facts of every case are read in a few queries
+        (``_renewal_facts``), the nightly figures of those that changed written in
+        one statement, the instalments covered in one batch, the stage moves one
+        write per stage."""
         cases = self.filtered(
             lambda lead: (
                 lead.insurance_policy_id
@@ -637,33 +763,131 @@ class CrmLead(models.Model):
                 and lead.won_status == "pending"
             )
         ).with_context(renewal_fact_update=True)
+        if not cases:
+            return
         today = self.env["insurance.policy"]._clock_today()
-        # Read what the facts come from once for the whole set, not per case.
-        cases.insurance_policy_id.premium_line_ids.fetch(FACT_LINE_FIELDS)
-        cases.insurance_premium_line_ids.fetch(FACT_LINE_FIELDS)
-        cases.renewal_activity_ids.fetch(FACT_CONTACT_FIELDS)
-        # The figures follow the instalments and contacts every night: they are
-        # shown on the case, not told in its chatter (the stage moves, won and
-        # lost are, by their own writes below).
-        quiet = cases.with_context(mail_notrack=True)
-        newly_broken = self.browse()
-        links = []
-        for lead in quiet:
-            lines = lead.insurance_premium_line_ids | lead._renewal_lines_to_cover(
-                today
+        facts = cases._renewal_facts(today)
+        cases._renewal_link_lines(
+            [
+                (case, [Command.set(facts[case.id].line_ids)])
+                for case in cases
+                if facts[case.id].new_lines
+            ]
+        )
+        changed = cases.filtered(lambda case: facts[case.id].figures_changed)
+        changed._renewal_write_figures(facts)
+        changed.filtered(
+            lambda case: facts[case.id].promise_broken and not facts[case.id].was_broken
+        )._renewal_tell_promise_broken(today)
+        cases._renewal_close_or_move(facts, today)
+
+    def _renewal_facts(self, today):
+        """``{case id: CaseState}``: what the facts of these open cases give
+        today, read for all of them at once (instalments, contacts, policy), with
+        what the case shows now, to write only what changed."""
+        # Read from the database: what this unit of work changed is written first.
+        self.env["insurance.fact.flow"]._flush_holding_locks()
+        window_end = self._renewal_window_end(today)
+        rows = self.env.execute_query_dict(
+            SQL(
+                FACTS_SQL,
+                ids=self.ids,
+                today=today,
+                window_end=window_end,
+                settled=list(schedule.SETTLED_STATES),
+                covered=[schedule.DUE, schedule.GRACE, schedule.LAPSED],
+                planned=schedule.PLANNED,
             )
-            vals = lead._renewal_fact_values(lines, today)
-            changed = {key: value for key, value in vals.items() if lead[key] != value}
-            if changed.get("renewal_promise_broken"):
-                newly_broken |= lead
-            if LINES_FIELD in changed:
-                links.append((lead, [Command.set(changed.pop(LINES_FIELD).ids)]))
-                changed.setdefault("write_date", self.env.cr.now())
-            if changed:
-                lead.write(changed)
-        quiet._renewal_link_lines(links)
-        newly_broken._renewal_tell_promise_broken(today)
-        cases._renewal_close_or_move(today)
+        )
+        roundings = dict(
+            self.env.execute_query(SQL("SELECT id, rounding FROM res_currency"))
+        )
+        default_currency = self.env.company.currency_id.id
+        return {
+            row["id"]: _case_state(row, today, roundings, default_currency)
+            for row in rows
+        }
+
+    def _renewal_write_figures(self, facts):
+        """Store the nightly figures of these cases in one statement. They are
+        shown on the case, not told in its chatter (the stage moves, won and lost
+        are, by their own writes); what depends on them (CRM's prorated revenue)
+        is computed again as after a write."""
+        if not self:
+            return
+        columns = list(FIGURE_COLUMNS)
+        rows = SQL(", ").join(
+            SQL(
+                "(%s)",
+                SQL(", ").join(
+                    [SQL("%s::int", case.id)]
+                    + [
+                        SQL(f"%s::{kind}", facts[case.id].figures[name])
+                        for name, kind in FIGURE_COLUMNS.items()
+                    ]
+                ),
+            )
+            for case in self
+        )
+        self.env.cr.execute(
+            SQL(
+                "UPDATE crm_lead c SET %s, write_date = %s, write_uid = %s"
+                " FROM (VALUES %s) AS v(id, %s) WHERE c.id = v.id",
+                SQL(", ").join(
+                    SQL("%s = v.%s", SQL.identifier(name), SQL.identifier(name))
+                    for name in columns
+                ),
+                self.env.cr.now(),
+                self.env.uid,
+                rows,
+                SQL(", ").join(SQL.identifier(name) for name in columns),
+            ),
+            log_exceptions=False,
+        )
+        fnames = [*columns, "write_date", "write_uid"]
+        self.invalidate_recordset(fnames)
+        self.modified(columns)
+
+    def _renewal_close_or_move(self, facts, today):
+        """Win the settled cases (lost as waived when no money came in), lose
+        those of suspended policies, move the others to the stage their facts
+        give."""
+        settled = self.filtered(lambda lead: not facts[lead.id].unpaid_count)
+        waived = settled.filtered(lambda lead: not facts[lead.id].collected)
+        (settled - waived).action_set_won()
+        if waived:
+            waived.action_set_lost(
+                lost_reason_id=self.env.ref("insurance_renewal.lost_reason_waived").id
+            )
+        lost = (
+            self.filtered(lambda lead: facts[lead.id].policy_state in LOSING_STATES)
+            - settled
+        )
+        if lost:
+            # The reason the customer gave last, else what the contacts show.
+            found = {
+                True: self.env.ref("insurance_renewal.lost_reason_lost_contact").id,
+                False: self.env.ref("insurance_renewal.lost_reason_other").id,
+            }
+            for reason_id, leads in lost.grouped(
+                lambda lead: (
+                    facts[lead.id].lost_reason_id
+                    or found[facts[lead.id].figures["renewal_unreachable"]]
+                )
+            ).items():
+                leads.action_set_lost(lost_reason_id=reason_id)
+        moving = self - settled - lost
+        stages = self.env["crm.stage"].search(
+            [("renewal_step", "!=", False), ("team_ids", "in", moving.team_id.ids)]
+        )
+        stage_by_step = {stage.renewal_step: stage.id for stage in stages}
+        to_stage = defaultdict(list)
+        for lead in moving:
+            stage_id = stage_by_step.get(facts[lead.id].step)
+            if stage_id and facts[lead.id].stage_id != stage_id:
+                to_stage[stage_id].append(lead.id)
+        for stage_id, ids in to_stage.items():
+            self.browse(ids).write({"stage_id": stage_id})
 
     def _renewal_link_lines(self, links):
         """Store the instalments each case covers, ``[(case, commands)]``, for all
@@ -677,17 +901,6 @@ class CrmLead(models.Model):
         self._fields[LINES_FIELD].write_batch(links)
         cases.modified([LINES_FIELD])
 
-    def _renewal_lines_to_cover(self, today):
-        """Unpaid instalments already due, or due within the case window."""
-        self.ensure_one()
-        window_end = self._renewal_window_end(today)
-        return self.insurance_policy_id.premium_line_ids.filtered(
-            lambda line: (
-                line.state in (schedule.DUE, schedule.GRACE, schedule.LAPSED)
-                or (line.state == schedule.PLANNED and line.due_date <= window_end)
-            )
-        )
-
     @api.model
     def _renewal_window_end(self, today):
         days = int(
@@ -696,66 +909,6 @@ class CrmLead(models.Model):
             .get_param("insurance_renewal.case_window_days", 60)
         )
         return today + timedelta(days=days)
-
-    def _renewal_fact_values(self, lines, today):
-        self.ensure_one()
-        unpaid = lines.filtered(lambda line: line.state not in schedule.SETTLED_STATES)
-        contacts = self.renewal_activity_ids.sorted(
-            lambda activity: (activity.date, activity.id), reverse=True
-        )
-        last = contacts[:1]
-        promise = contacts.filtered(lambda a: a.outcome == "promised")[:1]
-        past_due = unpaid.filtered(lambda line: line.due_date < today)
-        facts = risk.CaseFacts(
-            late_payments=len(
-                self.insurance_policy_id.premium_line_ids.filtered(
-                    lambda line: line.date_paid and line.date_paid > line.due_date
-                )
-            ),
-            unanswered_attempts=len(
-                contacts.filtered(lambda a: a.outcome == "no_answer")
-            ),
-            unreachable=last.outcome in UNREACHABLE_OUTCOMES,
-            broken_promises=len(
-                contacts.filtered(
-                    lambda a: (
-                        a.outcome == "promised"
-                        and a.promised_date
-                        and a.promised_date < today
-                    )
-                )
-            )
-            if unpaid
-            else 0,
-            days_left_in_grace=(min(past_due.mapped("grace_end_date")) - today).days
-            if past_due
-            else None,
-            manual_payment=self.insurance_policy_id.payment_method != "bank_debit",
-            policy_year=min(unpaid.mapped("policy_year"), default=0),
-        )
-        amount_due = sum(unpaid.mapped("amount_residual"))
-        return {
-            "insurance_premium_line_ids": lines,
-            "renewal_amount_due": amount_due,
-            "expected_revenue": amount_due,
-            "renewal_due_date": min(unpaid.mapped("due_date"), default=False),
-            "date_deadline": min(unpaid.mapped("due_date"), default=False),
-            "renewal_grace_end_date": min(
-                unpaid.mapped("grace_end_date"), default=False
-            ),
-            "renewal_last_activity_id": last,
-            "renewal_promised_date": promise.promised_date,
-            "renewal_promised_amount": promise.promised_amount,
-            "renewal_promise_broken": bool(
-                unpaid and promise.promised_date and promise.promised_date < today
-            ),
-            "renewal_unreachable": facts.unreachable,
-            "renewal_risk_score": risk.risk_score(facts),
-            "renewal_risk_codes": ",".join(
-                f"{key}:{points}" for points, key in risk.risk_points(facts)
-            )
-            or False,
-        }
 
     def _renewal_risk_labels(self):
         return {
@@ -769,59 +922,6 @@ class CrmLead(models.Model):
                 "Early policy year, when lapses are common"
             ),
         }
-
-    def _renewal_close_or_move(self, today):
-        settled = self.filtered(lambda lead: not lead._renewal_unpaid_lines())
-        waived = settled.filtered(lambda lead: not lead._renewal_collected())
-        (settled - waived).action_set_won()
-        waived.action_set_lost(
-            lost_reason_id=self.env.ref("insurance_renewal.lost_reason_waived").id
-        )
-        won = settled
-        lost = (
-            self.filtered(
-                lambda lead: lead.insurance_policy_id.state in ("lapsed", "terminated")
-            )
-            - won
-        )
-        for reason, leads in lost.grouped(
-            lambda lead: lead._renewal_lost_reason()
-        ).items():
-            leads.action_set_lost(lost_reason_id=reason.id)
-        moving = self - won - lost
-        stages = self.env["crm.stage"].search(
-            [("renewal_step", "!=", False), ("team_ids", "in", moving.team_id.ids)]
-        )
-        stage_by_step = {stage.renewal_step: stage for stage in stages}
-        to_stage = defaultdict(lambda: self.browse())
-        for lead in moving:
-            stage = stage_by_step.get(lead._renewal_fact_step(today))
-            if stage and lead.stage_id != stage:
-                to_stage[stage] |= lead
-        for stage, leads in to_stage.items():
-            leads.write({"stage_id": stage.id})
-
-    def _renewal_fact_step(self, today):
-        self.ensure_one()
-        unpaid = self._renewal_unpaid_lines()
-        if unpaid.filtered("demand_date"):
-            return "demand"
-        if self.renewal_promised_date and self.renewal_promised_date >= today:
-            return "promised"
-        if unpaid.filtered(lambda line: line.due_date < today):
-            return "grace"
-        if self.renewal_activity_ids.filtered(lambda a: a.kind == "reminder"):
-            return "reminded"
-        return "to_remind"
-
-    def _renewal_lost_reason(self):
-        self.ensure_one()
-        given = self.renewal_activity_ids.filtered("reason_id")[:1].reason_id
-        if given:
-            return given
-        if self.renewal_unreachable:
-            return self.env.ref("insurance_renewal.lost_reason_lost_contact")
-        return self.env.ref("insurance_renewal.lost_reason_other")
 
     # Daily work ---------------------------------------------------------------
 
@@ -1022,3 +1122,108 @@ def _or(expression, condition):
     if expression in ("1", "True"):
         return expression
     return f"({expression}) or {condition}"
+
+
+@dataclass
+class CaseState:
+    """What the facts of an open case give today, beside what it shows now."""
+
+    line_ids: list
+    new_lines: bool
+    figures: dict
+    figures_changed: bool
+    was_broken: bool
+    unpaid_count: int
+    collected: bool
+    policy_state: str
+    stage_id: int
+    step: str
+    lost_reason_id: int | None
+
+    @property
+    def promise_broken(self):
+        return self.figures["renewal_promise_broken"]
+
+
+def _case_state(row, today, roundings, default_currency_id):
+    """The ``CaseState`` of one row of ``FACTS_SQL``."""
+    unpaid = row["unpaid_count"]
+    past_due_grace_end = row["past_due_grace_end"]
+    facts = risk.CaseFacts(
+        late_payments=row["late"],
+        unanswered_attempts=row["unanswered"],
+        unreachable=row["last_outcome"] in UNREACHABLE_OUTCOMES,
+        broken_promises=row["broken"] if unpaid else 0,
+        days_left_in_grace=(past_due_grace_end - today).days
+        if past_due_grace_end
+        else None,
+        manual_payment=row["payment_method"] != "bank_debit",
+        policy_year=row["min_year"] or 0,
+    )
+    policy_rounding = roundings[row["policy_currency_id"]]
+    company_rounding = roundings[row["company_currency_id"] or default_currency_id]
+    amount_due = row["amount_due"] or 0.0
+    promised_date = row["promised_date"]
+    figures = {
+        "renewal_amount_due": float_round(
+            amount_due, precision_rounding=policy_rounding
+        ),
+        "expected_revenue": float_round(
+            amount_due, precision_rounding=company_rounding
+        ),
+        "renewal_due_date": row["due"],
+        "date_deadline": row["due"],
+        "renewal_grace_end_date": row["grace_end"],
+        "renewal_last_activity_id": row["last_id"],
+        "renewal_promised_date": promised_date,
+        "renewal_promised_amount": float_round(
+            row["promised_amount"] or 0.0, precision_rounding=policy_rounding
+        ),
+        "renewal_promise_broken": bool(
+            unpaid and promised_date and promised_date < today
+        ),
+        "renewal_unreachable": facts.unreachable,
+        "renewal_risk_score": risk.risk_score(facts),
+        "renewal_risk_codes": ",".join(
+            f"{key}:{points}" for points, key in risk.risk_points(facts)
+        )
+        or None,
+    }
+    new_lines = row["covered_count"] > row["linked_count"]
+    return CaseState(
+        line_ids=row["line_ids"] or [],
+        new_lines=new_lines,
+        figures=figures,
+        figures_changed=new_lines
+        or any(not _same(row[f"old_{name}"], value) for name, value in figures.items()),
+        was_broken=bool(row["old_renewal_promise_broken"]),
+        unpaid_count=unpaid,
+        collected=row["collected"],
+        policy_state=row["policy_state"],
+        stage_id=row["stage_id"],
+        step=_fact_step(row, promised_date, today),
+        lost_reason_id=row["reason_id"],
+    )
+
+
+def _same(stored, value):
+    """Whether a stored figure (NULL for nothing) shows ``value`` already, as the
+    ORM reads it (0 or False for NULL)."""
+    if isinstance(value, bool):
+        return bool(stored) == value
+    if isinstance(value, float | int):
+        return (stored or 0) == value
+    return stored == value
+
+
+def _fact_step(row, promised_date, today):
+    """The collection stage the facts give an open case."""
+    if row["demand"]:
+        return "demand"
+    if promised_date and promised_date >= today:
+        return "promised"
+    if row["past_due_grace_end"]:
+        return "grace"
+    if row["reminded"]:
+        return "reminded"
+    return "to_remind"

@@ -3,6 +3,8 @@ from collections import defaultdict
 from odoo import api, models
 from odoo.tools import SQL
 
+from ..lib import schedule
+
 # Where the records whose facts changed wait, in the transaction, for the flush.
 PENDING_KEY = "insurance_renewal.fact_flow"
 # A propagation never feeds itself for long: a policy's state refreshes its cases,
@@ -15,7 +17,8 @@ class InsuranceFactFlow(models.AbstractModel):
 
     Whatever changes a fact (an instalment's state, amount paid or demand, a
     policy's state or payment method, a contact) only marks the records it
-    touched (``_touch_policies``, ``_touch_cases``). ``_propagate`` then, once per
+    touched (``_touch_policies``, ``_touch_cases``; new instalments through
+    ``_instalments_created``). ``_propagate`` then, once per
     unit of work and set-based, derives the marked policies' state from their
     instalments and refreshes the open cases of those policies and the marked
     cases. It runs at the end of each batch of a scheduled action (the batch
@@ -42,6 +45,30 @@ class InsuranceFactFlow(models.AbstractModel):
         """The instalments of ``policies`` changed: their state and cases follow."""
         if policies:
             self._pending()["policies"].update(policies.ids)
+
+    @api.model
+    def _instalments_created(self, lines):
+        """New instalments were stored (a schedule extended, however late): a
+        change of their policy's facts, so that a premium owed already or falling
+        due inside the case window is on the policy's open case in the same unit
+        of work, not at the next change of its other facts. One planned beyond
+        the window changes neither the policy's state nor a case until the
+        calendar brings it in (``crm.lead._calendar_cases_domain``): its policy is
+        not marked, so a nightly extension refreshes no case for nothing.
+
+        Whatever stores instalments calls this once for all it stored: the
+        premium line's ``create`` does, and so must an INSERT that bypasses it."""
+        if not lines:
+            return
+        today = self.env["insurance.policy"]._clock_today()
+        window_end = self.env["crm.lead"]._renewal_window_end(today)
+        self._touch_policies(
+            lines.filtered(
+                lambda line: (
+                    line.state != schedule.PLANNED or line.due_date <= window_end
+                )
+            ).policy_id
+        )
 
     @api.model
     def _touch_cases(self, cases):
@@ -89,9 +116,18 @@ class InsuranceFactFlow(models.AbstractModel):
         status, a case shared by two batches) since this transaction began. Locking
         the rows first makes that show as a serialization failure of the lock,
         which the batch runner rolls back and retries on a fresh snapshot, instead
-        of a failed UPDATE that Odoo's cursor logs as a bad query."""
+        of a failed UPDATE that Odoo's cursor logs as a bad query. The rows are
+        locked before the stored computes run too: some read what they derive
+        from in SQL (a policy's schedule figures), writing it first."""
         env = self.env
+        self._lock_dirty_rows()
         env._recompute_all()
+        self._lock_dirty_rows()
+        env.flush_all()
+
+    @api.model
+    def _lock_dirty_rows(self):
+        env = self.env
         rows = defaultdict(set)
         for field, ids in env._field_dirty.items():
             rows[env[field.model_name]._table].update(filter(None, ids))
@@ -104,4 +140,3 @@ class InsuranceFactFlow(models.AbstractModel):
                 ),
                 log_exceptions=False,
             )
-        env.flush_all()

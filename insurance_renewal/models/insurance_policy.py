@@ -61,6 +61,21 @@ MAX_PREMIUM_YEARS = 100
 MAX_PREMIUM_AMOUNT = 100_000_000
 
 
+# What a policy's stored schedule figures are computed from, for many policies at
+# once: the first unpaid due date, the last stored instalment, the next premium
+# still owed and what is overdue.
+SCHEDULE_SUMMARY_SQL = """
+SELECT policy_id,
+       min(due_date) FILTER (WHERE state <> ALL(%(settled)s)),
+       max(installment_number),
+       min(due_date) FILTER (WHERE state = ANY(%(unpaid)s)),
+       sum(amount_residual) FILTER (WHERE state = ANY(%(overdue)s))
+  FROM insurance_premium_line
+ WHERE policy_id = ANY(%(ids)s)
+ GROUP BY policy_id
+"""
+
+
 class InsurancePolicy(models.Model):
     _name = "insurance.policy"
     _description = "Insurance Policy"
@@ -466,16 +481,15 @@ class InsurancePolicy(models.Model):
 
     @api.depends("premium_line_ids.state", "premium_line_ids.due_date")
     def _compute_paid_to_date(self):
+        summaries = self._schedule_summaries()
         for policy in self:
-            lines = policy.premium_line_ids
-            unpaid = lines.filtered(
-                lambda line: line.state not in schedule.SETTLED_STATES
-            )
-            if unpaid:
-                policy.paid_to_date = min(unpaid.mapped("due_date"))
-            elif lines:
-                last = max(lines.mapped("installment_number"))
-                policy.paid_to_date = policy._instalment_due_date(last + 1)
+            summary = summaries[policy.id]
+            if summary.first_unpaid:
+                policy.paid_to_date = summary.first_unpaid
+            elif summary.last_number:
+                policy.paid_to_date = policy._instalment_due_date(
+                    summary.last_number + 1
+                )
             else:
                 policy.paid_to_date = policy.paid_to_date
 
@@ -485,15 +499,47 @@ class InsurancePolicy(models.Model):
         "premium_line_ids.amount_residual",
     )
     def _compute_schedule_summary(self):
+        summaries = self._schedule_summaries()
         for policy in self:
-            unpaid = policy.premium_line_ids.filtered(
-                lambda line: line.state in schedule.OPEN_STATES + (schedule.LAPSED,)
+            policy.next_due_date = summaries[policy.id].next_due
+            policy.amount_overdue = summaries[policy.id].overdue
+
+    def _schedule_summaries(self):
+        """``{policy id: ScheduleSummary}`` of these policies' instalments: for
+        stored policies one grouped query, not every instalment of every policy
+        read into memory (the clock and activation change thousands at once);
+        for new records (a form being edited), from the instalments in memory."""
+        stored = [policy_id for policy_id in self.ids if isinstance(policy_id, int)]
+        result = defaultdict(lambda: schedule.ScheduleSummary())
+        if stored:
+            self.env["insurance.premium.line"].flush_model(
+                ["policy_id", "state", "due_date", "installment_number"]
+                + ["amount_residual"]
             )
-            overdue = unpaid.filtered(
-                lambda line: line.state in (schedule.GRACE, schedule.LAPSED)
+            rows = self.env.execute_query(
+                SQL(
+                    SCHEDULE_SUMMARY_SQL,
+                    settled=list(schedule.SETTLED_STATES),
+                    unpaid=[*schedule.OPEN_STATES, schedule.LAPSED],
+                    overdue=[schedule.GRACE, schedule.LAPSED],
+                    ids=stored,
+                )
             )
-            policy.next_due_date = min(unpaid.mapped("due_date"), default=False)
-            policy.amount_overdue = sum(overdue.mapped("amount_residual"))
+            result.update(
+                (row[0], schedule.ScheduleSummary(*row[1:4], row[4] or 0.0))
+                for row in rows
+            )
+        for policy in self.filtered(lambda policy: not isinstance(policy.id, int)):
+            result[policy.id] = schedule.summarize(
+                (
+                    line.state,
+                    line.due_date,
+                    line.installment_number,
+                    line.amount_residual,
+                )
+                for line in policy.premium_line_ids
+            )
+        return result
 
     @api.depends(
         "premium_line_ids.installment_number",
@@ -502,8 +548,9 @@ class InsurancePolicy(models.Model):
         "premium_years",
     )
     def _compute_schedule_next_date(self):
+        summaries = self._schedule_summaries()
         for policy in self:
-            number = policy._next_unscheduled_number()
+            number = policy._next_unscheduled_number(summaries[policy.id].last_number)
             policy.schedule_next_date = (
                 policy._instalment_due_date(number) if number else False
             )
@@ -1125,11 +1172,9 @@ class InsurancePolicy(models.Model):
         policies = self.filtered(lambda p: p.state in CLOCK_STATES)
         if not policies:
             return
-        policies.premium_line_ids.fetch(["state", "lapse_date", "due_date"])
         by_state = defaultdict(lambda: self.browse())
         suspensions = {}
-        for policy in policies:
-            vals = policy._state_vals_from_schedule()
+        for policy, vals in policies._states_from_schedule().items():
             if vals["state"] == policy.state:
                 continue
             by_state[vals["state"]] |= policy
@@ -1144,6 +1189,54 @@ class InsurancePolicy(models.Model):
         self.env["insurance.assignment.rule"]._fire(
             "grace_entered", by_state.get("grace", self.browse())
         )
+
+    def _states_from_schedule(self):
+        """``{policy: state values}``: what the instalments of these policies
+        give, read in one grouped query rather than instalment by instalment.
+        Lapsed from the earliest suspension day of a lapsed instalment, in grace
+        with one in grace, paid up once all are settled and none is left to
+        store, in force otherwise."""
+        # Read from the database: what this unit of work changed is written first.
+        self.env["insurance.fact.flow"]._flush_holding_locks()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT policy_id,
+                       min(lapse_date) FILTER (WHERE state = %(lapsed)s),
+                       bool_or(state = %(grace)s),
+                       bool_and(state = ANY(%(settled)s)),
+                       max(installment_number)
+                  FROM insurance_premium_line
+                 WHERE policy_id = ANY(%(ids)s)
+                 GROUP BY policy_id
+                """,
+                lapsed=schedule.LAPSED,
+                grace=schedule.GRACE,
+                settled=list(schedule.SETTLED_STATES),
+                ids=self.ids,
+            )
+        )
+        positions = {row[0]: row[1:] for row in rows}
+        result = {}
+        for policy in self:
+            suspended_on, in_grace, settled, last_number = positions.get(
+                policy.id, (None, False, True, 0)
+            )
+            if suspended_on:
+                months = policy.product_id.reinstatement_period_months
+                result[policy] = {
+                    "state": "lapsed",
+                    "suspension_date": suspended_on,
+                    "reinstatement_deadline": suspended_on
+                    + relativedelta(months=months),
+                }
+            elif in_grace:
+                result[policy] = {"state": "grace"}
+            elif settled and not policy._next_unscheduled_number(last_number):
+                result[policy] = {"state": "paid_up"}
+            else:
+                result[policy] = {"state": "in_force"}
+        return result
 
     def _write_suspensions(self, suspensions):
         """Store ``{policy_id: (suspension day, reinstatement deadline)}`` in one
@@ -1173,25 +1266,6 @@ class InsurancePolicy(models.Model):
         self.browse(list(suspensions)).invalidate_recordset(
             ["suspension_date", "reinstatement_deadline", "write_date", "write_uid"]
         )
-
-    def _state_vals_from_schedule(self):
-        self.ensure_one()
-        lines = self.premium_line_ids
-        lapsed = lines.filtered(lambda line: line.state == schedule.LAPSED)
-        if lapsed:
-            suspended_on = min(lapsed.mapped("lapse_date"))
-            months = self.product_id.reinstatement_period_months
-            return {
-                "state": "lapsed",
-                "suspension_date": suspended_on,
-                "reinstatement_deadline": suspended_on + relativedelta(months=months),
-            }
-        if lines.filtered(lambda line: line.state == schedule.GRACE):
-            return {"state": "grace"}
-        fully_paid = all(line.state in schedule.SETTLED_STATES for line in lines)
-        if fully_paid and not self._next_unscheduled_number():
-            return {"state": "paid_up"}
-        return {"state": "in_force"}
 
     # The customer portal ----------------------------------------------------
 

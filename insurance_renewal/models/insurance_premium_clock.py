@@ -1,5 +1,7 @@
 from odoo import api, fields, models
+from odoo.fields import Domain
 
+from ..lib import schedule
 from .insurance_policy import CRON_BATCH_SIZE
 
 # The day the clock last brought every open case's date-driven facts up to date.
@@ -71,11 +73,15 @@ class InsurancePremiumClock(models.AbstractModel):
 
     @api.model
     def _advance_clock_batch(self, policies):
-        """Move the instalments of ``policies`` together: a policy suspended by
-        one of them never leaves the others behind in a later batch."""
-        policies.premium_line_ids._advance_clock(
-            self.env["insurance.policy"]._clock_today()
+        """Move the unpaid instalments of ``policies`` together: a policy
+        suspended by one of them never leaves the others behind in a later batch.
+        Only those are read, not every instalment of the policies' history."""
+        lines = self.env["insurance.premium.line"].search(
+            Domain("policy_id", "in", policies.ids)
+            & Domain("state", "in", schedule.OPEN_STATES),
+            order="id",
         )
+        lines._advance_clock(self.env["insurance.policy"]._clock_today())
 
     @api.model
     def _cases_refreshed_on(self):

@@ -202,6 +202,12 @@ class InsurancePremiumLine(models.Model):
                     )
                 )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        self.env["insurance.fact.flow"]._instalments_created(lines)
+        return lines
+
     def write(self, vals):
         if "amount_paid" in vals and self.sudo().filtered("invoice_id"):
             raise UserError(

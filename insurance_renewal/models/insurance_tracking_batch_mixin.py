@@ -19,9 +19,9 @@ class InsuranceTrackingBatchMixin(models.AbstractModel):
     policies and cases per batch: here the messages whose subtype no follower
     of the record listens to (nobody is notified, so message_post would only
     store them) are created in one go with the values message_post or
-    _message_log would have given them; the others still go through
-    message_post, followers notified as before. One record alone goes through
-    Odoo's own path unchanged."""
+    _message_log would have given them, their tracking values in one more; the
+    others still go through message_post, followers notified as before. One
+    record alone goes through Odoo's own path unchanged."""
 
     _name = "insurance.tracking.batch.mixin"
     _inherit = ["mail.thread"]
@@ -177,7 +177,6 @@ class InsuranceTrackingBatchMixin(models.AbstractModel):
                 "body": escape(post["body"]),
                 "message_type": "notification",
                 "subject": False,
-                "tracking_value_ids": post["tracking_value_ids"],
                 "partner_ids": [],
             }
             if post["subtype"]:
@@ -209,4 +208,13 @@ class InsuranceTrackingBatchMixin(models.AbstractModel):
                     "reply_to": reply_tos["log", author_id],
                 }
             values_list.append(values)
-        self.sudo()._message_create(values_list)
+        messages = self.sudo()._message_create(values_list)
+        # mail.message creates each message's tracking values on their own (an
+        # INSERT per message): the same rows, for every message at once.
+        self.env["mail.tracking.value"].sudo().create(
+            [
+                dict(command[2], mail_message_id=message.id)
+                for message, post in zip(messages, posts, strict=True)
+                for command in post["tracking_value_ids"] or ()
+            ]
+        )

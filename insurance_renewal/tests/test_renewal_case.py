@@ -135,6 +135,66 @@ class TestRenewalCase(InsuranceRenewalCommon):
             "Every open case on a first run.",
         )
 
+    def test_an_instalment_stored_inside_the_window_reaches_its_case_that_night(self):
+        """A schedule extended late (here the manager keeps one month of schedule
+        ahead, less than the 60-day case window): the night the clock stores a
+        premium already inside the window, the specialist's open case lists it
+        and asks for it, although none of the case's other facts moved."""
+        self.env["ir.config_parameter"].set_param(
+            "insurance_renewal.schedule_horizon_months", 1
+        )
+        with freeze_time("2024-01-20"):
+            policy = self._create_policy(
+                name="P-MONTHLY",
+                issue_date="2024-01-15",
+                payment_frequency="monthly",
+                premium_amount=1000,
+                specialist_id=self.specialist.id,
+            )
+            policy.action_activate()
+        self._run_clock_on("2024-01-20")
+        case = policy.renewal_lead_id
+        self._run_clock_on("2024-02-15")
+        february, march = self._line(policy, 2), self._line(policy, 3)
+        self.assertEqual(case.insurance_premium_line_ids, february | march)
+        with freeze_time("2024-03-10"):
+            march.amount_paid = 1000
+            self._end_unit_of_work()
+        self._run_clock_on("2024-03-10")
+        self.assertEqual((february.state, march.state), ("grace", "paid"))
+        self.assertFalse(self._line(policy, 4), "Not stored yet: due 15 April.")
+        self._run_clock_on("2024-03-15")
+        april = self._line(policy, 4)
+        self.assertEqual(april.due_date, date(2024, 4, 15))
+        seen = case.with_user(self.specialist)
+        self.assertEqual(seen.insurance_premium_line_ids, february | march | april)
+        self.assertEqual(seen.renewal_amount_due, 2000, "February's and April's.")
+        self.assertEqual(seen.renewal_due_date, date(2024, 2, 15))
+
+    def test_an_instalment_stored_beyond_the_window_leaves_the_case_alone(self):
+        """The nightly extension stores next year's premium: nothing the case shows
+        changes, so it is not refreshed for it (the calendar brings that premium
+        in once it nears)."""
+        self.env["ir.config_parameter"].set_param(
+            "insurance_renewal.schedule_horizon_months", 13
+        )
+        case = self._open_case()
+        self._run_clock_on("2024-12-30")
+        self.assertFalse(self._line(self.policy, 3))
+        lead_class = type(self.env["crm.lead"])
+        refresh = lead_class._insurance_refresh_from_facts
+        with patch.object(
+            lead_class,
+            "_insurance_refresh_from_facts",
+            autospec=True,
+            side_effect=refresh,
+        ) as spy:
+            self._run_clock_on("2024-12-31")
+        self.assertEqual(self._line(self.policy, 3).due_date, date(2026, 1, 31))
+        refreshed = [call.args[0] for call in spy.call_args_list]
+        self.assertFalse([leads for leads in refreshed if case.id in leads.ids])
+        self.assertEqual(case.insurance_premium_line_ids, self.line)
+
     def test_suspension_loses_the_case_with_the_reason_given(self):
         case = self._open_case()
         hardship = self.env.ref("insurance_renewal.lost_reason_hardship")
