@@ -1,6 +1,6 @@
 from markupsafe import escape
 
-from odoo import models
+from odoo import Command, models
 from odoo.exceptions import MissingError
 from odoo.tools import SQL
 from odoo.tools.mail import generate_tracking_message_id
@@ -209,4 +209,22 @@ class InsuranceTrackingBatchMixin(models.AbstractModel):
                     "reply_to": reply_tos["log", author_id],
                 }
             values_list.append(values)
-        self.sudo()._message_create(values_list)
+        self._tracking_create_in_batch(values_list)
+
+    def _tracking_create_in_batch(self, values_list):
+        """Create the messages, then all their tracked values in one go (Odoo's
+        mail.message create inserts each message's tracked values on their own)."""
+        commands = [values.pop("tracking_value_ids") or [] for values in values_list]
+        if not all(cmd[0] == Command.CREATE for cmds in commands for cmd in cmds):
+            for values, cmds in zip(values_list, commands, strict=True):
+                values["tracking_value_ids"] = cmds
+            self.sudo()._message_create(values_list)
+            return
+        messages = self.sudo()._message_create(values_list)
+        self.env["mail.tracking.value"].sudo().create(
+            [
+                dict(cmd[2], mail_message_id=message.id)
+                for message, cmds in zip(messages, commands, strict=True)
+                for cmd in cmds
+            ]
+        )
