@@ -232,7 +232,10 @@ class TestReceiptImport(PremiumAccountingCommon):
     def test_queries_per_receipt_do_not_grow_with_the_file(self):
         """Each receipt adds a bounded number of queries: the payers, invoices and
         policies are read once per batch, the entries created and reconciled
-        together (79 queries per matched receipt before, about 20 now)."""
+        together, the paid invoices' chatter written in batch (79 queries per
+        matched receipt at first, about 5 now). A first import warms the caches:
+        without it the one-receipt import paid for them and the difference meant
+        nothing."""
 
         def queries(*rows):
             self.env.invalidate_all()
@@ -242,6 +245,7 @@ class TestReceiptImport(PremiumAccountingCommon):
             self.env.cr.precommit.run()
             return self.env.cr.sql_log_count - before
 
+        queries(("2025-01-19", "1", "路人", "", "转账"))
         one = queries(("2025-01-20", "12000", "张伟", "", "P-0001-002"))
         four = queries(
             ("2025-01-20", "8000", "李娜", "", "P-0002-002"),
@@ -250,7 +254,7 @@ class TestReceiptImport(PremiumAccountingCommon):
             ("2025-01-20", "3000", "赵磊", "", "P-0005-002"),
         )
         per_receipt = (four - one) / 3
-        self.assertLess(per_receipt, 40, f"{one} then {four} queries")
+        self.assertLess(per_receipt, 10, f"{one} then {four} queries")
         paid = self.policies.premium_line_ids.filtered(
             lambda line: line.installment_number == 2
         )
