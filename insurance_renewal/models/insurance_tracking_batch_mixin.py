@@ -16,12 +16,12 @@ class InsuranceTrackingBatchMixin(models.AbstractModel):
     Odoo posts the tracking message of every changed record one by one (a
     message_post each: its parent message, alias domain, reply-to, followers and
     two INSERTs, about ten queries). The clock and activation change hundreds of
-    policies and cases per batch, a bank file pays hundreds of invoices: here the messages whose subtype no follower
-    of the record listens to (nobody is notified, so message_post would only
-    store them) are created in one go with the values message_post or
-    _message_log would have given them; the others still go through
-    message_post, followers notified as before. One record alone goes through
-    Odoo's own path unchanged."""
+    policies and cases per batch, a bank file pays hundreds of invoices: here
+    the messages whose subtype no follower of the record listens to (nobody is
+    notified, so message_post would only store them) are created in one go
+    with the values message_post or _message_log would have given them; the
+    others still go through message_post, followers notified as before. One
+    record alone goes through Odoo's own path unchanged."""
 
     _name = "insurance.tracking.batch.mixin"
     _inherit = ["mail.thread"]
