@@ -12,12 +12,20 @@ imports the file as a finance user, as the scheduled action does (statement line
 matching, reconciliation, the suspense queue's to-dos), then, in the same run,
 COPYs the same rows into a table and matches them in SQL (reference, then policy
 number), and prints and writes seconds, SQL queries, rows per second and peak
-memory of both, with how many receipts each matched.
+memory of both, with how many receipts each matched, and the CPU seconds of the
+import in Odoo's process. ``--trace-memory`` adds the import's peak Python memory
+(tracemalloc slows it about four times); ``--query-log FILE`` writes its queries
+counted by statement shape and by the function that ran them.
 """
 
+import collections
+import contextlib
 import io
 import os
+import re
 import sys
+import threading
+import time
 from datetime import date, timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -59,7 +67,79 @@ def parse_args():
         help="the clock's day the invoices are issued on",
     )
     parser.add_argument("--output", default=None)
+    parser.add_argument(
+        "--trace-memory",
+        action="store_true",
+        help="measure the import's peak Python memory with tracemalloc (slows "
+        "its Python part several times; resident memory is measured anyway)",
+    )
+    parser.add_argument(
+        "--query-log",
+        default=None,
+        help="write here the import's queries counted by statement shape and by "
+        "the Odoo or addon function that ran them (slows the run)",
+    )
     return parser.parse_args()
+
+
+class QueryLog:
+    """Counts a step's queries by statement shape (literals and placeholders
+    folded) and by the first function outside Odoo's ORM that ran them."""
+
+    ORM = ("/odoo/orm/", "/odoo/sql_db.py", "/odoo/models.py", "/odoo/fields.py")
+    ORM += ("/odoo/api.py", "/odoo/tools/", "/odoo/modules/", "/odoo/service/")
+
+    def __init__(self):
+        self.shapes = collections.Counter()
+        self.callers = collections.Counter()
+
+    def hook(self, cr, query, params, start, delay):
+        shape = re.sub(r"\s+", " ", str(query))
+        shape = re.sub(r"'[^']*'|\b\d+\b|%s|%\(\w+\)s", "?", shape)
+        shape = re.sub(r"\?(, ?\?)+", "?...", shape)
+        self.shapes[shape[:160]] += 1
+        self.callers[self._caller()] += 1
+
+    def _caller(self):
+        """The first function outside the ORM that ran the query, and the
+        addon's innermost function that led there."""
+        frame, caller, addon = sys._getframe(2), None, None
+        while frame and not addon:
+            path = frame.f_code.co_filename
+            if caller is None and not any(part in path for part in self.ORM):
+                caller = self._name(frame)
+            if "/insurance_renewal/" in path:
+                addon = self._name(frame)
+            frame = frame.f_back
+        return caller if caller == addon else f"{caller} <- {addon}"
+
+    @staticmethod
+    def _name(frame):
+        path = frame.f_code.co_filename
+        if "/insurance_renewal/" in path:
+            module = "insurance_renewal"
+        else:
+            module = path.split("/addons/")[-1].split("/")[0]
+        return f"{module}: {frame.f_code.co_qualname}"
+
+    @contextlib.contextmanager
+    def recording(self):
+        thread = threading.current_thread()
+        hooks = getattr(thread, "query_hooks", ())
+        thread.query_hooks = (*hooks, self.hook)
+        try:
+            yield self
+        finally:
+            thread.query_hooks = hooks
+
+    def write(self, path, total_rows):
+        with open(path, "w") as out:
+            for title, counter in (("shape", self.shapes), ("caller", self.callers)):
+                out.write(f"# queries by {title} (per receipt, count)\n")
+                out.writelines(
+                    f"{count / total_rows:8.2f} {count:7d}  {key}\n"
+                    for key, count in counter.most_common()
+                )
 
 
 def issue_invoices(env, args):
@@ -122,18 +202,25 @@ def finance_user(env):
     )
 
 
-def import_as_finance(env, content):
+def import_as_finance(env, content, query_log=None, trace=False):
     finance = finance_user(env)
     env.cr.commit()
     journal = env["account.journal"].search(
         [("type", "=", "bank"), ("company_id", "=", env.company.id)], limit=1
     )
-    with common.Meter(env.cr, "import (addon)", rows=None, trace=True) as meter:
+    recording = query_log.recording() if query_log else contextlib.nullcontext()
+    with (
+        common.Meter(env.cr, "import (addon)", rows=None, trace=trace) as meter,
+        recording,
+    ):
+        cpu = time.process_time()
         files = env["insurance.bank.file"].with_user(finance)
         imported = files._import_file("receipts", content, "bank.csv", journal)
         env.cr.commit()
         files._cron_import_bank_files()
         env.cr.commit()
+        cpu = time.process_time() - cpu
+    print(f"import (addon): {cpu:.1f} s of CPU in Odoo's process")
     env.invalidate_all()
     matched = imported.statement_line_ids.filtered(
         lambda line: line.insurance_match_state == "matched"
@@ -145,6 +232,7 @@ def import_as_finance(env, content):
         "state": imported.state,
         "matched": len(matched),
         "rules": rules,
+        "cpu_seconds": round(cpu, 3),
         "queries_per_receipt": round(
             meter.query_count / len(content.splitlines()[1:]), 2
         ),
@@ -180,6 +268,44 @@ def end_state(env, imported):
               LEFT JOIN res_partner p ON p.id = l.partner_id
              WHERE l.insurance_file_id = %(file)s
              ORDER BY l.insurance_file_row""",
+        "statement_entries": """
+            SELECT l.insurance_file_row, m.name, m.state, m.date, m.ref, mp.name,
+                   c.name, m.amount_total, m.is_manually_modified, m.checked,
+                   l.payment_ref, l.amount, l.amount_residual, l.partner_name,
+                   (SELECT string_agg(concat_ws(':', ml.name, ml.date,
+                                      ml.date_maturity, mc.name, ml.amount_currency,
+                                      ml.analytic_distribution::text,
+                                      ml.matching_number IS NOT NULL,
+                                      ml.parent_state, ml.display_type),
+                                      ',' ORDER BY ml.balance, ml.id)
+                      FROM account_move_line ml
+                      JOIN res_currency mc ON mc.id = ml.currency_id
+                     WHERE ml.move_id = m.id),
+                   (SELECT count(*) FROM account_analytic_line al
+                      JOIN account_move_line ml ON ml.id = al.move_line_id
+                     WHERE ml.move_id = m.id)
+              FROM account_bank_statement_line l
+              JOIN account_move m ON m.id = l.move_id
+              LEFT JOIN res_partner mp ON mp.id = m.partner_id
+              JOIN res_currency c ON c.id = m.currency_id
+             WHERE l.insurance_file_id = %(file)s
+             ORDER BY l.insurance_file_row""",
+        "invoice_messages": """
+            SELECT i.name, m.message_type, s.name->>'en_US', m.author_id, m.body,
+                   m.is_internal, m.email_add_signature, m.reply_to,
+                   m.record_alias_domain_id, m.record_company_id, m.email_from,
+                   p.message_type, p.res_id = m.res_id,
+                   (SELECT string_agg(concat_ws(':', f.name, v.old_value_char,
+                                      v.new_value_char), ',' ORDER BY f.name)
+                      FROM mail_tracking_value v
+                      JOIN ir_model_fields f ON f.id = v.field_id
+                     WHERE v.mail_message_id = m.id)
+              FROM mail_message m
+              JOIN account_move i ON i.id = m.res_id
+              LEFT JOIN mail_message_subtype s ON s.id = m.subtype_id
+              LEFT JOIN mail_message p ON p.id = m.parent_id
+             WHERE m.model = 'account.move' AND i.move_type = 'out_invoice'
+             ORDER BY i.name, m.date, m.message_type, m.body""",
         "invoices": """
             SELECT name, payment_state, amount_residual FROM account_move
              WHERE move_type = 'out_invoice' AND insurance_policy_id IS NOT NULL
@@ -254,8 +380,13 @@ def main():
             f"{by_reference} by reference, {by_policy} by policy number"
         )
         sql, sql_result = twin(env, content)
-        addon, addon_result = import_as_finance(env, content)
+        query_log = QueryLog() if args.query_log else None
+        addon, addon_result = import_as_finance(
+            env, content, query_log, args.trace_memory
+        )
     rows = args.rows
+    if query_log:
+        query_log.write(args.query_log, rows)
     results = {
         "rows": rows,
         "invoices": invoices,
@@ -263,12 +394,16 @@ def main():
         "sql": sql.report(rows=rows, **sql_result),
     }
     ratio = addon.seconds / sql.seconds
+    python_peak = (
+        f"peak {addon.python_peak_mib} MiB (Python), " if args.trace_memory else ""
+    )
     summary = (
         "| work | addon | COPY + matching SQL | ratio | target |\n"
         "|---|---|---|---|---|\n"
-        f"| {rows}-row bank receipt import | {addon.seconds:.1f} s, "
+        f"| {rows}-row bank receipt import | {addon.seconds:.1f} s "
+        f"({addon_result['cpu_seconds']:.1f} s CPU), "
         f"{addon.query_count} queries, {rows / addon.seconds:.0f} rows/s, "
-        f"peak {addon.python_peak_mib} MiB (Python), {common.maxrss_mib()} MiB RSS | "
+        f"{python_peak}{common.maxrss_mib()} MiB RSS | "
         f"{sql.seconds:.2f} s, {rows / sql.seconds:.0f} rows/s | {ratio:.0f}x | 5x |"
     )
     print(summary)

@@ -4,7 +4,10 @@ from ..lib import bank_files
 
 
 class AccountMove(models.Model):
-    _inherit = "account.move"
+    # Tracking in batch: a bank file or a debit order pays hundreds of premium
+    # invoices at once, each logging its payment state at the commit.
+    _name = "account.move"
+    _inherit = ["account.move", "insurance.tracking.batch.mixin"]
 
     insurance_policy_id = fields.Many2one(
         "insurance.policy",

@@ -16,6 +16,9 @@ class AccountPartialReconcile(models.Model):
         return partials
 
     def unlink(self):
+        if not self:
+            # Odoo unreconciles an empty set on every journal item write
+            return super().unlink()
         lines = self._premium_lines()
         moves = self._moves()
         result = super().unlink()

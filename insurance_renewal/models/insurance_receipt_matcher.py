@@ -73,9 +73,13 @@ class InsuranceReceiptMatcher(models.AbstractModel):
         # Without chatter on the receipts' own journal entries (as Odoo's own
         # reconciliation does for its records): a "created" message, tracking
         # and a follower per bank line cost more than the line itself and tell
-        # finance nothing the statement does not show.
+        # finance nothing the statement does not show. Without the analytic
+        # sync of each new journal item: Odoo's inverse rewrites every item's
+        # analytic distribution with itself, one write per item; the entries are
+        # still drafts then, and their analytic lines are created when they are
+        # posted, at the end of the same create.
         lines = (
-            StLine.with_context(tracking_disable=True)
+            StLine.with_context(tracking_disable=True, skip_analytic_sync=True)
             .create(vals_list)
             .with_env(StLine.env)
         )

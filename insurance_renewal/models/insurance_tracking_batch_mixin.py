@@ -1,6 +1,6 @@
 from markupsafe import escape
 
-from odoo import models
+from odoo import Command, models
 from odoo.exceptions import MissingError
 from odoo.tools import SQL
 from odoo.tools.mail import generate_tracking_message_id
@@ -16,12 +16,13 @@ class InsuranceTrackingBatchMixin(models.AbstractModel):
     Odoo posts the tracking message of every changed record one by one (a
     message_post each: its parent message, alias domain, reply-to, followers and
     two INSERTs, about ten queries). The clock and activation change hundreds of
-    policies and cases per batch: here the messages whose subtype no follower
-    of the record listens to (nobody is notified, so message_post would only
-    store them) are created in one go with the values message_post or
-    _message_log would have given them, their tracking values in one more; the
-    others still go through message_post, followers notified as before. One
-    record alone goes through Odoo's own path unchanged."""
+    policies and cases per batch, a bank file pays hundreds of invoices: here
+    the messages whose subtype no follower of the record listens to (nobody is
+    notified, so message_post would only store them) are created in one go
+    with the values message_post or _message_log would have given them, their
+    tracking values in one more; the others still go through message_post,
+    followers notified as before. One record alone goes through Odoo's own path
+    unchanged."""
 
     _name = "insurance.tracking.batch.mixin"
     _inherit = ["mail.thread"]
