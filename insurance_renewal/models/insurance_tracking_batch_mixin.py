@@ -1,6 +1,6 @@
 from markupsafe import escape
 
-from odoo import Command, models
+from odoo import models
 from odoo.exceptions import MissingError
 from odoo.tools import SQL
 from odoo.tools.mail import generate_tracking_message_id
