@@ -622,6 +622,34 @@ class InsurancePolicy(models.Model):
             self.env["insurance.fact.flow"]._touch_cases(self.renewal_lead_ids)
         return result
 
+    def _check_company(self, fnames=None):
+        """Odoo's company check, on the policies that could fail it: those whose
+        holder, insured person, payer or product belongs to a company other than
+        the policy's. One linked to no company or to the policy's own passes
+        Odoo's check (their models keep its default company domain), so a batch
+        of thousands registered together is not checked field by field and policy
+        by policy."""
+        suspects = self.browse(self._company_check_suspects())
+        return super(InsurancePolicy, suspects)._check_company(fnames)
+
+    def _company_check_suspects(self):
+        names = [
+            name
+            for name, field in self._fields.items()
+            if field.type == "many2one" and field.check_company
+        ]
+        # Read as Odoo's check reads them: the caller may not read every company.
+        return [
+            policy.id
+            for policy in self.sudo()
+            if any(policy._links_another_company(policy[name]) for name in names)
+        ]
+
+    def _links_another_company(self, linked):
+        if "company_id" not in linked._fields:
+            return True
+        return bool(linked.company_id) and linked.company_id != self.company_id
+
     def _check_direct_facts(self, field_names):
         """Refuse a direct change of what only the addon's actions may change.
 
@@ -1059,22 +1087,23 @@ class InsurancePolicy(models.Model):
             horizon = horizon_date
             if not has_unsettled:
                 horizon = max(horizon, policy._instalment_due_date(start))
-            numbers = schedule.numbers_until(
+            dues = schedule.due_dates_until(
                 policy.issue_date,
                 policy.payment_frequency,
                 start,
                 policy._total_instalments(),
                 horizon,
             )
-            vals_list += policy._premium_line_vals(numbers)
+            vals_list += policy._premium_line_vals(dues)
         # One statement for the whole schedule rather than ``create``: the same
         # rows (see ``insurance.premium.line._insert_schedule``).
         return self.env["insurance.premium.line"]._insert_schedule(vals_list)
 
-    def _premium_line_vals(self, numbers):
-        """The values of this policy's new instalments ``numbers``, with what an
-        instalment derives from its policy and dates (related fields, suspension
-        and invoice days) given as their computes would give them
+    def _premium_line_vals(self, dues):
+        """The values of this policy's new instalments, ``dues`` giving their
+        ``(number, due date)``, for ``insurance.premium.line._insert_schedule``:
+        with what an instalment derives from its policy and dates (related
+        fields, suspension and invoice days) as their computes would give them
         (``test_premium_schedule`` recomputes them and finds them unchanged)."""
         self.ensure_one()
         product = self.product_id
@@ -1088,12 +1117,11 @@ class InsurancePolicy(models.Model):
             "company_id": self.company_id.id,
             "currency_id": self.currency_id.id,
         }
-        issue_date, frequency = self.issue_date, self.payment_frequency
+        frequency = self.payment_frequency
         grace_days = product.grace_period_days
         lead_days = timedelta(days=product.invoice_lead_days)
         vals_list = []
-        for number in numbers:
-            due = schedule.due_date(issue_date, frequency, number)
+        for number, due in dues:
             grace_end = schedule.grace_end_date(due, grace_days)
             vals_list.append(
                 common

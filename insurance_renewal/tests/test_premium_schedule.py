@@ -226,11 +226,13 @@ class TestPremiumSchedule(InsuranceRenewalCommon):
         inserted = self._create_policy(name="P-SQL", **values)
         self.assertFalse(inserted.premium_line_ids, "read before the insert")
         lines = self.env["insurance.premium.line"]
-        numbers = range(2, 14)
-        created = lines.create(by_create._premium_line_vals(numbers))
+        dues = [
+            (number, by_create._instalment_due_date(number)) for number in range(2, 14)
+        ]
+        created = lines.create(by_create._premium_line_vals(dues))
         self.assertEqual(by_create.premium_line_ids, created)
-        stored = lines._insert_schedule(inserted._premium_line_vals(numbers))
-        self.assertEqual(stored.mapped("installment_number"), list(numbers))
+        stored = lines._insert_schedule(inserted._premium_line_vals(dues))
+        self.assertEqual(stored.mapped("installment_number"), list(range(2, 14)))
         self.assertEqual(inserted.premium_line_ids, stored)
         self.assertEqual(inserted.next_due_date, date(2024, 2, 29))
         self.assertEqual(inserted.paid_to_date, date(2024, 2, 29))
