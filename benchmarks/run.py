@@ -293,7 +293,6 @@ def main():
             "register",
             ("register", {}),
             ("register_twin", {}),
-            rounds=1,
         )
     if "kpi" in wanted:
         results["kpi"] = measure_pair(

@@ -86,11 +86,15 @@ def test_first_unpaid_number_is_the_one_counting_instalments_gives(frequency):
             day += timedelta(days=3)
 
 
-def test_numbers_until_the_horizon_stop_at_the_premium_term():
+def test_due_dates_until_the_horizon_stop_at_the_premium_term():
     issue = date(2024, 1, 31)
-    numbers = schedule.numbers_until(issue, "monthly", 2, 240, date(2025, 1, 31))
-    assert numbers == list(range(2, 14))
-    assert schedule.numbers_until(issue, "annual", 3, 3, date(2040, 1, 1)) == [3]
+    dues = schedule.due_dates_until(issue, "monthly", 2, 240, date(2025, 1, 31))
+    assert [number for number, _due in dues] == list(range(2, 14))
+    assert dues[0] == (2, date(2024, 2, 29))
+    assert dues[-1] == (13, date(2025, 1, 31))
+    assert schedule.due_dates_until(issue, "annual", 3, 3, date(2040, 1, 1)) == [
+        (3, date(2026, 1, 31))
+    ]
 
 
 @pytest.mark.parametrize(

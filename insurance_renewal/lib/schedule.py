@@ -77,14 +77,16 @@ def first_unpaid_number(issue_date, frequency, paid_to_date):
     return number
 
 
-def numbers_until(issue_date, frequency, start, last, horizon_date):
-    """Return the numbers from ``start`` to ``last`` due by ``horizon_date``."""
-    numbers = []
+def due_dates_until(issue_date, frequency, start, last, horizon_date):
+    """Return ``(number, due date)`` from ``start`` to ``last`` due by
+    ``horizon_date``."""
+    dues = []
     for number in range(start, last + 1):
-        if due_date(issue_date, frequency, number) > horizon_date:
+        due = due_date(issue_date, frequency, number)
+        if due > horizon_date:
             break
-        numbers.append(number)
-    return numbers
+        dues.append((number, due))
+    return dues
 
 
 def state_on(today, due, lapse_date):

@@ -21,18 +21,6 @@ CRON_BATCH_SIZE = 1000
 # Facts the addon's own actions keep (activation, the clock, payments, servicing):
 # nobody writes them directly, from a form or an RPC call.
 FACT_FIELDS = frozenset({"state", "suspension_date", "reinstatement_deadline"})
-# What a new instalment derives from its policy and dates, given when the schedule
-# is extended rather than computed line by line (``_premium_line_vals``).
-GIVEN_LINE_FIELDS = (
-    "partner_id",
-    "product_id",
-    "specialist_id",
-    "payment_method",
-    "company_id",
-    "currency_id",
-    "lapse_date",
-    "invoice_issue_date",
-)
 # What the premium schedule is computed from: fixed once a policy is active.
 SCHEDULE_BASIS_FIELDS = frozenset(
     {
@@ -681,6 +669,34 @@ class InsurancePolicy(models.Model):
             self.env["insurance.fact.flow"]._touch_cases(self.renewal_lead_ids)
         return result
 
+    def _check_company(self, fnames=None):
+        """Odoo's company check, on the policies that could fail it: those whose
+        holder, insured person, payer or product belongs to a company other than
+        the policy's. One linked to no company or to the policy's own passes
+        Odoo's check (their models keep its default company domain), so a batch
+        of thousands registered together is not checked field by field and policy
+        by policy."""
+        suspects = self.browse(self._company_check_suspects())
+        return super(InsurancePolicy, suspects)._check_company(fnames)
+
+    def _company_check_suspects(self):
+        names = [
+            name
+            for name, field in self._fields.items()
+            if field.type == "many2one" and field.check_company
+        ]
+        # Read as Odoo's check reads them: the caller may not read every company.
+        return [
+            policy.id
+            for policy in self.sudo()
+            if any(policy._links_another_company(policy[name]) for name in names)
+        ]
+
+    def _links_another_company(self, linked):
+        if "company_id" not in linked._fields:
+            return True
+        return bool(linked.company_id) and linked.company_id != self.company_id
+
     def _check_direct_facts(self, field_names):
         """Refuse a direct change of what only the addon's actions may change.
 
@@ -1118,48 +1134,54 @@ class InsurancePolicy(models.Model):
             horizon = horizon_date
             if not has_unsettled:
                 horizon = max(horizon, policy._instalment_due_date(start))
-            numbers = schedule.numbers_until(
+            dues = schedule.due_dates_until(
                 policy.issue_date,
                 policy.payment_frequency,
                 start,
                 policy._total_instalments(),
                 horizon,
             )
-            vals_list += [policy._premium_line_vals(number) for number in numbers]
-        lines = self.env["insurance.premium.line"].create(vals_list)
-        # Given in the values: not computed again line by line at the next flush.
-        for name in GIVEN_LINE_FIELDS:
-            self.env.remove_to_compute(lines._fields[name], lines)
-        return lines
+            vals_list += policy._premium_line_vals(dues)
+        # One statement for the whole schedule rather than ``create``: the same
+        # rows (see ``insurance.premium.line._insert_schedule``).
+        return self.env["insurance.premium.line"]._insert_schedule(vals_list)
 
-    def _premium_line_vals(self, number):
-        """The values of a new instalment, with what the premium line derives
-        from its policy and dates (``GIVEN_LINE_FIELDS``: related fields,
-        suspension and invoice days) given as their computes would give them, so
-        that the ORM does not compute them again line by line after the insert
-        (``test_premium_schedule`` recomputes them and finds them unchanged). The
-        amounts are left to their computes: a monetary value given at creation
-        costs the ORM a currency lookup per value."""
+    def _premium_line_vals(self, dues):
+        """The values of this policy's new instalments, ``dues`` giving their
+        ``(number, due date)``, for ``insurance.premium.line._insert_schedule``:
+        with what an instalment derives from its policy and dates (related
+        fields, suspension and invoice days) as their computes would give them
+        (``test_premium_schedule`` recomputes them and finds them unchanged)."""
         self.ensure_one()
-        due = self._instalment_due_date(number)
-        grace_end = schedule.grace_end_date(due, self.product_id.grace_period_days)
-        return {
+        product = self.product_id
+        common = {
             "policy_id": self.id,
-            "installment_number": number,
-            "policy_year": schedule.policy_year(self.payment_frequency, number),
-            "due_date": due,
-            "grace_end_date": grace_end,
             "amount": self.premium_amount,
             "partner_id": self.partner_id.id,
-            "product_id": self.product_id.id,
+            "product_id": product.id,
             "specialist_id": self.specialist_id.id,
             "payment_method": self.payment_method,
             "company_id": self.company_id.id,
             "currency_id": self.currency_id.id,
-            "lapse_date": schedule.suspension_date(grace_end),
-            "invoice_issue_date": due
-            - timedelta(days=self.product_id.invoice_lead_days),
         }
+        frequency = self.payment_frequency
+        grace_days = product.grace_period_days
+        lead_days = timedelta(days=product.invoice_lead_days)
+        vals_list = []
+        for number, due in dues:
+            grace_end = schedule.grace_end_date(due, grace_days)
+            vals_list.append(
+                common
+                | {
+                    "installment_number": number,
+                    "policy_year": schedule.policy_year(frequency, number),
+                    "due_date": due,
+                    "grace_end_date": grace_end,
+                    "lapse_date": schedule.suspension_date(grace_end),
+                    "invoice_issue_date": due - lead_days,
+                }
+            )
+        return vals_list
 
     def _sync_state_with_schedule(self):
         """Derive the state of policies under the clock from their instalments.

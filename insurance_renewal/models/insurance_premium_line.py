@@ -4,7 +4,7 @@ from datetime import timedelta
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
-from odoo.tools import consteq, hmac
+from odoo.tools import SQL, consteq, hmac
 
 from ..lib import bank_files, schedule
 
@@ -14,6 +14,27 @@ PAY_LINK_SCOPE = "insurance_renewal.pay_link"
 # Hexadecimal characters of the signature kept in the link: 64 bits, short enough
 # for an SMS, far too many to guess.
 PAY_TOKEN_LENGTH = 16
+# What ``_insert_schedule`` needs of each new instalment (``insurance.policy``'s
+# ``_premium_line_vals``); it adds the defaults, the amounts and the log columns.
+SCHEDULE_VALUE_FIELDS = frozenset(
+    {
+        "policy_id",
+        "installment_number",
+        "policy_year",
+        "due_date",
+        "grace_end_date",
+        "amount",
+        "partner_id",
+        "product_id",
+        "specialist_id",
+        "payment_method",
+        "company_id",
+        "currency_id",
+        "lapse_date",
+        "invoice_issue_date",
+    }
+)
+LOG_ACCESS_FIELDS = ("create_uid", "create_date", "write_uid", "write_date")
 
 
 class InsurancePremiumLine(models.Model):
@@ -205,7 +226,7 @@ class InsurancePremiumLine(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         lines = super().create(vals_list)
-        self.env["insurance.fact.flow"]._instalments_created(lines)
+        lines._on_instalments_created()
         return lines
 
     def write(self, vals):
@@ -225,6 +246,129 @@ class InsurancePremiumLine(models.Model):
         if "state" in vals or "due_date" in vals:
             self._sync_invoices(old_states)
         return result
+
+    def _on_instalments_created(self):
+        """What follows the creation of instalments beyond their rows: the one
+        place for it, called by ``create`` and by ``_insert_schedule`` alike, so
+        that whatever is added here holds for schedules however they are stored.
+        The policies' stored figures follow through the ORM's dependencies
+        (``modified``); no new instalment is tracked, followed or numbered; the
+        fact flow learns of them, so that a premium owed already or falling due
+        inside its case window reaches the open case in the same unit of work."""
+        self.env["insurance.fact.flow"]._instalments_created(self)
+
+    @api.model
+    def _insert_schedule(self, vals_list):
+        """Store new unpaid instalments in one statement and return them, the rows
+        equal to what ``create`` stores for the same values (``test_premium_schedule``
+        compares them column by column).
+
+        ``create`` costs a currency lookup per monetary value, both at the insert
+        and when it writes the amounts it computes after it (amount due, credited),
+        which made up most of activating thousands of policies. Here each value of
+        ``vals_list`` gives ``SCHEDULE_VALUE_FIELDS`` (the policy's
+        ``_premium_line_vals``); the defaults, the amounts an unpaid instalment
+        without an invoice computes and the log columns are added as ``create``
+        would, and the ORM is told what changed: the instalments' dependents
+        (the policies' paid-to and next due dates, overdue amount, ...) are
+        marked for recomputation and the policies' schedules read again."""
+        self.check_access("create")
+        if not vals_list:
+            return self.browse()
+        rows = self._schedule_rows(vals_list)
+        columns = sorted(rows[0])
+        arrays = SQL(", ").join(
+            SQL(
+                "%s::%s[]",
+                [row[name] for row in rows],
+                SQL(self._fields[name].column_type[1]),
+            )
+            for name in columns
+        )
+        created = self.env.execute_query(
+            SQL(
+                """
+                INSERT INTO %(table)s (%(columns)s)
+                SELECT * FROM unnest(%(arrays)s)
+                RETURNING id, policy_id, installment_number
+                """,
+                table=SQL.identifier(self._table),
+                columns=SQL(", ").join(map(SQL.identifier, columns)),
+                arrays=arrays,
+            )
+        )
+        # Returned in the order of ``vals_list``, whatever order the rows took.
+        ids = {(policy, number): line_id for line_id, policy, number in created}
+        lines = self.browse(
+            [ids[row["policy_id"], row["installment_number"]] for row in rows]
+        )
+        self._tell_orm_schedule_inserted(lines, columns)
+        lines._validate_fields(columns)
+        lines.check_access("create")
+        lines._on_instalments_created()
+        return lines
+
+    @api.model
+    def _schedule_rows(self, vals_list):
+        """The full rows of new unpaid instalments: ``create``'s defaults, the
+        amounts ``_compute_amounts_from_invoice`` and ``_compute_amount_residual``
+        give an instalment without an invoice (nothing credited, nothing paid: the
+        amount paid stays empty, as that compute leaves it), rounded in the
+        currency, which is looked up once per currency rather than per value."""
+        missing = set(vals_list[0]) ^ SCHEDULE_VALUE_FIELDS
+        if missing:
+            raise ValueError(f"_insert_schedule: missing or unknown {sorted(missing)}")
+        defaults = self.default_get(
+            [
+                name
+                for name, field in self._fields.items()
+                if field.store
+                and field.column_type
+                and name not in SCHEDULE_VALUE_FIELDS
+                and name not in LOG_ACCESS_FIELDS
+            ]
+        )
+        now = self.env.cr.now()
+        log = dict.fromkeys(("create_uid", "write_uid"), self.env.uid) | dict.fromkeys(
+            ("create_date", "write_date"), now
+        )
+        currencies = self.env["res.currency"].browse(
+            {vals["currency_id"] for vals in vals_list}
+        )
+        rounding = {currency.id: currency.round for currency in currencies}
+        rows = []
+        for vals in vals_list:
+            amount = rounding[vals["currency_id"]](vals["amount"])
+            rows.append(
+                defaults
+                # what create stores as NULL: an empty many2one, selection, date
+                | {
+                    name: None if value is False else value
+                    for name, value in vals.items()
+                }
+                | log
+                | {
+                    "amount": amount,
+                    "amount_paid": None,
+                    "amount_credited": 0.0,
+                    "amount_residual": amount,
+                    "date_paid": None,
+                }
+            )
+        return rows
+
+    @api.model
+    def _tell_orm_schedule_inserted(self, lines, columns):
+        """Tell the ORM about instalments stored behind it: their dependents
+        (on the policy) are marked to recompute as ``create`` marks them; their own
+        computed fields are not, their values were stored with them; the
+        policies' schedules are read again when next used."""
+        lines.modified(self._fields, create=True)
+        for name in columns:
+            field = self._fields[name]
+            if field.compute:
+                self.env.remove_to_compute(field, lines)
+        lines.policy_id.invalidate_recordset(["premium_line_ids"], flush=False)
 
     def _apply_payments(self, date_paid=None):
         """Settle the instalments whose premium is fully paid, reopen those whose

@@ -313,6 +313,11 @@ class ResPartner(models.Model):
         "reminder_log_ids.date",
     )
     def _compute_contact_status(self):
+        # Read the evidence of every partner at once: ``filtered`` in
+        # ``_contact_channel_states`` keeps only one partner's contacts for
+        # prefetching, one query per partner otherwise.
+        self.renewal_activity_ids.fetch(["date", "outcome", "kind", "channel"])
+        self.reminder_log_ids.fetch(["state", "date"])
         for partner in self:
             if partner.insurance_policy_ids or partner.insurance_payer_policy_ids:
                 partner.contact_status = contact.contact_status(

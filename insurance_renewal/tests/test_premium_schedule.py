@@ -206,3 +206,70 @@ class TestPremiumSchedule(InsuranceRenewalCommon):
             self.env.add_to_compute(lines._fields[name], lines)
         lines.invalidate_recordset(names, flush=False)
         self.assertEqual(lines.read(names), given)
+
+    @freeze_time("2024-02-10")
+    def test_schedule_stored_in_one_statement_equals_what_create_stores(self):
+        """Activation and the clock store schedules in one statement
+        (``_insert_schedule``), not through ``create``: row for row, every column
+        is what ``create`` stores for the same instalments (log columns, defaults,
+        computed amounts, derived dates), and the policy reads its new schedule and
+        figures at once."""
+        self.product.invoice_lead_days = 15
+        values = {
+            "issue_date": "2024-01-31",
+            "payment_frequency": "monthly",
+            "premium_amount": 812.35,
+            "payment_method": "online",
+            "paid_to_date": "2024-01-31",
+        }
+        by_create = self._create_policy(name="P-ORM", **values)
+        inserted = self._create_policy(name="P-SQL", **values)
+        self.assertFalse(inserted.premium_line_ids, "read before the insert")
+        lines = self.env["insurance.premium.line"]
+        dues = [
+            (number, by_create._instalment_due_date(number)) for number in range(2, 14)
+        ]
+        created = lines.create(by_create._premium_line_vals(dues))
+        self.assertEqual(by_create.premium_line_ids, created)
+        stored = lines._insert_schedule(inserted._premium_line_vals(dues))
+        self.assertEqual(stored.mapped("installment_number"), list(range(2, 14)))
+        self.assertEqual(inserted.premium_line_ids, stored)
+        self.assertEqual(inserted.next_due_date, date(2024, 2, 29))
+        self.assertEqual(inserted.paid_to_date, date(2024, 2, 29))
+        self.env.flush_all()
+        columns = [
+            name
+            for name, field in lines._fields.items()
+            if field.store and field.column_type and name not in ("id", "policy_id")
+        ]
+        self.assertIn("amount_residual", columns)
+        self.assertIn("create_date", columns)
+
+        def rows(policy):
+            self.env.cr.execute(
+                "SELECT * FROM insurance_premium_line WHERE policy_id = %s "
+                "ORDER BY installment_number",
+                [policy.id],
+            )
+            names = [column.name for column in self.env.cr.description]
+            return [
+                {name: row[names.index(name)] for name in columns}
+                for row in self.env.cr.fetchall()
+            ]
+
+        expected = rows(by_create)
+        self.assertEqual(len(expected), 12)
+        self.assertEqual(expected[0]["amount_residual"], 812.35)
+        self.assertIsNone(expected[0]["amount_paid"])
+        self.assertEqual(expected[0]["state"], "planned")
+        self.assertEqual(rows(inserted), expected)
+        figures = [
+            "amount_overdue",
+            "next_due_date",
+            "paid_to_date",
+            "schedule_next_date",
+        ]
+        self.assertEqual(
+            inserted.read(figures)[0] | {"id": 0},
+            by_create.read(figures)[0] | {"id": 0},
+        )
