@@ -100,7 +100,10 @@ class InsuranceAssignmentRule(models.Model):
                 for rule in rules
                 if not rule.company_id or rule.company_id == company
             ]
-        return self.env["mail.activity"].sudo().create(vals_list)
+        # Their "assigned to you" emails wait in Odoo's mail queue: a batch
+        # (the clock, an import, a bank file) does not send them one by one.
+        activities = self.env["mail.activity"].sudo()
+        return activities.with_context(mail_notify_force_send=False).create(vals_list)
 
     @api.model
     def _mark_fired_for_other_workers(self, records):
