@@ -1213,17 +1213,17 @@ class InsuranceServicingRequest(models.Model):
                 )
 
     def _paid_late(self):
-        """Whether the back premiums were paid after the day their interest was
-        counted to, so that more interest is owed."""
+        """The day the back premiums were paid, when it is after the day their
+        interest was counted to and more interest is owed; else None."""
         counted_to = self.breakdown_date
         paid_on = self._back_premiums_paid_on()
         if not counted_to or not paid_on or paid_on <= counted_to:
-            return False
+            return None
         owed = servicing.back_premiums(
             self._back_premiums(), self.interest_rate, paid_on
         )
         added = sum(row.interest for row in owed) - self.interest_amount
-        return self.currency_id.compare_amounts(added, 0) > 0
+        return paid_on if self.currency_id.compare_amounts(added, 0) > 0 else None
 
     def _invoice_late_interest_at_commit(self):
         """Invoice the late interest once the payment's reconciliation is over:
@@ -1245,18 +1245,15 @@ class InsuranceServicingRequest(models.Model):
         }
         requests = self.env(context=context, su=True)[self._name].browse(sorted(ids))
         for request in requests.exists():
-            if (
-                not request.payment_received
-                and request._reinstatement_settled()
-                and request._paid_late()
-            ):
-                request._invoice_late_interest()
+            if request.payment_received or not request._reinstatement_settled():
+                continue
+            if paid_on := request._paid_late():
+                request._invoice_late_interest(paid_on)
 
-    def _invoice_late_interest(self):
+    def _invoice_late_interest(self, paid_on):
         """Invoice the interest of the days between the day it was counted to and
-        the day the back premiums were paid."""
+        ``paid_on``, the day the back premiums were paid."""
         counted_to = self.breakdown_date
-        paid_on = self._back_premiums_paid_on()
         added = self._price_to(paid_on)
         invoice = self._post_interest_invoice(
             added,

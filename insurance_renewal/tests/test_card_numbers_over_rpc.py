@@ -15,8 +15,32 @@ HIDDEN_DIGITS = "0210011"
 ACCESS_ERROR = "odoo.exceptions.AccessError"
 
 
+class JsonRpcCase(HttpCase):
+    """Calls a model method as a user over the web client's JSON-RPC route."""
+
+    def _rpc(self, user, model, method, *args, **kwargs):
+        """Call ``method`` as ``user`` over JSON-RPC: (result, error class)."""
+        self.authenticate(user.login, user.login)
+        response = self.url_open(
+            "/web/dataset/call_kw",
+            json={
+                "jsonrpc": "2.0",
+                "method": "call",
+                "params": {
+                    "model": model,
+                    "method": method,
+                    "args": list(args),
+                    "kwargs": kwargs,
+                },
+            },
+        ).json()
+        if "error" in response:
+            return None, response["error"]["data"]["name"]
+        return response["result"], None
+
+
 @tagged("post_install", "-at_install")
-class TestCardNumbersOverRpc(HttpCase, InsuranceRenewalCommon):
+class TestCardNumbersOverRpc(JsonRpcCase, InsuranceRenewalCommon):
     """A customer's card number as the web client's JSON-RPC route gives it to a
     salesman, customer service, a renewal specialist, a finance user, a portal
     user and a Personal Data user: masked on every read path (no digit at all for
@@ -52,26 +76,6 @@ class TestCardNumbersOverRpc(HttpCase, InsuranceRenewalCommon):
         # sales and customer service see no digit; the others the masked card
         cls.outsiders = (cls.agent, cls.customer_service)
         cls.masked_users = (*cls.outsiders, cls.specialist, cls.finance)
-
-    def _rpc(self, user, model, method, *args, **kwargs):
-        """Call ``method`` as ``user`` over JSON-RPC: (result, error class)."""
-        self.authenticate(user.login, user.login)
-        response = self.url_open(
-            "/web/dataset/call_kw",
-            json={
-                "jsonrpc": "2.0",
-                "method": "call",
-                "params": {
-                    "model": model,
-                    "method": method,
-                    "args": list(args),
-                    "kwargs": kwargs,
-                },
-            },
-        ).json()
-        if "error" in response:
-            return None, response["error"]["data"]["name"]
-        return response["result"], None
 
     def _read_paths(self, user):
         """The number as each read path returns it to ``user``."""
@@ -256,7 +260,7 @@ class TestStatementCardNumbers(PremiumAccountingCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestCardNumberGuessing(HttpCase, InsuranceRenewalCommon):
+class TestCardNumberGuessing(JsonRpcCase, InsuranceRenewalCommon):
     """A client that sees a card masked (its first and last four digits) cannot
     rebuild it by searching every value of the hidden digits: one search names
     at most ten numbers, and a user looks up a limited count of full numbers a
@@ -312,23 +316,8 @@ class TestCardNumberGuessing(HttpCase, InsuranceRenewalCommon):
         )
 
     def _rpc_search_count(self, user, numbers):
-        self.authenticate(user.login, user.login)
-        response = self.url_open(
-            "/web/dataset/call_kw",
-            json={
-                "jsonrpc": "2.0",
-                "method": "call",
-                "params": {
-                    "model": "res.partner.bank",
-                    "method": "search_count",
-                    "args": [[("acc_number", "in", numbers)]],
-                    "kwargs": {},
-                },
-            },
-        ).json()
-        if "error" in response:
-            return None, response["error"]["data"]["name"]
-        return response["result"], None
+        bank = "res.partner.bank"
+        return self._rpc(user, bank, "search_count", [("acc_number", "in", numbers)])
 
     def test_one_search_naming_many_numbers_is_refused(self):
         # assertRaisesRegex, unlike Odoo's assertRaises, keeps what was written:
