@@ -10,9 +10,28 @@ def test_back_premium_interest_is_simple_by_days():
         date(2025, 7, 31),
     )
     # 31 Jan -> 31 Jul: 181 days; 12000 x 5% x 181 / 365 = 297.53
-    assert rows[0] == servicing.BackPremium(date(2025, 1, 31), 12000.0, 181, 297.53)
+    assert rows[0] == servicing.BackPremium(
+        date(2025, 1, 31), 12000.0, 181, 297.53, date(2025, 7, 31)
+    )
     # 1 Mar -> 31 Jul: 152 days; 12000 x 5% x 152 / 365 = 249.86
-    assert rows[1] == servicing.BackPremium(date(2025, 3, 1), 12000.0, 152, 249.86)
+    assert rows[1] == servicing.BackPremium(
+        date(2025, 3, 1), 12000.0, 152, 249.86, date(2025, 7, 31)
+    )
+
+
+def test_each_back_premium_counts_interest_to_the_day_it_was_paid():
+    rows = servicing.back_premiums(
+        [(date(2025, 1, 31), 12000.0), (date(2025, 3, 1), 12000.0)],
+        5.0,
+        date(2025, 7, 31),
+        {date(2025, 3, 1): date(2025, 8, 30)},
+    )
+    # the first paid on the day it was quoted, the second a month later:
+    # 1 Mar -> 30 Aug: 182 days; 12000 x 5% x 182 / 365 = 299.18
+    assert [(row.counted_to, row.days, row.interest) for row in rows] == [
+        (date(2025, 7, 31), 181, 297.53),
+        (date(2025, 8, 30), 182, 299.18),
+    ]
 
 
 def test_no_interest_before_the_due_date():

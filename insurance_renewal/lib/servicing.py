@@ -15,18 +15,23 @@ class BackPremium:
     amount: float
     days: int
     interest: float
+    counted_to: date | None = None
 
 
-def back_premiums(premiums, annual_rate_percent, paid_on):
+def back_premiums(premiums, annual_rate_percent, paid_on, paid_on_each=None):
     """Return the back premiums with simple interest by days, from each due date to
-    ``paid_on``: ``amount x rate x days / 365``, rounded to the fen.
+    the day it is paid: ``amount x rate x days / 365``, rounded to the fen.
 
-    ``premiums`` is an iterable of (due date, amount owed)."""
+    ``premiums`` is an iterable of (due date, amount owed); they are paid on
+    ``paid_on``, except those ``paid_on_each`` (due date: day) says were paid on
+    another day."""
+    paid_on_each = paid_on_each or {}
     result = []
     for due, amount in sorted(premiums):
-        days = max((paid_on - due).days, 0)
+        counted_to = paid_on_each.get(due, paid_on)
+        days = max((counted_to - due).days, 0)
         interest = round(amount * annual_rate_percent / 100 * days / DAYS_PER_YEAR, 2)
-        result.append(BackPremium(due, amount, days, interest))
+        result.append(BackPremium(due, amount, days, interest, counted_to))
     return result
 
 

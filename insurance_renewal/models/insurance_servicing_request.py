@@ -322,12 +322,13 @@ class InsuranceServicingRequest(models.Model):
                     row["amount"],
                     row["days"],
                     row["interest"],
+                    # counted before each premium had its own day: all to one
+                    fields.Date.to_date(row.get("counted_to"))
+                    or request.breakdown_date,
                 )
                 for row in request.breakdown or []
             ]
-            request.breakdown_html = (
-                request._breakdown_html(rows, request.breakdown_date) if rows else False
-            )
+            request.breakdown_html = request._breakdown_html(rows) if rows else False
 
     def _deferrals_this_year(self):
         self.ensure_one()
@@ -1014,13 +1015,14 @@ class InsuranceServicingRequest(models.Model):
         if policy.product_id.premium_product_id:
             self._invoice_reinstatement(lines, self.interest_amount)
 
-    def _price_to(self, day, premiums=None):
+    def _price_to(self, day, premiums=None, paid_on_each=None):
         """Count the back premiums' interest to ``day``; return the interest added
         since it was last counted. ``premiums``: (due date, amount) of each back
-        premium, by default those counted before."""
+        premium, by default those counted before; ``paid_on_each``: the day each
+        was paid, by due date, where it is not ``day``."""
         if premiums is None:
             premiums = self._back_premiums()
-        rows = servicing.back_premiums(premiums, self.interest_rate, day)
+        rows = servicing.back_premiums(premiums, self.interest_rate, day, paid_on_each)
         back = sum(row.amount for row in rows)
         interest = self.currency_id.round(sum(row.interest for row in rows))
         added = interest - (self.interest_amount or 0.0)
@@ -1035,6 +1037,7 @@ class InsuranceServicingRequest(models.Model):
                         "amount": row.amount,
                         "days": row.days,
                         "interest": row.interest,
+                        "counted_to": fields.Date.to_string(row.counted_to),
                     }
                     for row in rows
                 ],
@@ -1112,18 +1115,20 @@ class InsuranceServicingRequest(models.Model):
         invoice.action_post()
         return invoice
 
-    def _breakdown_html(self, rows, today):
+    def _breakdown_html(self, rows):
         env = self.env
         head = [
             env._("Due Date"),
             env._("Premium"),
-            env._("Days to %(date)s", date=format_date(env, today)),
+            env._("Interest Counted To"),
+            env._("Days"),
             env._("Interest"),
         ]
         body = [
             [
                 format_date(env, row.due_date),
                 self._money(row.amount),
+                format_date(env, row.counted_to),
                 str(row.days),
                 self._money(row.interest),
             ]
@@ -1133,6 +1138,7 @@ class InsuranceServicingRequest(models.Model):
             [
                 env._("Total"),
                 self._money(sum(row.amount for row in rows)),
+                "",
                 "",
                 self._money(sum(row.interest for row in rows)),
             ]
@@ -1213,17 +1219,18 @@ class InsuranceServicingRequest(models.Model):
                 )
 
     def _paid_late(self):
-        """The day the back premiums were paid, when it is after the day their
-        interest was counted to and more interest is owed; else None."""
-        counted_to = self.breakdown_date
-        paid_on = self._back_premiums_paid_on()
-        if not counted_to or not paid_on or paid_on <= counted_to:
+        """When back premiums were paid after the day their interest was counted
+        to and more interest is owed: the day each back premium's interest is now
+        owed to, by due date; else None. Each premium owes interest to its own
+        day, so one paid on time is not charged for another paid late."""
+        owed_to = self._counted_to_each(self._back_premium_payment_days())
+        if owed_to == self._counted_to_each():
             return None
         owed = servicing.back_premiums(
-            self._back_premiums(), self.interest_rate, paid_on
+            self._back_premiums(), self.interest_rate, self.breakdown_date, owed_to
         )
         added = sum(row.interest for row in owed) - self.interest_amount
-        return paid_on if self.currency_id.compare_amounts(added, 0) > 0 else None
+        return owed_to if self.currency_id.compare_amounts(added, 0) > 0 else None
 
     def _invoice_late_interest_at_commit(self):
         """Invoice the late interest once the payment's reconciliation is over:
@@ -1247,23 +1254,31 @@ class InsuranceServicingRequest(models.Model):
         for request in requests.exists():
             if request.payment_received or not request._reinstatement_settled():
                 continue
-            if paid_on := request._paid_late():
-                request._invoice_late_interest(paid_on)
+            if owed_to := request._paid_late():
+                request._invoice_late_interest(owed_to)
 
-    def _invoice_late_interest(self, paid_on):
-        """Invoice the interest of the days between the day it was counted to and
-        ``paid_on``, the day the back premiums were paid."""
+    def _invoice_late_interest(self, owed_to):
+        """Invoice the interest of the days between the day each back premium's
+        interest was counted to and ``owed_to`` (due date: day), the day it was
+        paid."""
         counted_to = self.breakdown_date
-        added = self._price_to(paid_on)
+        counted = self._counted_to_each()
+        paid_on = max(owed_to.values())
+        late_amount = sum(
+            amount
+            for due, amount in self._back_premiums()
+            if owed_to[due] > counted[due]
+        )
+        added = self._price_to(paid_on, paid_on_each=owed_to)
         invoice = self._post_interest_invoice(
             added,
             self.env._(
                 "Reinstatement interest, policy %(policy)s: %(rate)s%% a year on "
-                "back premiums of %(back)s from %(start)s to %(end)s, the day they "
-                "were paid (%(request)s)",
+                "back premiums of %(back)s paid after %(start)s, to the day each "
+                "was paid (the last on %(end)s) (%(request)s)",
                 policy=self.policy_id.name,
                 rate=self.interest_rate,
-                back=self._money(self.back_premium_amount),
+                back=self._money(late_amount),
                 start=format_date(self.env, counted_to),
                 end=format_date(self.env, paid_on),
                 request=self.name,
@@ -1272,8 +1287,9 @@ class InsuranceServicingRequest(models.Model):
         self.late_interest_invoice_ids |= invoice
         self._log_on_policy(
             self.env._(
-                "back premiums paid on %(paid)s, after the interest was counted to "
-                "%(counted)s: %(interest)s more interest invoiced (%(invoice)s)",
+                "back premiums paid after the interest was counted to %(counted)s "
+                "(the last on %(paid)s): %(interest)s more interest invoiced, each "
+                "premium's to the day it was paid (%(invoice)s)",
                 paid=format_date(self.env, paid_on),
                 counted=format_date(self.env, counted_to),
                 interest=self._money(added),
@@ -1282,21 +1298,33 @@ class InsuranceServicingRequest(models.Model):
         )
         return invoice
 
-    def _back_premiums_paid_on(self):
-        """The day the last payment of the back premiums' invoices was made."""
-        invoices = self.sudo().premium_line_ids.invoice_id.filtered(
-            lambda move: move.state == "posted"
-        )
-        return max(
-            (
-                counterpart.date
-                for invoice in invoices
-                for _partial, _amount, counterpart in (
-                    invoice._get_reconciled_invoices_partials()[0]
-                )
-            ),
-            default=None,
-        )
+    def _counted_to_each(self, paid_on_each=None):
+        """The day each back premium's interest is counted to, by due date: the
+        day it was counted to before, or the later day ``paid_on_each`` (due
+        date: day) says it was paid."""
+        paid_on_each = paid_on_each or {}
+        counted = {}
+        for row in self.breakdown or []:
+            due = fields.Date.to_date(row["due_date"])
+            before = fields.Date.to_date(row.get("counted_to")) or self.breakdown_date
+            counted[due] = max(before, paid_on_each.get(due, before))
+        return counted
+
+    def _back_premium_payment_days(self):
+        """The day of the last payment of each back premium's invoice, by due
+        date."""
+        days = {}
+        for line in self.sudo().premium_line_ids.filtered(
+            lambda line: line.invoice_id.state == "posted"
+        ):
+            partials = line.invoice_id._get_reconciled_invoices_partials()[0]
+            paid_on = max(
+                (counterpart.date for _partial, _amount, counterpart in partials),
+                default=None,
+            )
+            if paid_on:
+                days[line.due_date] = max(paid_on, days.get(line.due_date, paid_on))
+        return days
 
     def _on_reinstatement_paid(self):
         self._mark_reinstatement_paid(

@@ -678,6 +678,45 @@ class TestServicingWithInvoices(ServicingMixin, PremiumAccountingCommon):
         self.assertEqual(request.state, "done")
         self.assertEqual(self.policy.state, "in_force")
 
+    def test_a_premium_paid_on_time_owes_no_interest_for_another_paid_late(self):
+        """Reinstated on 10 February 2026 with two back premiums (due 31 January
+        2025 and 2026): interest 616.44 + 16.44 = 632.88. The first is paid that
+        day with the interest, the second on 12 March: only the second owes 30
+        more days, 12,000 x 5% x 40 / 365 = 65.75, so 49.31 more (counting the
+        first to 12 March too would have charged 98.62)."""
+        self._in_grace()
+        with freeze_time("2025-04-02"):
+            self._run_clock()
+        with freeze_time("2026-02-10"):
+            request = self._request(
+                self.policy, "reinstatement", health_declaration="无住院史"
+            )
+            request.action_confirm()
+            request.with_user(self.underwriter).validate_tier()
+        second = self._line(self.policy, 3)
+        self.assertEqual(request.premium_line_ids, self.line | second)
+        self.assertEqual(request.interest_amount, 632.88)
+        interest = request.sudo().interest_invoice_id
+        self._pay_all(self.invoice | interest, 12632.88, day="2026-02-10")
+        self._pay_all(second.invoice_id, 12000, day="2026-03-12")
+        with freeze_time("2026-03-12"):
+            self._end_unit_of_work()
+        late = request.sudo().late_interest_invoice_ids
+        self.assertEqual(late.amount_total, 49.31)
+        self.assertIn("12,000.00", late.invoice_line_ids.name)
+        self.assertEqual(request.interest_amount, 682.19)
+        self.assertEqual(
+            [(row["counted_to"], row["days"]) for row in request.breakdown],
+            [("2026-02-10", 375), ("2026-03-12", 40)],
+        )
+        self.assertEqual(self.policy.state, "lapsed", "The 30 days are owed.")
+        self._pay_all(late, 49.31, day="2026-03-13")
+        with freeze_time("2026-03-13"):
+            self._end_unit_of_work()
+        self.assertEqual(len(request.sudo().late_interest_invoice_ids), 1)
+        self.assertEqual(request.state, "done")
+        self.assertEqual(self.policy.state, "in_force")
+
     def test_refused_after_a_late_payment_cancels_the_late_interest(self):
         request = self._reinstate()
         interest = request.sudo().interest_invoice_id
