@@ -50,6 +50,21 @@ class TestDemoInsurer(HttpCase):
         self.assertTrue(cases)
         self.assertEqual(cases.company_currency, self.env.ref("base.CNY"))
 
+    def test_what_the_demo_team_did_reads_in_chinese(self):
+        """The demo's notes and to-dos are written as its Chinese team would see
+        them, not in the installer's English."""
+        request = self.env.ref("insurance_renewal.servicing_request_reinstatement_01")
+        notes = " ".join(
+            (request.message_ids | request.policy_id.message_ids).mapped("body")
+        )
+        self.assertIn("已提交审批", notes)
+        self.assertNotIn("submitted for approval", notes)
+        self.assertIn("健康告知", " ".join(request.activity_ids.mapped("summary")))
+        payer_policy = self.env.ref("insurance_renewal.policy_grace_02")
+        notes = " ".join(payer_policy.message_ids.mapped("body"))
+        self.assertIn("缴费人既非投保人也非近亲属", notes)
+        self.assertNotIn("is open: automatic reminders", notes)
+
     def test_the_renewals_kanban_shows_yuan(self):
         self.start_tour(
             "/odoo/action-insurance_renewal.crm_lead_renewal_action",
