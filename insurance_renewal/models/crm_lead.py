@@ -165,6 +165,13 @@ class CrmLead(models.Model):
         compute="_compute_is_renewal_case",
         help="A case of the Renewals team: the form shows the renewal, not the sale.",
     )
+    is_my_renewal_case = fields.Boolean(
+        string="My Case",
+        compute="_compute_is_my_renewal_case",
+        search="_search_is_my_renewal_case",
+        help="For the renewal team, a case assigned to you; for a sales rep, a case "
+        "of a policy or customer of yours.",
+    )
     renewal_product_id = fields.Many2one(
         related="insurance_policy_id.product_id", string="Product"
     )
@@ -249,6 +256,31 @@ class CrmLead(models.Model):
     )
 
     @api.depends("insurance_policy_id", "team_id")
+    @api.depends_context("uid")
+    def _compute_is_my_renewal_case(self):
+        mine = self.filtered_domain(self._my_renewal_cases_domain())
+        for lead in self:
+            lead.is_my_renewal_case = lead in mine
+
+    def _search_is_my_renewal_case(self, operator, value):
+        if operator != "in":
+            return NotImplemented
+        mine = self._my_renewal_cases_domain()
+        if False in value:
+            return Domain.TRUE if True in value else ~mine
+        return mine
+
+    def _my_renewal_cases_domain(self):
+        """A specialist's cases are those assigned to them; a sales rep's, those
+        of their policies and customers (what the sales rep rule lets them read),
+        so that *My Cases* is not empty for them."""
+        uid = self.env.uid
+        if self.env.user.has_group("insurance_renewal.group_insurance_renewal_user"):
+            return Domain("user_id", "=", uid)
+        return Domain("insurance_policy_id.user_id", "=", uid) | Domain(
+            "partner_id.user_id", "=", uid
+        )
+
     def _compute_is_renewal_case(self):
         team = self.env.ref("insurance_renewal.crm_team_renewals", False)
         for lead in self:

@@ -386,6 +386,27 @@ class TestRenewalCase(InsuranceRenewalCommon):
             case,
         )
 
+    def test_my_cases_are_the_specialist_s_own_and_the_sales_rep_s_customers(self):
+        case = self._open_case()
+        self.assertEqual(case.user_id, self.specialist)
+        mine = [("is_my_renewal_case", "=", True)]
+        cases = self.env["crm.lead"]
+        self.assertEqual(cases.with_user(self.specialist).search(mine), case)
+        self.assertEqual(cases.with_user(self.agent).search(mine), case)
+        self.assertTrue(case.with_user(self.agent).is_my_renewal_case)
+        other = new_test_user(
+            self.env,
+            login="test_other_specialist",
+            groups="insurance_renewal.group_insurance_renewal_user",
+        )
+        self.assertFalse(cases.with_user(other).search(mine))
+        self.assertEqual(
+            cases.with_user(other).search(
+                [("is_my_renewal_case", "=", False), ("id", "=", case.id)]
+            ),
+            case,
+        )
+
     def test_customer_opportunity_warns_of_renewal_trouble(self):
         case = self._open_case()
         opportunity = self.env["crm.lead"].create(

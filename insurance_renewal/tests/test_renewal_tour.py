@@ -91,7 +91,7 @@ class TestSpecialistDayTour(HttpCase):
     def test_a_sales_rep_reads_the_case_of_a_customer(self):
         case = self.policy.renewal_lead_id
         self.start_tour(
-            f"/odoo/crm.lead/{case.id}",
+            "/odoo/action-insurance_renewal.crm_lead_renewal_action",
             "insurance_renewal_sales_rep_tour",
             login="day_rep",
         )

@@ -77,6 +77,15 @@ registry.category("web_tour.tours").add("insurance_renewal_specialist_day_tour",
 registry.category("web_tour.tours").add("insurance_renewal_sales_rep_tour", {
     steps: () => [
         {
+            content: "Under My Cases, the sales rep finds the case of their customer",
+            trigger: ".o_searchview_facet:contains('My Cases')",
+        },
+        {
+            content: "and opens it",
+            trigger: ".o_kanban_record:contains('张伟'):contains('P-TOUR-1')",
+            run: "click",
+        },
+        {
             content: "The sales rep reads the case of the customer",
             trigger: ".o_form_view .o_field_widget[name='insurance_policy_id']:contains('P-TOUR-1')",
         },
