@@ -1344,8 +1344,10 @@ class InsuranceServicingRequest(models.Model):
         off the back premiums' invoices (owed again on a later reinstatement;
         those invoiced for the suspended time are withdrawn), the interest invoice
         is credited (cancelled when unpaid), and a draft refund of it all waits
-        for finance."""
+        for finance. A payment recorded by hand is taken off the back premiums
+        too, and finance is asked to refund it."""
         for request in self:
+            paid_by_hand = request._take_back_payment_by_hand()
             interest = request.interest_invoice_id
             partials = self.env["account.partial.reconcile"]
             for invoice in request._reinstatement_invoices() - interest:
@@ -1365,6 +1367,43 @@ class InsuranceServicingRequest(models.Model):
             request._withdraw_reinstatement_invoices()
             if not request.currency_id.is_zero(paid):
                 request._prepare_refund(paid)
+            if not request.currency_id.is_zero(paid_by_hand):
+                request._ask_refund_by_hand(paid_by_hand)
+
+    def _take_back_payment_by_hand(self):
+        """What *Payment Received* recorded on the back premiums without an
+        invoice is taken off them (owed again on a later reinstatement); return
+        the amount the payer paid by hand, 0 when nothing was."""
+        if not self.payment_received or self.paid_in_accounting:
+            return 0.0
+        recorded = dict(self._back_premiums())
+        for line in self.premium_line_ids.filtered(lambda line: not line.invoice_id):
+            taken = recorded.get(line.due_date, 0.0)
+            line.write({"amount_paid": max(line.amount_paid - taken, 0.0)})
+        return self.amount
+
+    def _ask_refund_by_hand(self, amount):
+        """Finance refunds a payment recorded by hand; no draft refund is
+        prepared, as the payment is not in the accounting either."""
+        policy = self.policy_id
+        self._add_team_work(
+            "loan_payout",
+            self.env._("Refund %(request)s", request=self.display_name),
+            self.env._(
+                "The reinstatement was not granted: refund %(amount)s to %(payer)s, "
+                "paid by hand for it (recorded with Payment Received, not in the "
+                "accounting).",
+                amount=self._money(amount),
+                payer=policy.payer_id.name,
+            ),
+        )
+        self._log_on_policy(
+            self.env._(
+                "not granted: %(amount)s paid for it to refund, the policy stays "
+                "suspended",
+                amount=self._money(amount),
+            )
+        )
 
     def _withdraw_reinstatement_invoices(self):
         suspended_on = self.policy_id.suspension_date

@@ -905,6 +905,33 @@ class TestReinstatement(ServicingMixin, InsuranceRenewalCommon):
         self.assertIn("211", request.breakdown_html)
         self.assertIn("12,346.85", self._notes(self.policy))
 
+    def test_refused_after_a_payment_by_hand_takes_it_back_and_asks_a_refund(self):
+        """Paid by hand (the product has no premium invoices), then refused: the
+        back premium is owed again, and finance is asked to give the 12,297.53
+        back; no draft refund, the money is not in the accounting."""
+        self._suspend()
+        line = self._line(self.policy, 2)
+        with freeze_time("2025-07-31"):
+            request = self._request(
+                self.policy, "reinstatement", health_declaration="无住院史"
+            )
+            request.action_confirm()
+            request.with_user(self.specialist).action_confirm_payment()
+        self.assertEqual(line.state, "paid")
+        with freeze_time("2025-08-01"):
+            request.with_user(self.underwriter).reject_tier()
+            self._end_unit_of_work()
+        self.assertFalse(request.payment_received)
+        self.assertRecordValues(
+            line, [{"state": "lapsed", "amount_paid": 0.0, "amount_residual": 12000}]
+        )
+        self.assertEqual(self.policy.state, "lapsed")
+        self.assertFalse(request.sudo().refund_payment_id)
+        refund = request.activity_ids.filtered(lambda a: a.team_id == self.finance_team)
+        self.assertEqual(len(refund), 1)
+        self.assertIn("12,297.53", refund.note)
+        self.assertIn("12,297.53", self._notes(self.policy))
+
     def test_underwriting_accepts_by_marking_its_todo_done(self):
         self._suspend()
         with freeze_time("2025-07-31"):
