@@ -220,6 +220,42 @@ class TestPremiumDebitOrders(PremiumAccountingCommon):
         self.assertFalse(self.line.next_debit_date)
         self.assertFalse(self._build("2025-02-10"))
 
+    def test_a_new_mandate_puts_the_premium_back_into_the_next_order(self):
+        first = self._build("2025-01-31")
+        self._export(first, "csv")
+        self._results(("2025-01-31", "P-0001-002", "12000", "失败", "卡号错误"))
+        self.assertFalse(self.line.next_debit_date)
+        new_card = self.env["res.partner.bank"].create(
+            {"partner_id": self.holder.id, "acc_number": "6222020200112233446"}
+        )
+        with freeze_time("2025-02-05"):
+            mandate = (
+                self.env["account.banking.mandate"]
+                .with_user(self.finance)
+                .create(
+                    {
+                        "partner_bank_id": new_card.id,
+                        "signature_date": "2025-02-04",
+                        "company_id": self.env.company.id,
+                    }
+                )
+            )
+            self.assertFalse(self.line.next_debit_date, "Not before it is signed.")
+            mandate.validate()
+        self.assertEqual(self.line.next_debit_date.isoformat(), "2025-02-05")
+        self.assertIn("P-0001", self.policy.message_ids[:1].body)
+        order = self._build("2025-02-05")
+        self.assertRecordValues(
+            order.payment_line_ids,
+            [
+                {
+                    "insurance_premium_line_id": self.line.id,
+                    "partner_bank_id": new_card.id,
+                    "mandate_id": mandate.id,
+                }
+            ],
+        )
+
     def test_oca_confirm_would_book_every_line_and_is_refused(self):
         order = self._build("2025-01-31")
         with self.assertRaisesRegex(UserError, "result file"):
