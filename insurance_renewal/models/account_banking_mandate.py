@@ -44,16 +44,13 @@ class AccountBankingMandate(models.Model):
         if not lines:
             return
         lines.write({"next_debit_date": fields.Date.context_today(self)})
-        for policy in lines.policy_id:
+        by_policy = lines.grouped("policy_id")
+        for policy, premiums in by_policy.items():
             policy._message_log(
                 body=self.env._(
                     "New debit mandate of the payer: %(premiums)s, left undebited "
                     "after a failed debit, go into the next debit order.",
-                    premiums=", ".join(
-                        lines.filtered(lambda line: line.policy_id == policy).mapped(
-                            "display_name"
-                        )
-                    ),
+                    premiums=", ".join(premiums.mapped("display_name")),
                 )
             )
 
