@@ -673,6 +673,46 @@ class InsuranceServicingRequest(models.Model):
             self.sudo().with_context(servicing_approving=True)._on_approved()
         return result
 
+    # The review's chatter notes, in words of this addon (translated), where
+    # base_tier_validation's own have no Chinese.
+    def _notify_created_review_body(self):
+        return self.env._(
+            "%(user)s submitted this request for review.", user=self.env.user.name
+        )
+
+    def _notify_requested_review_body(self, tier_reviews=None):
+        if not tier_reviews:
+            return self.env._(
+                "Review requested by %(user)s.", user=self.env.user.display_name
+            )
+        requester = tier_reviews[:1].requested_by or self.env.user
+        return self.env._(
+            "Review pending for %(reviewers)s, requested by %(requester)s.",
+            reviewers=", ".join(filter(None, tier_reviews.mapped("todo_by")))
+            or self.env._("the reviewers"),
+            requester=requester.display_name,
+        )
+
+    def _notify_rejected_review_body(self):
+        comment = next(
+            (
+                review.comment
+                for review in self.review_ids
+                if self.env.user in review.reviewer_ids and review.comment
+            ),
+            None,
+        )
+        if comment:
+            return self.env._(
+                "Refused by %(user)s: %(comment)s",
+                user=self.env.user.name,
+                comment=comment,
+            )
+        return self.env._("Refused by %(user)s.", user=self.env.user.name)
+
+    def _notify_restarted_review_body(self):
+        return self.env._("Review started again by %(user)s.", user=self.env.user.name)
+
     def _rejected_tier(self, tiers=False):
         result = super()._rejected_tier(tiers)
         if self.validation_status == "rejected":

@@ -932,6 +932,23 @@ class TestReinstatement(ServicingMixin, InsuranceRenewalCommon):
         self.assertIn("12,297.53", refund.note)
         self.assertIn("12,297.53", self._notes(self.policy))
 
+    def test_the_review_notes_read_in_chinese(self):
+        """base_tier_validation's own notes have no Chinese: the request writes
+        its own."""
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self._suspend()
+        with freeze_time("2025-07-31"):
+            request = self._request(
+                self.policy, "reinstatement", health_declaration="无住院史"
+            ).with_context(lang="zh_CN")
+            request.action_confirm()
+            request.with_user(self.underwriter).reject_tier()
+        notes = " ".join(request.message_ids.mapped("body"))
+        self.assertIn("提交了本申请，等待审核", notes)
+        self.assertIn("拒绝", notes)
+        self.assertNotIn("A record to be reviewed", notes)
+        self.assertNotIn("A review was rejected", notes)
+
     def test_underwriting_accepts_by_marking_its_todo_done(self):
         self._suspend()
         with freeze_time("2025-07-31"):
