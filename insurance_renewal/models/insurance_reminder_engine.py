@@ -208,6 +208,7 @@ class InsuranceReminderEngine(models.AbstractModel):
                AND NOT EXISTS (
                    SELECT 1 FROM insurance_reminder_log g
                     WHERE g.step_id = s.id AND g.premium_line_id = l.id
+                      AND g.due_date = l.due_date
                       AND NOT (g.state = 'failed' AND g.attempt_count < %(attempts)s))
                AND %(extra)s
             """,
@@ -522,6 +523,8 @@ class InsuranceReminderEngine(models.AbstractModel):
                        date = %s, failure_reason = NULL, mail_message_id = NULL
                  WHERE (g.step_id, g.premium_line_id) IN %s
                    AND g.state = 'failed' AND g.attempt_count < %s
+                   AND g.due_date = (SELECT l.due_date FROM insurance_premium_line l
+                                      WHERE l.id = g.premium_line_id)
                    AND NOT (g.channel = 'demand' AND EXISTS (
                        SELECT 1 FROM insurance_reminder_log d
                         WHERE d.premium_line_id = g.premium_line_id

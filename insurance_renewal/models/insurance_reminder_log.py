@@ -99,8 +99,8 @@ class InsuranceReminderLog(models.Model):
     tracking_ref = fields.Char(string="Letter Tracking Number")
 
     _step_line_unique = models.Constraint(
-        "UNIQUE(step_id, premium_line_id)",
-        "A reminder step is sent once per instalment.",
+        "UNIQUE(step_id, premium_line_id, due_date)",
+        "A reminder step is sent once per instalment and due date.",
     )
     _one_live_demand = models.UniqueIndex(
         "(premium_line_id, due_date) WHERE channel = 'demand' "

@@ -119,6 +119,46 @@ class TestServicingWithInvoices(ServicingMixin, PremiumAccountingCommon):
         self.assertEqual(self.line.state, "planned")
         self.assertEqual(self.policy.state, "in_force")
 
+    def test_a_deferred_premium_is_reminded_again_before_its_new_date(self):
+        """Reminded by SMS a week before 31 January; deferred in grace to 17
+        March: the customer is reminded a week before that date too."""
+        self.env.company.partner_id.tz = "Asia/Shanghai"
+        self.holder.phone = "+86 138 0013 8000"
+        logs = self.env["insurance.reminder.log"]
+
+        def send_reminders(day):
+            with freeze_time(f"{day} 02:00:00"):
+                self._call_in_cron_cursor(
+                    "insurance.reminder.engine", "_cron_send_reminders"
+                )
+                self._deliver_queues()
+            return logs.search([("premium_line_id", "=", self.line.id)], order="id")
+
+        week_before = send_reminders("2025-01-24")
+        self.assertEqual(week_before.mapped("channel"), ["sms"])
+        self._in_grace()
+        with freeze_time("2025-03-01"):
+            self._request(
+                self.policy,
+                "deferral",
+                premium_line_ids=[(6, 0, self.line.ids)],
+                deferral_days=45,
+            ).action_confirm()
+        self.assertEqual(self.line.due_date.isoformat(), "2025-03-17")
+        reminded = send_reminders("2025-03-10") - week_before
+        self.assertRecordValues(
+            reminded,
+            [
+                {
+                    "step_id": week_before.step_id.id,
+                    "channel": "sms",
+                    "state": "sent",
+                    "due_date": self.line.due_date,
+                }
+            ],
+        )
+        self.assertFalse(send_reminders("2025-03-10") - week_before - reminded)
+
     def test_a_deferred_premium_can_be_demanded_again_for_its_new_date(self):
         self.env.company.partner_id.tz = "Asia/Shanghai"
         self._in_grace()
