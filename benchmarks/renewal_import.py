@@ -13,6 +13,7 @@ queries, rows per second and peak Python memory (tracemalloc) of each step.
 """
 
 import base64
+import contextlib
 import io
 import os
 import random
@@ -25,6 +26,7 @@ from stdnum.cn import ric
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks import checks, common, seed
+from benchmarks.receipt_import import QueryLog
 
 HEADER = (
     "保单号,产品代码,投保人,投保人身份证号,投保人手机,电子邮箱,联系地址,开户银行,"
@@ -59,6 +61,12 @@ def parse_args():
         help="after the run, compare this database's end state with DATABASE's "
         "(the other side: the import's or the fair twin's, on a copy of the same "
         "database) by checksums",
+    )
+    parser.add_argument(
+        "--query-log",
+        default=None,
+        help="write here the first import's queries counted by statement shape "
+        "and by the function that ran them (slows the run)",
     )
     parser.add_argument("--output", default=None)
     parser.add_argument(
@@ -587,7 +595,7 @@ END_STATE = {
 }
 
 
-def run(env, content, rows, label):
+def run(env, content, rows, label, query_log=None):
     """Check and import the file as a specialist, as the scheduled action does."""
     Import = env["insurance.data.import"].with_user(specialist(env))
     data_import = Import.create(
@@ -598,7 +606,11 @@ def run(env, content, rows, label):
         data_import.action_check()
         env.cr.commit()
     print(f"  rows {data_import.row_count}, bad rows {data_import.error_row_count}")
-    with Meter(env.cr, f"{label}: import in committed batches", rows) as meter:
+    recording = query_log.recording() if query_log else contextlib.nullcontext()
+    with (
+        Meter(env.cr, f"{label}: import in committed batches", rows) as meter,
+        recording,
+    ):
         data_import.action_import()
         env.cr.commit()
         data_import._cron_import_renewal_data()
@@ -654,7 +666,10 @@ def main():
             fair = fair_twin(env, content, args.rows, today)
             results["fair_twin"] = fair.report(rows=args.rows)
         else:
-            first = run(env, content, args.rows, "first import")
+            query_log = QueryLog() if args.query_log else None
+            first = run(env, content, args.rows, "first import", query_log)
+            if query_log:
+                query_log.write(args.query_log, args.rows)
             again = run(env, content, args.rows, "same file again")
             results["first_import"] = first.report(rows=args.rows)
             results["same_file_again"] = again.report(rows=args.rows)
