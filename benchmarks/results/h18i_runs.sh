@@ -8,6 +8,8 @@
 #                policies before each run)
 # "before" is the code of main at 0e95d33 (a git worktree), "after" this branch.
 # Each run: a fresh copy, the import (or the fair twin), end states compared.
+# SERIES=s2_ prefixes the result files (s1_: before the VACUUM in the
+# benchmark's preparation, s2_: with it).
 set -u
 cd "$(dirname "$0")/../.."
 PY=/opt/odoo-venv/bin/python
@@ -19,7 +21,7 @@ run() {  # run LABEL TEMPLATE DB ROWS [options]
     copy "$template" "$db"
     echo "== $label ($db, $rows rows) $(date -u +%H:%M:%S) load $(cut -d' ' -f1-3 /proc/loadavg)"
     $PY benchmarks/renewal_import.py --database "$db" --rows "$rows" --no-memory \
-        --output "$R/h18i_$label.json" "$@" 2>&1 | grep -v WARNING
+        --output "$R/h18i_${SERIES:-}$label.json" "$@" 2>&1 | grep -v WARNING
 }
 step=${1:-all}
 if [ "$step" = all ] || [ "$step" = ab2000 ]; then
