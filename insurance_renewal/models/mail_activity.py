@@ -1,5 +1,3 @@
-from collections import defaultdict
-
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import is_html_empty
@@ -68,10 +66,7 @@ class MailActivity(models.Model):
                 and activity.user_id != self.env.user
             )
         )
-        by_model = defaultdict(lambda: self.browse())
-        for activity in to_notify:
-            by_model[activity.res_model] |= activity
-        for model, activities in by_model.items():
+        for model, activities in to_notify.grouped("res_model").items():
             activities._insurance_notify_assigned_on(self.env[model])
         self.action_notify_team()
 
@@ -86,12 +81,11 @@ class MailActivity(models.Model):
         )
         companies = records._mail_get_companies(default=self.env.company)
         subtype_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note")
-        messages = []
+        pending = []
         for activity in self:
-            values, notify = activity._insurance_assigned_message(model)
+            message, notify, lang_env = activity._insurance_assigned_message(model)
             record = model.browse(activity.res_id)
-            values["record"] = record.with_env(values.pop("env"))
-            values["message"].update(
+            message.update(
                 author_id=author_id,
                 email_from=email_from,
                 subtype_id=subtype_id,
@@ -99,23 +93,20 @@ class MailActivity(models.Model):
                 record_company_id=companies[record.id].id,
                 reply_to=reply_to[record.id],
             )
-            values["message"].update(
-                record._process_attachments_for_post([], [], values["message"])
-            )
-            messages.append((values, notify))
-        created = records._message_create(
-            [values["message"] for values, _n in messages]
-        )
-        for message, (values, notify) in zip(created, messages, strict=True):
-            values["record"]._fallback_lang()._notify_thread(
-                message, values["message"], **notify
-            )
+            message.update(record._process_attachments_for_post([], [], message))
+            pending.append((record.with_env(lang_env), message, notify))
+        created = records._message_create([message for _r, message, _n in pending])
+        for new_message, (record, message, notify) in zip(
+            created, pending, strict=True
+        ):
+            record._fallback_lang()._notify_thread(new_message, message, **notify)
 
     def _insurance_assigned_message(self, model):
         """The message values and notification options of Odoo's
-        ``action_notify`` (and ``message_notify``) for this to-do: the body in
-        its assignee's language, the subject and subtitles in the language of
-        whoever created it, as Odoo's own code does."""
+        ``action_notify`` (and ``message_notify``) for this to-do, and the
+        environment in its assignee's language: the body in that language, the
+        subject and subtitles in the language of whoever created the to-do, as
+        Odoo's own code does."""
         activity = self
         if activity.user_id.lang:
             activity = activity.with_context(lang=activity.user_id.lang)
@@ -160,7 +151,7 @@ class MailActivity(models.Model):
             ],
             "notify_author_mention": True,
         }
-        return {"message": message, "env": env}, notify
+        return message, notify, env
 
     def action_feedback_schedule_next(self, feedback=False, attachment_ids=None):
         """A call done on a renewal case offers to log its outcome (reached,
