@@ -243,17 +243,20 @@ SELECT e.n, (e.n - 1) / %(batch)s AS batch, e.c0 AS policy, pr.id AS product_id,
     # the others created, one per identity number
     """
 WITH new AS (
-INSERT INTO res_partner (name, complete_name, type, active, is_company, lang,
-    email, email_normalized, phone, phone_sanitized, street, identity_number,
-    identity_number_masked, autopost_bills, partner_share, email_invalid,
-    phone_invalid, contact_status, color, message_bounce, supplier_rank,
-    customer_rank, create_date, write_date, create_uid, write_uid)
-SELECT DISTINCT ON (identity) name, name, 'contact', true, false, %(lang)s, email,
-       lower(email), phone, phone, street, identity,
+INSERT INTO res_partner (id, commercial_partner_id, name, complete_name, type,
+    active, is_company, lang, email, email_normalized, phone, phone_sanitized,
+    street, identity_number, identity_number_masked, autopost_bills,
+    partner_share, email_invalid, phone_invalid, contact_status, color,
+    message_bounce, supplier_rank, customer_rank, create_date, write_date,
+    create_uid, write_uid)
+SELECT id, id, name, name, 'contact', true, false, %(lang)s, email, lower(email),
+       phone, phone, street, identity,
        left(identity, 3) || repeat('*', 11) || right(identity, 4), 'ask', true,
-       false, false, 'unverified', 0, 0, 0, 0, now() AT TIME ZONE 'UTC',
+       false, false, 'unverified', 0, 0, 0, 1, now() AT TIME ZONE 'UTC',
        now() AT TIME ZONE 'UTC', %(uid)s, %(uid)s
-  FROM fair_rows WHERE partner_id IS NULL ORDER BY identity, n
+  FROM (SELECT nextval('res_partner_id_seq') AS id, f.*
+          FROM (SELECT DISTINCT ON (identity) * FROM fair_rows
+                 WHERE partner_id IS NULL ORDER BY identity, n) f) f
 RETURNING id, identity_number)
 UPDATE fair_rows r SET partner_id = new.id FROM new
  WHERE r.partner_id IS NULL AND r.identity = new.identity_number
@@ -274,10 +277,6 @@ UPDATE res_partner rp
  WHERE rp.id = r.partner_id
    AND (rp.phone IS DISTINCT FROM r.phone OR rp.email IS DISTINCT FROM r.email
         OR rp.street IS DISTINCT FROM r.street OR rp.identity_number IS NULL)
-""",
-    """
-UPDATE res_partner SET commercial_partner_id = id
- WHERE commercial_partner_id IS NULL AND id IN (SELECT partner_id FROM fair_rows)
 """,
     # the banks the file names, then each payer's card, once
     """
@@ -312,13 +311,6 @@ SELECT new.id, new.partner_id, r.batch
   JOIN (SELECT DISTINCT ON (partner_id, card) partner_id, card, batch
           FROM fair_rows ORDER BY partner_id, card, n) r
     ON r.partner_id = new.partner_id AND r.card = new.acc_number
-""",
-    """
-UPDATE res_partner rp
-   SET insurance_bank_accounts = (
-       SELECT string_agg(b.acc_number_masked, ', ' ORDER BY b.sequence, b.id)
-         FROM res_partner_bank b WHERE b.partner_id = rp.id)
- WHERE rp.id IN (SELECT partner_id FROM fair_cards)
 """,
     # the masked list of each holder's cards, logged once per batch that
     # changed it
@@ -463,14 +455,30 @@ UPDATE insurance_policy p
        FROM insurance_premium_line l WHERE l.policy_id = fp.id) x
  WHERE p.id = fp.id AND pr.id = p.product_id
 """,
-    # the customers: ranked as customers, their renewal status
+    # the customers, in one pass: ranked as customers, their renewal status
+    # (seed.PARTNER_STATUS_SQL's rule), the masked list of their cards
     """
-UPDATE res_partner SET customer_rank = 1
- WHERE customer_rank = 0 AND id IN (SELECT partner_id FROM fair_policies)
+UPDATE res_partner rp
+   SET customer_rank = GREATEST(rp.customer_rank, 1), renewal_status = x.status,
+       insurance_bank_accounts = COALESCE(c.list, rp.insurance_bank_accounts)
+  FROM (SELECT partner_id,
+               CASE WHEN bool_or(state = 'lapsed') THEN 'lapsed'
+                    WHEN bool_or(state = 'grace') THEN 'grace'
+                    WHEN bool_or(state IN ('in_force', 'paid_up')) THEN 'ok'
+                    WHEN bool_or(state IN ('surrendered', 'terminated'))
+                    THEN 'closed'
+               END AS status
+          FROM insurance_policy
+         WHERE partner_id IN (SELECT partner_id FROM fair_policies)
+         GROUP BY partner_id) x
+  LEFT JOIN (SELECT b.partner_id,
+                    string_agg(b.acc_number_masked, ', ' ORDER BY b.sequence, b.id)
+                        AS list
+               FROM res_partner_bank b
+              WHERE b.partner_id IN (SELECT partner_id FROM fair_cards)
+              GROUP BY b.partner_id) c ON c.partner_id = x.partner_id
+ WHERE rp.id = x.partner_id
 """,
-    seed.PARTNER_STATUS_SQL.replace(
-        "ANY(%(partner_ids)s)", "ANY(ARRAY(SELECT partner_id FROM fair_policies))"
-    ),
     # each policy logs its creation; its agent follows it
     """
 INSERT INTO mail_message (model, res_id, message_type, subtype_id, author_id,
