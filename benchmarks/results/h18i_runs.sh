@@ -9,7 +9,8 @@
 # "before" is the code of main at 0e95d33 (a git worktree), "after" this branch.
 # Each run: a fresh copy, the import (or the fair twin), end states compared.
 # SERIES=s2_ prefixes the result files (s1_: before the VACUUM in the
-# benchmark's preparation, s2_: with it).
+# benchmark's preparation, s2_: with it, s3_: the fair twin with three
+# updates of the customers folded into its inserts and one pass).
 set -u
 cd "$(dirname "$0")/../.."
 PY=/opt/odoo-venv/bin/python
