@@ -9,7 +9,17 @@ valid identity numbers, phones, Luhn-valid debit cards, one of five agents), the
 as a renewal specialist: checks the file, imports it in committed batches as the
 scheduled action does (new customers, cards and policies, each policy activated),
 checks and imports the same file again (nothing changes). It prints seconds, SQL
-queries, rows per second and peak Python memory (tracemalloc) of each step.
+queries, rows per second and peak Python memory (tracemalloc) of each step, beside
+a COPY of the same rows plus the matching SQL.
+
+``--fair-twin`` makes the import's state changes with a hand-written set-based SQL
+instead (``FAIR_SQL``), on a copy of the same database; ``--compare OTHER_DB``
+then compares the two end states by checksums (``END_STATE``):
+
+    createdb -T template a; createdb -T template b
+    python benchmarks/renewal_import.py --database a --rows 10000 --no-memory
+    python benchmarks/renewal_import.py --database b --rows 10000 --no-memory \
+        --fair-twin --compare a
 """
 
 import base64
