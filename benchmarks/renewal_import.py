@@ -9,22 +9,36 @@ valid identity numbers, phones, Luhn-valid debit cards, one of five agents), the
 as a renewal specialist: checks the file, imports it in committed batches as the
 scheduled action does (new customers, cards and policies, each policy activated),
 checks and imports the same file again (nothing changes). It prints seconds, SQL
-queries, rows per second and peak Python memory (tracemalloc) of each step.
+queries, rows per second and peak Python memory (tracemalloc) of each step, beside
+a COPY of the same rows plus the matching SQL.
+
+``--fair-twin`` makes the import's state changes with a hand-written set-based SQL
+instead (``FAIR_SQL``), on a copy of the same database; ``--compare OTHER_DB``
+then compares the two end states by checksums (``END_STATE``):
+
+    createdb -T template a; createdb -T template b
+    python benchmarks/renewal_import.py --database a --rows 10000 --no-memory
+    python benchmarks/renewal_import.py --database b --rows 10000 --no-memory \
+        --fair-twin --compare a
 """
 
 import base64
+import contextlib
 import io
 import os
 import random
 import sys
+import time
 from datetime import date, timedelta
 
+import psycopg2
 from stdnum import luhn
 from stdnum.cn import ric
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks import common
+from benchmarks import checks, common, seed
+from benchmarks.receipt_import import QueryLog
 
 HEADER = (
     "保单号,产品代码,投保人,投保人身份证号,投保人手机,电子邮箱,联系地址,开户银行,"
@@ -46,6 +60,25 @@ def parse_args():
         default=len(AGENTS),
         help="how many agents the extract names (0: no agent, as in the runs "
         "before agents were added)",
+    )
+    parser.add_argument(
+        "--fair-twin",
+        action="store_true",
+        help="make the import's state changes with the fair twin (set-based SQL) "
+        "instead of importing: run it on a copy of the database the import runs on",
+    )
+    parser.add_argument(
+        "--compare",
+        metavar="DATABASE",
+        help="after the run, compare this database's end state with DATABASE's "
+        "(the other side: the import's or the fair twin's, on a copy of the same "
+        "database) by checksums",
+    )
+    parser.add_argument(
+        "--query-log",
+        default=None,
+        help="write here the first import's queries counted by statement shape "
+        "and by the function that ran them (slows the run)",
     )
     parser.add_argument("--output", default=None)
     parser.add_argument(
@@ -174,7 +207,442 @@ def twin(env, content, rows):
     return meter
 
 
-def run(env, content, rows, label):
+# The fair twin: the same state changes as the import, set-based, in SQL. The
+# extract is COPYed into a scratch table; each row's holder (and payer) is found
+# as the import finds people (insurance.partner.match): by identity number, else
+# by mobile and name; the others are created with their debit cards; the
+# policies are inserted with the file's values, their schedules stored and put in
+# the state their dates give on "today" (the registration twin's rules:
+# benchmarks/steps.py, seed.py), their chatter's creation logs, the holders' card
+# logs (a message and a masked tracked value each), the agents' following and
+# the grace to-dos of the assignment rule written beside them.
+FAIR_COLUMNS = ", ".join(f"c{n}" for n in range(len(HEADER.split(","))))
+FAIR_COPY_SQL = f"""CREATE TEMP TABLE fair_extract (n serial, {
+    ", ".join(f"c{n} text" for n in range(len(HEADER.split(","))))
+})"""
+FAIR_SQL = [
+    # rows with their mapped values and the people found
+    """
+CREATE TEMP TABLE fair_rows AS
+SELECT e.n, (e.n - 1) / %(batch)s AS batch, e.c0 AS policy, pr.id AS product_id,
+       e.c2 AS name, e.c3 AS identity,
+       '+86' || e.c4 AS phone, e.c5 AS email, e.c6 AS street, e.c7 AS bank,
+       e.c8 AS card, e.c9::date AS issue,
+       (jsonb_build_object('年交', 'annual', '半年交', 'semiannual',
+                           '季交', 'quarterly', '月交', 'monthly') ->> e.c10) AS freq,
+       e.c11::numeric AS premium, e.c12::int AS years, NULLIF(e.c13, '')::date
+           AS paid_to,
+       (jsonb_build_object('银行代扣', 'bank_debit', '柜面', 'counter',
+                           '网银', 'online') ->> e.c14) AS method,
+       e.c15::numeric AS cash_value, e.c16::numeric AS loan,
+       e.c17::date AS values_date, e.c18 = '是' AS apl,
+       (SELECT u.id FROM res_users u WHERE u.login = e.c19) AS agent_id,
+       COALESCE(
+           (SELECT rp.id FROM res_partner rp
+             WHERE rp.identity_number = e.c3
+               AND (rp.company_id IS NULL OR rp.company_id = %(company)s)
+             ORDER BY rp.id LIMIT 1),
+           (SELECT rp.id FROM res_partner rp
+             WHERE rp.phone = '+86' || e.c4 AND rp.name = e.c2
+               AND (rp.company_id IS NULL OR rp.company_id = %(company)s)
+               AND (rp.identity_number IS NULL OR rp.identity_number = e.c3)
+             ORDER BY rp.id LIMIT 1)) AS partner_id
+  FROM fair_extract e
+  JOIN insurance_product pr ON pr.code = e.c1 AND pr.company_id = %(company)s
+""",
+    # the others created, one per identity number
+    """
+WITH new AS (
+INSERT INTO res_partner (id, commercial_partner_id, name, complete_name, type,
+    active, is_company, lang, email, email_normalized, phone, phone_sanitized,
+    street, identity_number, identity_number_masked, autopost_bills,
+    partner_share, email_invalid, phone_invalid, contact_status, color,
+    message_bounce, supplier_rank, customer_rank, create_date, write_date,
+    create_uid, write_uid)
+SELECT id, id, name, name, 'contact', true, false, %(lang)s, email, lower(email),
+       phone, phone, street, identity,
+       left(identity, 3) || repeat('*', 11) || right(identity, 4), 'ask', true,
+       false, false, 'unverified', 0, 0, 0, 1, now() AT TIME ZONE 'UTC',
+       now() AT TIME ZONE 'UTC', %(uid)s, %(uid)s
+  FROM (SELECT nextval('res_partner_id_seq') AS id, f.*
+          FROM (SELECT DISTINCT ON (identity) * FROM fair_rows
+                 WHERE partner_id IS NULL ORDER BY identity, n) f) f
+RETURNING id, identity_number)
+UPDATE fair_rows r SET partner_id = new.id FROM new
+ WHERE r.partner_id IS NULL AND r.identity = new.identity_number
+""",
+    # contact data brought up to date with the file, batch after batch: a
+    # person given in several rows keeps the name of the first and the phone,
+    # email and address of the last
+    """
+UPDATE res_partner rp
+   SET phone = r.phone, phone_sanitized = r.phone, email = r.email,
+       email_normalized = lower(r.email), street = r.street,
+       identity_number = COALESCE(rp.identity_number, r.identity),
+       identity_number_masked = COALESCE(rp.identity_number_masked,
+           left(r.identity, 3) || repeat('*', 11) || right(r.identity, 4)),
+       write_date = now() AT TIME ZONE 'UTC', write_uid = %(uid)s
+  FROM (SELECT DISTINCT ON (partner_id) * FROM fair_rows
+         ORDER BY partner_id, n DESC) r
+ WHERE rp.id = r.partner_id
+   AND (rp.phone IS DISTINCT FROM r.phone OR rp.email IS DISTINCT FROM r.email
+        OR rp.street IS DISTINCT FROM r.street OR rp.identity_number IS NULL)
+""",
+    # the banks the file names, then each payer's card, once
+    """
+INSERT INTO res_bank (name, active, create_date, write_date, create_uid, write_uid)
+SELECT DISTINCT bank, true, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC',
+       %(uid)s, %(uid)s
+  FROM fair_rows r
+ WHERE bank != '' AND NOT EXISTS (SELECT 1 FROM res_bank b WHERE b.name = r.bank)
+""",
+    """
+CREATE TEMP TABLE fair_cards AS
+WITH new AS (
+INSERT INTO res_partner_bank (partner_id, bank_id, sequence, acc_number,
+    sanitized_acc_number, acc_number_masked, acc_holder_name, active,
+    allow_out_payment, has_iban_warning, has_money_transfer_warning,
+    create_date, write_date, create_uid, write_uid)
+SELECT r.partner_id,
+       (SELECT b.id FROM res_bank b WHERE b.name = r.bank ORDER BY b.id LIMIT 1),
+       10, r.card, r.card, left(r.card, 4) || repeat('*', length(r.card) - 8)
+       || right(r.card, 4), rp.name, true, false, false, false,
+       now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', %(uid)s, %(uid)s
+  FROM (SELECT DISTINCT ON (partner_id, card) * FROM fair_rows r
+         WHERE card != '' AND NOT EXISTS (
+               SELECT 1 FROM res_partner_bank b
+                WHERE b.partner_id = r.partner_id AND b.sanitized_acc_number = r.card)
+         ORDER BY partner_id, card, n) r
+  JOIN res_partner rp ON rp.id = r.partner_id
+ ORDER BY r.n
+RETURNING id, partner_id, acc_number)
+SELECT new.id, new.partner_id, r.batch
+  FROM new
+  JOIN (SELECT DISTINCT ON (partner_id, card) partner_id, card, batch
+          FROM fair_rows ORDER BY partner_id, card, n) r
+    ON r.partner_id = new.partner_id AND r.card = new.acc_number
+""",
+    # the masked list of each holder's cards, logged once per batch that
+    # changed it
+    """
+CREATE TEMP TABLE fair_card_lists AS
+SELECT c.partner_id, c.batch,
+       (SELECT string_agg(b.acc_number_masked, ', ' ORDER BY b.sequence, b.id)
+          FROM res_partner_bank b
+         WHERE b.partner_id = c.partner_id AND b.id < min(c.id)) AS old,
+       (SELECT string_agg(b.acc_number_masked, ', ' ORDER BY b.sequence, b.id)
+          FROM res_partner_bank b
+         WHERE b.partner_id = c.partner_id AND b.id <= max(c.id)) AS new_list
+  FROM fair_cards c GROUP BY c.partner_id, c.batch
+""",
+    # the holders' logs of their new cards: "created", then the masked list
+    """
+INSERT INTO mail_message (model, res_id, message_type, subtype_id, author_id,
+    body, is_internal, email_add_signature, date, message_id, create_date,
+    write_date, create_uid, write_uid)
+SELECT 'res.partner', c.partner_id, 'notification', %(note)s, %(author)s,
+       '<span>Bank Account <a href="#" data-oe-model="res.partner.bank" '
+       || 'data-oe-id="' || c.id || '">#' || c.id || '</a> created</span>',
+       true, false, now() AT TIME ZONE 'UTC', '<fair-card-' || c.id || '@twin>',
+       now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', %(uid)s, %(uid)s
+  FROM fair_cards c
+""",
+    """
+WITH logs AS (
+INSERT INTO mail_message (model, res_id, message_type, subtype_id, author_id,
+    is_internal, email_add_signature, date, message_id, create_date, write_date,
+    create_uid, write_uid)
+SELECT 'res.partner', c.partner_id, 'notification', %(note)s, %(author)s, true,
+       false, now() AT TIME ZONE 'UTC',
+       '<fair-list-' || c.partner_id || '-' || c.batch || '@twin>',
+       now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', %(uid)s, %(uid)s
+  FROM fair_card_lists c
+ ORDER BY c.batch, c.partner_id
+RETURNING id, message_id)
+INSERT INTO mail_tracking_value (field_id, mail_message_id, old_value_char,
+    new_value_char, create_date, write_date, create_uid, write_uid)
+SELECT %(accounts_field)s, logs.id, c.old, c.new_list, now() AT TIME ZONE 'UTC',
+       now() AT TIME ZONE 'UTC', %(uid)s, %(uid)s
+  FROM logs JOIN fair_card_lists c
+    ON logs.message_id = '<fair-list-' || c.partner_id || '-' || c.batch || '@twin>'
+""",
+    # the policies, with the file's values
+    """
+CREATE TEMP TABLE fair_policies AS
+WITH new AS (
+INSERT INTO insurance_policy (name, partner_id, payer_id, product_id, user_id,
+    company_id, currency_id, issue_date, payment_frequency, premium_amount,
+    premium_years, annualized_premium, payment_method, paid_to_date, cash_value,
+    loan_balance, cash_value_date, apl_opt_in, state, red_flag_count, active,
+    reminder_complaint_hold, reminder_claim_hold, create_date, write_date,
+    create_uid, write_uid)
+SELECT policy, partner_id, partner_id, product_id, agent_id, %(company)s,
+       %(currency)s, issue, freq, premium, years,
+       premium * CASE freq WHEN 'monthly' THEN 12 WHEN 'quarterly' THEN 4
+                           WHEN 'semiannual' THEN 2 ELSE 1 END,
+       method, paid_to, cash_value, loan, values_date, apl, 'in_force', 0, true,
+       false, false, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC',
+       %(uid)s, %(uid)s
+  FROM fair_rows
+RETURNING id, partner_id, user_id, name)
+SELECT * FROM new
+""",
+    "CREATE INDEX ON fair_policies (id)",
+    "ANALYZE fair_policies",
+    # the schedule: from the first premium due on or after the paid-to date up to
+    # the horizon (at least that one), as activation stores it
+    """
+INSERT INTO insurance_premium_line (policy_id, partner_id, product_id,
+    payment_method, company_id, currency_id, installment_number, policy_year,
+    due_date, grace_end_date, lapse_date, invoice_issue_date, amount,
+    amount_credited, amount_residual, state, create_date, write_date, create_uid,
+    write_uid)
+SELECT p.id, p.partner_id, p.product_id, p.payment_method, p.company_id,
+       p.currency_id, k, (k - 1) / f.per_year + 1, d.due,
+       d.due + pr.grace_period_days, d.due + pr.grace_period_days + 1,
+       d.due - pr.invoice_lead_days, p.premium_amount, 0, p.premium_amount,
+       'planned', now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', %(uid)s,
+       %(uid)s
+  FROM insurance_policy p
+  JOIN fair_policies fp ON fp.id = p.id
+  JOIN insurance_product pr ON pr.id = p.product_id
+ CROSS JOIN LATERAL (SELECT 12 / CASE p.payment_frequency WHEN 'monthly' THEN 12
+                                      WHEN 'quarterly' THEN 4
+                                      WHEN 'semiannual' THEN 2 ELSE 1 END AS step,
+                            CASE p.payment_frequency WHEN 'monthly' THEN 12
+                                 WHEN 'quarterly' THEN 4 WHEN 'semiannual' THEN 2
+                                 ELSE 1 END AS per_year) f
+ CROSS JOIN LATERAL (
+     SELECT CASE WHEN p.paid_to_date IS NULL THEN 2 ELSE min(j) END AS first
+       FROM generate_series(1, f.per_year * p.premium_years) j
+      WHERE (p.issue_date + make_interval(months => (j - 1) * f.step))::date
+            >= p.paid_to_date) s
+ CROSS JOIN LATERAL generate_series(s.first, f.per_year * p.premium_years) AS k
+ CROSS JOIN LATERAL (SELECT (p.issue_date
+                             + make_interval(months => (k - 1) * f.step))::date
+                            AS due) d
+ WHERE p.payment_frequency != 'single'
+   AND (k = s.first OR d.due <= (%(today)s::date + interval '12 months')::date)
+""",
+    # their state on "today": premiums falling due once the policy is suspended
+    # stay planned
+    """
+UPDATE insurance_premium_line l
+   SET state = CASE WHEN s.susp IS NOT NULL AND l.due_date >= s.susp THEN 'planned'
+                    WHEN l.due_date > %(today)s THEN 'planned'
+                    WHEN l.due_date = %(today)s THEN 'due'
+                    WHEN l.lapse_date > %(today)s THEN 'grace' ELSE 'lapsed' END
+  FROM fair_policies fp
+  LEFT JOIN LATERAL (SELECT min(o.lapse_date) AS susp
+                       FROM insurance_premium_line o
+                      WHERE o.policy_id = fp.id AND o.lapse_date <= %(today)s) s
+         ON true
+ WHERE l.policy_id = fp.id AND l.due_date <= %(today)s
+""",
+    # the policies' stored figures and state from their instalments
+    seed.POLICY_SUMMARY_SQL.split(";")[0]
+    .replace("ANY(%(policy_ids)s)", "ANY(ARRAY(SELECT id FROM fair_policies))")
+    # the seeded portfolio has no half-yearly policy; the extract has
+    .replace(
+        "WHEN 'quarterly' THEN 4 ELSE 1 END",
+        "WHEN 'quarterly' THEN 4 WHEN 'semiannual' THEN 2 ELSE 1 END",
+    ),
+    """
+UPDATE insurance_policy p
+   SET state = CASE WHEN x.susp IS NOT NULL THEN 'lapsed'
+                    WHEN x.grace THEN 'grace'
+                    WHEN x.settled AND p.schedule_next_date IS NULL THEN 'paid_up'
+                    ELSE 'in_force' END,
+       suspension_date = x.susp,
+       reinstatement_deadline = (x.susp + make_interval(
+           months => pr.reinstatement_period_months))::date
+  FROM fair_policies fp
+  JOIN insurance_product pr ON true
+ CROSS JOIN LATERAL (
+     SELECT min(l.lapse_date) FILTER (WHERE l.state = 'lapsed') AS susp,
+            COALESCE(bool_or(l.state = 'grace'), false) AS grace,
+            COALESCE(bool_and(l.state IN ('paid', 'waived')), true) AS settled
+       FROM insurance_premium_line l WHERE l.policy_id = fp.id) x
+ WHERE p.id = fp.id AND pr.id = p.product_id
+""",
+    # the customers, in one pass: ranked as customers, their renewal status
+    # (seed.PARTNER_STATUS_SQL's rule), the masked list of their cards
+    """
+UPDATE res_partner rp
+   SET customer_rank = GREATEST(rp.customer_rank, 1), renewal_status = x.status,
+       insurance_bank_accounts = COALESCE(c.list, rp.insurance_bank_accounts)
+  FROM (SELECT partner_id,
+               CASE WHEN bool_or(state = 'lapsed') THEN 'lapsed'
+                    WHEN bool_or(state = 'grace') THEN 'grace'
+                    WHEN bool_or(state IN ('in_force', 'paid_up')) THEN 'ok'
+                    WHEN bool_or(state IN ('surrendered', 'terminated'))
+                    THEN 'closed'
+               END AS status
+          FROM insurance_policy
+         WHERE partner_id IN (SELECT partner_id FROM fair_policies)
+         GROUP BY partner_id) x
+  LEFT JOIN (SELECT b.partner_id,
+                    string_agg(b.acc_number_masked, ', ' ORDER BY b.sequence, b.id)
+                        AS list
+               FROM res_partner_bank b
+              WHERE b.partner_id IN (SELECT partner_id FROM fair_cards)
+              GROUP BY b.partner_id) c ON c.partner_id = x.partner_id
+ WHERE rp.id = x.partner_id
+""",
+    # each policy logs its creation; its agent follows it
+    """
+INSERT INTO mail_message (model, res_id, message_type, subtype_id, author_id,
+    body, is_internal, email_add_signature, date, message_id, create_date,
+    write_date, create_uid, write_uid)
+SELECT 'insurance.policy', fp.id, 'notification', %(note)s, %(author)s,
+       '<span>Policy created</span>', true, false, now() AT TIME ZONE 'UTC',
+       '<fair-policy-' || fp.id || '@twin>', now() AT TIME ZONE 'UTC',
+       now() AT TIME ZONE 'UTC', %(uid)s, %(uid)s
+  FROM fair_policies fp
+""",
+    """
+WITH followers AS (
+INSERT INTO mail_followers (res_model, res_id, partner_id)
+SELECT 'insurance.policy', fp.id, u.partner_id
+  FROM fair_policies fp JOIN res_users u ON u.id = fp.user_id
+RETURNING id)
+INSERT INTO mail_followers_mail_message_subtype_rel (mail_followers_id,
+    mail_message_subtype_id)
+SELECT f.id, s.id FROM followers f
+ CROSS JOIN mail_message_subtype s
+ WHERE s."default" AND s.res_model IS NULL
+""",
+    # the grace to-do of the assignment rule, for the policy's agent
+    """
+INSERT INTO mail_activity (res_model_id, res_model, res_id, res_name,
+    activity_type_id, user_id, date_deadline, summary, insurance_event_code,
+    insurance_rule_id, active, automated, create_date, write_date, create_uid,
+    write_uid)
+SELECT %(policy_model)s, 'insurance.policy', p.id, p.name, r.activity_type_id,
+       p.user_id, %(today)s::date + r.deadline_days, r.summary->>'en_US',
+       'grace_entered', r.id, true, false, now() AT TIME ZONE 'UTC',
+       now() AT TIME ZONE 'UTC', %(uid)s, %(uid)s
+  FROM fair_policies fp
+  JOIN insurance_policy p ON p.id = fp.id
+  JOIN res_users u ON u.id = p.user_id AND u.active
+ CROSS JOIN insurance_assignment_rule r
+ WHERE p.state = 'grace' AND r.event_code = 'grace_entered' AND r.active
+   AND r.assign_to = 'sales_rep'
+""",
+]
+
+
+def fair_twin(env, content, rows, today):
+    """The same state changes as the import, in SQL (see FAIR_SQL), committed."""
+    cr = env.cr
+    importer = specialist(env)
+    params = {
+        "company": env.company.id,
+        "currency": env.company.currency_id.id,
+        "uid": importer.id,
+        "author": importer.partner_id.id,
+        "lang": importer.lang or "en_US",
+        "today": today,
+        "batch": int(
+            env["ir.config_parameter"]
+            .sudo()
+            .get_param("insurance_renewal.import_batch_rows", 2000)
+        ),
+        "note": env.ref("mail.mt_note").id,
+        "accounts_field": env["ir.model.fields"]
+        ._get("res.partner", "insurance_bank_accounts")
+        .id,
+        "policy_model": env["ir.model"]._get_id("insurance.policy"),
+    }
+    env.flush_all()
+    with Meter(cr, "fair twin: the same state changes in SQL", rows) as meter:
+        cr.execute(FAIR_COPY_SQL)
+        cr._obj.copy_expert(
+            f"COPY fair_extract ({FAIR_COLUMNS}) FROM STDIN "
+            "WITH (FORMAT csv, HEADER true)",
+            io.BytesIO(content.decode("utf-8-sig").encode()),
+        )
+        for sql in FAIR_SQL:
+            cr._obj.execute(sql, params)
+        cr.commit()
+        meter.statements = len(FAIR_SQL) + 2
+    env.invalidate_all()
+    return meter
+
+
+# The end states compared: rows keyed by what both sides share (identity number,
+# card, policy number, instalment number), never by id.
+OF_IMPORT = "SELECT partner_id FROM insurance_policy WHERE name LIKE 'IMP%%'"
+END_STATE = {
+    "partners": f"""
+        SELECT rp.identity_number, rp.name, rp.phone, rp.phone_sanitized,
+               rp.email, rp.email_normalized, rp.street, rp.customer_rank,
+               rp.renewal_status, rp.identity_number_masked,
+               rp.insurance_bank_accounts, rp.commercial_partner_id = rp.id,
+               rp.active, rp.lang, rp.company_id, rp.is_company, rp.type
+          FROM res_partner rp WHERE rp.id IN ({OF_IMPORT})""",
+    "cards": f"""
+        SELECT rp.identity_number || '/' || b.sanitized_acc_number, b.acc_number,
+               b.acc_number_masked, bk.name, b.acc_holder_name, b.active,
+               b.company_id
+          FROM res_partner_bank b JOIN res_partner rp ON rp.id = b.partner_id
+          LEFT JOIN res_bank bk ON bk.id = b.bank_id
+         WHERE rp.id IN ({OF_IMPORT})""",
+    "policies": """
+        SELECT p.name, h.identity_number, y.identity_number, pr.code, u.login,
+               p.state, p.paid_to_date, p.next_due_date, p.schedule_next_date,
+               p.amount_overdue, p.suspension_date, p.reinstatement_deadline,
+               p.premium_amount, p.annualized_premium, p.cash_value, p.loan_balance,
+               p.cash_value_date, p.apl_opt_in, p.payment_method,
+               p.payment_frequency, p.premium_years, p.specialist_id, p.active
+          FROM insurance_policy p
+          JOIN res_partner h ON h.id = p.partner_id
+          JOIN res_partner y ON y.id = p.payer_id
+          JOIN insurance_product pr ON pr.id = p.product_id
+          LEFT JOIN res_users u ON u.id = p.user_id
+         WHERE p.name LIKE 'IMP%%'""",
+    "instalments": """
+        SELECT p.name || '/' || l.installment_number, l.state, l.due_date,
+               l.grace_end_date, l.lapse_date, l.invoice_issue_date, l.amount,
+               l.amount_residual, l.amount_credited, COALESCE(l.amount_paid, 0),
+               l.policy_year, l.partner_id = p.partner_id, l.payment_method,
+               l.specialist_id
+          FROM insurance_premium_line l
+          JOIN insurance_policy p ON p.id = l.policy_id
+         WHERE p.name LIKE 'IMP%%'""",
+    "policy_chatter": """
+        SELECT p.name,
+               (SELECT count(*) FROM mail_message m
+                 WHERE m.model = 'insurance.policy' AND m.res_id = p.id
+                   AND m.body = '<span>Policy created</span>'),
+               (SELECT string_agg(f.partner_id::text, ',' ORDER BY f.partner_id)
+                  FROM mail_followers f
+                 WHERE f.res_model = 'insurance.policy' AND f.res_id = p.id),
+               (SELECT string_agg(concat_ws(':', a.user_id, a.date_deadline,
+                                            a.activity_type_id, a.insurance_rule_id,
+                                            a.summary), ','
+                                  ORDER BY a.user_id, a.insurance_rule_id)
+                  FROM mail_activity a
+                 WHERE a.res_model = 'insurance.policy' AND a.res_id = p.id)
+          FROM insurance_policy p WHERE p.name LIKE 'IMP%%'""",
+    "card_logs": f"""
+        SELECT rp.identity_number,
+               (SELECT count(*) FROM mail_message m
+                 WHERE m.model = 'res.partner' AND m.res_id = rp.id
+                   AND m.body LIKE '<span>Bank Account %%created</span>'),
+               (SELECT string_agg(COALESCE(t.old_value_char, '') || '>'
+                                  || COALESCE(t.new_value_char, ''), ','
+                                  ORDER BY t.id)
+                  FROM mail_tracking_value t
+                  JOIN mail_message m ON m.id = t.mail_message_id
+                  JOIN ir_model_fields f ON f.id = t.field_id
+                 WHERE m.model = 'res.partner' AND m.res_id = rp.id
+                   AND f.name = 'insurance_bank_accounts')
+          FROM res_partner rp WHERE rp.id IN ({OF_IMPORT})""",
+}
+
+
+def run(env, content, rows, label, query_log=None):
     """Check and import the file as a specialist, as the scheduled action does."""
     Import = env["insurance.data.import"].with_user(specialist(env))
     data_import = Import.create(
@@ -185,10 +653,17 @@ def run(env, content, rows, label):
         data_import.action_check()
         env.cr.commit()
     print(f"  rows {data_import.row_count}, bad rows {data_import.error_row_count}")
-    with Meter(env.cr, f"{label}: import in committed batches", rows) as meter:
+    recording = query_log.recording() if query_log else contextlib.nullcontext()
+    with (
+        Meter(env.cr, f"{label}: import in committed batches", rows) as meter,
+        recording,
+    ):
+        cpu = time.process_time()
         data_import.action_import()
         env.cr.commit()
         data_import._cron_import_renewal_data()
+        meter.cpu_seconds = round(time.process_time() - cpu, 1)
+    print(f"  {meter.cpu_seconds} s of CPU in Odoo's process")
     print(
         f"  created {data_import.created_count}, updated "
         f"{data_import.updated_count}, unchanged {data_import.unchanged_count}"
@@ -196,47 +671,97 @@ def run(env, content, rows, label):
     return meter
 
 
+def prepare(env, args):
+    """The same starting point on every copy: no policy of an earlier run of the
+    extract, the product and agents it names."""
+    cr = env.cr
+    cr.execute(
+        "DELETE FROM crm_lead WHERE insurance_policy_id IN "
+        "(SELECT id FROM insurance_policy WHERE name LIKE 'IMP%%')"
+    )
+    cr.execute("DELETE FROM insurance_policy WHERE name LIKE 'IMP%%'")
+    cr.commit()
+    vacuum(env.cr.dbname)
+    if not env["insurance.product"].search([("code", "=", "BENCH-IMP")]):
+        env["insurance.product"].create({"name": "Bench import", "code": "BENCH-IMP"})
+    agents(env)
+    specialist(env)
+    cr.commit()
+
+
+def vacuum(database):
+    """The tables the deletes emptied, as autovacuum leaves them in a database
+    in use: dead rows removed, statistics fresh. After an ANALYZE alone, the
+    statistics of a table whose rows were all deleted say it holds no row
+    while its pages are still full of dead ones: the planner then joins the
+    import's batch writes of instalments (``UPDATE ... FROM (VALUES ...)``) by a
+    nested loop over the whole table, a third of a second per thousand rows."""
+    connection = psycopg2.connect(dbname=database)
+    connection.autocommit = True
+    with connection.cursor() as cr:
+        cr.execute(
+            "VACUUM ANALYZE insurance_policy, insurance_premium_line, res_partner, "
+            "crm_lead, mail_message, mail_activity"
+        )
+    connection.close()
+
+
+def compare(database, other):
+    """Compare the end states; print and return the differences per table."""
+    result = checks.compare(database, other, END_STATE)
+    for table, diff in result.items():
+        equal = "equal" if diff["checksums"][0] == diff["checksums"][1] else "DIFFER"
+        print(f"  {table:<15} {diff['rows']:7d} rows  {equal}  {diff['checksums'][0]}")
+        if equal != "equal":
+            print(f"    {diff}")
+    return result
+
+
 def main():
     args = parse_args()
     Meter.trace = not args.no_memory
     today = date.today()
+    results = {"rows": args.rows}
     with common.environment(args.database, args.addons_path) as env:
-        cr = env.cr
-        cr.execute(
-            "DELETE FROM crm_lead WHERE insurance_policy_id IN "
-            "(SELECT id FROM insurance_policy WHERE name LIKE 'IMP%%')"
-        )
-        cr.execute("DELETE FROM insurance_policy WHERE name LIKE 'IMP%%'")
-        # fresh statistics after the deletes of an earlier run, as autovacuum
-        # would give them to a database in use
-        cr.execute("ANALYZE insurance_policy, insurance_premium_line, res_partner")
-        if not env["insurance.product"].search([("code", "=", "BENCH-IMP")]):
-            env["insurance.product"].create(
-                {"name": "Bench import", "code": "BENCH-IMP"}
-            )
-        agents(env)
-        cr.commit()
+        prepare(env, args)
         content = extract(args.rows, args.seed, today, AGENTS[: args.agents])
         print(f"extract: {args.rows} rows, {len(content) / 2**20:.1f} MiB")
         sql = twin(env, content, args.rows)
-        first = run(env, content, args.rows, "first import")
-        again = run(env, content, args.rows, "same file again")
-    summary = (
-        "| work | addon | COPY + matching SQL | ratio | target |\n"
-        "|---|---|---|---|---|\n"
-        f"| {args.rows}-row renewal import | {first.seconds:.1f} s, "
-        f"{first.query_count} queries, {args.rows / first.seconds:.0f} rows/s, "
-        f"peak {first.python_peak_mib or '-'} MiB (Python), "
-        f"{first.report()['maxrss_mib']} MiB resident | "
-        f"{sql.seconds:.2f} s | {first.seconds / sql.seconds:.0f}x | 5x |"
-    )
+        results["sql"] = sql.report(rows=args.rows)
+        if args.fair_twin:
+            fair = fair_twin(env, content, args.rows, today)
+            results["fair_twin"] = fair.report(rows=args.rows)
+        else:
+            query_log = QueryLog() if args.query_log else None
+            first = run(env, content, args.rows, "first import", query_log)
+            if query_log:
+                query_log.write(args.query_log, args.rows)
+            again = run(env, content, args.rows, "same file again")
+            results["first_import"] = first.report(
+                rows=args.rows, cpu_seconds=first.cpu_seconds
+            )
+            results["same_file_again"] = again.report(
+                rows=args.rows, cpu_seconds=again.cpu_seconds
+            )
+    if args.compare:
+        results["end_state"] = compare(args.database, args.compare)
+    if args.fair_twin:
+        summary = (
+            f"| {args.rows}-row renewal import, fair twin | {fair.seconds:.2f} s, "
+            f"{fair.query_count} statements, {args.rows / fair.seconds:.0f} rows/s | "
+            f"COPY + matching SQL {sql.seconds:.2f} s |"
+        )
+    else:
+        summary = (
+            "| work | addon | COPY + matching SQL | ratio | target |\n"
+            "|---|---|---|---|---|\n"
+            f"| {args.rows}-row renewal import | {first.seconds:.1f} s, "
+            f"{first.query_count} queries, {args.rows / first.seconds:.0f} rows/s, "
+            f"peak {first.python_peak_mib or '-'} MiB (Python), "
+            f"{first.report()['maxrss_mib']} MiB resident | "
+            f"{sql.seconds:.2f} s | {first.seconds / sql.seconds:.0f}x | 5x |"
+        )
     print(summary)
-    results = {
-        "rows": args.rows,
-        "sql": sql.report(rows=args.rows),
-        "first_import": first.report(rows=args.rows),
-        "same_file_again": again.report(rows=args.rows),
-    }
     output = args.output or os.path.join(
         common.REPO, "benchmarks", "results", f"{args.database}_renewal_import.json"
     )

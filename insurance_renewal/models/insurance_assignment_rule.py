@@ -101,9 +101,17 @@ class InsuranceAssignmentRule(models.Model):
                 if not rule.company_id or rule.company_id == company
             ]
         # Their "assigned to you" emails wait in Odoo's mail queue: a batch
-        # (the clock, an import, a bank file) does not send them one by one.
-        activities = self.env["mail.activity"].sudo()
-        return activities.with_context(mail_notify_force_send=False).create(vals_list)
+        # (the clock, an import, a bank file) does not send them one by one;
+        # they are notified together rather than by Odoo's one-by-one
+        # action_notify at creation.
+        activities = (
+            self.env["mail.activity"].sudo().with_context(mail_notify_force_send=False)
+        )
+        created = activities.with_context(mail_activity_quick_update=True).create(
+            vals_list
+        )
+        created.with_env(activities.env)._insurance_notify_assigned()
+        return created
 
     @api.model
     def _mark_fired_for_other_workers(self, records):

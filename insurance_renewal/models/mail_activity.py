@@ -1,5 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
+from odoo.tools import is_html_empty
+from odoo.tools import mail as tools_mail
+from odoo.tools.misc import get_lang
 
 from .insurance_assignment_rule import EVENTS
 
@@ -47,6 +50,108 @@ class MailActivity(models.Model):
                 if vals.get("user_id"):
                     vals["team_user_id"] = vals["user_id"]
         return super().create(vals_list)
+
+    def _insurance_notify_assigned(self):
+        """Odoo's ``action_notify`` for a batch of to-dos created with
+        ``mail_activity_quick_update``: each assignee gets the same "assigned to
+        you" message and email, but what ``message_notify`` looks up once per
+        to-do (the author, the reply-to address, the alias domain and company of
+        the record) is looked up once per model, and the messages are created in
+        one batch. A batch of policies entering grace fires hundreds of them.
+        Team members are notified as mail_activity_team does."""
+        to_notify = self.filtered(
+            lambda activity: (
+                activity.res_model
+                and activity.user_id
+                and activity.user_id != self.env.user
+            )
+        )
+        for model, activities in to_notify.grouped("res_model").items():
+            activities._insurance_notify_assigned_on(self.env[model])
+        self.action_notify_team()
+
+    def _insurance_notify_assigned_on(self, model):
+        """See ``_insurance_notify_assigned``: the to-dos of ``self``, all on
+        records of ``model``."""
+        records = model.browse(self.mapped("res_id"))
+        author_id, email_from = records._message_compute_author(None, None)
+        reply_to = records._notify_get_reply_to(default=email_from, author_id=author_id)
+        alias_domains = records._mail_get_alias_domains(
+            default_company=self.env.company
+        )
+        companies = records._mail_get_companies(default=self.env.company)
+        subtype_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note")
+        pending = []
+        for activity in self:
+            message, notify, lang_env = activity._insurance_assigned_message(model)
+            record = model.browse(activity.res_id)
+            message.update(
+                author_id=author_id,
+                email_from=email_from,
+                subtype_id=subtype_id,
+                record_alias_domain_id=alias_domains[record.id].id,
+                record_company_id=companies[record.id].id,
+                reply_to=reply_to[record.id],
+            )
+            message.update(record._process_attachments_for_post([], [], message))
+            pending.append((record.with_env(lang_env), message, notify))
+        created = records._message_create([message for _r, message, _n in pending])
+        for new_message, (record, message, notify) in zip(
+            created, pending, strict=True
+        ):
+            record._fallback_lang()._notify_thread(new_message, message, **notify)
+
+    def _insurance_assigned_message(self, model):
+        """The message values and notification options of Odoo's
+        ``action_notify`` (and ``message_notify``) for this to-do, and the
+        environment in its assignee's language: the body in that language, the
+        subject and subtitles in the language of whoever created the to-do, as
+        Odoo's own code does."""
+        activity = self
+        if activity.user_id.lang:
+            activity = activity.with_context(lang=activity.user_id.lang)
+        env = activity.env
+        model_description = env["ir.model"]._get(model._name).display_name
+        body = env["ir.qweb"]._render(
+            "mail.message_activity_assigned",
+            {
+                "activity": activity,
+                "model_description": model_description,
+                "is_html_empty": is_html_empty,
+            },
+            minimal_qcontext=True,
+        )
+        message = {
+            "model": model._name,
+            "res_id": activity.res_id,
+            "body": body,
+            "is_internal": True,
+            "message_type": "user_notification",
+            "subject": self.env._(
+                '"%(activity_name)s: %(summary)s" assigned to you',
+                activity_name=activity.res_name,
+                summary=activity.summary or activity.activity_type_id.name or "",
+            ),
+            "message_id": tools_mail.generate_tracking_message_id("message-notify"),
+            "partner_ids": activity.user_id.partner_id.ids,
+            "email_add_signature": True,
+            "email_layout_xmlid": "mail.mail_notification_layout",
+        }
+        notify = {
+            "model_description": model_description,
+            "subtitles": [
+                self.env._(
+                    "Activity: %s",
+                    activity.activity_type_id.name or self.env._("Todo"),
+                ),
+                self.env._(
+                    "Deadline: %s",
+                    activity.date_deadline.strftime(get_lang(env).date_format),
+                ),
+            ],
+            "notify_author_mention": True,
+        }
+        return message, notify, env
 
     def action_feedback_schedule_next(self, feedback=False, attachment_ids=None):
         """A call done on a renewal case offers to log its outcome (reached,

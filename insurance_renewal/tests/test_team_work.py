@@ -108,6 +108,70 @@ class TestAssignmentRules(TeamWorkCommon):
         self.env["insurance.assignment.rule"]._fire("grace_entered", self.policy)
         self.assertEqual(self._team_work(self.policy, "grace_entered"), visit)
 
+    def test_a_batch_notifies_each_assignee_as_odoo_does(self):
+        """The to-dos a batch fires are notified together, not by Odoo's
+        action_notify one at a time: each assignee still gets the message and
+        the queued email Odoo gives a to-do assigned to them by hand."""
+        with freeze_time("2024-02-10"):
+            other = self._create_policy(name="P-0003", user_id=self.agent.id)
+            other.action_activate()
+        visit_type = self.env.ref(
+            "insurance_renewal.mail_activity_type_retention_visit"
+        )
+        with freeze_time("2025-02-01"):
+            by_hand = self.env["mail.activity"].create(
+                {
+                    "res_model_id": self.env["ir.model"]._get_id(other._name),
+                    "res_id": other.id,
+                    "activity_type_id": visit_type.id,
+                    "user_id": self.agent.id,
+                    "date_deadline": date(2025, 2, 6),
+                }
+            )
+        self._enter_grace()
+        fired = self._team_work(self.policy, "grace_entered")
+        self.assertEqual(fired.date_deadline, by_hand.date_deadline)
+        fields = [
+            "subject",
+            "body",
+            "author_id",
+            "email_from",
+            "reply_to",
+            "record_alias_domain_id",
+            "record_company_id",
+            "subtype_id",
+            "email_layout_xmlid",
+            "partner_ids",
+            "is_internal",
+        ]
+        messages = []
+        for policy in (other, self.policy):
+            message = self.env["mail.message"].search(
+                [
+                    ("model", "=", policy._name),
+                    ("res_id", "=", policy.id),
+                    ("message_type", "=", "user_notification"),
+                ]
+            )
+            self.assertEqual(len(message), 1, policy.name)
+            values = message.read(fields)[0]
+            values["subject"] = values["subject"].replace(policy.name, "NAME")
+            values["body"] = values["body"].replace(policy.name, "NAME")
+            messages.append(values | {"id": 0})
+            self.assertEqual(message.partner_ids, self.agent.partner_id)
+            self.assertRecordValues(
+                message.notification_ids,
+                [
+                    {
+                        "res_partner_id": self.agent.partner_id.id,
+                        "notification_type": "email",
+                    }
+                ],
+            )
+            self.assertTrue(message.notification_ids.mail_mail_id)
+        self.assertEqual(messages[1], messages[0])
+        self.assertIn("assigned to you", messages[1]["subject"])
+
     def test_grace_without_sales_rep_goes_to_the_sales_team_queue(self):
         with freeze_time("2024-02-10"):
             policy = self._create_policy(name="P-0002", user_id=False)
