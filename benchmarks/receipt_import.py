@@ -41,6 +41,14 @@ from benchmarks import checks, common, receipt_twin
 from benchmarks.steps import _params as clock_params
 
 HEADER = "date,amount,payer name,memo"
+# The texts the import writes for Finance (``account.bank.statement.line``).
+NOTE = (
+    "Receipt of %(amount)s on %(date)s from %(payer)s (%(memo)s) matches no single "
+    "premium invoice: find what it pays in the suspense queue."
+)
+FLAG = (
+    "Paid by %(payer)s, who is neither the payer nor the holder of policy %(policy)s."
+)
 
 TWIN_SQL = [
     """CREATE TEMP TABLE bench_receipt (
@@ -75,6 +83,13 @@ def parse_args():
         help="the clock's day the invoices are issued on",
     )
     parser.add_argument("--output", default=None)
+    parser.add_argument(
+        "--todo-lang",
+        default=None,
+        help="the language the fair twin writes Finance's to-dos and flags in "
+        "(default: the importing user's, as the addon does since h18r; en_US for "
+        "the code before, whose scheduled batches wrote English)",
+    )
     parser.add_argument(
         "--trace-memory",
         action="store_true",
@@ -277,7 +292,7 @@ END_STATE_QUERIES = {
          WHERE l.insurance_file_id = %(file)s
          ORDER BY l.insurance_file_row""",
     "statement_entries": """
-        SELECT l.insurance_file_row, m.name, m.state, m.date, m.ref, mp.name,
+        SELECT l.insurance_file_row, m.state, m.date, m.ref, mp.name,
                c.name, m.amount_total, m.is_manually_modified, m.checked,
                l.payment_ref, l.amount, l.amount_residual, l.partner_name,
                (SELECT string_agg(concat_ws(':', ml.name, ml.date,
@@ -327,12 +342,22 @@ END_STATE_QUERIES = {
     "finance_todos": """
         SELECT count(*), count(DISTINCT res_id) FROM mail_activity
          WHERE insurance_event_code = 'receipt_unmatched'""",
+    "entry_numbers": """
+        SELECT m.name, m.sequence_prefix, m.sequence_number
+          FROM account_bank_statement_line l
+          JOIN account_move m ON m.id = l.move_id
+         WHERE l.insurance_file_id = %(file)s
+         ORDER BY m.name""",
     "finance_todo_rows": """
-        SELECT a.res_name, a.activity_type_id, a.summary, a.note,
-               a.date_deadline, a.user_id, a.team_id, a.insurance_rule_id
+        SELECT l.insurance_file_row, a.res_name = m.name, a.activity_type_id,
+               a.summary, a.note, a.date_deadline, a.user_id, a.team_id,
+               a.insurance_rule_id
           FROM mail_activity a
+          JOIN account_move m ON m.id = a.res_id
+          JOIN account_bank_statement_line l ON l.move_id = m.id
          WHERE a.insurance_event_code = 'receipt_unmatched'
-         ORDER BY a.res_name, a.id""",
+           AND a.res_model = 'account.move'
+         ORDER BY l.insurance_file_row, a.id""",
     "import_keys": """
         SELECT insurance_file_row, insurance_import_key
           FROM account_bank_statement_line
@@ -365,7 +390,10 @@ def end_state(env, file_id):
     """Checksums of what the import leaves behind, comparable between two copies
     of one database (names, not ids): each receipt's matching, flag, partner and
     journal items, the premium invoices' and instalments' payment, the Finance
-    to-dos."""
+    to-dos, the policies, holders and cases. The entries' numbers are compared
+    as a set (``entry_numbers``): Odoo numbers a batch's entries in chunks of
+    1,000, the last chunk first, which the twin, numbering in file order, does
+    not copy."""
     cr = env.cr
     env.flush_all()
     result, rows = {}, {}
@@ -425,10 +453,12 @@ def fair_twin(env, content, finance, args):
     lang = finance.lang or "en_US"
     account_texts = code_translations.get_python_translations("account", lang)
     created_by = account_texts.get("#Created by: %s", "#Created by: %s")
-    note = (
-        "Receipt of %(amount)s on %(date)s from %(payer)s (%(memo)s) matches "
-        "no single premium invoice: find what it pays in the suspense queue."
+    # What the import tells Finance, in the language it writes it in.
+    texts = code_translations.get_python_translations(
+        "insurance_renewal", args.todo_lang or lang
     )
+    note = texts.get(NOTE, NOTE)
+    flag = texts.get(FLAG, FLAG)
     params = clock_params(env, argparse_today(date.today())) | {
         "uid": finance.id,
         "author": env.ref("base.partner_root").id,
@@ -450,6 +480,7 @@ def fair_twin(env, content, finance, args):
         "lang": company.partner_id.lang or "en_US",
         "note": note
         % {"amount": "%1$s", "date": "%2$s", "payer": "%3$s", "memo": "%4$s"},
+        "flag": flag % {"payer": "%1$s", "policy": "%2$s"},
     }
     params["paid_author"] = finance.partner_id.id
     cr = env.cr

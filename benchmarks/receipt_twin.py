@@ -146,11 +146,13 @@ CREATE TEMP TABLE twin_by_payer ON COMMIT DROP AS
 SELECT r.seq, array_agg(DISTINCT o.id) AS ids,
        array_agg(DISTINCT o.id) FILTER (WHERE o.residual = r.amount) AS exact
   FROM twin_receipt r
-  JOIN res_partner rp
-    ON (r.payer_name != '' AND rp.name = r.payer_name)
-    OR (r.payer_account != '' AND rp.id IN (
-            SELECT b.partner_id FROM res_partner_bank b
-             WHERE b.acc_number = r.payer_account))
+  JOIN (SELECT r1.seq, rp.id FROM twin_receipt r1
+          JOIN res_partner rp ON rp.name = r1.payer_name
+         WHERE r1.payer_name != ''
+        UNION
+        SELECT r2.seq, b.partner_id FROM twin_receipt r2
+          JOIN res_partner_bank b ON b.acc_number = r2.payer_account
+         WHERE r2.payer_account != '') rp ON rp.seq = r.seq
   JOIN twin_open o ON o.partner_id = rp.id
  WHERE r.seq NOT IN (SELECT seq FROM twin_by_ref)
    AND r.seq NOT IN (SELECT seq FROM twin_by_policy)
@@ -207,8 +209,9 @@ UPDATE twin_receipt r
 UPDATE twin_receipt SET account_id = %(suspense)s WHERE invoice_id IS NULL;
 -- the compliance flag: paid by neither the payer nor the holder
 UPDATE twin_receipt r
-   SET flag_reason = 'Paid by ' || COALESCE(NULLIF(r.payer_name, ''), r.payer_account)
-       || ', who is neither the payer nor the holder of policy ' || p.name || '.'
+   SET flag_reason = format(%(flag)s,
+                            COALESCE(NULLIF(r.payer_name, ''), r.payer_account),
+                            p.name)
   FROM account_move m JOIN insurance_policy p ON p.id = m.insurance_policy_id
  WHERE m.id = r.invoice_id AND (r.payer_name != '' OR r.payer_account != '')
    AND NOT EXISTS (
