@@ -103,7 +103,22 @@ class InsuranceAssignmentRule(models.Model):
         # Their "assigned to you" emails wait in Odoo's mail queue: a batch
         # (the clock, an import, a bank file) does not send them one by one.
         activities = self.env["mail.activity"].sudo()
-        return activities.with_context(mail_notify_force_send=False).create(vals_list)
+        activities = activities.with_context(mail_notify_force_send=False)
+        created = activities.with_context(mail_activity_quick_update=True).create(
+            vals_list
+        )
+        created = activities.browse(created.ids)
+        # Told as Odoo and mail_activity_team tell them, except that Odoo renders
+        # the "assigned to you" message of a team's to-do (no user) too, for
+        # nobody: a QWeb render per to-do (a bank file leaves thousands in the
+        # suspense queue). Only those given to someone else than the caller get
+        # it; every to-do's team members are told if the team asks for it.
+        told = created.filtered(
+            lambda act: act.user_id and act.user_id != self.env.user
+        )
+        told.action_notify()
+        (created - told).action_notify_team()
+        return created
 
     @api.model
     def _mark_fired_for_other_workers(self, records):

@@ -48,18 +48,6 @@ class MailActivity(models.Model):
                     vals["team_user_id"] = vals["user_id"]
         return super().create(vals_list)
 
-    def action_notify(self):
-        """Odoo calls this on every new to-do whose user is not its creator, and
-        renders the "assigned to you" message of each before finding that a
-        team's to-do (no user) has nobody to send it to: a QWeb render per
-        to-do for nothing (a bank file leaves thousands in the suspense queue).
-        Only to-dos with a user get it; the team's members are still told as
-        mail_activity_team tells them."""
-        assigned = self.filtered("user_id")
-        result = super(MailActivity, assigned).action_notify()
-        (self - assigned).action_notify_team()
-        return result
-
     def action_feedback_schedule_next(self, feedback=False, attachment_ids=None):
         """A call done on a renewal case offers to log its outcome (reached,
         promised...) before anything else is planned."""
