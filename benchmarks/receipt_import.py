@@ -86,9 +86,10 @@ def parse_args():
     parser.add_argument(
         "--todo-lang",
         default=None,
-        help="the language the fair twin writes Finance's to-dos and flags in "
-        "(default: the importing user's, as the addon does since h18r; en_US for "
-        "the code before, whose scheduled batches wrote English)",
+        help="the language the fair twin writes Finance's to-dos, flags and the "
+        "invoices' tracked payment states in (default: the importing user's, as "
+        "the addon does since h18r; en_US for a large file and the code before, "
+        "whose scheduled batches wrote English)",
     )
     parser.add_argument(
         "--trace-memory",
@@ -239,10 +240,13 @@ def import_as_finance(env, content, finance, query_log=None, trace=False):
         recording,
     ):
         cpu = time.process_time()
+        # uploaded by the finance user, in their language, as the web client does
         files = env["insurance.bank.file"].with_user(finance)
+        files = files.with_context(lang=finance.lang)
         imported = files._import_file("receipts", content, "bank.csv", journal)
         env.cr.commit()
-        files._cron_import_bank_files()
+        # a large file's batches: by the scheduled action, as its worker runs it
+        env["insurance.bank.file"]._cron_import_bank_files()
         env.cr.commit()
         cpu = time.process_time() - cpu
     print(f"import (addon): {cpu:.1f} s of CPU in Odoo's process")
@@ -454,8 +458,12 @@ def fair_twin(env, content, finance, args):
     account_texts = code_translations.get_python_translations("account", lang)
     created_by = account_texts.get("#Created by: %s", "#Created by: %s")
     # What the import tells Finance, in the language it writes it in.
-    texts = code_translations.get_python_translations(
-        "insurance_renewal", args.todo_lang or lang
+    todo_lang = args.todo_lang or lang
+    texts = code_translations.get_python_translations("insurance_renewal", todo_lang)
+    labels = dict(
+        env(context={"lang": todo_lang})["account.move"]
+        ._fields["payment_state"]
+        ._description_selection(env(context={"lang": todo_lang}))
     )
     note = texts.get(NOTE, NOTE)
     flag = texts.get(FLAG, FLAG)
@@ -481,6 +489,9 @@ def fair_twin(env, content, finance, args):
         "note": note
         % {"amount": "%1$s", "date": "%2$s", "payer": "%3$s", "memo": "%4$s"},
         "flag": flag % {"payer": "%1$s", "policy": "%2$s"},
+        "not_paid": labels["not_paid"],
+        "partial": labels["partial"],
+        "paid": labels["paid"],
     }
     params["paid_author"] = finance.partner_id.id
     cr = env.cr

@@ -84,12 +84,14 @@ UPDATE twin_receipt r
        move_id = nextval('account_move_id_seq'),
        st_line_id = nextval('account_bank_statement_line_id_seq');
 UPDATE twin_receipt r
-   SET sequence_number = n.n + COALESCE(
-           (SELECT max(m.sequence_number) FROM account_move m
-             WHERE m.journal_id = %(journal)s AND m.sequence_prefix = r.prefix), 0)
+   SET sequence_number = n.n + COALESCE(last.number, 0)
   FROM (SELECT seq, row_number() OVER (PARTITION BY prefix ORDER BY seq) AS n
-          FROM twin_receipt) n
- WHERE n.seq = r.seq;
+          FROM twin_receipt) n,
+       (SELECT p.prefix, (SELECT max(m.sequence_number) FROM account_move m
+                           WHERE m.journal_id = %(journal)s
+                             AND m.sequence_prefix = p.prefix) AS number
+          FROM (SELECT DISTINCT prefix FROM twin_receipt) p) last
+ WHERE n.seq = r.seq AND last.prefix = r.prefix;
 UPDATE twin_receipt SET name = prefix || lpad(sequence_number::text, 5, '0');
 CREATE INDEX ON twin_receipt (seq);
 ANALYZE twin_receipt;
@@ -196,9 +198,9 @@ UPDATE twin_receipt r
   FROM twin_by_payer b WHERE b.seq = r.seq;
 -- an invoice paid by an earlier receipt of the file is no longer open
 UPDATE twin_receipt r SET rule = NULL, invoice_id = NULL
- WHERE r.invoice_id IS NOT NULL AND EXISTS (
-       SELECT 1 FROM twin_receipt e
-        WHERE e.invoice_id = r.invoice_id AND e.seq < r.seq);
+  FROM (SELECT seq, row_number() OVER (PARTITION BY invoice_id ORDER BY seq) AS n
+          FROM twin_receipt WHERE invoice_id IS NOT NULL) d
+ WHERE d.seq = r.seq AND d.n > 1;
 UPDATE twin_receipt r
    SET partner_id = m.partner_id, receivable_id = ml.id, account_id = ml.account_id
   FROM account_move m
@@ -385,8 +387,8 @@ WITH msg AS (
 INSERT INTO mail_tracking_value (mail_message_id, field_id, old_value_char,
     new_value_char, create_uid, write_uid, create_date, write_date)
 SELECT msg.id, %(payment_state_field)s,
-       CASE p.old_state WHEN 'not_paid' THEN 'Not Paid' ELSE 'Partially Paid' END,
-       CASE p.new_state WHEN 'paid' THEN 'Paid' ELSE 'Partially Paid' END,
+       CASE p.old_state WHEN 'not_paid' THEN %(not_paid)s ELSE %(partial)s END,
+       CASE p.new_state WHEN 'paid' THEN %(paid)s ELSE %(partial)s END,
        %(uid)s, %(uid)s, now(), now()
   FROM msg JOIN twin_paid p ON p.id = msg.res_id;
 """
