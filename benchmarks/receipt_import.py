@@ -496,7 +496,7 @@ def fair_twin(env, content, finance, args):
     params["paid_author"] = finance.partner_id.id
     cr = env.cr
     with common.Meter(cr, "fair twin (set-based SQL)") as meter:
-        statements, rules = receipt_twin.receipt_twin(cr, content, params)
+        statements, rules, slowest = receipt_twin.receipt_twin(cr, content, params)
         meter.statements = 1  # the COPY, outside Odoo's counter
     cr.execute(
         "SELECT id FROM insurance_bank_file WHERE id = "
@@ -513,6 +513,7 @@ def fair_twin(env, content, finance, args):
             "matched": matched,
             "rules": rules,
             "statements": statements,
+            "slowest_statements": slowest,
             "end_state": state,
         },
     )

@@ -31,6 +31,9 @@ against the invoices as they stood before the file, where the addon decides each
 against what the earlier ones left open: the benchmark's file has none.
 """
 
+import io
+import time
+
 from .twins import POLICY_TRACKING_SQL, REFRESH_SQL
 
 # What the addon writes and the twin does not (the benchmark names them).
@@ -118,6 +121,7 @@ SELECT w1.seq, w1.word || w2.word || w3.word FROM twin_word w1
   JOIN twin_word w2 ON w2.seq = w1.seq AND w2.pos = w1.pos + 1
   JOIN twin_word w3 ON w3.seq = w1.seq AND w3.pos = w1.pos + 2;
 CREATE INDEX ON twin_key (key);
+ANALYZE twin_key;
 CREATE TEMP TABLE twin_open ON COMMIT DROP AS
 SELECT m.id, m.insurance_reference_key AS key, m.insurance_policy_id AS policy_id,
        m.partner_id, m.amount_residual AS residual,
@@ -130,6 +134,7 @@ SELECT m.id, m.insurance_reference_key AS key, m.insurance_policy_id AS policy_i
 CREATE INDEX ON twin_open (key);
 CREATE INDEX ON twin_open (policy_id);
 CREATE INDEX ON twin_open (partner_id);
+ANALYZE twin_open;
 -- 1. by payment reference
 CREATE TEMP TABLE twin_by_ref ON COMMIT DROP AS
 SELECT k.seq, array_agg(DISTINCT o.id) AS ids
@@ -453,32 +458,42 @@ UNION ALL SELECT 'crm_lead_insurance_premium_line_rel', count(*)
 
 
 def receipt_twin(cr, content, params):
-    """Run the twin on ``content`` (the CSV file); return the statements run and
-    the receipts matched by rule."""
+    """Run the twin on ``content`` (the CSV file); return the statements run, the
+    receipts matched by rule and the five slowest statements (seconds, start)."""
     from .seed import PARTNER_STATUS_SQL, POLICY_SUMMARY_SQL
 
-    statements = 0
-    cr.execute(LOAD_SQL)
-    cr._obj.copy_expert(COPY_SQL, _io(content))
-    statements += 2
+    timings = []
+
+    def run(sql, values=None):
+        for statement in (part for part in sql.split(";\n") if part.strip()):
+            start = time.perf_counter()
+            cr.execute(statement, values)
+            timings.append((time.perf_counter() - start, " ".join(statement.split())))
+
+    run(LOAD_SQL)
+    start = time.perf_counter()
+    cr._obj.copy_expert(COPY_SQL, io.BytesIO(content))
+    timings.append((time.perf_counter() - start, COPY_SQL))
     for sql in (PREPARE_SQL, MATCH_SQL, ENTRIES_SQL, RECONCILE_SQL, CASCADE_SQL):
-        cr.execute(sql, params)
-        statements += sql.count(";")
-    cr.execute("SELECT array_agg(DISTINCT policy_id) FROM twin_lines")
+        run(sql, params)
+    run("SELECT array_agg(DISTINCT policy_id) FROM twin_lines")
     policy_ids = cr.fetchone()[0] or []
-    cr.execute(POLICY_SUMMARY_SQL, {"policy_ids": policy_ids})
-    cr.execute(
+    run(POLICY_SUMMARY_SQL, {"policy_ids": policy_ids})
+    run(
         "SELECT array_agg(DISTINCT partner_id) FROM insurance_policy "
-        "WHERE id = ANY(%s)",
-        [policy_ids],
+        "WHERE id = ANY(%(ids)s)",
+        {"ids": policy_ids},
     )
-    cr.execute(PARTNER_STATUS_SQL, {"partner_ids": cr.fetchone()[0] or []})
-    cr.execute(POLICY_TRACKING_SQL, params)
-    cr.execute(_refresh_of_paid_policies(), params)
-    cr.execute(TODO_SQL, params)
-    statements += 7 + POLICY_SUMMARY_SQL.count(";") + REFRESH_SQL.count(";")
-    cr.execute("SELECT rule, count(*) FROM twin_receipt GROUP BY rule")
-    return statements, dict(cr.fetchall())
+    run(PARTNER_STATUS_SQL, {"partner_ids": cr.fetchone()[0] or []})
+    run(POLICY_TRACKING_SQL, params)
+    run(_refresh_of_paid_policies(), params)
+    run(TODO_SQL, params)
+    run("SELECT rule, count(*) FROM twin_receipt GROUP BY rule")
+    rules = dict(cr.fetchall())
+    slowest = [
+        (round(seconds, 3), text[:100]) for seconds, text in sorted(timings)[-5:]
+    ]
+    return len(timings), rules, slowest[::-1]
 
 
 def _refresh_of_paid_policies():
@@ -500,9 +515,3 @@ def _refresh_of_paid_policies():
         assert sql.count(old) == 1, f"twins.REFRESH_SQL changed: {old}"
         sql = sql.replace(old, new)
     return sql
-
-
-def _io(content):
-    import io
-
-    return io.BytesIO(content)
