@@ -1,3 +1,4 @@
+import threading
 from unittest.mock import patch
 
 from freezegun import freeze_time
@@ -312,3 +313,44 @@ class TestReceiptImport(PremiumAccountingCommon):
             [("model", "=", "account.move"), ("res_id", "=", move.id)]
         )
         self.assertIn(self.finance.partner_id, told.partner_ids)
+
+    def test_paid_premium_invoices_are_told_paid_without_a_query_each(self):
+        """A bank file pays premium invoices by the thousand: each is told "Paid"
+        with Odoo's subtype, found without a query per invoice (Odoo's
+        ``env.ref`` checks in one that the subtype still exists; the batch
+        tracking checks each subtype once)."""
+        with freeze_time("2025-01-23"):
+            self._import(
+                "receipts",
+                self._csv(
+                    HEADER,
+                    ("2025-01-20", "12000", "张伟", "", "P-0001-002"),
+                    ("2025-01-20", "8000", "李娜", "", "P-0002-002"),
+                ),
+            )
+        invoices = (
+            (self.p1 | self.p2)
+            .premium_line_ids.filtered(lambda line: line.installment_number == 2)
+            .invoice_id
+        )
+        self.assertEqual(invoices.mapped("payment_state"), ["paid", "paid"])
+        paid_subtype = self.env.ref("account.mt_invoice_paid")
+        self.env.invalidate_all()
+        queries = []
+
+        def count(cr, query, params, start, delay):
+            queries.append(query)
+
+        thread = threading.current_thread()
+        hooks = getattr(thread, "query_hooks", ())
+        thread.query_hooks = (*hooks, count)
+        try:
+            subtypes = [
+                invoice._track_subtype({"payment_state": "not_paid"})
+                for invoice in invoices
+            ]
+        finally:
+            thread.query_hooks = hooks
+        self.assertEqual(subtypes, [paid_subtype, paid_subtype])
+        subtype_checks = [q for q in queries if '"mail_message_subtype"' in str(q)]
+        self.assertFalse(subtype_checks)
