@@ -7,19 +7,26 @@ Usage (with Odoo's interpreter, on a copy of a ``run.py`` template database):
 It issues the premium invoices of up to ``--invoices`` open instalments (not
 measured), then writes a CSV bank file of ``--rows`` receipts: one per open invoice,
 two in three naming its payment reference and the others its policy number, the
-rest from strangers, matching nothing (they go to the suspense queue). It
-imports the file as a finance user, as the scheduled action does (statement lines,
-matching, reconciliation, the suspense queue's to-dos), then, in the same run,
-COPYs the same rows into a table and matches them in SQL (reference, then policy
-number), and prints and writes seconds, SQL queries, rows per second and peak
-memory of both, with how many receipts each matched, and the CPU seconds of the
-import in Odoo's process. ``--trace-memory`` adds the import's peak Python memory
-(tracemalloc slows it about four times); ``--query-log FILE`` writes its queries
-counted by statement shape and by the function that ran them.
+rest from strangers, matching nothing (they go to the suspense queue). On that
+committed state it runs two twins, each in a transaction rolled back after it:
+a COPY of the same rows into a table matched in SQL (reference, then policy
+number), and the fair twin (``receipt_twin.py``): hand-written set-based SQL
+making the import's state changes (statement lines, journal entries and items,
+reconciliations, invoices, instalments, policies, cases, Finance to-dos), whose
+end state is checksummed by the same function as the import's. It then imports
+the file as a finance user, as the scheduled action does, and prints and writes
+seconds, SQL queries, rows per second and peak memory of the three, how many
+receipts each matched, the ratios, whether the fair twin's end state equals the
+import's (and the first difference of each part that does not), the rows of
+Odoo's side tables (chatter, to-dos, notifications) each side wrote, and the CPU
+seconds of the import in Odoo's process. ``--trace-memory`` adds the import's
+peak Python memory (tracemalloc slows it about four times); ``--query-log FILE``
+writes its queries counted by statement shape and by the function that ran them.
 """
 
 import collections
 import contextlib
+import hashlib
 import io
 import os
 import re
@@ -30,9 +37,18 @@ from datetime import date, timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks import common
+from benchmarks import checks, common, receipt_twin
+from benchmarks.steps import _params as clock_params
 
 HEADER = "date,amount,payer name,memo"
+# The texts the import writes for Finance (``account.bank.statement.line``).
+NOTE = (
+    "Receipt of %(amount)s on %(date)s from %(payer)s (%(memo)s) matches no single "
+    "premium invoice: find what it pays in the suspense queue."
+)
+FLAG = (
+    "Paid by %(payer)s, who is neither the payer nor the holder of policy %(policy)s."
+)
 
 TWIN_SQL = [
     """CREATE TEMP TABLE bench_receipt (
@@ -67,6 +83,14 @@ def parse_args():
         help="the clock's day the invoices are issued on",
     )
     parser.add_argument("--output", default=None)
+    parser.add_argument(
+        "--todo-lang",
+        default=None,
+        help="the language the fair twin writes Finance's to-dos, flags and the "
+        "invoices' tracked payment states in (default: the importing user's, as "
+        "the addon does since h18r; en_US for a large file and the code before, "
+        "whose scheduled batches wrote English)",
+    )
     parser.add_argument(
         "--trace-memory",
         action="store_true",
@@ -202,22 +226,27 @@ def finance_user(env):
     )
 
 
-def import_as_finance(env, content, query_log=None, trace=False):
-    finance = finance_user(env)
-    env.cr.commit()
-    journal = env["account.journal"].search(
+def bank_journal(env):
+    return env["account.journal"].search(
         [("type", "=", "bank"), ("company_id", "=", env.company.id)], limit=1
     )
+
+
+def import_as_finance(env, content, finance, query_log=None, trace=False):
+    journal = bank_journal(env)
     recording = query_log.recording() if query_log else contextlib.nullcontext()
     with (
         common.Meter(env.cr, "import (addon)", rows=None, trace=trace) as meter,
         recording,
     ):
         cpu = time.process_time()
+        # uploaded by the finance user, in their language, as the web client does
         files = env["insurance.bank.file"].with_user(finance)
+        files = files.with_context(lang=finance.lang)
         imported = files._import_file("receipts", content, "bank.csv", journal)
         env.cr.commit()
-        files._cron_import_bank_files()
+        # a large file's batches: by the scheduled action, as its worker runs it
+        env["insurance.bank.file"]._cron_import_bank_files()
         env.cr.commit()
         cpu = time.process_time() - cpu
     print(f"import (addon): {cpu:.1f} s of CPU in Odoo's process")
@@ -228,122 +257,167 @@ def import_as_finance(env, content, query_log=None, trace=False):
     rules = {}
     for line in matched:
         rules[line.insurance_match_rule] = rules.get(line.insurance_match_rule, 0) + 1
-    return meter, {
-        "state": imported.state,
-        "matched": len(matched),
-        "rules": rules,
-        "cpu_seconds": round(cpu, 3),
-        "queries_per_receipt": round(
-            meter.query_count / len(content.splitlines()[1:]), 2
-        ),
-        "end_state": end_state(env, imported),
-    }
+    state, snapshot = end_state(env, imported.id)
+    return (
+        meter,
+        snapshot,
+        {
+            "state": imported.state,
+            "matched": len(matched),
+            "rules": rules,
+            "cpu_seconds": round(cpu, 3),
+            "queries_per_receipt": round(
+                meter.query_count / len(content.splitlines()[1:]), 2
+            ),
+            "end_state": state,
+        },
+    )
 
 
-def end_state(env, imported):
+END_STATE_QUERIES = {
+    "receipts": """
+        SELECT l.insurance_file_row, l.insurance_match_state,
+               l.insurance_match_rule, i.name, p.name, l.is_reconciled,
+               l.insurance_compliance_flag, l.insurance_compliance_reason,
+               (SELECT string_agg(c.name, ',' ORDER BY c.name)
+                  FROM insurance_st_line_candidate_rel r
+                  JOIN account_move c ON c.id = r.move_id
+                 WHERE r.st_line_id = l.id),
+               (SELECT string_agg(concat_ws(':', a.code_store::text, lp.name,
+                                  ml.balance, ml.amount_residual, ml.reconciled),
+                                  ',' ORDER BY ml.balance, a.id)
+                  FROM account_move_line ml
+                  JOIN account_account a ON a.id = ml.account_id
+                  LEFT JOIN res_partner lp ON lp.id = ml.partner_id
+                 WHERE ml.move_id = l.move_id)
+          FROM account_bank_statement_line l
+          LEFT JOIN account_move i ON i.id = l.insurance_invoice_id
+          LEFT JOIN res_partner p ON p.id = l.partner_id
+         WHERE l.insurance_file_id = %(file)s
+         ORDER BY l.insurance_file_row""",
+    "statement_entries": """
+        SELECT l.insurance_file_row, m.state, m.date, m.ref, mp.name,
+               c.name, m.amount_total, m.is_manually_modified, m.checked,
+               l.payment_ref, l.amount, l.amount_residual, l.partner_name,
+               (SELECT string_agg(concat_ws(':', ml.name, ml.date,
+                                  ml.date_maturity, mc.name, ml.amount_currency,
+                                  ml.analytic_distribution::text,
+                                  ml.matching_number IS NOT NULL,
+                                  ml.parent_state, ml.display_type),
+                                  ',' ORDER BY ml.balance, ml.id)
+                  FROM account_move_line ml
+                  JOIN res_currency mc ON mc.id = ml.currency_id
+                 WHERE ml.move_id = m.id),
+               (SELECT count(*) FROM account_analytic_line al
+                  JOIN account_move_line ml ON ml.id = al.move_line_id
+                 WHERE ml.move_id = m.id)
+          FROM account_bank_statement_line l
+          JOIN account_move m ON m.id = l.move_id
+          LEFT JOIN res_partner mp ON mp.id = m.partner_id
+          JOIN res_currency c ON c.id = m.currency_id
+         WHERE l.insurance_file_id = %(file)s
+         ORDER BY l.insurance_file_row""",
+    "invoice_messages": """
+        SELECT i.name, m.message_type, s.name->>'en_US', m.author_id, m.body,
+               m.is_internal, m.email_add_signature, m.reply_to,
+               m.record_alias_domain_id, m.record_company_id, m.email_from,
+               p.message_type, p.res_id = m.res_id,
+               (SELECT string_agg(concat_ws(':', f.name, v.old_value_char,
+                                  v.new_value_char), ',' ORDER BY f.name)
+                  FROM mail_tracking_value v
+                  JOIN ir_model_fields f ON f.id = v.field_id
+                 WHERE v.mail_message_id = m.id)
+          FROM mail_message m
+          JOIN account_move i ON i.id = m.res_id
+          LEFT JOIN mail_message_subtype s ON s.id = m.subtype_id
+          LEFT JOIN mail_message p ON p.id = m.parent_id
+         WHERE m.model = 'account.move' AND i.move_type = 'out_invoice'
+         ORDER BY i.name, m.date, m.message_type, m.body""",
+    "invoices": """
+        SELECT name, payment_state, amount_residual FROM account_move
+         WHERE move_type = 'out_invoice' AND insurance_policy_id IS NOT NULL
+         ORDER BY name""",
+    "instalments": """
+        SELECT p.name, l.installment_number, l.state, l.amount_paid, l.date_paid
+          FROM insurance_premium_line l
+          JOIN insurance_policy p ON p.id = l.policy_id
+         WHERE l.invoice_id IS NOT NULL
+         ORDER BY p.name, l.installment_number""",
+    "finance_todos": """
+        SELECT count(*), count(DISTINCT res_id) FROM mail_activity
+         WHERE insurance_event_code = 'receipt_unmatched'""",
+    "entry_numbers": """
+        SELECT m.name, m.sequence_prefix, m.sequence_number
+          FROM account_bank_statement_line l
+          JOIN account_move m ON m.id = l.move_id
+         WHERE l.insurance_file_id = %(file)s
+         ORDER BY m.name""",
+    "finance_todo_rows": """
+        SELECT l.insurance_file_row, a.res_name = m.name, a.activity_type_id,
+               a.summary, a.note, a.date_deadline, a.user_id, a.team_id,
+               a.insurance_rule_id
+          FROM mail_activity a
+          JOIN account_move m ON m.id = a.res_id
+          JOIN account_bank_statement_line l ON l.move_id = m.id
+         WHERE a.insurance_event_code = 'receipt_unmatched'
+           AND a.res_model = 'account.move'
+         ORDER BY l.insurance_file_row, a.id""",
+    "import_keys": """
+        SELECT insurance_file_row, insurance_import_key
+          FROM account_bank_statement_line
+         WHERE insurance_file_id = %(file)s ORDER BY insurance_file_row""",
+    "statement": """
+        SELECT s.name, s.date, s.balance_start, s.balance_end,
+               s.balance_end_real, s.is_complete, f.state, f.row_count,
+               f.imported_rows, f.skipped_count
+          FROM insurance_bank_file f
+          JOIN account_bank_statement s ON s.id = f.statement_id
+         WHERE f.id = %(file)s""",
+    "full_reconciles": """
+        SELECT count(*) FROM account_full_reconcile""",
+    "partials": "SELECT count(*), sum(amount) FROM account_partial_reconcile",
+    "statement_chatter": """
+        SELECT m.message_type, m.body, count(*) FROM mail_message m
+          JOIN account_bank_statement_line l ON l.move_id = m.res_id
+         WHERE m.model = 'account.move' AND l.insurance_file_id = %(file)s
+         GROUP BY 1, 2 ORDER BY 1, 2""",
+    "invoice_chatter": """
+        SELECT m.message_type, count(*), count(v.id) FROM mail_message m
+          JOIN account_move i ON i.id = m.res_id
+          LEFT JOIN mail_tracking_value v ON v.mail_message_id = m.id
+         WHERE m.model = 'account.move' AND i.move_type = 'out_invoice'
+         GROUP BY 1 ORDER BY 1""",
+}
+
+
+def end_state(env, file_id):
     """Checksums of what the import leaves behind, comparable between two copies
     of one database (names, not ids): each receipt's matching, flag, partner and
     journal items, the premium invoices' and instalments' payment, the Finance
-    to-dos."""
+    to-dos, the policies, holders and cases. The entries' numbers are compared
+    as a set (``entry_numbers``): Odoo numbers a batch's entries in chunks of
+    1,000, the last chunk first, which the twin, numbering in file order, does
+    not copy."""
     cr = env.cr
     env.flush_all()
-    queries = {
-        "receipts": """
-            SELECT l.insurance_file_row, l.insurance_match_state,
-                   l.insurance_match_rule, i.name, p.name, l.is_reconciled,
-                   l.insurance_compliance_flag, l.insurance_compliance_reason,
-                   (SELECT string_agg(c.name, ',' ORDER BY c.name)
-                      FROM insurance_st_line_candidate_rel r
-                      JOIN account_move c ON c.id = r.move_id
-                     WHERE r.st_line_id = l.id),
-                   (SELECT string_agg(concat_ws(':', a.code_store::text, lp.name,
-                                      ml.balance, ml.amount_residual, ml.reconciled),
-                                      ',' ORDER BY ml.balance, a.id)
-                      FROM account_move_line ml
-                      JOIN account_account a ON a.id = ml.account_id
-                      LEFT JOIN res_partner lp ON lp.id = ml.partner_id
-                     WHERE ml.move_id = l.move_id)
-              FROM account_bank_statement_line l
-              LEFT JOIN account_move i ON i.id = l.insurance_invoice_id
-              LEFT JOIN res_partner p ON p.id = l.partner_id
-             WHERE l.insurance_file_id = %(file)s
-             ORDER BY l.insurance_file_row""",
-        "statement_entries": """
-            SELECT l.insurance_file_row, m.name, m.state, m.date, m.ref, mp.name,
-                   c.name, m.amount_total, m.is_manually_modified, m.checked,
-                   l.payment_ref, l.amount, l.amount_residual, l.partner_name,
-                   (SELECT string_agg(concat_ws(':', ml.name, ml.date,
-                                      ml.date_maturity, mc.name, ml.amount_currency,
-                                      ml.analytic_distribution::text,
-                                      ml.matching_number IS NOT NULL,
-                                      ml.parent_state, ml.display_type),
-                                      ',' ORDER BY ml.balance, ml.id)
-                      FROM account_move_line ml
-                      JOIN res_currency mc ON mc.id = ml.currency_id
-                     WHERE ml.move_id = m.id),
-                   (SELECT count(*) FROM account_analytic_line al
-                      JOIN account_move_line ml ON ml.id = al.move_line_id
-                     WHERE ml.move_id = m.id)
-              FROM account_bank_statement_line l
-              JOIN account_move m ON m.id = l.move_id
-              LEFT JOIN res_partner mp ON mp.id = m.partner_id
-              JOIN res_currency c ON c.id = m.currency_id
-             WHERE l.insurance_file_id = %(file)s
-             ORDER BY l.insurance_file_row""",
-        "invoice_messages": """
-            SELECT i.name, m.message_type, s.name->>'en_US', m.author_id, m.body,
-                   m.is_internal, m.email_add_signature, m.reply_to,
-                   m.record_alias_domain_id, m.record_company_id, m.email_from,
-                   p.message_type, p.res_id = m.res_id,
-                   (SELECT string_agg(concat_ws(':', f.name, v.old_value_char,
-                                      v.new_value_char), ',' ORDER BY f.name)
-                      FROM mail_tracking_value v
-                      JOIN ir_model_fields f ON f.id = v.field_id
-                     WHERE v.mail_message_id = m.id)
-              FROM mail_message m
-              JOIN account_move i ON i.id = m.res_id
-              LEFT JOIN mail_message_subtype s ON s.id = m.subtype_id
-              LEFT JOIN mail_message p ON p.id = m.parent_id
-             WHERE m.model = 'account.move' AND i.move_type = 'out_invoice'
-             ORDER BY i.name, m.date, m.message_type, m.body""",
-        "invoices": """
-            SELECT name, payment_state, amount_residual FROM account_move
-             WHERE move_type = 'out_invoice' AND insurance_policy_id IS NOT NULL
-             ORDER BY name""",
-        "instalments": """
-            SELECT p.name, l.installment_number, l.state, l.amount_paid, l.date_paid
-              FROM insurance_premium_line l
-              JOIN insurance_policy p ON p.id = l.policy_id
-             WHERE l.invoice_id IS NOT NULL
-             ORDER BY p.name, l.installment_number""",
-        "finance_todos": """
-            SELECT count(*), count(DISTINCT res_id) FROM mail_activity
-             WHERE insurance_event_code = 'receipt_unmatched'""",
-        "partials": "SELECT count(*), sum(amount) FROM account_partial_reconcile",
-        "statement_chatter": """
-            SELECT m.message_type, m.body, count(*) FROM mail_message m
-              JOIN account_bank_statement_line l ON l.move_id = m.res_id
-             WHERE m.model = 'account.move' AND l.insurance_file_id = %(file)s
-             GROUP BY 1, 2 ORDER BY 1, 2""",
-        "invoice_chatter": """
-            SELECT m.message_type, count(*), count(v.id) FROM mail_message m
-              JOIN account_move i ON i.id = m.res_id
-              LEFT JOIN mail_tracking_value v ON v.mail_message_id = m.id
-             WHERE m.model = 'account.move' AND i.move_type = 'out_invoice'
-             GROUP BY 1 ORDER BY 1""",
-    }
-    result = {}
-    for name, sql in queries.items():
-        cr.execute(
-            f"SELECT md5(string_agg(t::text, '|')), count(*), "
-            f"string_agg(t::text, '|') FROM ({sql}) t",
-            {"file": imported.id},
-        )
-        digest, count, text = cr.fetchone()
-        result[name] = f"{count} rows, md5 {digest}"
-        if count <= 5:
+    result, rows = {}, {}
+    for name, sql in END_STATE_QUERIES.items():
+        cr.execute(f"SELECT t::text FROM ({sql}) t", {"file": file_id})
+        rows[name] = [row for (row,) in cr.fetchall()]
+        text = "|".join(rows[name]) if rows[name] else None
+        digest = hashlib.md5(text.encode()).hexdigest() if text else None
+        result[name] = f"{len(rows[name])} rows, md5 {digest}"
+        if len(rows[name]) <= 5:
             result[name] += f": {text}"
-    return result
+    # policies, holders and cases as the clock's benchmark compares them
+    snapshot = checks.snapshot(cr) | rows
+    cr.execute(receipt_twin.SIDE_ROWS_SQL)
+    snapshot["side_rows"] = dict(cr.fetchall())
+    for name in ("policies", "partners", "cases"):
+        result[name] = (
+            f"{len(snapshot[name])} rows, md5 {checks.checksum(snapshot[name])}"
+        )
+    return result, snapshot
 
 
 def twin(env, content):
@@ -370,41 +444,177 @@ def twin(env, content):
     return meter, {"matched": sum(v for k, v in rules.items() if k), "rules": rules}
 
 
+def fair_twin(env, content, finance, args):
+    """The import's state changes in hand-written set-based SQL
+    (``receipt_twin.py``), on the same committed database, rolled back after its
+    end state is read."""
+    from odoo.tools.translate import code_translations
+
+    from odoo.addons.insurance_renewal.lib import bank_files
+
+    journal = bank_journal(env)
+    company = journal.company_id
+    lang = finance.lang or "en_US"
+    account_texts = code_translations.get_python_translations("account", lang)
+    created_by = account_texts.get("#Created by: %s", "#Created by: %s")
+    # What the import tells Finance, in the language it writes it in.
+    todo_lang = args.todo_lang or lang
+    texts = code_translations.get_python_translations("insurance_renewal", todo_lang)
+    labels = dict(
+        env(context={"lang": todo_lang})["account.move"]
+        ._fields["payment_state"]
+        ._description_selection(env(context={"lang": todo_lang}))
+    )
+    note = texts.get(NOTE, NOTE)
+    flag = texts.get(FLAG, FLAG)
+    params = clock_params(env, argparse_today(date.today())) | {
+        "uid": finance.id,
+        "author": env.ref("base.partner_root").id,
+        "journal": journal.id,
+        "company": company.id,
+        "currency": (journal.currency_id or company.currency_id).id,
+        "code": journal.code,
+        "suspense": journal.suspense_account_id.id,
+        "bank_account": journal.default_account_id.id,
+        "not_key": bank_files.NOT_KEY_CHARS,
+        "filename": "bank.csv",
+        "checksum": bank_files.file_checksum(content),
+        "created_by": created_by % finance.name,
+        "paid_subtype": env.ref("account.mt_invoice_paid").id,
+        "payment_state_field": env["ir.model.fields"]
+        ._get("account.move", "payment_state")
+        .id,
+        "move_model": env["ir.model"]._get("account.move").id,
+        "lang": company.partner_id.lang or "en_US",
+        "note": note
+        % {"amount": "%1$s", "date": "%2$s", "payer": "%3$s", "memo": "%4$s"},
+        "flag": flag % {"payer": "%1$s", "policy": "%2$s"},
+        "not_paid": labels["not_paid"],
+        "partial": labels["partial"],
+        "paid": labels["paid"],
+    }
+    params["paid_author"] = finance.partner_id.id
+    cr = env.cr
+    with common.Meter(cr, "fair twin (set-based SQL)") as meter:
+        statements, rules, slowest = receipt_twin.receipt_twin(cr, content, params)
+        meter.statements = 1  # the COPY, outside Odoo's counter
+    cr.execute(
+        "SELECT id FROM insurance_bank_file WHERE id = "
+        "currval('insurance_bank_file_id_seq')"
+    )
+    state, snapshot = end_state(env, cr.fetchone()[0])
+    cr.rollback()
+    env.invalidate_all()
+    matched = sum(count for rule, count in rules.items() if rule)
+    return (
+        meter,
+        snapshot,
+        {
+            "matched": matched,
+            "rules": rules,
+            "statements": statements,
+            "slowest_statements": slowest,
+            "end_state": state,
+        },
+    )
+
+
+def argparse_today(today):
+    class Args:
+        pass
+
+    args = Args()
+    args.today = today
+    return args
+
+
+def compare(twin_result, twin_snapshot, addon_result, addon_snapshot):
+    """Which parts of the two end states are equal; the first difference of the
+    compared tables otherwise."""
+    twin_state, addon_state = twin_result["end_state"], addon_result["end_state"]
+    result = {}
+    for name, value in addon_state.items():
+        result[name] = "equal" if twin_state.get(name) == value else "DIFFERENT"
+    for name, verdict in result.items():
+        if verdict == "equal":
+            continue
+        if name in ("policies", "partners", "cases"):
+            result[name] = checks.diff(twin_snapshot[name], addon_snapshot[name])
+            continue
+        twin_rows, addon_rows = twin_snapshot[name], addon_snapshot[name]
+        differ = [
+            (twin_row, addon_row)
+            for twin_row, addon_row in zip(twin_rows, addon_rows, strict=False)
+            if twin_row != addon_row
+        ]
+        result[name] = {
+            "rows": [len(twin_rows), len(addon_rows)],
+            "differ": len(differ),
+            "first (twin, addon)": differ[0] if differ else None,
+        }
+    twin_side, addon_side = twin_snapshot["side_rows"], addon_snapshot["side_rows"]
+    result["side rows not written alike (twin, addon)"] = {
+        name: [twin_side.get(name, 0), addon_side.get(name, 0)]
+        for name in sorted(set(twin_side) | set(addon_side))
+        if twin_side.get(name, 0) != addon_side.get(name, 0)
+    }
+    return result
+
+
 def main():
     args = parse_args()
     with common.environment(args.database, args.addons_path) as env:
         invoices = issue_invoices(env, args)
         content, by_reference, by_policy = bank_file(env, args)
+        finance = finance_user(env)
+        env.cr.commit()
         print(
             f"{invoices} invoices issued; file of {args.rows} receipts: "
             f"{by_reference} by reference, {by_policy} by policy number"
         )
         sql, sql_result = twin(env, content)
+        fair, fair_snapshot, fair_result = fair_twin(env, content, finance, args)
         query_log = QueryLog() if args.query_log else None
-        addon, addon_result = import_as_finance(
-            env, content, query_log, args.trace_memory
+        addon, addon_snapshot, addon_result = import_as_finance(
+            env, content, finance, query_log, args.trace_memory
         )
     rows = args.rows
     if query_log:
         query_log.write(args.query_log, rows)
+    comparison = compare(fair_result, fair_snapshot, addon_result, addon_snapshot)
+    for name, verdict in comparison.items():
+        print(f"end state {name}: {verdict}")
     results = {
         "rows": rows,
         "invoices": invoices,
         "addon": addon.report(rows=rows, **addon_result),
         "sql": sql.report(rows=rows, **sql_result),
+        "fair_twin": fair.report(rows=rows, **fair_result),
+        "end_states_compared": comparison,
+        "not_in_the_fair_twin": receipt_twin.NOT_WRITTEN,
     }
     ratio = addon.seconds / sql.seconds
+    fair_ratio = addon.seconds / fair.seconds
+    equal = all(
+        verdict == "equal"
+        for name, verdict in comparison.items()
+        if not name.startswith("side rows")
+    )
     python_peak = (
         f"peak {addon.python_peak_mib} MiB (Python), " if args.trace_memory else ""
     )
     summary = (
-        "| work | addon | COPY + matching SQL | ratio | target |\n"
-        "|---|---|---|---|---|\n"
+        "| work | addon | COPY + matching SQL | ratio | fair twin (same state "
+        "changes in SQL) | ratio | end states | target |\n"
+        "|---|---|---|---|---|---|---|---|\n"
         f"| {rows}-row bank receipt import | {addon.seconds:.1f} s "
         f"({addon_result['cpu_seconds']:.1f} s CPU), "
         f"{addon.query_count} queries, {rows / addon.seconds:.0f} rows/s, "
         f"{python_peak}{common.maxrss_mib()} MiB RSS | "
-        f"{sql.seconds:.2f} s, {rows / sql.seconds:.0f} rows/s | {ratio:.0f}x | 5x |"
+        f"{sql.seconds:.2f} s, {rows / sql.seconds:.0f} rows/s | {ratio:.0f}x | "
+        f"{fair.seconds:.2f} s, {fair_result['statements']} statements, "
+        f"{rows / fair.seconds:.0f} rows/s | {fair_ratio:.1f}x | "
+        f"{'equal' if equal else 'differ: see JSON'} | 5x |"
     )
     print(summary)
     output = args.output or os.path.join(

@@ -35,6 +35,20 @@ class AccountMove(models.Model):
                 and bank_files.normalize_reference(move.payment_reference)
             ) or False
 
+    def _track_subtype(self, init_values):
+        """A premium invoice paid gets Odoo's "Paid" subtype, without Odoo's check
+        that the subtype still exists on every invoice (``env.ref`` runs one query
+        each): a bank file pays thousands at once, and the batch tracking checks
+        each subtype once."""
+        self.ensure_one()
+        paid = "payment_state" in init_values and self.payment_state == "paid"
+        if paid and self.insurance_policy_id and self.is_invoice(include_receipts=True):
+            data = self.env["ir.model.data"]
+            subtype_id = data._xmlid_to_res_id("account.mt_invoice_paid")
+            if subtype_id:
+                return self.env["mail.message.subtype"].browse(subtype_id)
+        return super()._track_subtype(init_values)
+
     def _insurance_settlement(self):
         """Return (paid, credited, last payment date) of a premium invoice: what
         settled it, split into payments (bank receipts, registered payments, debits)

@@ -607,7 +607,19 @@ class CrmLead(models.Model):
     def action_set_won(self):
         if not self.env.context.get("renewal_fact_update"):
             self.filtered("insurance_policy_id")._check_renewal_step("collected")
-        return super().action_set_won()
+            return super().action_set_won()
+        # The fact flow wins the cases of a whole batch of payments (a bank file
+        # pays thousands): CRM's own method searches the same won stages (those
+        # of all the leads' teams) again for each lead. Searched once here; the
+        # same stage chosen for each lead, the same writes.
+        self.action_unarchive()
+        won_stages = self._stage_find(domain=[("is_won", "=", True)], limit=None)
+        to_stage = defaultdict(lambda: self.browse())
+        for lead in self:
+            to_stage[_won_stage(won_stages, lead.stage_id)] |= lead
+        for stage, leads in to_stage.items():
+            leads.write({"stage_id": stage.id, "probability": 100})
+        return True
 
     def action_log_renewal_contact(self):
         self.ensure_one()
@@ -1259,3 +1271,14 @@ def _fact_step(row, promised_date, today):
     if row["reminded"]:
         return "reminded"
     return "to_remind"
+
+
+def _won_stage(won_stages, stage):
+    """CRM's choice of won stage for a lead in ``stage`` (``crm.lead``'s
+    ``action_set_won``): the first won stage after it, else the last one before,
+    else the first of all."""
+    after = next((won for won in won_stages if won.sequence > stage.sequence), None)
+    if after:
+        return after
+    before = (won for won in reversed(won_stages) if won.sequence <= stage.sequence)
+    return next(before, won_stages[:1])

@@ -103,7 +103,9 @@ class InsuranceAssignmentRule(models.Model):
         # Their "assigned to you" emails wait in Odoo's mail queue: a batch
         # (the clock, an import, a bank file) does not send them one by one;
         # they are notified together rather than by Odoo's one-by-one
-        # action_notify at creation.
+        # action_notify at creation, and only those given to someone: Odoo
+        # would render the message of a team's to-do (no user) too, for nobody
+        # (a bank file leaves thousands in the suspense queue).
         activities = (
             self.env["mail.activity"].sudo().with_context(mail_notify_force_send=False)
         )

@@ -221,10 +221,17 @@ class InsuranceBankFile(models.Model):
                 return
 
     def _as_importer(self):
-        """This file as the user who uploaded it, in its company: later batches
-        are imported with the rights the upload was checked with."""
+        """This file as the user who uploaded it, in its company and language:
+        later batches are imported with the rights the upload was checked with,
+        and write what they tell Finance (the suspense queue's to-dos, the
+        compliance flags) in the language the upload would have."""
         self.ensure_one()
-        return self.with_user(self.create_uid).with_company(self.company_id)
+        importer = self.create_uid
+        return (
+            self.with_user(importer)
+            .with_company(self.company_id)
+            .with_context(lang=importer.lang)
+        )
 
     def _parsed_rows(self):
         self.ensure_one()
@@ -322,6 +329,11 @@ class InsuranceBankFile(models.Model):
             self.journal_id,
             [self._statement_line_vals(row, key, currencies) for row, key in new],
         )
+        # The bank's file gives no closing balance: the statement closes on its
+        # lines. Odoo set it from the first batch alone when the statement was
+        # created; a later batch would leave it "incomplete" for finance.
+        statement = self.statement_id.sudo()
+        statement.balance_end_real = statement.balance_end
 
     def _statement_line_vals(self, row, key, currencies):
         """A receipt in another currency than the bank journal's is booked at the

@@ -416,6 +416,47 @@ class TestLargeFileInBatches(PremiumAccountingCommon):
         self.assertEqual(len(bank_file.statement_line_ids.statement_id), 1)
         self.assertEqual(self._line(self.policy, 2).state, "paid")
 
+    def test_a_file_imported_in_batches_closes_its_statement(self):
+        """The statement of a large file ends on the total of all its receipts,
+        not of its first batch: finance sees it complete, with no balance to
+        explain."""
+        rows = [("2025-01-21", str(100 + n), "陌生人", f"转账 {n}") for n in range(7)]
+        self.env["ir.config_parameter"].sudo().set_param(
+            "insurance_renewal.import_batch_rows", 3
+        )
+        with freeze_time("2025-01-23"):
+            bank_file = self._import("receipts", self._csv(RECEIPTS, *rows))
+            self._call_in_cron_cursor("insurance.bank.file", "_cron_import_bank_files")
+        statement = bank_file.statement_id
+        self.assertEqual(len(statement.line_ids), 7)
+        self.assertEqual(statement.balance_end, 721)
+        self.assertEqual(statement.balance_end_real, 721)
+        self.assertTrue(statement.is_complete)
+        self.assertFalse(statement.problem_description)
+
+    def test_batches_tell_finance_in_the_language_of_the_upload(self):
+        """The scheduled action goes on with a large file as the user who
+        uploaded it: the suspense queue's to-dos are written in their language,
+        as they would have been for a small file imported at the upload."""
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.finance.lang = "zh_CN"
+        rows = [("2025-01-21", str(100 + n), "陌生人", f"转账 {n}") for n in range(4)]
+        self.env["ir.config_parameter"].sudo().set_param(
+            "insurance_renewal.import_batch_rows", 3
+        )
+        with freeze_time("2025-01-23"):
+            bank_file = self._import("receipts", self._csv(RECEIPTS, *rows))
+            self._call_in_cron_cursor("insurance.bank.file", "_cron_import_bank_files")
+        todos = self.env["mail.activity"].search(
+            [
+                ("res_model", "=", "account.move"),
+                ("res_id", "in", bank_file.statement_line_ids.move_id.ids),
+            ]
+        )
+        self.assertEqual(len(todos), 4)
+        for todo in todos:
+            self.assertIn("无法唯一匹配保费发票", todo.note)
+
     def test_errors_are_capped_at_a_hundred_with_a_count(self):
         rows = [("2025-01-21", "abc", "x", "y")] * 130
         with self.assertRaises(UserError) as caught:

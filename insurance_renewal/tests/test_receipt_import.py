@@ -1,3 +1,6 @@
+import threading
+from unittest.mock import patch
+
 from freezegun import freeze_time
 
 from odoo import Command
@@ -259,3 +262,95 @@ class TestReceiptImport(PremiumAccountingCommon):
             lambda line: line.installment_number == 2
         )
         self.assertEqual(set(paid.mapped("state")), {"paid"})
+
+    def test_suspense_todos_render_no_assignment_message_for_nobody(self):
+        """A receipt left in the suspense queue is a to-do for the Finance team,
+        with no user: Odoo rendered an "assigned to you" message for each such
+        to-do and sent it to nobody. None is rendered now; a to-do given to a
+        person still tells that person."""
+        qweb = type(self.env["ir.qweb"])
+        render = qweb._render
+        rendered = []
+
+        def spy(self, template, values=None, **options):
+            rendered.append(template)
+            return render(self, template, values, **options)
+
+        with patch.object(qweb, "_render", spy), freeze_time("2025-01-23"):
+            bank_file = self._import(
+                "receipts",
+                self._csv(
+                    HEADER,
+                    ("2025-01-22", "999", "陌生人", "", "转账"),
+                    ("2025-01-22", "998", "路人", "", "转账"),
+                ),
+            )
+        todos = self.env["mail.activity"].search(
+            [
+                ("res_model", "=", "account.move"),
+                ("res_id", "in", bank_file.statement_line_ids.move_id.ids),
+            ]
+        )
+        self.assertEqual(len(todos), 2)
+        self.assertFalse(todos.user_id)
+        self.assertEqual(
+            todos.team_id, self.env.ref("insurance_renewal.mail_activity_team_finance")
+        )
+        self.assertNotIn("mail.message_activity_assigned", rendered)
+
+        move = bank_file.statement_line_ids[:1].move_id
+        with patch.object(qweb, "_render", spy):
+            self.env["mail.activity"].create(
+                {
+                    "res_model_id": self.env["ir.model"]._get_id("account.move"),
+                    "res_id": move.id,
+                    "activity_type_id": self.env.ref("mail.mail_activity_data_todo").id,
+                    "user_id": self.finance.id,
+                }
+            )
+        self.assertEqual(rendered.count("mail.message_activity_assigned"), 1)
+        told = self.env["mail.message"].search(
+            [("model", "=", "account.move"), ("res_id", "=", move.id)]
+        )
+        self.assertIn(self.finance.partner_id, told.partner_ids)
+
+    def test_paid_premium_invoices_are_told_paid_without_a_query_each(self):
+        """A bank file pays premium invoices by the thousand: each is told "Paid"
+        with Odoo's subtype, found without a query per invoice (Odoo's
+        ``env.ref`` checks in one that the subtype still exists; the batch
+        tracking checks each subtype once)."""
+        with freeze_time("2025-01-23"):
+            self._import(
+                "receipts",
+                self._csv(
+                    HEADER,
+                    ("2025-01-20", "12000", "张伟", "", "P-0001-002"),
+                    ("2025-01-20", "8000", "李娜", "", "P-0002-002"),
+                ),
+            )
+        invoices = (
+            (self.p1 | self.p2)
+            .premium_line_ids.filtered(lambda line: line.installment_number == 2)
+            .invoice_id
+        )
+        self.assertEqual(invoices.mapped("payment_state"), ["paid", "paid"])
+        paid_subtype = self.env.ref("account.mt_invoice_paid")
+        self.env.invalidate_all()
+        queries = []
+
+        def count(cr, query, params, start, delay):
+            queries.append(query)
+
+        thread = threading.current_thread()
+        hooks = getattr(thread, "query_hooks", ())
+        thread.query_hooks = (*hooks, count)
+        try:
+            subtypes = [
+                invoice._track_subtype({"payment_state": "not_paid"})
+                for invoice in invoices
+            ]
+        finally:
+            thread.query_hooks = hooks
+        self.assertEqual(subtypes, [paid_subtype, paid_subtype])
+        subtype_checks = [q for q in queries if '"mail_message_subtype"' in str(q)]
+        self.assertFalse(subtype_checks)

@@ -1,3 +1,4 @@
+import threading
 from datetime import date
 from unittest.mock import patch
 
@@ -115,6 +116,43 @@ class TestRenewalCase(InsuranceRenewalCommon):
         self.assertEqual(spy.call_count, 1)
         self.assertEqual(self.policy.state, "in_force")
         self.assertEqual(case.won_status, "won")
+
+    def test_cases_paid_together_are_won_with_one_stage_lookup(self):
+        """A bank file pays many premiums in one unit of work: each case goes to
+        the won stage CRM would choose, with probability 100, and the won stages
+        are searched once for the batch, not once per case as CRM's own
+        ``action_set_won`` does."""
+        with freeze_time("2024-02-10"):
+            second = self._create_policy(
+                name="P-0002", specialist_id=self.specialist.id
+            )
+            second.action_activate()
+        self._open_case()
+        self._run_clock_on("2025-02-01")
+        cases = (self.policy | second).renewal_lead_id
+        self.assertEqual(len(cases), 2)
+        lookups = []
+
+        def count_won_stage_searches(cr, query, params, start, delay):
+            text = str(query)
+            if '"crm_stage"."is_won" IS TRUE' in text:
+                lookups.append(text)
+
+        thread = threading.current_thread()
+        hooks = getattr(thread, "query_hooks", ())
+        thread.query_hooks = (*hooks, count_won_stage_searches)
+        try:
+            with freeze_time("2025-02-10"):
+                (self.line | self._line(second, 2)).amount_paid = 12000
+                self._end_unit_of_work()
+        finally:
+            thread.query_hooks = hooks
+        self.assertEqual(cases.mapped("won_status"), ["won", "won"])
+        self.assertEqual(
+            cases.stage_id, self.env.ref("insurance_renewal.crm_stage_collected")
+        )
+        self.assertEqual(cases.mapped("probability"), [100, 100])
+        self.assertEqual(len(lookups), 1, lookups)
 
     def test_the_clock_refreshes_the_cases_whose_dates_moved(self):
         """Night after night, only the cases whose facts cross a date since the
