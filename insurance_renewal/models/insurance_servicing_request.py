@@ -1425,17 +1425,24 @@ class InsuranceServicingRequest(models.Model):
     def _ask_refund_by_hand(self, amount):
         """Finance refunds a payment recorded by hand; no draft refund is
         prepared, as the payment is not in the accounting either."""
-        policy = self.policy_id
-        self._add_team_work(
-            "loan_payout",
-            self.env._("Refund %(request)s", request=self.display_name),
+        self._ask_finance_to_refund(
+            amount,
             self.env._(
                 "The reinstatement was not granted: refund %(amount)s to %(payer)s, "
                 "paid by hand for it (recorded with Payment Received, not in the "
                 "accounting).",
                 amount=self._money(amount),
-                payer=policy.payer_id.name,
+                payer=self.policy_id.payer_id.name,
             ),
+        )
+
+    def _ask_finance_to_refund(self, amount, instruction):
+        """The Finance team's refund to-do, and the policy told what is owed
+        back."""
+        self._add_team_work(
+            "loan_payout",
+            self.env._("Refund %(request)s", request=self.display_name),
+            instruction,
         )
         self._log_on_policy(
             self.env._(
@@ -1503,22 +1510,14 @@ class InsuranceServicingRequest(models.Model):
                 ),
             }
         )
-        self._add_team_work(
-            "loan_payout",
-            self.env._("Refund %(request)s", request=self.display_name),
+        self._ask_finance_to_refund(
+            amount,
             self.env._(
                 "The reinstatement was not granted: refund %(amount)s to %(payer)s. "
                 "Check and post the draft refund prepared.",
                 amount=self._money(amount),
                 payer=policy.payer_id.name,
             ),
-        )
-        self._log_on_policy(
-            self.env._(
-                "not granted: %(amount)s paid for it to refund, the policy stays "
-                "suspended",
-                amount=self._money(amount),
-            )
         )
 
     def _reconcile_refund(self):
