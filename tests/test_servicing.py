@@ -44,3 +44,16 @@ def test_loan_limit_and_available_cash_value():
     assert servicing.loan_limit(10000, 9000, 80) == 0
     assert servicing.available_cash_value(10000, 3000) == 7000
     assert servicing.available_cash_value(1000, 3000) == 0
+
+
+def test_a_premium_paid_in_parts_counts_each_part_to_its_own_day():
+    (row,) = servicing.back_premiums(
+        [(date(2025, 1, 31), 12000.0)],
+        5.0,
+        date(2025, 7, 31),
+        {date(2025, 1, 31): [(date(2025, 8, 30), 4000.0), (date(2025, 7, 31), 8000.0)]},
+    )
+    # 8,000 x 5% x 181 / 365 = 198.36 and 4,000 x 5% x 211 / 365 = 115.62:
+    # 313.97 in all, where the whole premium to 30 August would owe 346.85
+    assert (row.counted_to, row.days, row.interest) == (date(2025, 8, 30), 211, 313.97)
+    assert row.parts == ((date(2025, 7, 31), 8000.0), (date(2025, 8, 30), 4000.0))

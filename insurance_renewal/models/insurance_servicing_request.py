@@ -316,18 +316,7 @@ class InsuranceServicingRequest(models.Model):
         """The reinstatement's back premiums line by line, in the reader's
         language."""
         for request in self:
-            rows = [
-                servicing.BackPremium(
-                    fields.Date.to_date(row["due_date"]),
-                    row["amount"],
-                    row["days"],
-                    row["interest"],
-                    # counted before each premium had its own day: all to one
-                    fields.Date.to_date(row.get("counted_to"))
-                    or request.breakdown_date,
-                )
-                for row in request.breakdown or []
-            ]
+            rows = request._breakdown_rows()
             request.breakdown_html = request._breakdown_html(rows) if rows else False
 
     def _deferrals_this_year(self):
@@ -1055,14 +1044,18 @@ class InsuranceServicingRequest(models.Model):
         if policy.product_id.premium_product_id:
             self._invoice_reinstatement(lines, self.interest_amount)
 
-    def _price_to(self, day, premiums=None, paid_on_each=None):
+    def _price_to(self, day, premiums=None):
         """Count the back premiums' interest to ``day``; return the interest added
         since it was last counted. ``premiums``: (due date, amount) of each back
-        premium, by default those counted before; ``paid_on_each``: the day each
-        was paid, by due date, where it is not ``day``."""
+        premium, by default those counted before."""
         if premiums is None:
             premiums = self._back_premiums()
-        rows = servicing.back_premiums(premiums, self.interest_rate, day, paid_on_each)
+        rows = servicing.back_premiums(premiums, self.interest_rate, day)
+        return self._store_breakdown(rows, day)
+
+    def _store_breakdown(self, rows, day):
+        """Store the back premiums ``rows`` counted to ``day``; return the
+        interest added since it was last counted."""
         back = sum(row.amount for row in rows)
         interest = self.currency_id.round(sum(row.interest for row in rows))
         added = interest - (self.interest_amount or 0.0)
@@ -1078,6 +1071,10 @@ class InsuranceServicingRequest(models.Model):
                         "days": row.days,
                         "interest": row.interest,
                         "counted_to": fields.Date.to_string(row.counted_to),
+                        "parts": [
+                            [fields.Date.to_string(part_day), part]
+                            for part_day, part in row.parts
+                        ],
                     }
                     for row in rows
                 ],
@@ -1085,6 +1082,24 @@ class InsuranceServicingRequest(models.Model):
             }
         )
         return added
+
+    def _breakdown_rows(self):
+        """The back premiums as counted before, one ``BackPremium`` each."""
+        return [
+            servicing.BackPremium(
+                fields.Date.to_date(row["due_date"]),
+                row["amount"],
+                row["days"],
+                row["interest"],
+                # counted before each premium had its own day: all to one
+                fields.Date.to_date(row.get("counted_to")) or self.breakdown_date,
+                tuple(
+                    (fields.Date.to_date(day), part)
+                    for day, part in row.get("parts") or ()
+                ),
+            )
+            for row in self.breakdown or []
+        ]
 
     def _back_premiums(self):
         """(due date, amount) of each back premium counted before."""
@@ -1155,6 +1170,16 @@ class InsuranceServicingRequest(models.Model):
         invoice.action_post()
         return invoice
 
+    def _counted_to_text(self, row):
+        """The day a back premium's interest is counted to; for one paid in
+        parts, each part's day and amount."""
+        if not row.parts:
+            return format_date(self.env, row.counted_to)
+        return "; ".join(
+            f"{format_date(self.env, day)} ({self._money(part)})"
+            for day, part in row.parts
+        )
+
     def _breakdown_html(self, rows):
         env = self.env
         head = [
@@ -1168,8 +1193,11 @@ class InsuranceServicingRequest(models.Model):
             [
                 format_date(env, row.due_date),
                 self._money(row.amount),
-                format_date(env, row.counted_to),
-                str(row.days),
+                self._counted_to_text(row),
+                ", ".join(
+                    str(max((day - row.due_date).days, 0)) for day, _part in row.parts
+                )
+                or str(row.days),
                 self._money(row.interest),
             ]
             for row in rows
@@ -1260,17 +1288,15 @@ class InsuranceServicingRequest(models.Model):
 
     def _paid_late(self):
         """When back premiums were paid after the day their interest was counted
-        to and more interest is owed: the day each back premium's interest is now
-        owed to, by due date; else None. Each premium owes interest to its own
-        day, so one paid on time is not charged for another paid late."""
-        owed_to = self._counted_to_each(self._back_premium_payment_days())
-        if owed_to == self._counted_to_each():
+        to and more interest is owed: the payments made late, (day, amount) each
+        by due date; else None. Each payment owes interest to its own day, so a
+        premium paid on time is not charged for another paid late, nor the part
+        of a premium paid on time for the rest paid late."""
+        late = self._late_payments_each()
+        if not late:
             return None
-        owed = servicing.back_premiums(
-            self._back_premiums(), self.interest_rate, self.breakdown_date, owed_to
-        )
-        added = sum(row.interest for row in owed) - self.interest_amount
-        return owed_to if self.currency_id.compare_amounts(added, 0) > 0 else None
+        added = sum(row.interest for row in self._repriced(late)) - self.interest_amount
+        return late if self.currency_id.compare_amounts(added, 0) > 0 else None
 
     def _invoice_late_interest_at_commit(self):
         """Invoice the late interest once the payment's reconciliation is over:
@@ -1294,22 +1320,19 @@ class InsuranceServicingRequest(models.Model):
         for request in requests.exists():
             if request.payment_received or not request._reinstatement_settled():
                 continue
-            if owed_to := request._paid_late():
-                request._invoice_late_interest(owed_to)
+            if late := request._paid_late():
+                request._invoice_late_interest(late)
 
-    def _invoice_late_interest(self, owed_to):
-        """Invoice the interest of the days between the day each back premium's
-        interest was counted to and ``owed_to`` (due date: day), the day it was
-        paid."""
+    def _invoice_late_interest(self, late):
+        """Invoice the interest of the payments made after the day their back
+        premium's interest was counted to: each from that day to the day it was
+        made. ``late``: the (day, amount) of each, by due date."""
         counted_to = self.breakdown_date
-        counted = self._counted_to_each()
-        paid_on = max(owed_to.values())
+        paid_on = max(day for payments in late.values() for day, _amount in payments)
         late_amount = sum(
-            amount
-            for due, amount in self._back_premiums()
-            if owed_to[due] > counted[due]
+            amount for payments in late.values() for _day, amount in payments
         )
-        added = self._price_to(paid_on, paid_on_each=owed_to)
+        added = self._store_breakdown(self._repriced(late), paid_on)
         invoice = self._post_interest_invoice(
             added,
             self.env._(
@@ -1338,33 +1361,60 @@ class InsuranceServicingRequest(models.Model):
         )
         return invoice
 
-    def _counted_to_each(self, paid_on_each=None):
-        """The day each back premium's interest is counted to, by due date: the
-        day it was counted to before, or the later day ``paid_on_each`` (due
-        date: day) says it was paid."""
-        paid_on_each = paid_on_each or {}
-        counted = {}
-        for row in self.breakdown or []:
-            due = fields.Date.to_date(row["due_date"])
-            before = fields.Date.to_date(row.get("counted_to")) or self.breakdown_date
-            counted[due] = max(before, paid_on_each.get(due, before))
-        return counted
+    def _repriced(self, late):
+        """The back premiums, those paid late (``late``: the (day, amount) of
+        each late payment, by due date) with the interest of each payment to its
+        day; the part paid before stays counted to the day it was."""
+        rows = []
+        for row in self._breakdown_rows():
+            payments = late.get(row.due_date)
+            if not payments:
+                rows.append(row)
+                continue
+            paid_late = sum(amount for _day, amount in payments)
+            on_time = self.currency_id.round(row.amount - paid_late)
+            parts = [*row.parts] if row.parts else [(row.counted_to, row.amount)]
+            parts = self._parts_before(parts, on_time) + payments
+            rows.append(
+                servicing.back_premium(
+                    row.due_date, row.amount, self.interest_rate, parts
+                )
+            )
+        return rows
 
-    def _back_premium_payment_days(self):
-        """The day of the last payment of each back premium's invoice, by due
-        date."""
-        days = {}
+    def _parts_before(self, parts, amount):
+        """The earliest of ``parts`` (day, amount) up to ``amount`` in all."""
+        kept = []
+        for day, part in sorted(parts):
+            if self.currency_id.compare_amounts(amount, 0) <= 0:
+                break
+            kept.append((day, min(part, amount)))
+            amount = self.currency_id.round(amount - part)
+        return kept
+
+    def _counted_to_each(self):
+        """The day each back premium's interest is counted to, by due date."""
+        return {row.due_date: row.counted_to for row in self._breakdown_rows()}
+
+    def _late_payments_each(self):
+        """The payments of each back premium's invoice made after the day its
+        interest was counted to: (day, amount) each, by due date, the earliest
+        first and no more than the premium in all."""
+        counted = self._counted_to_each()
+        owed = dict(self._back_premiums())
+        late = {}
         for line in self.sudo().premium_line_ids.filtered(
-            lambda line: line.invoice_id.state == "posted"
+            lambda line: line.invoice_id.state == "posted" and line.due_date in counted
         ):
             partials = line.invoice_id._get_reconciled_invoices_partials()[0]
-            paid_on = max(
-                (counterpart.date for _partial, _amount, counterpart in partials),
-                default=None,
+            payments = sorted(
+                (counterpart.date, amount)
+                for _partial, amount, counterpart in partials
+                if counterpart.date > counted[line.due_date]
             )
-            if paid_on:
-                days[line.due_date] = max(paid_on, days.get(line.due_date, paid_on))
-        return days
+            if payments:
+                late[line.due_date] = self._parts_before(payments, owed[line.due_date])
+        return late
 
     def _on_reinstatement_paid(self):
         self._mark_reinstatement_paid(

@@ -757,6 +757,36 @@ class TestServicingWithInvoices(ServicingMixin, PremiumAccountingCommon):
         self.assertEqual(request.state, "done")
         self.assertEqual(self.policy.state, "in_force")
 
+    def test_the_part_of_a_premium_paid_on_time_owes_no_late_interest(self):
+        """Quoted on 31 July (interest 297.53 to that day); the interest and 8,000
+        of the back premium are paid that day, the other 4,000 on 30 August: only
+        the 4,000 owe the month, 4,000 x 5% x 30 / 365 = 16.44 more (counting the
+        whole premium to 30 August would have charged 49.32)."""
+        request = self._reinstate()
+        interest = request.sudo().interest_invoice_id
+        self._pay_all(interest, 297.53)
+        self._pay_all(self.invoice, 8000)
+        self._pay_all(self.invoice, 4000, day="2025-08-30")
+        with freeze_time("2025-08-30"):
+            self._end_unit_of_work()
+        late = request.sudo().late_interest_invoice_ids
+        self.assertEqual(late.amount_total, 16.44)
+        self.assertIn("4,000.00", late.invoice_line_ids.name)
+        self.assertEqual(request.interest_amount, 313.97)
+        (row,) = request.breakdown
+        self.assertEqual(
+            (row["counted_to"], row["days"], row["parts"]),
+            ("2025-08-30", 211, [["2025-07-31", 8000.0], ["2025-08-30", 4000.0]]),
+        )
+        self.assertIn("181, 211", request.breakdown_html)
+        self._pay_all(late, 16.44, day="2025-09-02")
+        with freeze_time("2025-09-02"):
+            request.with_user(self.underwriter).validate_tier()
+            self._end_unit_of_work()
+        self.assertEqual(len(request.sudo().late_interest_invoice_ids), 1)
+        self.assertEqual(request.state, "done")
+        self.assertEqual(self.policy.state, "in_force")
+
     def test_refused_after_a_late_payment_cancels_the_late_interest(self):
         request = self._reinstate()
         interest = request.sudo().interest_invoice_id
