@@ -488,6 +488,9 @@ def fair_twin(env, content, finance, args):
         "lang": company.partner_id.lang or "en_US",
         "note": note
         % {"amount": "%1$s", "date": "%2$s", "payer": "%3$s", "memo": "%4$s"},
+        **money_and_date_formats(
+            env, todo_lang, journal.currency_id or company.currency_id
+        ),
         "flag": flag % {"payer": "%1$s", "policy": "%2$s"},
         "not_paid": labels["not_paid"],
         "partial": labels["partial"],
@@ -517,6 +520,29 @@ def fair_twin(env, content, finance, args):
             "end_state": state,
         },
     )
+
+
+def money_and_date_formats(env, lang_code, currency):
+    """How Odoo's ``format_amount`` and ``format_date`` write a positive amount
+    and a day in ``lang_code``, as PostgreSQL ``to_char`` patterns."""
+    lang = env["res.lang"]._get_data(code=lang_code)
+    decimals = "." + "0" * currency.decimal_places if currency.decimal_places else ""
+    nbsp = "\N{NO-BREAK SPACE}"
+    before = currency.position == "before"
+    date_pattern = "".join(
+        {"%Y": "YYYY", "%m": "MM", "%d": "DD"}.get(token, f'"{token}"')
+        for token in re.findall(r"%[Ymd]|[^%]+", lang.date_format)
+    )
+    return {
+        "money_pre": f"{currency.symbol}{nbsp}" if before else "",
+        "money_post": "" if before else f"{nbsp}{currency.symbol}",
+        "money_pattern": (
+            "FM999,999,999,990" if lang.thousands_sep else "FM999999999990"
+        )
+        + decimals,
+        "money_separators": (lang.thousands_sep or ",") + lang.decimal_point,
+        "date_pattern": date_pattern,
+    }
 
 
 def argparse_today(today):

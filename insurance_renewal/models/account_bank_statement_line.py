@@ -2,6 +2,7 @@ import re
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import format_amount, format_date
 
 MATCH_RULES = [
     ("reference", "Payment Reference"),
@@ -144,8 +145,8 @@ class AccountBankStatementLine(models.Model):
             st_line.move_id.id: self.env._(
                 "Receipt of %(amount)s on %(date)s from %(payer)s (%(memo)s) matches "
                 "no single premium invoice: find what it pays in the suspense queue.",
-                amount=st_line.amount,
-                date=st_line.date,
+                amount=format_amount(self.env, st_line.amount, st_line.currency_id),
+                date=format_date(self.env, st_line.date),
                 payer=st_line.partner_name or st_line.partner_id.name or "-",
                 memo=st_line.payment_ref or "-",
             )

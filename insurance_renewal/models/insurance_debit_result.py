@@ -2,6 +2,7 @@ from collections import defaultdict
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_amount, format_date
 
 from ..lib import bank_files, schedule
 
@@ -234,9 +235,9 @@ class InsuranceDebitResult(models.Model):
 
     def _failure_note(self):
         values = {
-            "amount": self.amount,
+            "amount": format_amount(self.env, self.amount, self.currency_id),
             "line": self.premium_line_id.display_name,
-            "date": self.date,
+            "date": format_date(self.env, self.date),
             "reason": dict(self._fields["reason"]._description_selection(self.env))[
                 self.reason
             ],
@@ -245,7 +246,7 @@ class InsuranceDebitResult(models.Model):
             return self.env._(
                 "Bank debit of %(amount)s for %(line)s failed on %(date)s: %(reason)s. "
                 "The bank tries again on %(next)s.",
-                next=self.next_debit_date,
+                next=format_date(self.env, self.next_debit_date),
                 **values,
             )
         return self.env._(

@@ -77,6 +77,7 @@ class TestDebitResults(PremiumAccountingCommon):
                         finance_work.team_id,
                         self.env.ref("insurance_renewal.mail_activity_team_finance"),
                     )
+                    self.assertIn("12,000.00", finance_work.note)
 
     def test_unknown_policy_refuses_the_file(self):
         with self.assertRaisesRegex(UserError, "Row 3, policy: P-9999"):

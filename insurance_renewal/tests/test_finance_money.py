@@ -456,6 +456,10 @@ class TestLargeFileInBatches(PremiumAccountingCommon):
         self.assertEqual(len(todos), 4)
         for todo in todos:
             self.assertIn("无法唯一匹配保费发票", todo.note)
+        # as money and a day, in the reader's format (no "100.0", no ISO day)
+        first = todos.filtered(lambda todo: "转账 0" in todo.note)
+        self.assertIn("2025/01/21 来自 陌生人 的收款", first.note)
+        self.assertRegex(first.note, r"[¥$]&nbsp;100\.00（转账 0）")
 
     def test_errors_are_capped_at_a_hundred_with_a_count(self):
         rows = [("2025-01-21", "abc", "x", "y")] * 130
