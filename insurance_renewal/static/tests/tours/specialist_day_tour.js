@@ -15,6 +15,10 @@ registry.category("web_tour.tours").add("insurance_renewal_specialist_day_tour",
             trigger: ".o_kanban_renderer .o_kanban_record:contains('张伟')",
         },
         {
+            content: "No New button: a case opens by itself from its policy",
+            trigger: ".o_kanban_view .o_control_panel:not(:has(.o-kanban-button-new))",
+        },
+        {
             content: "Open the Renewals menu",
             trigger: ".o_menu_sections button:contains('Renewals')",
             run: "click",
@@ -79,6 +83,10 @@ registry.category("web_tour.tours").add("insurance_renewal_sales_rep_tour", {
         {
             content: "Under My Cases, the sales rep finds the case of their customer",
             trigger: ".o_searchview_facet:contains('My Cases')",
+        },
+        {
+            content: "No New button: a sales rep cannot open a renewal case",
+            trigger: ".o_kanban_view .o_control_panel:not(:has(.o-kanban-button-new))",
         },
         {
             content: "and opens it",
