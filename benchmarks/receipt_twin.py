@@ -497,17 +497,11 @@ def receipt_twin(cr, content, params):
 
 
 def _refresh_of_paid_policies():
-    """The clock twin's case refresh, on the open cases of the policies paid.
-    A case never flagged has no value (NULL) in its broken-promise flag: the
-    clock twin's test of the old flag is read as false for it, as the addon does
-    (it gives such a case its call to-do)."""
+    """The clock twin's case refresh, on the open cases of the policies paid."""
     replaced = {
         "WHERE c.insurance_policy_id IS NOT NULL AND c.active": (
             "WHERE c.insurance_policy_id IN (SELECT id FROM twin_policy_before) "
             "AND c.active"
-        ),
-        "AND NOT c.renewal_promise_broken": (
-            "AND NOT COALESCE(c.renewal_promise_broken, false)"
         ),
     }
     sql = REFRESH_SQL

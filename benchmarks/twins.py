@@ -261,7 +261,7 @@ SELECT %(lead_model)s, 'crm.lead', c.id, %(call_type)s,
        'Promise to pay broken: call the customer again', NULL, %(today)s, l.user_id,
        true, now(), now(), 1, 1
   FROM twin_cases c JOIN crm_lead l ON l.id = c.id
- WHERE l.renewal_promise_broken AND NOT c.renewal_promise_broken
+ WHERE l.renewal_promise_broken AND NOT COALESCE(c.renewal_promise_broken, false)
    AND l.renewal_promised_date < %(today)s;
 -- Settled cases: won when money came in, lost as waived otherwise; cases of
 -- suspended or terminated policies: lost with the reason given or found.
