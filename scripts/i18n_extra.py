@@ -37,9 +37,9 @@ DATA_TYPES = ("model:", "model_terms:")
 def pot_path(module):
     """The module's .pot, found where Odoo's Python imports the addon from."""
     spec = importlib.util.find_spec(f"odoo.addons.{module}")
-    if spec is None or not spec.submodule_search_locations:
+    if spec is None or not spec.origin:
         sys.exit(f"error: the addon {module} is not installed in this Python.")
-    path = Path(list(spec.submodule_search_locations)[0]) / "i18n" / f"{module}.pot"
+    path = Path(spec.origin).parent / "i18n" / f"{module}.pot"
     if not path.exists():
         sys.exit(f"error: {path} is missing.")
     return path

@@ -49,7 +49,7 @@ def _oca_pot(module):
     spec = importlib.util.find_spec(f"odoo.addons.{module}")
     if spec is None:
         pytest.skip(f"the OCA addon {module} is not installed in this Python")
-    return Path(list(spec.submodule_search_locations)[0]) / "i18n" / f"{module}.pot"
+    return Path(spec.origin).parent / "i18n" / f"{module}.pot"
 
 
 def _extra():
