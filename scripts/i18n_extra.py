@@ -26,6 +26,7 @@ import polib
 REPO = Path(__file__).resolve().parent.parent
 TARGET = REPO / "insurance_renewal" / "i18n_extra" / "zh_CN.po"
 MODULES = (
+    "account_payment_mode",
     "account_payment_order",
     "account_banking_mandate",
     "mail_activity_team",
