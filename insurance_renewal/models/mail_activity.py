@@ -99,7 +99,11 @@ class MailActivity(models.Model):
         for new_message, (record, message, notify) in zip(
             created, pending, strict=True
         ):
-            record._fallback_lang()._notify_thread(new_message, message, **notify)
+            # the message was just created without tracked values: Odoo's
+            # rendering of its email would search them, one query each
+            record._fallback_lang()._notify_thread(
+                new_message, {**message, "tracking_value_ids": []}, **notify
+            )
 
     def _insurance_assigned_message(self, model):
         """The message values and notification options of Odoo's
