@@ -510,7 +510,7 @@ class TestDataImport(InsuranceRenewalCommon):
     # columns of mail_message that differ between any two messages
     UNIQUE_COLUMNS = ("id", "message_id")
 
-    def _message_rows(self, messages):
+    def _message_rows(self, messages, ignore=()):
         self.env.flush_all()
         self.env.cr.execute(
             "SELECT * FROM mail_message WHERE id = ANY(%s) ORDER BY id",
@@ -521,7 +521,7 @@ class TestDataImport(InsuranceRenewalCommon):
             {
                 name: value
                 for name, value in zip(names, values, strict=True)
-                if name not in self.UNIQUE_COLUMNS
+                if name not in self.UNIQUE_COLUMNS + ignore
             }
             for values in self.env.cr.fetchall()
         ]
@@ -546,6 +546,35 @@ class TestDataImport(InsuranceRenewalCommon):
             self._message_rows(created | listed), self._message_rows(by_odoo)
         )
         self.assertEqual(holder.message_ids, created | listed | by_odoo)
+
+    @freeze_time("2025-01-10 09:30:00")
+    def test_policies_imported_together_log_their_creation_as_one_alone(self):
+        """The "Policy created" logs of a batch are stored in one INSERT, with
+        the columns of the log Odoo's create gives a policy created alone."""
+        self._import(self._csv(ZH, row(), self.other_row))
+        alone = (
+            self.env["insurance.policy"]
+            .with_user(self.specialist)
+            .with_context(mail_create_nosubscribe=True)
+            .create(
+                {
+                    "name": "R-0100",
+                    "partner_id": self.holder.id,
+                    "product_id": self.product.id,
+                    "issue_date": "2024-01-31",
+                    "premium_amount": 12000,
+                    "premium_years": 10,
+                }
+            )
+        )
+        logs = [
+            policy.message_ids.filtered(lambda m: "Policy created" in str(m.body))
+            for policy in (self._policy("R-0001"), self._policy("R-0002"), alone)
+        ]
+        self.assertEqual([len(log) for log in logs], [1, 1, 1])
+        rows = [self._message_rows(log, ignore=("res_id",)) for log in logs]
+        self.assertEqual(rows[0], rows[2])
+        self.assertEqual(rows[1], rows[2])
 
     def test_logs_with_more_than_a_log_holds_go_through_odoo(self):
         """A log given recipients (or anything a plain log does not hold) is
