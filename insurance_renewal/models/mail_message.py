@@ -87,12 +87,16 @@ class MailMessage(models.Model):
         )
         messages = self.browse(row[0] for row in self.env.cr.fetchall())
         self._insurance_invalidate_threads(values_list)
+        # in the cache, as after Odoo's create: the "assigned to you" emails of
+        # the same records read them (the history they answer) one record each
+        messages.fetch(columns)
         return messages
 
     @api.model
     def _insurance_invalidate_threads(self, values_list):
-        """What mail.message's create does for the records of new messages:
-        their cached messages and counters are no longer true."""
+        """What mail.message's create does for the records of new messages
+        (``_invalidate_documents``): their cached messages and counters are no
+        longer true."""
         by_model = {}
         for values in values_list:
             by_model.setdefault(values["model"], set()).add(values["res_id"])
@@ -102,7 +106,7 @@ class MailMessage(models.Model):
                 [
                     name
                     for name, field in records._fields.items()
-                    if name.startswith("message_")
+                    if name in ("message_needaction", "message_needaction_counter")
                     or (field.type == "one2many" and field.comodel_name == self._name)
                 ]
             )
