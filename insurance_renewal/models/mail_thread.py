@@ -14,7 +14,9 @@ class MailThread(models.AbstractModel):
     ):
         """Gathered instead of made at once within ``_insurance_gather_emails``."""
         gathered = self.env.context.get(GATHER_KEY)
-        if gathered is None:
+        # only our own list (a client's context cannot hold one): a caller may
+        # not silence the emails of what it posts
+        if not isinstance(gathered, GatheredEmails):
             return super()._notify_thread_by_email(
                 message, recipients_data, msg_vals=msg_vals, **kwargs
             )

@@ -487,7 +487,8 @@ class ResPartner(models.Model):
             self._log_identity_number_change(before)
         if {"phone", "email"} & vals.keys():
             gathered = self.env.context.get("insurance_contact_changed")
-            if gathered is None:
+            # a set only server code can pass (a client's context holds none)
+            if not isinstance(gathered, set):
                 self._contact_data_changed()
             else:
                 # the caller writes many partners one by one: it runs

@@ -649,6 +649,24 @@ class TestDataImport(InsuranceRenewalCommon):
         )
         self.assertTrue(known.contact_data_date)
 
+    def test_a_client_context_neither_silences_emails_nor_contact_dates(self):
+        """The import's gathering of emails and contact changes cannot be asked
+        for by a client's context: a post still emails its recipients, a new
+        phone still dates the contact data."""
+        partner = self.env["res.partner"].create({"name": "王芳"})
+        partner.with_context(insurance_contact_changed=[]).write(
+            {"phone": "13800138000"}
+        )
+        self.assertTrue(partner.contact_data_date)
+        policy = self._create_policy(name="R-0200")
+        message = policy.with_context(insurance_gathered_emails=[]).message_post(
+            body="请尽快联系客户",
+            partner_ids=self.agent.partner_id.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        self.assertTrue(message.notification_ids.mail_mail_id)
+
     @freeze_time("2025-01-10")
     def test_queries_grow_with_the_batch_not_with_the_rows(self):
         """A renewal import once cost some four queries more per row than the
