@@ -8,6 +8,7 @@
 # this branch; "twin" the fair twin (--fair-twin: the same state changes in
 # set-based SQL). Each run: a fresh copy, end states compared by checksums.
 # The machine was shared (another helper and the lead on the same 2 cores).
+# SERIES=q_ prefixes the result files of a later, less loaded series.
 set -u
 cd "$(dirname "$0")/../.."
 PY=/opt/odoo-venv/bin/python
@@ -20,7 +21,7 @@ run() {  # run LABEL DB ROWS [options]
     copy "$T" "$db"
     echo "== $label ($db, $rows rows) $(date -u +%H:%M:%S) load $(cut -d' ' -f1-3 /proc/loadavg)"
     $PY benchmarks/renewal_import.py --database "$db" --rows "$rows" --no-memory \
-        --output "$R/h19i_$label.json" "$@" 2>&1 | grep -v "WARNING\|^20..-"
+        --output "$R/h19i_${SERIES:-}$label.json" "$@" 2>&1 | grep -v "WARNING\|^20..-"
 }
 step=${1:-all}
 if [ "$step" = all ] || [ "$step" = ab2000 ]; then
