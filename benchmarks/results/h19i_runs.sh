@@ -4,7 +4,8 @@
 # code (no schema change, so main's code runs on it too). The default extract
 # (five agents) finds about a tenth of its customers there; the others are
 # created with their cards.
-# "before" is main's code at a3bf1ac (a git worktree at /tmp/h19i_main), "after"
+# "before" is main's code at a3bf1ac (a git worktree: git worktree add
+# /tmp/h19i_main a3bf1ac), "after"
 # this branch; "twin" the fair twin (--fair-twin: the same state changes in
 # set-based SQL). Each run: a fresh copy, end states compared by checksums.
 # The machine was shared (another helper and the lead on the same 2 cores).
