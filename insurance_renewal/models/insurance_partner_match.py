@@ -151,7 +151,11 @@ class InsurancePartnerMatch(models.AbstractModel):
     def _update(self, pairs):
         """Bring each partner found up to date with the file: phone, email and
         address when the file gives them, the identity number when missing. Only
-        what differs is written, so a file imported twice changes nothing."""
+        what differs is written, so a file imported twice changes nothing.
+        The partners whose phone or email changed are then told so at once
+        (their contact data date, the repair to-dos of those now unreachable)
+        rather than after each write."""
+        changed = set()
         for partner, person in pairs:
             vals = {
                 fname: person[key]
@@ -161,11 +165,13 @@ class InsurancePartnerMatch(models.AbstractModel):
             if person.get("street") and partner.street != person["street"]:
                 vals["street"] = person["street"]
             if vals:
-                partner.write(vals)
+                partner.with_context(insurance_contact_changed=changed).write(vals)
             if person["identity"] and not partner.sudo().identity_number:
                 # See _known: the import's user was checked; the number is
                 # logged masked on the partner.
                 partner.sudo().identity_number = person["identity"]
+        if changed:
+            self.env["res.partner"].browse(changed)._contact_data_changed()
 
     @api.model
     def _add_cards(self, rows, people):

@@ -669,6 +669,17 @@ class InsurancePolicy(models.Model):
             self.env["insurance.fact.flow"]._touch_cases(self.renewal_lead_ids)
         return result
 
+    def _message_create(self, values_list):
+        """Logs of many policies at once (the "Policy created" of each policy an
+        import registers) stored in one INSERT with the columns Odoo's create
+        stores (``mail.message._insurance_insert_logs``); anything else, and a
+        message not logged as the superuser, through Odoo's create."""
+        if self.env.su and len(values_list) > 1:
+            messages = self.env["mail.message"]._insurance_insert_logs(values_list)
+            if messages is not None:
+                return messages
+        return super()._message_create(values_list)
+
     def _check_company(self, fnames=None):
         """Odoo's company check, on the policies that could fail it: those whose
         holder, insured person, payer or product belongs to a company other than

@@ -96,10 +96,16 @@ class MailActivity(models.Model):
             message.update(record._process_attachments_for_post([], [], message))
             pending.append((record.with_env(lang_env), message, notify))
         created = records._message_create([message for _r, message, _n in pending])
+        gather, emails = self.env["mail.thread"]._insurance_gather_emails()
         for new_message, (record, message, notify) in zip(
             created, pending, strict=True
         ):
-            record._fallback_lang()._notify_thread(new_message, message, **notify)
+            # the message was just created without tracked values: Odoo's
+            # rendering of its email would search them, one query each
+            record.with_context(**gather)._fallback_lang()._notify_thread(
+                new_message, {**message, "tracking_value_ids": []}, **notify
+            )
+        self.env["mail.thread"]._insurance_create_emails(emails)
 
     def _insurance_assigned_message(self, model):
         """The message values and notification options of Odoo's

@@ -486,7 +486,14 @@ class ResPartner(models.Model):
         if before:
             self._log_identity_number_change(before)
         if {"phone", "email"} & vals.keys():
-            self._contact_data_changed()
+            gathered = self.env.context.get("insurance_contact_changed")
+            # a set only server code can pass (a client's context holds none)
+            if not isinstance(gathered, set):
+                self._contact_data_changed()
+            else:
+                # the caller writes many partners one by one: it runs
+                # _contact_data_changed once for all of them
+                gathered.update(self.ids)
         return result
 
     def _contact_data_changed(self):
@@ -593,9 +600,11 @@ class ResPartner(models.Model):
     def _insurance_create_logs(self, pending):
         """The messages gathered by ``_insurance_gather_logs``, created as Odoo's
         ``_message_log`` creates them: as the superuser, the caller's right to
-        change the records having been checked by the change being logged."""
+        change the records having been checked by the change being logged.
+        Stored in one INSERT (``mail.message._insurance_insert_logs``)."""
         logs = self.sudo().with_context(insurance_pending_logs=None)
-        return logs._message_create(pending)
+        messages = logs.env["mail.message"]._insurance_insert_logs(pending)
+        return logs._message_create(pending) if messages is None else messages
 
     def _message_create(self, values_list):
         pending = self.env.context.get("insurance_pending_logs")

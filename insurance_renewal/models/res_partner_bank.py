@@ -157,11 +157,47 @@ class ResPartnerBank(models.Model):
         # Odoo's account logs "Bank Account created" on each holder, one
         # message at a time: gathered and created at once here.
         gathering, pending = self.env["res.partner"]._insurance_gather_logs()
-        accounts = super(ResPartnerBank, self.with_env(gathering.env)).create(vals_list)
+        creating = self.with_env(gathering.env).with_context(
+            insurance_no_archived_copy=self._insurance_no_archived_copy(vals_list)
+        )
+        accounts = super(ResPartnerBank, creating).create(vals_list)
         self.env["res.partner"]._insurance_create_logs(pending)
         accounts = accounts.with_env(self.env)
         accounts.partner_id._insurance_track_bank_accounts()
         return accounts
+
+    def _insurance_no_archived_copy(self, vals_list):
+        """The (holder, number) pairs of ``vals_list`` without an archived
+        account, found in one search. Odoo's account then looks for an archived
+        copy of each new account again, one search each (a renewal import
+        creates thousands of cards): ``search`` answers those from this set.
+        Empty when one has an archived copy: Odoo's own check then refuses it."""
+        pairs = {
+            (vals["partner_id"], vals["acc_number"])
+            for vals in vals_list
+            if vals.get("partner_id") and vals.get("acc_number")
+        }
+        if len(pairs) < 2:
+            return frozenset()
+        archived = self.search(
+            [
+                ("active", "=", False),
+                ("partner_id", "in", list({partner for partner, _n in pairs})),
+                ("acc_number", "in", list({number for _p, number in pairs})),
+            ]
+        )
+        found = {(account.partner_id.id, account.acc_number) for account in archived}
+        return frozenset() if found & pairs else frozenset(pairs)
+
+    @api.model
+    def search(self, domain, offset=0, limit=None, order=None):
+        """See ``_insurance_no_archived_copy``: Odoo's search for the archived
+        copy of an account being created, already made for the whole batch."""
+        known = self.env.context.get("insurance_no_archived_copy")
+        plain = not (offset or limit or order)
+        if known and plain and _archived_copy_pair(domain) in known:
+            return self.browse()
+        return super().search(domain, offset=offset, limit=limit, order=order)
 
     def write(self, vals):
         if not {"acc_number", "partner_id"} & vals.keys():
@@ -176,3 +212,21 @@ class ResPartnerBank(models.Model):
         result = super().unlink()
         partners._insurance_track_bank_accounts()
         return result
+
+
+def _archived_copy_pair(domain):
+    """The (holder, number) that Odoo's account searches an archived copy of
+    when it creates an account (``[("active", "=", False), ("partner_id", "=",
+    holder), ("acc_number", "=", number)]``), or None for any other domain."""
+    if not isinstance(domain, (list, tuple)) or len(domain) != 3:
+        return None
+    conditions = {
+        item[0]: item[2]
+        for item in domain
+        if isinstance(item, (list, tuple)) and len(item) == 3 and item[1] == "="
+    }
+    if conditions.keys() != {"active", "partner_id", "acc_number"}:
+        return None
+    if conditions["active"] is not False:
+        return None
+    return conditions["partner_id"], conditions["acc_number"]

@@ -144,7 +144,7 @@ class TestAssignmentRules(TeamWorkCommon):
             "partner_ids",
             "is_internal",
         ]
-        messages = []
+        messages, emails = [], []
         for policy in (other, self.policy):
             message = self.env["mail.message"].search(
                 [
@@ -169,8 +169,41 @@ class TestAssignmentRules(TeamWorkCommon):
                 ],
             )
             self.assertTrue(message.notification_ids.mail_mail_id)
+            emails.append(self._email_values(message, policy))
         self.assertEqual(messages[1], messages[0])
         self.assertIn("assigned to you", messages[1]["subject"])
+        # the queued emails too (those of a batch are created together)
+        self.assertEqual(emails[1], emails[0])
+        self.assertIn("P-0001", emails[1]["body_html"].replace("NAME", "P-0001"))
+
+    def _email_values(self, message, policy):
+        """The queued email of ``message``, its record's name and id and the
+        random message ids of its references replaced."""
+        email = message.notification_ids.mail_mail_id
+        self.assertEqual(len(email), 1)
+        values = email.read(
+            [
+                "body_html",
+                "email_from",
+                "reply_to",
+                "recipient_ids",
+                "auto_delete",
+                "state",
+                "is_notification",
+                "headers",
+                "scheduled_date",
+                "email_to",
+            ]
+        )[0]
+        for key in ("body_html", "headers"):
+            values[key] = (
+                (values[key] or "")
+                .replace(policy.name, "NAME")
+                .replace(f"={policy.id}", "=ID")
+                .replace(f"-{policy.id}", "-ID")
+            )
+        values["references"] = len(email.references.split())
+        return values | {"id": 0}
 
     def test_grace_without_sales_rep_goes_to_the_sales_team_queue(self):
         with freeze_time("2024-02-10"):
