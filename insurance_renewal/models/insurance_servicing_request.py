@@ -354,7 +354,12 @@ class InsuranceServicingRequest(models.Model):
 
     def write(self, vals):
         self._check_addon_fields(vals)
-        if not self.env.su and self.filtered(lambda r: r.state != "draft"):
+        # Submitted (reviews exist, even while it stays a draft): what the
+        # reviewers approve is what was submitted. base_tier_validation would let
+        # the amount, or anything with its skip_validation_check context, change.
+        if not self.env.su and self.filtered(
+            lambda r: r.state != "draft" or r.review_ids
+        ):
             raise UserError(
                 self.env._("A submitted servicing request can no longer be changed.")
             )
@@ -479,16 +484,64 @@ class InsuranceServicingRequest(models.Model):
                     "current status, %(state)s.",
                     request=self._type_label(),
                     policy=policy.name,
-                    state=dict(
-                        policy._fields["state"]._description_selection(self.env)
-                    )[policy.state],
+                    state=self._policy_state_label(),
                 )
             )
+        if self.request_type in ("surrender", "reinstatement"):
+            self._check_none_waiting()
         if not (self.reason or "").strip():
             raise UserError(
                 self.env._("Say why the customer asks for it: the reason is required.")
             )
         getattr(self, f"_check_{self.request_type}", lambda: None)()
+
+    def _check_none_waiting(self):
+        """One surrender or reinstatement of a policy at a time: a second one
+        would pay the cash value out, or invoice the interest, twice."""
+        waiting = self.search(
+            [
+                ("policy_id", "=", self.policy_id.id),
+                ("request_type", "=", self.request_type),
+                ("id", "!=", self.id),
+                "|",
+                ("state", "=", "approved"),
+                "&",
+                "&",
+                ("state", "=", "draft"),
+                ("review_ids", "!=", False),
+                ("validation_status", "!=", "rejected"),
+            ],
+            limit=1,
+        )
+        if waiting:
+            raise UserError(
+                self.env._(
+                    "%(request)s already waits for policy %(policy)s: finish or "
+                    "cancel it before asking again.",
+                    request=waiting.display_name,
+                    policy=self.policy_id.name,
+                )
+            )
+
+    def _check_still_possible(self):
+        """Approved, the request takes effect only if the policy still allows
+        it: it may have ended (a claim, another request) while it waited."""
+        if self.policy_id.state not in ALLOWED_STATES[self.request_type]:
+            raise UserError(
+                self.env._(
+                    "%(request)s can no longer take effect: policy %(policy)s is "
+                    "now %(state)s. Refuse the request instead.",
+                    request=self.display_name,
+                    policy=self.policy_id.name,
+                    state=self._policy_state_label(),
+                )
+            )
+
+    def _policy_state_label(self):
+        policy = self.policy_id
+        return dict(policy._fields["state"]._description_selection(self.env))[
+            policy.state
+        ]
 
     def _check_deferral(self):
         product = self.policy_id.product_id
@@ -730,6 +783,7 @@ class InsuranceServicingRequest(models.Model):
 
     def _on_approved(self):
         """The reviewers approved: the request takes effect."""
+        self._check_still_possible()
         if self.request_type == "reinstatement":
             self._on_underwriting_approved()
         else:

@@ -43,3 +43,4 @@ from . import test_claim_import
 from . import test_bank_privacy
 from . import test_card_numbers_over_rpc
 from . import test_data_import_tour
+from . import test_servicing_approvals
