@@ -1244,7 +1244,12 @@ class InsuranceServicingRequest(models.Model):
         today = self.policy_id._clock_today()
         if self.breakdown_date and today > self.breakdown_date:
             self._price_to(today)
-        unpaid = self._reinstatement_lines().filtered(lambda line: not line.invoice_id)
+        # the quoted back premiums only: one falling due since was not charged
+        unpaid = self.premium_line_ids.filtered(
+            lambda line: (
+                not line.invoice_id and line.state not in schedule.SETTLED_STATES
+            )
+        )
         for line in unpaid:
             line.write({"amount_paid": line.amount})
         self._mark_reinstatement_paid(

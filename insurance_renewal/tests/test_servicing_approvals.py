@@ -7,6 +7,7 @@ from freezegun import freeze_time
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
+from .common import InsuranceRenewalCommon
 from .common_accounting import PremiumAccountingCommon
 from .test_servicing_requests import ServicingMixin
 
@@ -145,3 +146,53 @@ class TestServicingApprovals(ServicingMixin, PremiumAccountingCommon):
         # the manager refuses it instead
         request.with_user(self.manager).reject_tier()
         self.assertEqual(request.validation_status, "rejected")
+
+
+@tagged("post_install", "-at_install")
+class TestReinstatementPaidByHand(ServicingMixin, InsuranceRenewalCommon):
+    """A monthly policy of 1,000 issued 31 January 2024 whose premiums stopped
+    after the first: suspended at the end of April, its reinstatement quoted on
+    31 July for the six premiums due from February to July."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._servicing_users()
+        with freeze_time("2024-02-10"):
+            cls.policy = cls._create_policy(
+                payment_frequency="monthly", premium_amount=1000
+            )
+            cls.policy.action_activate()
+
+    def test_a_premium_due_after_the_quote_is_not_paid_by_it(self):
+        with freeze_time("2024-05-15"):
+            self._run_clock()
+        self.assertEqual(self.policy.state, "lapsed")
+        with freeze_time("2024-07-31"):
+            request = self._request(
+                self.policy, "reinstatement", health_declaration="无住院史"
+            )
+            request.action_confirm()
+            request.with_user(self.underwriter).validate_tier()
+        self.assertEqual(request.back_premium_amount, 6000)
+        august = self.policy.premium_line_ids.filtered(
+            lambda line: line.due_date.isoformat() == "2024-08-31"
+        )
+        self.assertTrue(august)
+        # paid on 5 September: the quote's six premiums and their interest, not
+        # August's, which falls due after the quote
+        with freeze_time("2024-09-05"):
+            request.with_user(self.specialist).action_confirm_payment()
+        self.assertRecordValues(
+            request, [{"state": "done", "back_premium_amount": 6000}]
+        )
+        # back in force, with August's premium owed in its grace period
+        self.assertEqual(self.policy.state, "grace")
+        self.assertRecordValues(august, [{"state": "grace", "amount_paid": 0}])
+        self.assertEqual(
+            self.policy.premium_line_ids.filtered(
+                lambda line: line.state == "paid"
+                and line.due_date.isoformat() > "2024-01-31"
+            ).mapped("amount_paid"),
+            [1000.0] * 6,
+        )
