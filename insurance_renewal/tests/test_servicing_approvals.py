@@ -2,6 +2,8 @@
 RPC: the reviews themselves, the request while it waits for them, and two
 requests approved for one policy."""
 
+from datetime import date, timedelta
+
 from freezegun import freeze_time
 
 from odoo.exceptions import AccessError, UserError
@@ -196,3 +198,31 @@ class TestReinstatementPaidByHand(ServicingMixin, InsuranceRenewalCommon):
             ).mapped("amount_paid"),
             [1000.0] * 6,
         )
+
+    def test_a_caller_does_not_choose_the_day_of_a_quote(self):
+        """``clock_today`` (the day a catch-up run of the scheduled action
+        passes) came from the caller's context too: a specialist quoting over
+        RPC chose the day the interest was counted to, and a day before the
+        reinstatement deadline."""
+        with freeze_time("2024-05-15"):
+            self._run_clock()
+        deadline = self.policy.reinstatement_deadline
+        with freeze_time(deadline + timedelta(days=30)):
+            request = self._request(
+                self.policy, "reinstatement", health_declaration="无住院史"
+            ).with_context(clock_today=date(2024, 6, 1))
+            with self.assertRaises(UserError) as refused:
+                request.action_confirm()
+        self.assertIn("can no longer be reinstated", str(refused.exception))
+        with freeze_time("2024-07-31"):
+            request.with_context(clock_today=date(2024, 5, 1)).action_confirm()
+        self.assertEqual(request.breakdown_date, date(2024, 7, 31))
+        with freeze_time("2024-09-05"):
+            request.with_user(self.underwriter).with_context(
+                clock_today=date(2024, 7, 31)
+            ).validate_tier()
+            request.with_user(self.specialist).with_context(
+                clock_today=date(2024, 7, 31)
+            ).action_confirm_payment()
+        # the interest counted to the day it was paid, not the day the caller gave
+        self.assertEqual(request.breakdown_date, date(2024, 9, 5))
