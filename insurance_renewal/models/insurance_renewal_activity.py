@@ -33,12 +33,23 @@ class InsuranceRenewalActivity(models.Model):
     _name = "insurance.renewal.activity"
     _description = "Renewal Contact"
     _order = "date desc, id desc"
+    # A case's facts are read from the contacts naming it: a contact goes on a
+    # case of its policy's company only.
+    _check_company_auto = True
 
     policy_id = fields.Many2one(
-        "insurance.policy", required=True, index=True, ondelete="cascade"
+        "insurance.policy",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        check_company=True,
     )
     lead_id = fields.Many2one(
-        "crm.lead", string="Renewal Case", index=True, ondelete="set null"
+        "crm.lead",
+        string="Renewal Case",
+        index=True,
+        ondelete="set null",
+        check_company=True,
     )
     partner_id = fields.Many2one(
         "res.partner",
