@@ -76,6 +76,36 @@ class TestLogContact(InsuranceRenewalCommon):
         self._end_unit_of_work()
         self.assertEqual(self.case.renewal_promised_date, date(2025, 4, 1))
 
+    def test_a_contact_created_over_rpc_is_checked_as_the_form_checks_it(self):
+        """The form refuses a promise past the grace end (a manager's call);
+        created directly over RPC, the contact was saved all the same."""
+        Contact = self.env["insurance.renewal.activity"].with_user(self.specialist)
+        for promised, message in (
+            (date(2025, 4, 2), "grace period ends"),
+            (date(2025, 2, 2), "already past"),
+            (False, "needs the date"),
+        ):
+            with self.subTest(promised=promised), self.assertRaises(UserError) as no:
+                Contact.create(
+                    {
+                        "policy_id": self.policy.id,
+                        "outcome": "promised",
+                        "promised_date": promised,
+                    }
+                )
+            self.assertIn(message, str(no.exception))
+        self._end_unit_of_work()
+        self.assertFalse(self.case.renewal_promised_date)
+        self.env["insurance.renewal.activity"].with_user(self.manager).create(
+            {
+                "policy_id": self.policy.id,
+                "outcome": "promised",
+                "promised_date": date(2025, 4, 15),
+            }
+        )
+        self._end_unit_of_work()
+        self.assertEqual(self.case.renewal_promised_date, date(2025, 4, 15))
+
     def test_a_manager_may_accept_a_promise_after_the_grace_end(self):
         wizard = self._wizard(self.manager)
         wizard.outcome = "promised"
