@@ -128,15 +128,19 @@ class TestServicingApprovals(ServicingMixin, PremiumAccountingCommon):
         ended the policy; approving the surrender then would pay its cash value
         out besides the death benefit."""
         request = self._submitted_surrender()
-        claim = self.env["insurance.claim"].sudo().create(
-            {
-                "name": "LP-0001",
-                "policy_id": self.policy.id,
-                "claim_date": "2025-03-01",
-                "claim_type": "death",
-                "state": "approved",
-                "amount": 500000,
-            }
+        claim = (
+            self.env["insurance.claim"]
+            .sudo()
+            .create(
+                {
+                    "name": "LP-0001",
+                    "policy_id": self.policy.id,
+                    "claim_date": "2025-03-01",
+                    "claim_type": "death",
+                    "state": "approved",
+                    "amount": 500000,
+                }
+            )
         )
         claim._apply_rules()
         self.assertEqual(self.policy.state, "terminated")
@@ -193,8 +197,9 @@ class TestReinstatementPaidByHand(ServicingMixin, InsuranceRenewalCommon):
         self.assertRecordValues(august, [{"state": "grace", "amount_paid": 0}])
         self.assertEqual(
             self.policy.premium_line_ids.filtered(
-                lambda line: line.state == "paid"
-                and line.due_date.isoformat() > "2024-01-31"
+                lambda line: (
+                    line.state == "paid" and line.due_date.isoformat() > "2024-01-31"
+                )
             ).mapped("amount_paid"),
             [1000.0] * 6,
         )
