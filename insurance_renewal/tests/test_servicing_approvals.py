@@ -153,6 +153,32 @@ class TestServicingApprovals(ServicingMixin, PremiumAccountingCommon):
         request.with_user(self.manager).reject_tier()
         self.assertEqual(request.validation_status, "rejected")
 
+    def test_finance_pays_a_payout_as_the_request_says(self):
+        """The payout waits in draft for finance to check and post: changed to
+        another partner or amount before posting, it paid someone else (or more)
+        while the request said the holder was paid what was asked."""
+        self.product.loan_account_id = self.env["account.account"].create(
+            {"name": "保单贷款", "code": "113201", "account_type": "asset_current"}
+        )
+        request = self._request(self.policy, "loan", amount=1000)
+        request.action_confirm()
+        payment = request.sudo().payment_id
+        as_finance = payment.with_user(self.finance)
+        for change in (
+            {"partner_id": self.finance.partner_id.id},
+            {"amount": 100000},
+        ):
+            with self.subTest(change=change):
+                with self.assertRaises(UserError) as refused:
+                    with self.env.cr.savepoint():
+                        as_finance.write(change)
+                        as_finance.action_post()
+                self.assertIn("no longer matches", str(refused.exception))
+                self.assertEqual(payment.state, "draft")
+                self.assertEqual(request.state, "approved")
+        as_finance.action_post()
+        self.assertEqual(request.state, "done")
+
 
 @tagged("post_install", "-at_install")
 class TestReinstatementPaidByHand(ServicingMixin, InsuranceRenewalCommon):
