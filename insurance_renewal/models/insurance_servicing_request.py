@@ -717,7 +717,9 @@ class InsuranceServicingRequest(models.Model):
 
     def _validate_tier(self, tiers=False):
         result = super()._validate_tier(tiers)
-        if self.env.context.get("servicing_approving"):
+        # the addon's own approval, already under way (a reviewer's context
+        # alone would record the approval and leave the request undone)
+        if self.env.su and self.env.context.get("servicing_approving"):
             return result
         self.invalidate_recordset(["review_ids", "validation_status"])
         if self.validation_status == "validated" and self.state == "draft":

@@ -115,6 +115,19 @@ class TestServicingApprovals(ServicingMixin, PremiumAccountingCommon):
         self.assertEqual(self.policy.loan_balance, 0)
         self.assertEqual(self._payouts().amount, 30000)
 
+    def test_an_approval_takes_effect_whatever_context_the_reviewer_sends(self):
+        """``servicing_approving`` keeps the addon's own approval from running
+        twice; sent by a reviewer over RPC, the approval was recorded and the
+        request never took effect (validated, still a draft, for good)."""
+        request = self._submitted_surrender()
+        with freeze_time("2025-03-02"):
+            request.with_user(self.manager).with_context(
+                servicing_approving=True
+            ).validate_tier()
+        self.assertEqual(request.validation_status, "validated")
+        self.assertEqual(request.state, "approved")
+        self.assertEqual(self.policy.state, "surrendered")
+
     def test_one_surrender_at_a_time(self):
         self._submitted_surrender()
         second = self._request(self.policy, "surrender")
