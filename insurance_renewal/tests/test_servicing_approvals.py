@@ -182,10 +182,9 @@ class TestServicingApprovals(ServicingMixin, PremiumAccountingCommon):
             {"amount": 100000},
         ):
             with self.subTest(change=change):
-                with self.assertRaises(UserError) as refused:
-                    with self.env.cr.savepoint():
-                        as_finance.write(change)
-                        as_finance.action_post()
+                with self.assertRaises(UserError) as refused, self.env.cr.savepoint():
+                    as_finance.write(change)
+                    as_finance.action_post()
                 self.assertIn("no longer matches", str(refused.exception))
                 self.assertEqual(payment.state, "draft")
                 self.assertEqual(request.state, "approved")
