@@ -92,6 +92,24 @@ def test_debit_results_bad_reason_and_target():
     ]
 
 
+def test_debit_results_of_nothing_or_less_are_refused():
+    """A success of 0 or of a negative amount would settle the debit as paid
+    (or take a premium already paid back) with no money received."""
+    content = (
+        b"date,policy,amount,result\n"
+        b"2025-01-31,P-0001,0,success\n"
+        b"2025-01-31,P-0002,-12000,success\n"
+        b"2025-01-31,P-0003,-1,failure\n"
+    )
+    with pytest.raises(bank_files.BankFileError) as caught:
+        bank_files.parse_debit_results(content, "d.csv")
+    assert caught.value.errors == [
+        (2, "amount", bank_files.ERR_DEBIT_NOT_POSITIVE, "0.00"),
+        (3, "amount", bank_files.ERR_DEBIT_NOT_POSITIVE, "-12000.00"),
+        (4, "amount", bank_files.ERR_DEBIT_NOT_POSITIVE, "-1.00"),
+    ]
+
+
 def test_reference_and_normalisation():
     assert bank_files.payment_reference("P-0001", 2) == "P-0001-002"
     assert bank_files.normalize_reference(" p-0001-002 ") == "P0001002"

@@ -88,6 +88,8 @@ ERR_UNREADABLE = tabular.ERR_UNREADABLE
 ERR_NO_ROWS = tabular.ERR_NO_ROWS
 ERR_COLUMNS = tabular.ERR_COLUMNS
 ERR_NOT_POSITIVE = "not_positive"
+# a debit of nothing, or of less than nothing, is no premium paid nor refused
+ERR_DEBIT_NOT_POSITIVE = "debit_not_positive"
 ERR_RESULT = "result"
 ERR_REASON = "reason"
 ERR_TARGET = "target"
@@ -219,6 +221,10 @@ def parse_debit_results(content, filename):
         tabular.convert(row, "date", tabular.to_date, ERR_DATE, errors)
         _check_date_range(row, errors)
         tabular.convert(row, "amount", tabular.to_amount, ERR_AMOUNT, errors)
+        if isinstance(row["amount"], Decimal) and row["amount"] <= 0:
+            errors.append(
+                (row["row"], "amount", ERR_DEBIT_NOT_POSITIVE, str(row["amount"]))
+            )
         tabular.convert(
             row, "result", tabular.choice(RESULT_VALUES), ERR_RESULT, errors
         )

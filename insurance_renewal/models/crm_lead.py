@@ -586,11 +586,17 @@ class CrmLead(models.Model):
             raise UserError(
                 self.env._("A renewal case stays with the policy it was opened for.")
             )
-        if "stage_id" in vals and not self.env.context.get("renewal_fact_update"):
+        if "stage_id" in vals and not self._renewal_fact_update():
             stage = self.env["crm.stage"].browse(vals["stage_id"])
             self.filtered("insurance_policy_id")._check_renewal_step(stage.renewal_step)
         self._renewal_policies_reopening(vals)._mark_changed_for_other_workers()
         return super().write(vals)
+
+    def _renewal_fact_update(self):
+        """Whether the addon's own refresh moves these cases (the fact flow and
+        servicing requests, as superuser): its context alone, which any caller
+        can send over RPC, would win a case whose premium is unpaid."""
+        return self.env.su and self.env.context.get("renewal_fact_update")
 
     def _renewal_policies_reopening(self, vals):
         """The policies whose closed case this write may open again (restored,
@@ -605,7 +611,7 @@ class CrmLead(models.Model):
         return policies
 
     def action_set_won(self):
-        if not self.env.context.get("renewal_fact_update"):
+        if not self._renewal_fact_update():
             self.filtered("insurance_policy_id")._check_renewal_step("collected")
             return super().action_set_won()
         # The fact flow wins the cases of a whole batch of payments (a bank file

@@ -413,6 +413,9 @@ class InsuranceBankFile(models.Model):
             bank_files.ERR_NOT_POSITIVE: self.env._(
                 "%(value)s: a receipt must be greater than zero.", value=value
             ),
+            bank_files.ERR_DEBIT_NOT_POSITIVE: self.env._(
+                "%(value)s: a debited amount must be greater than zero.", value=value
+            ),
             bank_files.ERR_RESULT: self.env._(
                 "%(value)s is neither success nor failure.", value=value
             ),

@@ -1117,8 +1117,13 @@ class InsurancePolicy(models.Model):
     @api.model
     def _clock_today(self):
         """Return the day the premium clock runs for: today, unless a run says
-        otherwise (benchmarks and catch-up runs pass ``clock_today``)."""
-        return self.env.context.get("clock_today") or fields.Date.context_today(self)
+        otherwise (benchmarks and catch-up runs pass ``clock_today``). Only the
+        superuser's own runs (the scheduled action's user) may: any other caller
+        would choose over RPC the day a reinstatement's interest is counted to,
+        or a day before its deadline (``sudo()`` keeps the caller's context)."""
+        if self.env.user._is_superuser() and self.env.context.get("clock_today"):
+            return self.env.context["clock_today"]
+        return fields.Date.context_today(self)
 
     @api.model
     def _horizon_date(self):

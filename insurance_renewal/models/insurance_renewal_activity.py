@@ -1,5 +1,10 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import format_date
+
+from ..lib import schedule
+
+RENEWAL_MANAGER = "insurance_renewal.group_insurance_renewal_manager"
 
 CHANNELS = [
     ("phone", "Phone Call"),
@@ -33,12 +38,23 @@ class InsuranceRenewalActivity(models.Model):
     _name = "insurance.renewal.activity"
     _description = "Renewal Contact"
     _order = "date desc, id desc"
+    # A case's facts are read from the contacts naming it: a contact goes on a
+    # case of its policy's company only.
+    _check_company_auto = True
 
     policy_id = fields.Many2one(
-        "insurance.policy", required=True, index=True, ondelete="cascade"
+        "insurance.policy",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        check_company=True,
     )
     lead_id = fields.Many2one(
-        "crm.lead", string="Renewal Case", index=True, ondelete="set null"
+        "crm.lead",
+        string="Renewal Case",
+        index=True,
+        ondelete="set null",
+        check_company=True,
     )
     partner_id = fields.Many2one(
         "res.partner",
@@ -117,10 +133,53 @@ class InsuranceRenewalActivity(models.Model):
         activities = super().create(vals_list)
         for activity in activities.filtered(lambda a: not a.lead_id):
             activity.lead_id = activity.policy_id.renewal_lead_id
+        if not self.env.su:
+            # logged by a person, through the Log Contact form or over RPC alike
+            activities.filtered(lambda a: a.outcome == "promised")._check_promise()
         self.env["insurance.fact.flow"]._touch_cases(activities.lead_id)
         activities._schedule_promise_checks()
         activities.partner_id._schedule_contact_repair()
         return activities
+
+    def _check_promise(self):
+        """A promise is dated today or later, within the grace period, unless a
+        renewal manager logs it: a later one would let the policy lapse."""
+        today = fields.Date.context_today(self)
+        is_manager = self.env.user.has_group(RENEWAL_MANAGER)
+        for activity in self:
+            promised = activity.promised_date
+            if not promised:
+                raise UserError(
+                    self.env._(
+                        "A promise to pay needs the date the customer promised to "
+                        "pay by."
+                    )
+                )
+            if promised < today:
+                raise UserError(
+                    self.env._(
+                        "The promised date %(date)s is already past: a customer can "
+                        "only promise to pay today or later.",
+                        date=format_date(self.env, promised),
+                    )
+                )
+            grace_end = activity._grace_end_date()
+            if grace_end and promised > grace_end and not is_manager:
+                raise UserError(
+                    self.env._(
+                        "The grace period ends on %(grace_end)s: a promise after "
+                        "that date would let the policy lapse. Ask a renewal "
+                        "manager to log it if it was agreed.",
+                        grace_end=format_date(self.env, grace_end),
+                    )
+                )
+
+    def _grace_end_date(self):
+        lines = (
+            self.lead_id.insurance_premium_line_ids or self.policy_id.premium_line_ids
+        )
+        unpaid = lines.filtered(lambda line: line.state not in schedule.SETTLED_STATES)
+        return min(unpaid.mapped("grace_end_date"), default=False)
 
     def _schedule_promise_checks(self):
         """Remind the case's specialist to check a promised payment on its date."""

@@ -343,7 +343,12 @@ class InsuranceServicingRequest(models.Model):
 
     def write(self, vals):
         self._check_addon_fields(vals)
-        if not self.env.su and self.filtered(lambda r: r.state != "draft"):
+        # Submitted (reviews exist, even while it stays a draft): what the
+        # reviewers approve is what was submitted. base_tier_validation would let
+        # the amount, or anything with its skip_validation_check context, change.
+        if not self.env.su and self.filtered(
+            lambda r: r.state != "draft" or r.review_ids
+        ):
             raise UserError(
                 self.env._("A submitted servicing request can no longer be changed.")
             )
@@ -468,16 +473,64 @@ class InsuranceServicingRequest(models.Model):
                     "current status, %(state)s.",
                     request=self._type_label(),
                     policy=policy.name,
-                    state=dict(
-                        policy._fields["state"]._description_selection(self.env)
-                    )[policy.state],
+                    state=self._policy_state_label(),
                 )
             )
+        if self.request_type in ("surrender", "reinstatement"):
+            self._check_none_waiting()
         if not (self.reason or "").strip():
             raise UserError(
                 self.env._("Say why the customer asks for it: the reason is required.")
             )
         getattr(self, f"_check_{self.request_type}", lambda: None)()
+
+    def _check_none_waiting(self):
+        """One surrender or reinstatement of a policy at a time: a second one
+        would pay the cash value out, or invoice the interest, twice."""
+        waiting = self.search(
+            [
+                ("policy_id", "=", self.policy_id.id),
+                ("request_type", "=", self.request_type),
+                ("id", "!=", self.id),
+                "|",
+                ("state", "=", "approved"),
+                "&",
+                "&",
+                ("state", "=", "draft"),
+                ("review_ids", "!=", False),
+                ("validation_status", "!=", "rejected"),
+            ],
+            limit=1,
+        )
+        if waiting:
+            raise UserError(
+                self.env._(
+                    "%(request)s already waits for policy %(policy)s: finish or "
+                    "cancel it before asking again.",
+                    request=waiting.display_name,
+                    policy=self.policy_id.name,
+                )
+            )
+
+    def _check_still_possible(self):
+        """Approved, the request takes effect only if the policy still allows
+        it: it may have ended (a claim, another request) while it waited."""
+        if self.policy_id.state not in ALLOWED_STATES[self.request_type]:
+            raise UserError(
+                self.env._(
+                    "%(request)s can no longer take effect: policy %(policy)s is "
+                    "now %(state)s. Refuse the request instead.",
+                    request=self.display_name,
+                    policy=self.policy_id.name,
+                    state=self._policy_state_label(),
+                )
+            )
+
+    def _policy_state_label(self):
+        policy = self.policy_id
+        return dict(policy._fields["state"]._description_selection(self.env))[
+            policy.state
+        ]
 
     def _check_deferral(self):
         product = self.policy_id.product_id
@@ -653,7 +706,9 @@ class InsuranceServicingRequest(models.Model):
 
     def _validate_tier(self, tiers=False):
         result = super()._validate_tier(tiers)
-        if self.env.context.get("servicing_approving"):
+        # the addon's own approval, already under way (a reviewer's context
+        # alone would record the approval and leave the request undone)
+        if self.env.su and self.env.context.get("servicing_approving"):
             return result
         self.invalidate_recordset(["review_ids", "validation_status"])
         if self.validation_status == "validated" and self.state == "draft":
@@ -719,6 +774,7 @@ class InsuranceServicingRequest(models.Model):
 
     def _on_approved(self):
         """The reviewers approved: the request takes effect."""
+        self._check_still_possible()
         if self.request_type == "reinstatement":
             self._on_underwriting_approved()
         else:
@@ -1218,7 +1274,12 @@ class InsuranceServicingRequest(models.Model):
         today = self.policy_id._clock_today()
         if self.breakdown_date and today > self.breakdown_date:
             self._price_to(today)
-        unpaid = self._reinstatement_lines().filtered(lambda line: not line.invoice_id)
+        # the quoted back premiums only: one falling due since was not charged
+        unpaid = self.premium_line_ids.filtered(
+            lambda line: (
+                not line.invoice_id and line.state not in schedule.SETTLED_STATES
+            )
+        )
         for line in unpaid:
             line.write({"amount_paid": line.amount})
         self._mark_reinstatement_paid(

@@ -486,6 +486,8 @@ class TestAccessMatrix(InsuranceRenewalCommon):
         env["account.payment"].browse(payment.id).action_post()
 
     def _approve_reinstatement(self, env):
+        # a suspended policy: an approval for a policy in force takes no effect
+        self.policy.sudo().state = "lapsed"
         request = self._servicing_request("reinstatement", health_declaration="无")
         request.request_validation()
         request.invalidate_recordset()

@@ -292,6 +292,19 @@ class TestMyPolicies(CustomerPortalCommon):
         self.assertEqual(refused.status_code, 403)
         self.assertFalse(self.other_policy.renewal_activity_ids)
 
+    def test_a_customer_cannot_have_a_pay_link_signed_for_another_s_premium(self):
+        """A reminder names the instalments its link pays in the context; read
+        by a customer over RPC with another customer's instalment added, the
+        pay link of their own policy must not be signed for it."""
+        as_portal = self.policy.with_user(self.portal_user)
+        self.assertTrue(as_portal.read(["reminder_pay_url"])[0]["reminder_pay_url"])
+        forged = as_portal.with_context(
+            reminder_line_ids=(self.line | self.other_line).ids
+        )
+        url = forged.read(["reminder_pay_url"])[0]["reminder_pay_url"]
+        self.assertNotIn(f"-{self.other_line.id}/", url or "")
+        self.assertNotIn(f"/{self.other_line.id}-", url or "")
+
     def test_the_policy_page_says_what_is_due_and_whom_to_call(self):
         self.authenticate("zhangwei_portal", "zhangwei_portal")
         page = self.url_open(f"/my/policies/{self.policy.id}")

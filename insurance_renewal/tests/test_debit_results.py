@@ -79,6 +79,20 @@ class TestDebitResults(PremiumAccountingCommon):
                     )
                     self.assertIn("12,000.00", finance_work.note)
 
+    def test_a_debit_of_nothing_or_less_refuses_the_file(self):
+        """Nothing debited is no premium paid: a success of 0 or of a negative
+        amount would mark the debit paid with no money, or pay it backwards."""
+        for amount in ("0", "-12000"):
+            with self.subTest(amount=amount):
+                with self.assertRaises(UserError) as refused:
+                    self._debit(("2025-01-31", "P-0001", amount, "成功", ""))
+                self.assertIn("Row 2, amount", str(refused.exception))
+                self.assertIn("greater than zero", str(refused.exception))
+                self.assertRecordValues(
+                    self.line, [{"state": "planned", "amount_paid": 0.0}]
+                )
+                self.assertFalse(self.env["insurance.debit.result"].search([]))
+
     def test_unknown_policy_refuses_the_file(self):
         with self.assertRaisesRegex(UserError, "Row 3, policy: P-9999"):
             self._debit(

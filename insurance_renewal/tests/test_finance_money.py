@@ -243,6 +243,27 @@ class TestSuspenseQueue(ZhaoPoliciesCommon):
             .create(values)
         )
 
+    def test_money_paid_out_is_not_reconciled_as_a_premium(self):
+        """Any bank line of the company opens the form over RPC: one paying
+        money out, reconciled with a premium invoice, put the amount on the
+        payer's receivable as more owed and marked the line a matched premium."""
+        invoice = self._line(self.p4, 2).invoice_id
+        statement_line = self.env["account.bank.statement.line"].create(
+            {
+                "journal_id": self.bank_journal.id,
+                "date": "2025-01-22",
+                "amount": -500,
+                "payment_ref": "退款 P-0004",
+            }
+        )
+        wizard = self._wizard(statement_line, invoice_ids=[(6, 0, invoice.ids)])
+        with self.assertRaises(UserError) as refused:
+            wizard.action_reconcile()
+        self.assertIn("only money received", str(refused.exception))
+        self.assertFalse(statement_line.insurance_match_state)
+        self.assertEqual(invoice.amount_residual, 3000)
+        self.assertEqual(self.zhao.credit, 6000)
+
     def test_one_candidate_is_not_called_several(self):
         st_line = self._receipt("100", "P-0004")
         self.assertEqual(st_line.insurance_match_state, "one_candidate")

@@ -76,6 +76,36 @@ class TestLogContact(InsuranceRenewalCommon):
         self._end_unit_of_work()
         self.assertEqual(self.case.renewal_promised_date, date(2025, 4, 1))
 
+    def test_a_contact_created_over_rpc_is_checked_as_the_form_checks_it(self):
+        """The form refuses a promise past the grace end (a manager's call);
+        created directly over RPC, the contact was saved all the same."""
+        Contact = self.env["insurance.renewal.activity"].with_user(self.specialist)
+        for promised, message in (
+            (date(2025, 4, 2), "grace period ends"),
+            (date(2025, 2, 2), "already past"),
+            (False, "needs the date"),
+        ):
+            with self.subTest(promised=promised), self.assertRaises(UserError) as no:
+                Contact.create(
+                    {
+                        "policy_id": self.policy.id,
+                        "outcome": "promised",
+                        "promised_date": promised,
+                    }
+                )
+            self.assertIn(message, str(no.exception))
+        self._end_unit_of_work()
+        self.assertFalse(self.case.renewal_promised_date)
+        self.env["insurance.renewal.activity"].with_user(self.manager).create(
+            {
+                "policy_id": self.policy.id,
+                "outcome": "promised",
+                "promised_date": date(2025, 4, 15),
+            }
+        )
+        self._end_unit_of_work()
+        self.assertEqual(self.case.renewal_promised_date, date(2025, 4, 15))
+
     def test_a_manager_may_accept_a_promise_after_the_grace_end(self):
         wizard = self._wizard(self.manager)
         wizard.outcome = "promised"
@@ -83,6 +113,47 @@ class TestLogContact(InsuranceRenewalCommon):
         wizard.save().action_confirm()
         self._end_unit_of_work()
         self.assertEqual(self.case.renewal_promised_date, date(2025, 4, 15))
+
+    def test_a_contact_counts_on_a_case_of_its_own_company_only(self):
+        """The case's facts are read from the contacts naming it: a contact of
+        this company's policy put over RPC on another company's case gave that
+        case a promise to pay, and its team stopped chasing the premium."""
+        other = self.env["res.company"].create({"name": "太平洋分公司"})
+        with freeze_time("2024-02-10"):
+            foreign = self._create_policy(
+                name="P-9001",
+                company_id=other.id,
+                product_id=self.product.copy({"company_id": other.id}).id,
+                partner_id=self.env["res.partner"].create({"name": "外地客户"}).id,
+            )
+            foreign.action_activate()
+        foreign_case = self.env["crm.lead"].create(
+            {
+                "name": "P-9001",
+                "type": "opportunity",
+                "partner_id": foreign.partner_id.id,
+                "insurance_policy_id": foreign.id,
+                "company_id": other.id,
+                "team_id": False,
+            }
+        )
+        self.assertTrue(foreign_case)
+        Contact = self.env["insurance.renewal.activity"].with_user(self.specialist)
+        with self.assertRaises(UserError):
+            Contact.create(
+                {
+                    "policy_id": self.policy.id,
+                    "lead_id": foreign_case.id,
+                    "outcome": "promised",
+                    "promised_date": date(2025, 3, 1),
+                }
+            )
+        contact = Contact.create({"policy_id": self.policy.id, "outcome": "reached"})
+        with self.assertRaises(UserError):
+            contact.write({"lead_id": foreign_case.id})
+        self._end_unit_of_work()
+        self.assertFalse(foreign_case.renewal_promised_date)
+        self.assertFalse(foreign_case.renewal_last_activity_id)
 
     def test_the_contact_time_is_editable_but_not_in_the_future(self):
         wizard = self._wizard()

@@ -109,6 +109,25 @@ class TestPolicyIntegrity(InsuranceRenewalCommon):
         self.assertEqual(line.amount_paid, 1500)
         self.assertIn("收据金额录错", policy.message_ids[0].body)
 
+    def test_no_hand_payment_on_a_premium_nobody_owes(self):
+        """The form's button shows only on premiums owed; over RPC the wizard
+        took a payment on a waived one (of a surrendered or paid-up policy, or
+        waived by the manager), money recorded as premium for nothing owed."""
+        with freeze_time("2024-02-10"):
+            policy = self._create_policy()
+            policy.action_activate()
+        line = self._line(policy, 2)
+        self.env["insurance.premium.correction"].create(
+            {"premium_line_id": line.id, "correction": "waive", "reason": "豁免"}
+        ).action_confirm()
+        self.assertEqual(line.state, "waived")
+        with freeze_time("2025-01-20"), self.assertRaises(UserError) as refused:
+            self.env["insurance.premium.payment"].with_user(self.specialist).create(
+                {"premium_line_id": line.id, "amount": 2000}
+            ).action_confirm()
+        self.assertIn("nothing is owed", str(refused.exception))
+        self.assertRecordValues(line, [{"state": "waived", "amount_paid": 0.0}])
+
     def test_history_is_archived_never_deleted(self):
         draft = self._create_policy(name="P-DRAFT")
         draft.unlink()

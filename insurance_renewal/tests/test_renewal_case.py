@@ -254,6 +254,17 @@ class TestRenewalCase(InsuranceRenewalCommon):
             case.stage_id = self.env.ref("insurance_renewal.crm_stage_grace")
         with self.assertRaises(UserError):
             case.action_set_won()
+        # nor over RPC with the context of the addon's own refresh
+        as_specialist = case.with_user(self.specialist).with_context(
+            renewal_fact_update=True
+        )
+        with self.assertRaises(UserError):
+            as_specialist.action_set_won()
+        with self.assertRaises(UserError):
+            as_specialist.write(
+                {"stage_id": self.env.ref("insurance_renewal.crm_stage_collected").id}
+            )
+        self.assertEqual(case.won_status, "pending")
         case.stage_id = self.env.ref("insurance_renewal.crm_stage_promised")
         self.assertEqual(case.stage_id.renewal_step, "promised")
 

@@ -1069,6 +1069,6 @@ class TestReinstatement(ServicingMixin, InsuranceRenewalCommon):
             request.action_confirm()
         with self.assertRaises(AccessError):
             request.with_user(self.specialist).write({"interest_amount": 0})
-        with self.assertRaisesRegex(UserError, "not allowed to write those fields"):
+        with self.assertRaisesRegex(UserError, "can no longer be changed"):
             request.with_user(self.specialist).write({"health_declaration": "改"})
         self.assertEqual(request.interest_amount, 297.53)

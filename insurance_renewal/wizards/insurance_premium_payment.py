@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..lib import schedule
+
 
 class InsurancePremiumPayment(models.TransientModel):
     """A premium paid outside Odoo's accounting (at a counter, to an agent), on an
@@ -47,6 +49,17 @@ class InsurancePremiumPayment(models.TransientModel):
         return {"type": "ir.actions.act_window_close"}
 
     def _check_payment(self, line):
+        if line.state not in (*schedule.OPEN_STATES, schedule.LAPSED):
+            raise UserError(
+                self.env._(
+                    "%(line)s is %(state)s: nothing is owed on it, so no payment "
+                    "can be recorded.",
+                    line=line.display_name,
+                    state=dict(line._fields["state"]._description_selection(self.env))[
+                        line.state
+                    ],
+                )
+            )
         if line.sudo().invoice_id:
             raise UserError(
                 self.env._(

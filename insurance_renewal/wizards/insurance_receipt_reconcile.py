@@ -66,6 +66,15 @@ class InsuranceReceiptReconcile(models.TransientModel):
                 self.env._("Choose the premium invoices this receipt pays.")
             )
         st_line = self._checked_st_line()
+        if st_line.currency_id.compare_amounts(st_line.amount, 0) <= 0:
+            raise UserError(
+                self.env._(
+                    "%(line)s pays out %(amount)s: only money received is "
+                    "reconciled with premium invoices.",
+                    line=st_line.payment_ref or st_line.display_name,
+                    amount=st_line.currency_id.format(st_line.amount),
+                )
+            )
         invoices = self._checked_invoices(st_line)
         # Billing users may not write bank entries in Odoo. Safe as superuser: the
         # caller is finance, reads both records under its own access rules and

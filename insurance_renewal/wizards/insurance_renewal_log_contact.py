@@ -2,9 +2,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import format_date
 
-from ..lib import schedule
 from ..models.insurance_renewal_activity import CHANNELS, OUTCOMES
 
 
@@ -72,40 +70,6 @@ class InsuranceRenewalLogContact(models.TransientModel):
                 self.env._("A contact cannot be logged in the future: check its time.")
             )
 
-    def _check_promise(self):
-        """A promise is dated today or later, within the grace period, unless a
-        renewal manager logs it."""
-        self.ensure_one()
-        today = fields.Date.context_today(self)
-        if self.promised_date < today:
-            raise UserError(
-                self.env._(
-                    "The promised date %(date)s is already past: a customer can "
-                    "only promise to pay today or later.",
-                    date=format_date(self.env, self.promised_date),
-                )
-            )
-        grace_end = self._grace_end_date()
-        is_manager = self.env.user.has_group(
-            "insurance_renewal.group_insurance_renewal_manager"
-        )
-        if grace_end and self.promised_date > grace_end and not is_manager:
-            raise UserError(
-                self.env._(
-                    "The grace period ends on %(grace_end)s: a promise after that "
-                    "date would let the policy lapse. Ask a renewal manager to log "
-                    "it if it was agreed.",
-                    grace_end=format_date(self.env, grace_end),
-                )
-            )
-
-    def _grace_end_date(self):
-        lines = (
-            self.lead_id.insurance_premium_line_ids or self.policy_id.premium_line_ids
-        )
-        unpaid = lines.filtered(lambda line: line.state not in schedule.SETTLED_STATES)
-        return min(unpaid.mapped("grace_end_date"), default=False)
-
     def _activity_values(self):
         is_promise = self.outcome == "promised"
         return {
@@ -122,15 +86,7 @@ class InsuranceRenewalLogContact(models.TransientModel):
 
     def action_confirm(self):
         self.ensure_one()
-        if self.outcome == "promised":
-            if not self.promised_date:
-                raise UserError(
-                    self.env._(
-                        "A promise to pay needs the date the customer promised to "
-                        "pay by."
-                    )
-                )
-            self._check_promise()
+        # the contact checks its promise (date, grace end) as it is created
         self.env["insurance.renewal.activity"].create(self._activity_values())
         return {"type": "ir.actions.act_window_close"}
 
