@@ -64,6 +64,11 @@ class TestDemoInsurer(HttpCase):
         notes = " ".join(payer_policy.message_ids.mapped("body"))
         self.assertIn("缴费人既非投保人也非近亲属", notes)
         self.assertNotIn("is open: automatic reminders", notes)
+        # the payers' mandates, OCA's: created in Chinese too
+        mandate = self.env.ref("insurance_renewal.mandate_zhang_wei")
+        notes = " ".join(mandate.message_ids.mapped("body"))
+        self.assertIn("通用银行授权", notes)
+        self.assertNotIn("A generic banking mandate", notes)
 
     def test_the_renewals_kanban_shows_yuan(self):
         self.start_tour(
