@@ -2,10 +2,28 @@ import itertools
 from collections import defaultdict
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import email_normalize
 
 from ..lib import policy_files, tabular
+
+# What the import records of its own progress, never a caller: a file with bad rows
+# set "Checked" without them would be imported in part.
+PROGRESS_FIELDS = frozenset(
+    {
+        "state",
+        "row_count",
+        "error_row_count",
+        "error_ids",
+        "processed_rows",
+        "last_row",
+        "created_count",
+        "updated_count",
+        "unchanged_count",
+    }
+)
+# what the form sends back when a new file is chosen (to be checked again): harmless
+RESET_VALUES = {"state": "draft", "row_count": 0, "error_row_count": 0}
 
 # Files with more rows are imported by a scheduled action, in committed batches
 # of this many rows, rather than within the upload request (the parameter is the
@@ -128,7 +146,14 @@ class InsuranceDataImport(models.Model):
             }
         )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_progress_fields(vals)
+        return super().create(vals_list)
+
     def write(self, vals):
+        self._check_progress_fields(vals)
         if {"data_file", "kind"} & vals.keys():
             if self.filtered(lambda d: d.state in ("importing", "done")):
                 raise UserError(
@@ -140,6 +165,35 @@ class InsuranceDataImport(models.Model):
             vals = {**vals, "state": "draft", "row_count": 0, "error_row_count": 0}
             self.error_ids.unlink()
         return super().write(vals)
+
+    def _check_progress_fields(self, vals):
+        if self.env.su:
+            return
+        # the form's reset with a new file (or back to To Check): to check again
+        resetting = (
+            vals.get("state") == "draft" or {"data_file", "kind"} & vals.keys()
+        ) and not self.filtered(lambda d: d.state in ("importing", "done"))
+        for fname in PROGRESS_FIELDS & vals.keys():
+            value = vals[fname]
+            if fname == "error_ids":
+                harmless = all(command[0] == fields.Command.CLEAR for command in value)
+            else:
+                harmless = RESET_VALUES.get(fname, object()) == value
+            if not (resetting and harmless):
+                raise AccessError(
+                    self.env._(
+                        "The status and progress of an import are recorded by the "
+                        "import itself, never by hand (%(field)s).",
+                        field=self._fields[fname].get_description(self.env)["string"],
+                    )
+                )
+
+    def _write_progress(self, vals):
+        """Record the import's own progress. As superuser, after checking that the
+        caller may change this import (its record rules), since the fields are
+        closed to callers (``_check_progress_fields``)."""
+        self.check_access("write")
+        return self.sudo().write(vals)
 
     # Actions ------------------------------------------------------------------
 
@@ -156,7 +210,7 @@ class InsuranceDataImport(models.Model):
             count += len(batch)
             errors += self._check_batch(batch, seen)
         bad_rows = {error[0] for error in errors}
-        self.write(
+        self._write_progress(
             {
                 "state": "checked",
                 "row_count": count,
@@ -183,7 +237,7 @@ class InsuranceDataImport(models.Model):
                     file=self.name,
                 )
             )
-        self.state = "importing"
+        self._write_progress({"state": "importing"})
         if self.valid_row_count > self._batch_size():
             self._start_batched_import()
             return True
@@ -193,7 +247,7 @@ class InsuranceDataImport(models.Model):
     def action_reset(self):
         """Check the file again, after replacing it or changing its kind."""
         self._check_state("checked")
-        self.write({"state": "draft", "error_row_count": 0, "row_count": 0})
+        self._write_progress({"state": "draft", "error_row_count": 0, "row_count": 0})
         self.error_ids.unlink()
         return True
 
@@ -386,7 +440,7 @@ class InsuranceDataImport(models.Model):
             bad = bad_rows | {error[0] for error in errors}
             good = [row for row in batch if row["row"] not in bad]
             getattr(self, f"_import_{self.kind}")(good)
-            self.write(
+            self._write_progress(
                 {
                     "processed_rows": self.processed_rows + len(good),
                     "last_row": batch[-1]["row"],
@@ -394,7 +448,7 @@ class InsuranceDataImport(models.Model):
             )
             if commit and not cron._commit_progress(len(good)):
                 return False
-        self.state = "done"
+        self._write_progress({"state": "done"})
         self._file_attachment().unlink()
         return True
 
@@ -415,7 +469,7 @@ class InsuranceDataImport(models.Model):
         return [("state", "=", "importing")]
 
     def _count(self, created=0, updated=0, unchanged=0):
-        self.write(
+        self._write_progress(
             {
                 "created_count": self.created_count + created,
                 "updated_count": self.updated_count + updated,

@@ -6,6 +6,7 @@ from freezegun import freeze_time
 from stdnum import luhn
 from stdnum.cn import ric
 
+from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
@@ -263,6 +264,51 @@ class TestDataImport(InsuranceRenewalCommon):
     # Bad rows ------------------------------------------------------------------
 
     @freeze_time("2025-01-10")
+    def test_a_caller_cannot_record_the_import_s_progress(self):
+        """A file with a bad row cannot be set Checked without it over RPC (nor
+        created so, nor its counters changed): the import records its own
+        progress. Choosing a new file, as the form does, still resets it."""
+        data_import = self._new_import(self._csv(ZH, row("B-01", holder=""), row()))
+        data_import.action_check()
+        self.assertEqual(data_import.error_row_count, 1)
+        for vals in (
+            {"error_row_count": 0},
+            {"state": "done"},
+            {"processed_rows": 2, "last_row": 3},
+            {"error_ids": [Command.clear(), Command.create({"row": 2})]},
+        ):
+            with self.assertRaises(AccessError) as caught:
+                data_import.write(vals)
+            self.assertIn("recorded by the import itself", str(caught.exception))
+        with self.assertRaises(AccessError):
+            self._new_import(self._csv(ZH, row())).write({"state": "checked"})
+        with self.assertRaises(AccessError):
+            self.env["insurance.data.import"].with_user(self.specialist).create(
+                {"name": "x.csv", "state": "checked"}
+            )
+        self.assertRecordValues(
+            data_import, [{"state": "checked", "error_row_count": 1}]
+        )
+        with self.assertRaises(UserError):
+            data_import.action_import()
+        # a new file, as the form sends it: checked again from the start
+        data_import.write(
+            {
+                "data_file": base64.b64encode(self._csv(ZH, row())),
+                "state": "draft",
+                "row_count": 0,
+                "error_row_count": 0,
+                "error_ids": [Command.clear()],
+            }
+        )
+        data_import.action_check()
+        data_import.action_import()
+        self.assertRecordValues(
+            data_import, [{"state": "done", "error_row_count": 0, "created_count": 1}]
+        )
+        with self.assertRaises(AccessError):
+            data_import.write({"state": "draft"})
+
     def test_each_kind_of_bad_row_is_listed_and_nothing_imported(self):
         bad = [
             row("B-01", holder=""),
