@@ -31,6 +31,10 @@ OUTCOMES = [
 ]
 
 
+# what a person may still change on a contact logged by hand
+CORRECTABLE_FIELDS = frozenset({"note", "reason_id"})
+
+
 class InsuranceRenewalActivity(models.Model):
     """One contact attempt about a renewal premium, whoever or whatever made it:
     a call by a specialist, a visit by an agent, an automatic SMS reminder."""
@@ -131,7 +135,9 @@ class InsuranceRenewalActivity(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         activities = super().create(vals_list)
-        for activity in activities.filtered(lambda a: not a.lead_id):
+        # the addon links each contact to its policy's case (the caller's create
+        # passed its rights; a later change of a contact is closed to callers)
+        for activity in activities.filtered(lambda a: not a.lead_id).sudo():
             activity.lead_id = activity.policy_id.renewal_lead_id
         if not self.env.su:
             # logged by a person, through the Log Contact form or over RPC alike
@@ -140,6 +146,35 @@ class InsuranceRenewalActivity(models.Model):
         activities._schedule_promise_checks()
         activities.partner_id._schedule_contact_repair()
         return activities
+
+    def write(self, vals):
+        self._check_kept_as_it_happened(vals)
+        return super().write(vals)
+
+    def _check_kept_as_it_happened(self, vals):
+        """The history is kept as it happened: a person may add to the note of a
+        contact logged by hand, and give the reason for not paying; an outcome,
+        a promise, a day or a channel is corrected by logging a new contact (a
+        promise changed afterwards would skip its checks and stop the chase), and
+        the addon's own entries (reminders, demands, debits, care) are not
+        changed by hand at all."""
+        if self.env.su:
+            return
+        if self.filtered(lambda activity: activity.kind != "contact"):
+            raise UserError(
+                self.env._(
+                    "Automatic reminders, formal demands, bank debit attempts and "
+                    "care contacts are recorded as they happened and cannot be "
+                    "changed."
+                )
+            )
+        if vals.keys() - CORRECTABLE_FIELDS:
+            raise UserError(
+                self.env._(
+                    "A logged contact is kept as it happened: to correct its "
+                    "outcome, promise, day or channel, log a new contact."
+                )
+            )
 
     def _check_promise(self):
         """A promise is dated today or later, within the grace period, unless a

@@ -106,6 +106,43 @@ class TestLogContact(InsuranceRenewalCommon):
         self._end_unit_of_work()
         self.assertEqual(self.case.renewal_promised_date, date(2025, 4, 15))
 
+    def test_the_contact_history_is_kept_as_it_happened(self):
+        """A promise written afterwards over a logged contact skipped its checks
+        and stopped the chase; an automatic reminder could be rewritten as
+        reached. A person may only add to the note of a contact they logged, or
+        give the reason for not paying."""
+        Contact = self.env["insurance.renewal.activity"].with_user(self.specialist)
+        call = Contact.create({"policy_id": self.policy.id, "outcome": "no_answer"})
+        for vals in (
+            {"outcome": "promised", "promised_date": date(2025, 6, 30)},
+            {"channel": "visit"},
+            {"date": "2025-01-01 09:00:00"},
+        ):
+            with self.subTest(vals=vals), self.assertRaises(UserError) as no:
+                call.write(vals)
+            self.assertIn("log a new contact", str(no.exception))
+        call.write({"note": "客户说月底前回电"})
+        self.assertEqual(call.note, "客户说月底前回电")
+        reminder = (
+            self.env["insurance.renewal.activity"]
+            .sudo()
+            .create(
+                {
+                    "policy_id": self.policy.id,
+                    "kind": "reminder",
+                    "channel": "sms",
+                    "outcome": "undeliverable",
+                }
+            )
+        )
+        for vals in ({"outcome": "reached"}, {"note": "已送达"}):
+            with self.subTest(vals=vals), self.assertRaises(UserError) as no:
+                reminder.with_user(self.manager).write(vals)
+            self.assertIn("recorded as they happened", str(no.exception))
+        self._end_unit_of_work()
+        self.assertFalse(self.case.renewal_promised_date)
+        self.assertEqual(reminder.outcome, "undeliverable")
+
     def test_a_manager_may_accept_a_promise_after_the_grace_end(self):
         wizard = self._wizard(self.manager)
         wizard.outcome = "promised"
