@@ -32,6 +32,7 @@ ADDON_FIELDS = frozenset(
         "late_interest_invoice_ids",
         "refund_move_id",
         "refund_payment_id",
+        "refund_amount",
     }
 )
 UNDERWRITER = "insurance_renewal.group_insurance_underwriter"
@@ -246,6 +247,12 @@ class InsuranceServicingRequest(models.Model):
         help="The draft refund to the payer of what they paid for a reinstatement "
         "that was refused or cancelled.",
     )
+    refund_amount = fields.Monetary(
+        readonly=True,
+        copy=False,
+        groups="account.group_account_invoice",
+        help="What the draft refund gives back: it is posted for this amount.",
+    )
     team_activity_ids = fields.Many2many(
         "mail.activity", string="Work Asked of Other Teams", readonly=True, copy=False
     )
@@ -385,6 +392,7 @@ class InsuranceServicingRequest(models.Model):
             "late_interest_invoice_ids",
             "refund_move_id",
             "refund_payment_id",
+            "refund_amount",
         ]
 
     def _get_after_validation_exceptions(self):
@@ -1607,6 +1615,7 @@ class InsuranceServicingRequest(models.Model):
     def _prepare_refund(self, amount):
         policy = self.policy_id
         journal = self._bank_journal()
+        self.refund_amount = amount
         self.refund_payment_id = self.env["account.payment"].create(
             {
                 "payment_type": "outbound",

@@ -801,6 +801,25 @@ class TestServicingWithInvoices(ServicingMixin, PremiumAccountingCommon):
         self.assertEqual(request.sudo().refund_payment_id.amount, 12297.53)
         self.assertEqual(self.policy.state, "lapsed")
 
+    def test_finance_posts_a_refund_for_what_was_paid(self):
+        """The draft refund of a refused reinstatement waits for finance: raised
+        before posting, it gave the payer more than they paid."""
+        request = self._reinstate()
+        interest = request.sudo().interest_invoice_id
+        self._pay_all(self.invoice | interest, 12297.53)
+        with freeze_time("2025-08-01"):
+            request.with_user(self.underwriter).reject_tier()
+        refund = request.sudo().refund_payment_id.with_user(self.finance)
+        self.assertEqual(request.sudo().refund_amount, 12297.53)
+        with self.assertRaises(UserError) as refused, self.env.cr.savepoint():
+            refund.write({"amount": 20000})
+            refund.action_post()
+        self.assertIn("no longer matches", str(refused.exception))
+        self.assertIn("12,297.53", str(refused.exception))
+        self.assertEqual(refund.state, "draft")
+        refund.action_post()
+        self.assertEqual(refund.state, "paid")
+
     def test_refused_reinstatement_refunds_what_was_paid(self):
         request = self._reinstate()
         interest = request.sudo().interest_invoice_id
