@@ -23,17 +23,11 @@ LOG_FIELDS = (
 # given by _message_log, with nothing to store when empty
 EMPTY_FIELDS = ("attachment_ids", "partner_ids", "tracking_value_ids")
 # what mail.message's create computes when missing: always given by a log
-REQUIRED_FIELDS = {
-    "author_id",
-    "body",
-    "email_add_signature",
-    "email_from",
-    "is_internal",
-    "message_id",
-    "message_type",
-    "model",
-    "reply_to",
-    "res_id",
+REQUIRED_FIELDS = frozenset(LOG_FIELDS) - {
+    "record_alias_domain_id",
+    "record_company_id",
+    "subject",
+    "subtype_id",
 }
 
 
