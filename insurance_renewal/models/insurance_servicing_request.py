@@ -1167,10 +1167,7 @@ class InsuranceServicingRequest(models.Model):
 
     def _back_premiums(self):
         """(due date, amount) of each back premium counted before."""
-        return [
-            (fields.Date.to_date(row["due_date"]), row["amount"])
-            for row in self.breakdown or []
-        ]
+        return [(row.due_date, row.amount) for row in self._breakdown_rows()]
 
     def _invoice_reinstatement(self, lines, interest):
         """Invoice what a reinstatement costs: the back premiums not invoiced yet,
@@ -1461,28 +1458,24 @@ class InsuranceServicingRequest(models.Model):
             amount = self.currency_id.round(amount - part)
         return kept
 
-    def _counted_to_each(self):
-        """The day each back premium's interest is counted to, by due date."""
-        return {row.due_date: row.counted_to for row in self._breakdown_rows()}
-
     def _late_payments_each(self):
         """The payments of each back premium's invoice made after the day its
         interest was counted to: (day, amount) each, by due date, the earliest
         first and no more than the premium in all."""
-        counted = self._counted_to_each()
-        owed = dict(self._back_premiums())
+        counted = {row.due_date: row for row in self._breakdown_rows()}
         late = {}
         for line in self.sudo().premium_line_ids.filtered(
             lambda line: line.invoice_id.state == "posted" and line.due_date in counted
         ):
+            row = counted[line.due_date]
             partials = line.invoice_id._get_reconciled_invoices_partials()[0]
             payments = sorted(
                 (counterpart.date, amount)
                 for _partial, amount, counterpart in partials
-                if counterpart.date > counted[line.due_date]
+                if counterpart.date > row.counted_to
             )
             if payments:
-                late[line.due_date] = self._parts_before(payments, owed[line.due_date])
+                late[line.due_date] = self._parts_before(payments, row.amount)
         return late
 
     def _on_reinstatement_paid(self):
