@@ -105,8 +105,14 @@ INSERT INTO twin_policy_before
 SELECT id, state FROM insurance_policy
  WHERE state = 'lapsed' AND reinstatement_deadline < %(today)s
    AND id NOT IN (SELECT id FROM twin_policy_before);
-UPDATE insurance_policy SET state = 'terminated', write_date = now()
- WHERE state = 'lapsed' AND reinstatement_deadline < %(today)s;
+WITH terminated AS (
+    UPDATE insurance_policy SET state = 'terminated', write_date = now()
+     WHERE state = 'lapsed' AND reinstatement_deadline < %(today)s
+ RETURNING id)
+-- the premiums planned while suspended, never asked for: waived
+UPDATE insurance_premium_line l SET state = 'waived', write_date = now()
+  FROM terminated t
+ WHERE l.policy_id = t.id AND l.state = 'planned' AND COALESCE(l.amount_paid, 0) = 0;
 """
 
 # One tracking message per policy whose state changed.

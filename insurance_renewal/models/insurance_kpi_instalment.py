@@ -8,7 +8,8 @@ class InsuranceKpiInstalment(models.Model):
     "Other KPIs").
 
     Waived instalments are not owed, nor those falling due after the policy ended;
-    premiums planned while a policy is suspended stay due and unpaid.
+    premiums planned while a policy is suspended stay due and unpaid until it is
+    reinstated (they are its back premiums) or terminated (then waived).
     """
 
     _name = "insurance.kpi.instalment"

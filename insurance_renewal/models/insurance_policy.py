@@ -1574,7 +1574,21 @@ class InsurancePolicy(models.Model):
         )
 
     def _terminate_batch(self, policies):
+        """Terminate the policies past their reinstatement window. The premiums
+        planned for while they were suspended, and after, were never asked for and
+        are no longer owed: waived, as a surrender waives them, so that no
+        ledger, receivable or collection rate counts them as due. The premium left
+        unpaid when the policy lapsed stays lapsed: it was due and not collected."""
         policies.write({"state": "terminated"})
+        policies._waive_never_due_instalments()
+
+    def _waive_never_due_instalments(self):
+        planned = self.env["insurance.premium.line"].search(
+            Domain("policy_id", "in", self.ids) & Domain("state", "=", schedule.PLANNED)
+        )
+        planned.filtered(lambda line: line.currency_id.is_zero(line.amount_paid)).write(
+            {"state": schedule.WAIVED}
+        )
 
     def _schedule_missing_mandate_todo(self):
         """One finance to-do per policy whose payer pays by auto-debit but holds no

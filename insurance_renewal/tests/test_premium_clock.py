@@ -1,8 +1,10 @@
+import importlib.util
 from datetime import date
 
 from freezegun import freeze_time
 
 from odoo.tests import tagged
+from odoo.tools.misc import file_path
 
 from .common import InsuranceRenewalCommon
 
@@ -49,6 +51,38 @@ class TestPremiumClock(InsuranceRenewalCommon):
         )
         self._run_clock_on("2027-04-03")
         self.assertEqual(self.policy.state, "terminated")
+
+    def test_a_terminated_policy_owes_only_the_premium_it_lapsed_on(self):
+        self._run_clock_on("2025-04-02")
+        suspended_year = self._line(self.policy, 3)
+        self.assertEqual(suspended_year.due_date, date(2026, 1, 31))
+        self.assertEqual(
+            suspended_year.state, "planned", "A back premium while reinstatable."
+        )
+        self._run_clock_on("2027-04-03")
+        self.assertEqual(self.line.state, "lapsed", "Due, and never collected.")
+        self.assertEqual(suspended_year.state, "waived")
+        self.assertEqual(self.policy.amount_overdue, 12000)
+        kpi = self.env["insurance.kpi.instalment"]
+        self.assertEqual(
+            kpi.search([("policy_id", "=", self.policy.id)]).premium_line_id,
+            self.line,
+            "The collection rate counts the premium the policy lapsed on, not the "
+            "ones it was never asked for.",
+        )
+
+    def test_the_upgrade_waives_what_earlier_terminations_left_planned(self):
+        self._run_clock_on("2025-04-02")
+        self.policy.sudo().state = "terminated"  # as the clock did before 19.0.1.2.0
+        path = file_path("insurance_renewal/migrations/19.0.1.2.0/post-migrate.py")
+        spec = importlib.util.spec_from_file_location("post_migrate", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        self.env.flush_all()
+        migration.migrate(self.env.cr, "19.0.1.1.0")
+        self.env.invalidate_all()
+        self.assertEqual(self._line(self.policy, 3).state, "waived")
+        self.assertEqual(self.line.state, "lapsed")
 
     def test_a_late_clock_catches_up_in_one_run(self):
         self._run_clock_on("2025-03-01")
