@@ -166,6 +166,11 @@ UPDATE insurance_policy p
            + make_interval(months => pr.reinstatement_period_months))::date
   FROM bench_susp s, insurance_product pr
  WHERE s.policy_id = p.id AND pr.id = p.product_id;
+-- Terminated: the premiums planned while suspended were waived at termination.
+UPDATE insurance_premium_line l SET state = 'waived'
+  FROM insurance_policy p
+ WHERE p.id = l.policy_id AND p.name LIKE 'BP%%' AND p.state = 'terminated'
+   AND l.state = 'planned';
 UPDATE insurance_policy p
    SET end_reason = 'surrender', end_date = %(asof)s::date - 10
  WHERE p.name LIKE 'BP%%' AND p.state = 'surrendered';
