@@ -176,6 +176,64 @@ class TestAssignmentRules(TeamWorkCommon):
         self.assertEqual(emails[1], emails[0])
         self.assertIn("P-0001", emails[1]["body_html"].replace("NAME", "P-0001"))
 
+    def test_a_batch_s_emails_answer_the_history_odoo_finds(self):
+        """The history each email of a batch answers (its references, read for
+        the whole batch at once) is the one Odoo's own rendering finds for its
+        message: the record's public discussion first, then its notes and
+        logs, never the message itself."""
+        with freeze_time("2024-02-10"):
+            other = self._create_policy(name="P-0004", user_id=self.agent.id)
+            other.action_activate()
+        for number in range(4):
+            self.policy.message_post(body=f"客户来电 {number}", message_type="comment")
+            self.policy.message_post(
+                body=f"内部备注 {number}", subtype_xmlid="mail.mt_note"
+            )
+        visit_type = self.env.ref(
+            "insurance_renewal.mail_activity_type_retention_visit"
+        )
+        activities = (
+            self.env["mail.activity"]
+            .with_context(mail_activity_quick_update=True)
+            .create(
+                [
+                    {
+                        "res_model_id": self.env["ir.model"]._get_id(policy._name),
+                        "res_id": policy.id,
+                        "activity_type_id": visit_type.id,
+                        "user_id": self.agent.id,
+                        "summary": summary,
+                        "date_deadline": date(2025, 2, 6),
+                    }
+                    for policy, summary in (
+                        (self.policy, "上门拜访"),
+                        (self.policy, "再次拜访"),
+                        (other, "上门拜访"),
+                    )
+                ]
+            )
+        )
+        activities._insurance_notify_assigned()
+        messages = self.env["mail.message"].search(
+            [
+                ("model", "=", "insurance.policy"),
+                ("res_id", "in", (self.policy | other).ids),
+                ("message_type", "=", "user_notification"),
+            ]
+        )
+        self.assertEqual(len(messages), 3)
+        for message in messages:
+            record = self.env[message.model].browse(message.res_id)
+            odoo = record._notify_by_email_get_base_mail_values(message, [])
+            email = message.notification_ids.mail_mail_id
+            with self.subTest(message=message.subject):
+                self.assertEqual(email.references, odoo["references"])
+                references = email.references.split()
+                self.assertEqual(references[-1], message.message_id)
+                if record == self.policy:
+                    # three messages of its history, then itself
+                    self.assertEqual(len(references), 4)
+
     def _email_values(self, message, policy):
         """The queued email of ``message``, its record's name and id and the
         random message ids of its references replaced."""
