@@ -234,6 +234,45 @@ class TestAssignmentRules(TeamWorkCommon):
                     # three messages of its history, then itself
                     self.assertEqual(len(references), 4)
 
+    def test_a_batch_s_recipients_are_those_odoo_finds_for_each_message(self):
+        """The recipients of a batch's "assigned to you" messages, read for the
+        whole batch at once, are those Odoo finds for each message alone: an
+        assignee who follows the record as its follower, one who does not (or
+        follows only another record of the batch) as a partner who does not."""
+        with freeze_time("2024-02-10"):
+            other = self._create_policy(name="P-0005", user_id=False)
+            other.action_activate()
+        # the agent follows one policy of the batch, the member the other one
+        self.policy.message_subscribe(self.agent.partner_id.ids)
+        member = self.members["finance"].partner_id
+        other.message_subscribe(member.ids)
+        records = self.policy | other
+        pids = (self.agent.partner_id | member).ids
+        note = self.env.ref("mail.mt_note").id
+        Followers = self.env["mail.followers"]
+        known = Followers._insurance_known_recipients(records, pids, note)
+        batch = Followers.with_context(insurance_known_recipients=known)
+        for record in records:
+            for asked in ([pid] for pid in pids):
+                with self.subTest(record=record.name, pid=asked):
+                    odoo = Followers._get_recipient_data(
+                        record, "user_notification", note, asked
+                    )
+                    found = batch._get_recipient_data(
+                        record, "user_notification", note, asked
+                    )
+                    self.assertEqual(found, odoo)
+                    self.assertEqual(
+                        found[record.id][asked[0]]["is_follower"],
+                        self.env["res.partner"].browse(asked)
+                        in record.message_partner_ids,
+                    )
+        # another question is Odoo's to answer
+        self.assertEqual(
+            batch._get_recipient_data(records, "user_notification", note, pids),
+            Followers._get_recipient_data(records, "user_notification", note, pids),
+        )
+
     def _email_values(self, message, policy):
         """The queued email of ``message``, its record's name and id and the
         random message ids of its references replaced."""
