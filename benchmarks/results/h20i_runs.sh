@@ -41,3 +41,12 @@ if [ "$step" = all ] || [ "$step" = new10000 ]; then
     run new10000_twin_2 h20i_t2 10000 --fair-twin --compare h20i_t1
     dropdb h20i_t1; dropdb h20i_t2
 fi
+if [ "$step" = all ] || [ "$step" = new10000b ]; then
+    # the second pair, in the other order
+    run new10000_twin_3 h20i_t3 10000 --fair-twin
+    run new10000_before_2 h20i_b2 10000 --addons-path "$BEFORE" --compare h20i_t3
+    run new10000_after_2 h20i_a2 10000 --compare h20i_t3
+    dropdb h20i_a2; dropdb h20i_b2
+    run new10000_twin_4 h20i_t4 10000 --fair-twin --compare h20i_t3
+    dropdb h20i_t3; dropdb h20i_t4
+fi
