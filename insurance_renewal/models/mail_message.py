@@ -150,6 +150,11 @@ class MailMessage(models.Model):
         )
         for model, res_id, message_id in rows:
             known[model, res_id] += (message_id,)
+        # what Odoo reads of each history to choose and name the messages its
+        # email answers, read for all at once (as Odoo reads it: as superuser)
+        self.sudo().browse(row[2] for row in rows).fetch(
+            ["message_id", "is_internal", "message_type", "subtype_id"]
+        )
         return known
 
     @api.model

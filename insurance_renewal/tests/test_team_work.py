@@ -273,6 +273,60 @@ class TestAssignmentRules(TeamWorkCommon):
             Followers._get_recipient_data(records, "user_notification", note, pids),
         )
 
+    def test_a_batch_s_notifications_cost_no_query_per_todo(self):
+        """The "assigned to you" notifications of a batch read each email's
+        history and each message's recipients once for the batch (Odoo reads
+        them once per to-do): four to-dos cost no more queries than two."""
+        with freeze_time("2024-02-10"):
+            policies = self.env["insurance.policy"]
+            for number in range(7):
+                policies |= self._create_policy(
+                    name=f"P-01{number}", user_id=self.agent.id
+                )
+            policies.action_activate()
+        policies.message_subscribe(self.agent.partner_id.ids)
+        visit_type = self.env.ref(
+            "insurance_renewal.mail_activity_type_retention_visit"
+        )
+        counts = []
+        # the first batch warms Odoo's caches up
+        for batch in (policies[:1], policies[1:3], policies[3:]):
+            activities = (
+                self.env["mail.activity"]
+                .with_context(mail_activity_quick_update=True)
+                .create(
+                    [
+                        {
+                            "res_model_id": self.env["ir.model"]._get_id(policy._name),
+                            "res_id": policy.id,
+                            "activity_type_id": visit_type.id,
+                            "user_id": self.agent.id,
+                            "date_deadline": date(2025, 2, 6),
+                        }
+                        for policy in batch
+                    ]
+                )
+            )
+            self.env.flush_all()
+            before = self.env.cr.sql_log_count
+            # queued, as the assignment rules queue them
+            activities.with_context(
+                mail_notify_force_send=False
+            )._insurance_notify_assigned()
+            self.env.flush_all()
+            counts.append(self.env.cr.sql_log_count - before)
+            self.assertEqual(
+                len(activities.mapped("res_id")),
+                self.env["mail.mail"].search_count(
+                    [
+                        ("model", "=", "insurance.policy"),
+                        ("res_id", "in", batch.ids),
+                        ("message_type", "=", "user_notification"),
+                    ]
+                ),
+            )
+        self.assertLessEqual(counts[2], counts[1], counts)
+
     def _email_values(self, message, policy):
         """The queued email of ``message``, its record's name and id and the
         random message ids of its references replaced."""
