@@ -14,6 +14,7 @@ from . import crm_stage
 from . import crm_lost_reason
 from . import crm_lead
 from . import mail_activity
+from . import mail_followers
 from . import mail_message
 from . import mail_thread
 from . import res_config_settings

@@ -97,6 +97,10 @@ class MailActivity(models.Model):
             pending.append((record.with_env(lang_env), message, notify))
         created = records._message_create([message for _r, message, _n in pending])
         gather, emails = self.env["mail.thread"]._insurance_gather_emails()
+        # each message's recipients, read for all of them at once
+        gather["insurance_known_recipients"] = self.env[
+            "mail.followers"
+        ]._insurance_known_recipients(records, self.user_id.partner_id.ids, subtype_id)
         for new_message, (record, message, notify) in zip(
             created, pending, strict=True
         ):

@@ -29,6 +29,17 @@ REQUIRED_FIELDS = frozenset(LOG_FIELDS) - {
     "subject",
     "subtype_id",
 }
+# The conditions of Odoo's search for the history a notification email answers
+# (mail.thread's _notify_by_email_get_base_mail_values): field -> operator.
+ANCESTOR_CONDITIONS = {
+    "model": "=",
+    "res_id": "=",
+    "id": "!=",
+    "subtype_id": "!=",
+    "message_id": "!=",
+}
+# how many of a record's last messages that search reads
+ANCESTOR_LIMIT = 32
 
 
 class MailMessage(models.Model):
@@ -104,3 +115,88 @@ class MailMessage(models.Model):
                     or (field.type == "one2many" and field.comodel_name == self._name)
                 ]
             )
+
+    @api.model
+    def _insurance_known_ancestors(self, messages):
+        """The last messages of the records of ``messages`` that Odoo's email of
+        a notified message answers (their ``references``), read for all of them
+        in one query: Odoo searches them once per email, and an activation
+        notifies hundreds of to-dos. ``search`` answers from the result within
+        ``with_context(insurance_known_ancestors=...)``."""
+        threads = {(m.model, m.res_id) for m in messages if m.model and m.res_id}
+        known = KnownAncestors.fromkeys(threads, ())
+        if not threads:
+            return known
+        self.flush_model(["model", "res_id", "subtype_id", "message_id"])
+        models_, res_ids = zip(*threads, strict=True)
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT t.model, t.res_id, m.id
+                  FROM unnest(%s::varchar[], %s::int[]) AS t(model, res_id)
+                 CROSS JOIN LATERAL (
+                       SELECT m.id FROM mail_message m
+                        WHERE m.model = t.model AND m.res_id = t.res_id
+                          AND m.subtype_id IS NOT NULL AND m.message_id IS NOT NULL
+                        ORDER BY m.id DESC
+                        LIMIT %s) AS m
+                 ORDER BY t.model, t.res_id, m.id DESC
+                """,
+                list(models_),
+                list(res_ids),
+                # one more: the message itself is left out of its own history
+                ANCESTOR_LIMIT + 1,
+            )
+        )
+        for model, res_id, message_id in rows:
+            known[model, res_id] += (message_id,)
+        # what Odoo reads of each history to choose and name the messages its
+        # email answers, read for all at once (as Odoo reads it: as superuser)
+        self.sudo().browse(row[2] for row in rows).fetch(
+            ["message_id", "is_internal", "message_type", "subtype_id"]
+        )
+        return known
+
+    @api.model
+    def search(self, domain, offset=0, limit=None, order=None):
+        """See ``_insurance_known_ancestors``: a notification email's history,
+        already read for the whole batch."""
+        known = self.env.context.get("insurance_known_ancestors")
+        # only our own mapping (a client's context cannot hold one)
+        if isinstance(known, KnownAncestors) and not offset and order == "id DESC":
+            found = known.answer(domain, limit)
+            if found is not None:
+                return self.browse(found)
+        return super().search(domain, offset=offset, limit=limit, order=order)
+
+
+class KnownAncestors(dict):
+    """{(model, res_id): ids of the record's last messages with a subtype and
+    a message id, newest first}. Equal only to itself: Odoo reuses an
+    environment whose context is equal."""
+
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
+
+    def answer(self, domain, limit):
+        """The ids Odoo's search of a message's history finds, or None when
+        ``domain`` is another search or names a record not read."""
+        if not limit or limit > ANCESTOR_LIMIT or not isinstance(domain, list):
+            return None
+        conditions = {}
+        for item in domain:
+            if not (isinstance(item, tuple) and len(item) == 3):
+                return None
+            conditions[item[0]] = item[1:]
+        if {name: op for name, (op, _v) in conditions.items()} != ANCESTOR_CONDITIONS:
+            return None
+        if conditions["subtype_id"][1] is not False:
+            return None
+        if conditions["message_id"][1] is not False:
+            return None
+        key = (conditions["model"][1], conditions["res_id"][1])
+        if key not in self:
+            return None
+        itself = conditions["id"][1]
+        return [message_id for message_id in self[key] if message_id != itself][:limit]

@@ -39,14 +39,20 @@ class MailThread(models.AbstractModel):
         same recipients, layout, headers and references, rendered in each
         record's language), with the emails and their notifications created
         in one batch each; each message's emails sent as Odoo would (queued,
-        or after the commit when fewer than the force-send limit)."""
+        or after the commit when fewer than the force-send limit). The history
+        each email answers (its references) is read for all at once."""
         mails, notifications, sends = [], [], []
+        known = self.env["mail.message"]._insurance_known_ancestors(
+            [message for _r, message, _d, _v, _k in gathered]
+        )
         for record, message, recipients_data, msg_vals, kwargs in gathered:
             partners_data = [r for r in recipients_data if r["notif"] == "email"]
             if not partners_data:
                 continue
             first = len(mails)
-            record._insurance_email_values(
+            record.with_context(
+                insurance_known_ancestors=known
+            )._insurance_email_values(
                 message, partners_data, msg_vals, kwargs, mails, notifications
             )
             sends.append((record, first, len(mails), kwargs))

@@ -50,7 +50,10 @@ class PendingLogs(list):
 
 
 class ResPartner(models.Model):
-    _inherit = "res.partner"
+    # a renewal import brings hundreds of customers' contact data up to date:
+    # their tracking messages are written in batch
+    _name = "res.partner"
+    _inherit = ["res.partner", "insurance.tracking.batch.mixin"]
 
     # Where a customer lives matters later (a reminder letter, a change just
     # before a claim): every change of the address is tracked.

@@ -11,6 +11,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from .common import InsuranceRenewalCommon
+from .test_batch_tracking import MESSAGE_FIELDS
 
 ZH = (
     "保单号",
@@ -694,6 +695,54 @@ class TestDataImport(InsuranceRenewalCommon):
             ],
         )
         self.assertTrue(known.contact_data_date)
+
+    @freeze_time("2025-01-10")
+    def test_customers_found_together_get_the_tracking_of_one_found_alone(self):
+        """The new contact data of the customers a batch finds is tracked in one
+        go (``insurance.tracking.batch.mixin``): each customer's chatter shows
+        the message and tracked values a customer found alone gets."""
+        rows = [
+            line[:4]
+            + ("13900000001", "new@example.com", "北京市东城区新地址1号")
+            + line[7:8]
+            + ("", "")
+            + line[10:]
+            for line in self._new_customer_rows(1, 3)
+        ]
+        Partner = self.env["res.partner"]
+        found = Partner
+        for line in rows:
+            found |= Partner.sudo().create(
+                {
+                    "name": line[2],
+                    "identity_number": line[3],
+                    "email": "old@example.com",
+                    "street": "旧地址",
+                }
+            )
+        found = found.sudo(False)
+        self._flush_tracking()
+        self._import(self._csv(ZH, rows[0]))
+        self._import(self._csv(ZH, *rows[1:]))
+        seen = []
+        for partner in found:
+            partner.invalidate_recordset(["message_ids"])
+            message = partner.message_ids.filtered("tracking_value_ids")
+            self.assertEqual(len(message), 1, partner.name)
+            values = {name: message[name] for name in MESSAGE_FIELDS}
+            values["tracking"] = sorted(
+                (value.field_id.name, value.old_value_char, value.new_value_char)
+                for value in message.sudo().tracking_value_ids
+            )
+            seen.append(values)
+        self.assertIn(
+            ("email", "old@example.com", "new@example.com"), seen[0]["tracking"]
+        )
+        self.assertIn(
+            ("street", "旧地址", "北京市东城区新地址1号"), seen[0]["tracking"]
+        )
+        self.assertEqual(seen[1], seen[0])
+        self.assertEqual(seen[2], seen[0])
 
     def test_a_client_context_neither_silences_emails_nor_contact_dates(self):
         """The import's gathering of emails and contact changes cannot be asked

@@ -176,6 +176,157 @@ class TestAssignmentRules(TeamWorkCommon):
         self.assertEqual(emails[1], emails[0])
         self.assertIn("P-0001", emails[1]["body_html"].replace("NAME", "P-0001"))
 
+    def test_a_batch_s_emails_answer_the_history_odoo_finds(self):
+        """The history each email of a batch answers (its references, read for
+        the whole batch at once) is the one Odoo's own rendering finds for its
+        message: the record's public discussion first, then its notes and
+        logs, never the message itself."""
+        with freeze_time("2024-02-10"):
+            other = self._create_policy(name="P-0004", user_id=self.agent.id)
+            other.action_activate()
+        for number in range(4):
+            self.policy.message_post(body=f"客户来电 {number}", message_type="comment")
+            self.policy.message_post(
+                body=f"内部备注 {number}", subtype_xmlid="mail.mt_note"
+            )
+        visit_type = self.env.ref(
+            "insurance_renewal.mail_activity_type_retention_visit"
+        )
+        activities = (
+            self.env["mail.activity"]
+            .with_context(mail_activity_quick_update=True)
+            .create(
+                [
+                    {
+                        "res_model_id": self.env["ir.model"]._get_id(policy._name),
+                        "res_id": policy.id,
+                        "activity_type_id": visit_type.id,
+                        "user_id": self.agent.id,
+                        "summary": summary,
+                        "date_deadline": date(2025, 2, 6),
+                    }
+                    for policy, summary in (
+                        (self.policy, "上门拜访"),
+                        (self.policy, "再次拜访"),
+                        (other, "上门拜访"),
+                    )
+                ]
+            )
+        )
+        activities._insurance_notify_assigned()
+        messages = self.env["mail.message"].search(
+            [
+                ("model", "=", "insurance.policy"),
+                ("res_id", "in", (self.policy | other).ids),
+                ("message_type", "=", "user_notification"),
+            ]
+        )
+        self.assertEqual(len(messages), 3)
+        for message in messages:
+            record = self.env[message.model].browse(message.res_id)
+            odoo = record._notify_by_email_get_base_mail_values(message, [])
+            email = message.notification_ids.mail_mail_id
+            with self.subTest(message=message.subject):
+                self.assertEqual(email.references, odoo["references"])
+                references = email.references.split()
+                self.assertEqual(references[-1], message.message_id)
+                if record == self.policy:
+                    # three messages of its history, then itself
+                    self.assertEqual(len(references), 4)
+
+    def test_a_batch_s_recipients_are_those_odoo_finds_for_each_message(self):
+        """The recipients of a batch's "assigned to you" messages, read for the
+        whole batch at once, are those Odoo finds for each message alone: an
+        assignee who follows the record as its follower, one who does not (or
+        follows only another record of the batch) as a partner who does not."""
+        with freeze_time("2024-02-10"):
+            other = self._create_policy(name="P-0005", user_id=False)
+            other.action_activate()
+        # the agent follows one policy of the batch, the member the other one
+        self.policy.message_subscribe(self.agent.partner_id.ids)
+        member = self.members["finance"].partner_id
+        other.message_subscribe(member.ids)
+        records = self.policy | other
+        pids = (self.agent.partner_id | member).ids
+        note = self.env.ref("mail.mt_note").id
+        Followers = self.env["mail.followers"]
+        known = Followers._insurance_known_recipients(records, pids, note)
+        batch = Followers.with_context(insurance_known_recipients=known)
+        for record in records:
+            for asked in ([pid] for pid in pids):
+                with self.subTest(record=record.name, pid=asked):
+                    odoo = Followers._get_recipient_data(
+                        record, "user_notification", note, asked
+                    )
+                    found = batch._get_recipient_data(
+                        record, "user_notification", note, asked
+                    )
+                    self.assertEqual(found, odoo)
+                    self.assertEqual(
+                        found[record.id][asked[0]]["is_follower"],
+                        self.env["res.partner"].browse(asked)
+                        in record.message_partner_ids,
+                    )
+        # another question is Odoo's to answer
+        self.assertEqual(
+            batch._get_recipient_data(records, "user_notification", note, pids),
+            Followers._get_recipient_data(records, "user_notification", note, pids),
+        )
+
+    def test_a_batch_s_notifications_cost_no_query_per_todo(self):
+        """The "assigned to you" notifications of a batch read each email's
+        history and each message's recipients once for the batch (Odoo reads
+        them once per to-do): four to-dos cost no more queries than two."""
+        with freeze_time("2024-02-10"):
+            policies = self.env["insurance.policy"]
+            for number in range(7):
+                policies |= self._create_policy(
+                    name=f"P-01{number}", user_id=self.agent.id
+                )
+            policies.action_activate()
+        policies.message_subscribe(self.agent.partner_id.ids)
+        visit_type = self.env.ref(
+            "insurance_renewal.mail_activity_type_retention_visit"
+        )
+        counts = []
+        # the first batch warms Odoo's caches up
+        for batch in (policies[:1], policies[1:3], policies[3:]):
+            activities = (
+                self.env["mail.activity"]
+                .with_context(mail_activity_quick_update=True)
+                .create(
+                    [
+                        {
+                            "res_model_id": self.env["ir.model"]._get_id(policy._name),
+                            "res_id": policy.id,
+                            "activity_type_id": visit_type.id,
+                            "user_id": self.agent.id,
+                            "date_deadline": date(2025, 2, 6),
+                        }
+                        for policy in batch
+                    ]
+                )
+            )
+            self.env.flush_all()
+            before = self.env.cr.sql_log_count
+            # queued, as the assignment rules queue them
+            activities.with_context(
+                mail_notify_force_send=False
+            )._insurance_notify_assigned()
+            self.env.flush_all()
+            counts.append(self.env.cr.sql_log_count - before)
+            self.assertEqual(
+                len(activities.mapped("res_id")),
+                self.env["mail.mail"].search_count(
+                    [
+                        ("model", "=", "insurance.policy"),
+                        ("res_id", "in", batch.ids),
+                        ("message_type", "=", "user_notification"),
+                    ]
+                ),
+            )
+        self.assertLessEqual(counts[2], counts[1], counts)
+
     def _email_values(self, message, policy):
         """The queued email of ``message``, its record's name and id and the
         random message ids of its references replaced."""
