@@ -49,6 +49,13 @@ MAX_PREMIUM_YEARS = 100
 MAX_PREMIUM_AMOUNT = 100_000_000
 
 
+def _are_ids(values):
+    """Whether ``values`` is a list or tuple of record ids."""
+    return isinstance(values, list | tuple) and all(
+        isinstance(value, int) and not isinstance(value, bool) for value in values
+    )
+
+
 # What a policy's stored schedule figures are computed from, for many policies at
 # once: the first unpaid due date, the last stored instalment, the next premium
 # still owed and what is overdue.
@@ -668,6 +675,41 @@ class InsurancePolicy(models.Model):
             # both are facts of the case's stage and lapse-risk score
             self.env["insurance.fact.flow"]._touch_cases(self.renewal_lead_ids)
         return result
+
+    def with_context(self, *args, **kwargs):
+        records = super().with_context(*args, **kwargs)
+        records._check_reminder_context()
+        return records
+
+    def _check_reminder_context(self):
+        """The instalments a reminder lists come in the context, which the pay
+        link's fields depend on. Sent over RPC as lists of lists (or anything
+        but instalment ids), Odoo could not key its cache with them and every
+        read of the pay link failed with a server error: refuse them here,
+        where the RPC call puts its context on the policies."""
+        context = self.env.context
+        given = context.get("reminder_line_ids")
+        by_policy = context.get("reminder_lines_by_policy")
+        if (given and not _are_ids(given)) or (
+            by_policy
+            and not (
+                isinstance(by_policy, tuple)
+                and all(
+                    isinstance(pair, tuple)
+                    and len(pair) == 2
+                    and _are_ids(pair[:1])
+                    and isinstance(pair[1], tuple)
+                    and _are_ids(pair[1])
+                    for pair in by_policy
+                )
+            )
+        ):
+            raise UserError(
+                self.env._(
+                    "The instalments a reminder lists must be given as instalment "
+                    "ids: the context given is not valid."
+                )
+            )
 
     def _message_create(self, values_list):
         """Logs of many policies at once (the "Policy created" of each policy an

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_date
 
 from ..lib import schedule
@@ -132,6 +132,22 @@ class InsuranceRenewalActivity(models.Model):
             ]
             activity.display_name = " · ".join(part for part in parts if part)
 
+    @api.constrains("lead_id", "policy_id")
+    def _check_lead_of_policy(self):
+        """A contact goes on its own policy's case: on another policy's case it
+        would give that customer's case a promise, an outcome and a last contact
+        that were never theirs."""
+        for activity in self.filtered("lead_id"):
+            if activity.lead_id.insurance_policy_id != activity.policy_id:
+                raise ValidationError(
+                    self.env._(
+                        "The contact about policy %(policy)s cannot go on the "
+                        "renewal case %(case)s, which is about another policy.",
+                        policy=activity.policy_id.name,
+                        case=activity.lead_id.name,
+                    )
+                )
+
     @api.model_create_multi
     def create(self, vals_list):
         activities = super().create(vals_list)
@@ -188,6 +204,14 @@ class InsuranceRenewalActivity(models.Model):
                     self.env._(
                         "A promise to pay needs the date the customer promised to "
                         "pay by."
+                    )
+                )
+            if activity.currency_id.compare_amounts(activity.promised_amount, 0) < 0:
+                raise UserError(
+                    self.env._(
+                        "The promised amount %(amount)s is negative: enter what the "
+                        "customer promised to pay, or leave it at zero.",
+                        amount=activity.currency_id.format(activity.promised_amount),
                     )
                 )
             if promised < today:

@@ -1,0 +1,201 @@
+"""Third hostile audit: what a specialist or a renewal manager can do through
+the wizards, the dashboard and the context of an RPC call that the first two
+audits did not try. Each test is the hostile (or mistaken) call itself."""
+
+from datetime import date
+
+from freezegun import freeze_time
+
+from odoo.exceptions import UserError, ValidationError
+from odoo.service.model import call_kw
+from odoo.tests import new_test_user, tagged
+
+from .common import InsuranceRenewalCommon
+
+
+@tagged("post_install", "-at_install")
+class TestHostileEdges(InsuranceRenewalCommon):
+    """P-0001 (张伟) and P-0002 (李娜), issued 31 January 2024: their second
+    premiums fell due on 31 January 2025 and are in grace on 3 February 2025,
+    today. Their third premiums fall due on 31 January 2026."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.other = cls.env["res.partner"].create({"name": "李娜"})
+        with freeze_time("2024-02-10"):
+            cls.policy = cls._create_policy(specialist_id=cls.specialist.id)
+            cls.other_policy = cls._create_policy(
+                name="P-0002", partner_id=cls.other.id, specialist_id=cls.specialist.id
+            )
+            (cls.policy | cls.other_policy).action_activate()
+        cls.line = cls._line(cls.policy, 2)
+        cls.manager = new_test_user(
+            cls.env,
+            login="test_hostile_manager",
+            groups="insurance_renewal.group_insurance_renewal_manager",
+        )
+
+    def setUp(self):
+        super().setUp()
+        with freeze_time("2025-02-03"):
+            self._run_clock()
+        self.startPatcher(freeze_time("2025-02-03 06:00:00"))
+
+    def _demands(self, line):
+        return self.env["insurance.reminder.log"].search(
+            [("premium_line_id", "=", line.id), ("channel", "=", "demand")]
+        )
+
+    # Formal demands -----------------------------------------------------------
+
+    def test_a_letter_demand_dated_before_the_premium_fell_due_is_refused(self):
+        """Dated 1 March 2024, eleven months before the premium fell due, the
+        demand's 30 days had run out long ago: the policy, in grace, would have
+        been suspended by the next night's clock."""
+        wizard = (
+            self.env["insurance.letter.demand"]
+            .with_user(self.specialist)
+            .create(
+                {
+                    "premium_line_id": self.line.id,
+                    "tracking_ref": "EMS1",
+                    "delivered_on": "2024-03-01",
+                }
+            )
+        )
+        with self.assertRaises(UserError) as refusal:
+            wizard.action_confirm()
+        self.assertIn("2025-01-31", str(refusal.exception))
+        self.assertFalse(self.line.demand_date)
+        self.assertFalse(self._demands(self.line))
+        with freeze_time("2025-02-04"):
+            self._run_clock()
+        self.assertEqual(self.policy.state, "grace")
+
+    def test_no_formal_demand_for_a_premium_not_yet_due(self):
+        """The third premium falls due in a year: demanded by email today, the
+        policy would be suspended 30 days after the email left, eleven months
+        before the premium was even owed."""
+        third = self._line(self.policy, 3)
+        with self.assertRaises(UserError) as refusal:
+            third.with_user(self.specialist).action_issue_demand()
+        self.assertIn("2026-01-31", str(refusal.exception))
+        self.assertFalse(self._demands(third))
+
+    def test_a_letter_demand_for_a_premium_due_is_still_recorded(self):
+        self.env["insurance.letter.demand"].with_user(self.specialist).create(
+            {
+                "premium_line_id": self.line.id,
+                "tracking_ref": "EMS2",
+                "delivered_on": "2025-02-01",
+            }
+        ).action_confirm()
+        self.assertEqual(self.line.demand_date, date(2025, 2, 1))
+        self.assertEqual(self.line.lapse_date, date(2025, 3, 4))
+
+    # Contacts -----------------------------------------------------------------
+
+    def test_a_contact_goes_on_its_own_policy_s_case_only(self):
+        """A promise of 张伟 logged on 李娜's case would show her case as promised,
+        and stop its chase, on a word she never gave."""
+        her_case = self.other_policy.renewal_lead_id
+        self.assertTrue(her_case)
+        wizard = (
+            self.env["insurance.renewal.log.contact"]
+            .with_user(self.specialist)
+            .create(
+                {
+                    "policy_id": self.policy.id,
+                    "lead_id": her_case.id,
+                    "outcome": "promised",
+                    "promised_date": "2025-02-20",
+                    "promised_amount": 12000,
+                }
+            )
+        )
+        with self.assertRaises(ValidationError) as refusal:
+            wizard.action_confirm()
+        self.assertIn("P-0001", str(refusal.exception))
+        self.assertFalse(
+            self.env["insurance.renewal.activity"].search(
+                [("lead_id", "=", her_case.id), ("kind", "=", "contact")]
+            )
+        )
+        self.assertFalse(her_case.renewal_promised_date)
+
+    def test_a_promise_of_a_negative_amount_is_refused(self):
+        wizard = (
+            self.env["insurance.renewal.log.contact"]
+            .with_user(self.specialist)
+            .create(
+                {
+                    "policy_id": self.policy.id,
+                    "outcome": "promised",
+                    "promised_date": "2025-02-20",
+                    "promised_amount": -12000,
+                }
+            )
+        )
+        with self.assertRaises(UserError) as refusal:
+            wizard.action_confirm()
+        self.assertIn("negative", str(refusal.exception))
+        self.assertFalse(self.policy.renewal_activity_ids.filtered("promised_date"))
+
+    # Hand payments ------------------------------------------------------------
+
+    def test_a_hand_payment_dated_before_the_policy_was_issued_is_refused(self):
+        """Typed as 1990, the payment would count as paid on time in every KPI."""
+        wizard = (
+            self.env["insurance.premium.payment"]
+            .with_user(self.specialist)
+            .create(
+                {"premium_line_id": self.line.id, "amount": 100, "date": "1990-01-31"}
+            )
+        )
+        with self.assertRaises(UserError) as refusal:
+            wizard.action_confirm()
+        self.assertIn("2024-01-31", str(refusal.exception))
+        self.assertFalse(self.line.amount_paid)
+        self.assertFalse(self.line.date_paid)
+
+    # Contexts sent over RPC ---------------------------------------------------
+
+    def test_a_pay_link_read_with_a_malformed_context_is_refused_cleanly(self):
+        """The web client's RPC call puts its context on the policies: lists of
+        lists where the reminder engine passes tuples failed the read with a
+        server error (an unhashable cache key)."""
+        policy = self.policy.with_user(self.specialist)
+        for key, value in (
+            ("reminder_lines_by_policy", [[self.policy.id, [self.line.id]]]),
+            ("reminder_line_ids", [[self.line.id]]),
+            ("reminder_line_ids", "all"),
+        ):
+            with self.subTest(key=key, value=value):
+                with self.assertRaises(UserError) as refusal:
+                    call_kw(
+                        policy,
+                        "read",
+                        [policy.ids, ["reminder_pay_url"]],
+                        {"context": {key: value}},
+                    )
+                self.assertIn("instalment ids", str(refusal.exception))
+        [values] = call_kw(
+            policy,
+            "read",
+            [policy.ids, ["reminder_pay_url"]],
+            {"context": {"reminder_line_ids": self.line.ids}},
+        )
+        self.assertIn(f"/pay/{self.line.id}/", values["reminder_pay_url"])
+
+    def test_the_dashboard_opens_only_its_own_counts(self):
+        dashboard = (
+            self.env["insurance.renewal.dashboard"].with_user(self.manager).create({})
+        )
+        for context in ({}, {"dashboard_count": "workload_html"}):
+            with self.subTest(context=context), self.assertRaises(UserError):
+                dashboard.with_context(**context).action_open_today()
+        action = dashboard.with_context(
+            dashboard_count="in_grace_count"
+        ).action_open_today()
+        self.assertEqual(action["res_model"], "insurance.premium.line")
