@@ -165,6 +165,7 @@ class InsurancePortal(PortalAccount):
                     "payment details."
                 )
             )
+        self._insurance_check_offered(invoices, ref, token, kwargs)
         kwargs.update(
             amount=sum(invoices.mapped("amount_residual")),
             landing_route=f"/pay/{ref}/{token}",
@@ -200,6 +201,26 @@ class InsurancePortal(PortalAccount):
         return request.redirect(f"/pay/{ref}/{token}?sent=1#contact")
 
     # Helpers --------------------------------------------------------------------
+
+    def _insurance_check_offered(self, invoices, ref, token, kwargs):
+        """The payment is made with a provider and method the page offers for
+        these invoices, never a validation: a provider of another company (or a
+        disabled one) named by the browser would take the customer's money
+        where the invoices' company never receives it."""
+        offered = self._insurance_payment_form_values(invoices, ref, token)
+        provider_id = self._cast_as_int(kwargs.get("provider_id"))
+        method_id = self._cast_as_int(kwargs.get("payment_method_id"))
+        if (
+            kwargs.get("is_validation")
+            or provider_id not in offered["providers_sudo"].ids
+            or method_id not in offered["payment_methods_sudo"].ids
+        ):
+            raise ValidationError(
+                request.env._(
+                    "This payment method is not offered for these premiums: "
+                    "choose one of those the page shows."
+                )
+            )
 
     def _insurance_speak_to(self, partner):
         """A visitor without a login reads the page in the payer's language."""

@@ -11,6 +11,7 @@ from odoo.service.model import call_kw
 from odoo.tests import new_test_user, tagged
 
 from .common import InsuranceRenewalCommon
+from .test_customer_portal import CustomerPortalCommon
 
 
 @tagged("post_install", "-at_install")
@@ -199,3 +200,52 @@ class TestHostileEdges(InsuranceRenewalCommon):
             dashboard_count="in_grace_count"
         ).action_open_today()
         self.assertEqual(action["res_model"], "insurance.premium.line")
+
+
+@tagged("post_install", "-at_install")
+class TestHostilePayLink(CustomerPortalCommon):
+    """Whoever holds 张伟's pay link posts the payment form's call by hand."""
+
+    def _transaction(self, **overrides):
+        url = self.line._insurance_pay_url().removeprefix(self.base_url())
+        ref, token = url.split("/")[2:4]
+        params = {
+            "provider_id": self.demo.id,
+            "payment_method_id": self.env.ref("payment_demo.payment_method_demo").id,
+            "token_id": None,
+            "amount": 12000,
+            "flow": "direct",
+            "tokenization_requested": False,
+            "landing_route": f"/pay/{ref}/{token}",
+            "is_validation": False,
+            "access_token": token,
+            **overrides,
+        }
+        return self.opener.post(
+            f"{self.base_url()}{url}/transaction",
+            json={"jsonrpc": "2.0", "method": "call", "params": params},
+        ).json()
+
+    def test_the_payment_goes_only_to_a_provider_the_page_offers(self):
+        """A provider of another company, or a disabled one, named by the browser
+        took the transaction: the customer would pay where the insurer's
+        company never receives the premium, which stays unpaid."""
+        self._enable_demo()
+        other_company = self.env["res.company"].create({"name": "太平洋分公司"})
+        foreign = self.demo.copy(
+            {"company_id": other_company.id, "state": "test", "is_published": True}
+        )
+        disabled = self.demo.copy({"state": "disabled"})
+        for label, overrides in (
+            ("another company's provider", {"provider_id": foreign.id}),
+            ("a disabled provider", {"provider_id": disabled.id}),
+            ("a validation", {"is_validation": True}),
+        ):
+            with self.subTest(label):
+                answer = self._transaction(**overrides)
+                self.assertIn("not offered", answer["error"]["data"]["message"])
+        self.assertFalse(self.env["payment.transaction"].search([]))
+        answer = self._transaction()
+        self.assertNotIn("error", answer)
+        tx = self.env["payment.transaction"].search([])
+        self.assertEqual((tx.provider_id, tx.amount), (self.demo, 12000))
