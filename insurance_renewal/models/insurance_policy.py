@@ -10,6 +10,7 @@ from odoo.fields import Domain
 from odoo.tools import SQL, format_amount, format_date
 
 from ..lib import schedule, servicing
+from .insurance_assignment_rule import text_html
 from .res_partner import MASKED_DATA_GROUPS
 
 # Policies whose premiums the daily clock moves: the others wait for a person.
@@ -1426,7 +1427,8 @@ class InsurancePolicy(models.Model):
             summary=reader.env._(
                 "Customer asks online: %(request)s", request=labels[kind]
             ),
-            note=message,
+            # the customer's words, shown as text: never read as HTML
+            note=text_html(message),
         )
         policy._insurance_open_service_ticket(contact)
         return contact
@@ -1466,7 +1468,7 @@ class InsurancePolicy(models.Model):
                     "name": self.env._(
                         "Question about policy %(policy)s", policy=self.name
                     ),
-                    "description": contact.note or "",
+                    "description": text_html(contact.note or ""),
                     "insurance_kind": "question",
                     "insurance_lead_id": self.renewal_lead_id.id,
                     "insurance_policy_id": self.id,

@@ -11,6 +11,7 @@ from odoo.service.model import call_kw
 from odoo.tests import new_test_user, tagged
 
 from .common import InsuranceRenewalCommon
+from .common_accounting import PremiumAccountingCommon
 from .test_customer_portal import CustomerPortalCommon
 
 
@@ -249,3 +250,55 @@ class TestHostilePayLink(CustomerPortalCommon):
         self.assertNotIn("error", answer)
         tx = self.env["payment.transaction"].search([])
         self.assertEqual((tx.provider_id, tx.amount), (self.demo, 12000))
+
+    def test_a_customer_s_words_reach_the_specialist_as_text(self):
+        """A question sent from the pay link with HTML in it became a live link
+        and a remote image (a tracking pixel) in the specialist's to-do, its
+        email and customer service's ticket."""
+        url = self.line._insurance_pay_url().removeprefix(self.base_url())
+        self.authenticate(None, None)
+        words = (
+            '<a href="https://evil.example/x">核对账户</a>'
+            '<img src="https://evil.example/p.png">'
+        )
+        response = self._post_form(f"{url}/contact", kind="question", message=words)
+        self.assertEqual(response.status_code, 200)
+        todo = self.env["mail.activity"].search(
+            [("res_model", "=", "crm.lead"), ("note", "ilike", "evil.example")]
+        )
+        ticket = self.env["helpdesk.ticket"].search(
+            [("insurance_policy_id", "=", self.policy.id)]
+        )
+        self.assertEqual(len(todo), 1)
+        self.assertEqual(len(ticket), 1)
+        for html in (todo.note, ticket.description):
+            self.assertNotIn("<a", html)
+            self.assertNotIn("<img", html)
+            self.assertIn("&lt;img", html)
+
+
+@tagged("post_install", "-at_install")
+class TestHostileBankMemo(PremiumAccountingCommon):
+    def test_a_transfer_memo_reaches_finance_as_text(self):
+        """Whoever transfers money writes the memo: an unmatched receipt's to-do
+        for the Finance team (and its email) showed it as HTML, a link and a
+        remote image included."""
+        memo = "<a href=https://evil.example/x>核对</a><img src=https://evil.example/p>"
+        with freeze_time("2025-01-23"):
+            bank_file = self._import(
+                "receipts",
+                self._csv(
+                    ("交易日期", "交易金额", "对方户名", "对方账号", "附言"),
+                    ("2025-01-22", "999", "陌生人", "", memo),
+                ),
+            )
+        todo = self.env["mail.activity"].search(
+            [
+                ("res_model", "=", "account.move"),
+                ("res_id", "in", bank_file.statement_line_ids.move_id.ids),
+            ]
+        )
+        self.assertEqual(len(todo), 1)
+        self.assertIn("evil.example", todo.note)
+        self.assertNotIn("<a", todo.note)
+        self.assertNotIn("<img", todo.note)
