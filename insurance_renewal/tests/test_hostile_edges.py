@@ -6,7 +6,7 @@ from datetime import date
 
 from freezegun import freeze_time
 
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.service.model import call_kw
 from odoo.tests import new_test_user, tagged
 
@@ -302,3 +302,65 @@ class TestHostileBankMemo(PremiumAccountingCommon):
         self.assertIn("evil.example", todo.note)
         self.assertNotIn("<a", todo.note)
         self.assertNotIn("<img", todo.note)
+
+
+@tagged("post_install", "-at_install")
+class TestHostileTickets(InsuranceRenewalCommon):
+    """An open complaint holds its policy's automatic reminders."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        with freeze_time("2024-02-10"):
+            cls.policy = cls._create_policy()
+            cls.policy.action_activate()
+        cls.other_company = cls.env["res.company"].create({"name": "太平洋分公司"})
+
+    def _complain(self, user, **values):
+        return (
+            self.env["helpdesk.ticket"]
+            .with_user(user)
+            .create(
+                {
+                    "name": "投诉",
+                    "description": "投诉",
+                    "insurance_kind": "complaint",
+                    "insurance_policy_id": self.policy.id,
+                    **values,
+                }
+            )
+        )
+
+    def test_a_complaint_holds_only_a_policy_its_author_may_read(self):
+        """A helpdesk user who may not read policies, or customer service of
+        another company filing the ticket in theirs, held the reminders of any
+        policy named by its id."""
+        helpdesk_only = new_test_user(
+            self.env, login="helpdesk_only", groups="helpdesk_mgmt.group_helpdesk_user"
+        )
+        foreign_service = new_test_user(
+            self.env,
+            login="foreign_service",
+            groups="insurance_renewal.group_insurance_customer_service",
+            company_id=self.other_company.id,
+            company_ids=[self.other_company.id],
+        )
+        for user, values in (
+            (helpdesk_only, {}),
+            (foreign_service, {"company_id": self.other_company.id}),
+        ):
+            with (
+                self.subTest(user=user.login),
+                self.assertRaises(AccessError),
+                self.env.cr.savepoint(),
+            ):
+                self._complain(user, **values)
+        self.assertFalse(self.policy.reminder_complaint_hold)
+        service = new_test_user(
+            self.env,
+            login="own_service",
+            groups="insurance_renewal.group_insurance_customer_service",
+        )
+        self._complain(service)
+        self.policy.invalidate_recordset(["reminder_complaint_hold"])
+        self.assertTrue(self.policy.reminder_complaint_hold)
