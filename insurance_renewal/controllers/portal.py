@@ -235,7 +235,16 @@ class InsurancePortal(PortalAccount):
             return request.render(
                 "insurance_renewal.portal_request_invalid", {}, status=400
             )
-        policy._insurance_portal_request(kind, (message or "").strip()[:MAX_MESSAGE])
+        message = (message or "").strip()[:MAX_MESSAGE]
+        # A link stays valid: a request posted again (a double click, a replay)
+        # is not recorded twice, and a policy takes a few requests a day.
+        repeat = policy._insurance_portal_request_repeat(kind, message)
+        if repeat == "too_many":
+            return request.render(
+                "insurance_renewal.portal_request_too_many", {}, status=429
+            )
+        if not repeat:
+            policy._insurance_portal_request(kind, message)
         return None
 
     def _insurance_policy_values(self, policy):

@@ -44,6 +44,8 @@ REPORTED_DATA_GROUPS = (
     "insurance_renewal.group_insurance_customer_service,"
     "insurance_renewal.group_insurance_compliance"
 )
+# Requests a policy takes from the portal or a pay link in a day.
+PORTAL_REQUESTS_PER_DAY = 3
 # Sanity bounds on what a policy may be registered with.
 EARLIEST_ISSUE_DATE = date(1980, 1, 1)
 MAX_PREMIUM_YEARS = 100
@@ -1389,6 +1391,29 @@ class InsurancePolicy(models.Model):
                 deadline=format_date(self.env, self.reinstatement_deadline),
             )
         return ""
+
+    def _insurance_portal_request_repeat(self, kind, message):
+        """Whether a request from the portal or a pay link repeats what this
+        policy received in the last day: ``"same"`` for the very same request,
+        ``"too_many"`` once the day's share is used, else False."""
+        self.ensure_one()
+        # as superuser: the caller's right to the policy was checked
+        recent = (
+            self.env["insurance.renewal.activity"]
+            .sudo()
+            .search(
+                [
+                    ("policy_id", "=", self.id),
+                    ("channel", "=", "portal"),
+                    ("date", ">=", fields.Datetime.now() - timedelta(days=1)),
+                ]
+            )
+        )
+        if recent.filtered(
+            lambda contact: contact.outcome == kind and (contact.note or "") == message
+        ):
+            return "same"
+        return "too_many" if len(recent) >= PORTAL_REQUESTS_PER_DAY else False
 
     def _insurance_portal_request(self, kind, message):
         """Record what the customer asked from the portal or a pay link: a

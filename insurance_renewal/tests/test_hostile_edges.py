@@ -276,6 +276,40 @@ class TestHostilePayLink(CustomerPortalCommon):
             self.assertNotIn("<img", html)
             self.assertIn("&lt;img", html)
 
+    def test_a_request_posted_again_is_not_recorded_twice(self):
+        """The link stays valid for good: posted again (a double click, or a
+        script replaying it), each request made a contact, a to-do for the
+        specialist and a ticket for customer service."""
+        url = self.line._insurance_pay_url().removeprefix(self.base_url())
+        self.authenticate(None, None)
+        contacts = self.env["insurance.renewal.activity"]
+        tickets = self.env["helpdesk.ticket"]
+        for _attempt in range(2):
+            sent = self._post_form(
+                f"{url}/contact", kind="question", message="保额是多少？"
+            )
+            self.assertEqual(sent.status_code, 200)
+        self.assertEqual(
+            contacts.search_count(
+                [("policy_id", "=", self.policy.id), ("channel", "=", "portal")]
+            ),
+            1,
+        )
+        self.assertEqual(
+            tickets.search_count([("insurance_policy_id", "=", self.policy.id)]), 1
+        )
+        for words in ("请回电", "什么时候扣款？"):
+            self._post_form(f"{url}/contact", kind="callback", message=words)
+        refused = self._post_form(f"{url}/contact", kind="question", message="第四次")
+        self.assertEqual(refused.status_code, 429)
+        self.assertIn("o_insurance_request_too_many", refused.text)
+        self.assertEqual(
+            contacts.search_count(
+                [("policy_id", "=", self.policy.id), ("channel", "=", "portal")]
+            ),
+            3,
+        )
+
 
 @tagged("post_install", "-at_install")
 class TestHostileBankMemo(PremiumAccountingCommon):
