@@ -203,7 +203,8 @@ class InsuranceAssignmentRule(models.Model):
         if self.assign_to == "manager":
             leads = self.env["crm.lead"]
             team = self.env.ref("insurance_renewal.crm_team_renewals")
-            return leads._renewal_fallback_owner(team), self.env["mail.activity.team"]
+            owner = leads._renewal_fallback_owner(team, policy.company_id)
+            return owner, self.env["mail.activity.team"]
         rep = policy.user_id
         if self.assign_to == "sales_rep" and rep.active:
             team = (

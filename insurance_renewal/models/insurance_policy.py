@@ -1439,7 +1439,7 @@ class InsurancePolicy(models.Model):
         )
         assignee = policy._insurance_contact_person()
         assignee = assignee or self.env["crm.lead"]._renewal_fallback_owner(
-            self.env["crm.team"]
+            self.env["crm.team"], policy.company_id
         )
         record = policy.renewal_lead_id or policy
         reader = record.with_context(lang=assignee.lang or self.env.lang)

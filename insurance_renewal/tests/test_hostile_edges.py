@@ -398,3 +398,46 @@ class TestHostileTickets(InsuranceRenewalCommon):
         self._complain(service)
         self.policy.invalidate_recordset(["reminder_complaint_hold"])
         self.assertTrue(self.policy.reminder_complaint_hold)
+
+
+@tagged("post_install", "-at_install")
+class TestHostileOwnership(InsuranceRenewalCommon):
+    def test_a_case_nobody_takes_goes_to_a_manager_of_its_company(self):
+        """With no specialist and no team member, the case (and the customer's
+        requests on it) went to the first renewal manager of any company, who
+        could not even open it."""
+        other_company = self.env["res.company"].create({"name": "太平洋分公司"})
+        here = new_test_user(
+            self.env,
+            login="manager_here",
+            groups="insurance_renewal.group_insurance_renewal_manager",
+        )
+        there = new_test_user(
+            self.env,
+            login="manager_there",
+            groups="insurance_renewal.group_insurance_renewal_manager",
+            company_id=other_company.id,
+            company_ids=[other_company.id],
+        )
+        self.assertLess(here.id, there.id)
+        team = self.env.ref("insurance_renewal.crm_team_renewals")
+        team.write({"member_ids": [(5, 0, 0)], "user_id": here.id})
+        product = self.product.copy({"company_id": other_company.id})
+        with freeze_time("2024-02-10"):
+            policy = self._create_policy(
+                name="P-9001",
+                company_id=other_company.id,
+                product_id=product.id,
+                specialist_id=False,
+            )
+            policy.action_activate()
+        case = (
+            self.env["insurance.policy"]
+            .with_context(clock_today=policy.premium_line_ids[:1].due_date)
+            ._open_due_renewal_cases()
+            .filtered(lambda lead: lead.insurance_policy_id == policy)
+        )
+        self.assertEqual(case.user_id, there)
+        self.assertTrue(
+            self.env["crm.lead"].with_user(there).search([("id", "=", case.id)])
+        )
