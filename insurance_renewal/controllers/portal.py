@@ -157,6 +157,14 @@ class InsurancePortal(PortalAccount):
             raise ValidationError(
                 request.env._("These premiums have nothing left to pay online.")
             )
+        if len(invoices.currency_id) > 1:
+            # one transaction is in one currency: their sum would mix them
+            raise ValidationError(
+                request.env._(
+                    "These premiums are in several currencies and cannot be paid "
+                    "in one online payment: pay each by bank transfer."
+                )
+            )
         self._validate_transaction_kwargs(kwargs)
         if kwargs.get("flow") == "token":
             raise ValidationError(
@@ -298,10 +306,13 @@ class InsurancePortal(PortalAccount):
             "page_name": "insurance_pay",
         }
         providers = request.env["payment.provider"].sudo()
-        if invoices:
+        # one online payment is in one currency; premiums in several are paid by
+        # bank transfer, each for its own amount
+        single_currency = len(invoices.currency_id) == 1
+        if invoices and single_currency:
             values.update(self._insurance_payment_form_values(invoices, ref, token))
             providers = values["providers_sudo"]
-        values["online"] = bool(invoices and providers)
+        values["online"] = bool(invoices and single_currency and providers)
         values["bank_accounts"] = policies[:1].company_id.partner_id.bank_ids
         return values
 

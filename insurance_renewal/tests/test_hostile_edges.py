@@ -310,6 +310,55 @@ class TestHostilePayLink(CustomerPortalCommon):
             3,
         )
 
+    def test_premiums_in_two_currencies_are_not_summed_into_one_payment(self):
+        """A reminder bundles a payer's premiums due together, whatever their
+        currency: the link summed 12,000 and 1,000 of another currency into one
+        payment of 13,000 in the first one's."""
+        self._enable_demo()
+        cny = self.env.ref("base.CNY")
+        cny.active = True
+        self.env["res.currency.rate"].create(
+            {"name": "2020-01-01", "currency_id": cny.id, "rate": 7.0}
+        )
+        other = self._create_policy(
+            name="P-0008",
+            issue_date=self.policy.issue_date,
+            premium_amount=1000,
+            currency_id=cny.id,
+        )
+        other.action_activate()
+        second = self._line(other, 2)
+        self.env["insurance.premium.line"]._issue_invoices_batch(second)
+        lines = self.line | second
+        self.assertEqual(len(lines._insurance_open_invoices().currency_id), 2)
+        url = lines._insurance_pay_url().removeprefix(self.base_url())
+        page = self.url_open(url)
+        self.assertNotIn("o_insurance_pay_online", page.text)
+        self.assertEqual(page.text.count("o_insurance_payment_reference"), 2)
+        ref, token = url.split("/")[2:4]
+        answer = self.opener.post(
+            f"{self.base_url()}{url}/transaction",
+            json={
+                "jsonrpc": "2.0",
+                "method": "call",
+                "params": {
+                    "provider_id": self.demo.id,
+                    "payment_method_id": self.env.ref(
+                        "payment_demo.payment_method_demo"
+                    ).id,
+                    "token_id": None,
+                    "amount": 13000,
+                    "flow": "direct",
+                    "tokenization_requested": False,
+                    "landing_route": f"/pay/{ref}/{token}",
+                    "is_validation": False,
+                    "access_token": token,
+                },
+            },
+        ).json()
+        self.assertIn("several currencies", answer["error"]["data"]["message"])
+        self.assertFalse(self.env["payment.transaction"].search([]))
+
 
 @tagged("post_install", "-at_install")
 class TestHostileBankMemo(PremiumAccountingCommon):
