@@ -96,6 +96,23 @@ class TestHostileEdges(InsuranceRenewalCommon):
         self.assertEqual(self.line.demand_date, date(2025, 2, 1))
         self.assertEqual(self.line.lapse_date, date(2025, 3, 4))
 
+    def test_a_plan_cannot_send_its_formal_demand_before_the_due_date(self):
+        """A demand step 30 days before the due date would have suspended every
+        policy of the plan the day after its premium fell due."""
+        plan = self.env.ref("insurance_renewal.reminder_plan_default")
+        with self.assertRaises(ValidationError) as refusal:
+            self.env["insurance.reminder.step"].with_user(self.manager).create(
+                {
+                    "plan_id": plan.id,
+                    "name": "提前催告",
+                    "channel": "demand",
+                    "anchor": "due_date",
+                    "offset_days": -30,
+                }
+            )
+        self.assertIn("提前催告", str(refusal.exception))
+        self.assertFalse(plan.step_ids.filtered(lambda step: step.name == "提前催告"))
+
     # Contacts -----------------------------------------------------------------
 
     def test_a_contact_goes_on_its_own_policy_s_case_only(self):
