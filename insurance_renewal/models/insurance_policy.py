@@ -219,13 +219,18 @@ class InsurancePolicy(models.Model):
         tracking=True,
         index=True,
     )
+    # The team's own notes and compliance's flags: not for the customer, who
+    # reads their policy from the portal (and over RPC).
     reminder_hold_until = fields.Date(
         string="Hold Reminders Until",
         tracking=True,
         copy=False,
+        groups="base.group_user",
         help="No automatic reminder is sent for this policy up to this day included.",
     )
-    reminder_hold_reason = fields.Char(tracking=True, copy=False)
+    reminder_hold_reason = fields.Char(
+        tracking=True, copy=False, groups="base.group_user"
+    )
     reminder_line_ids = fields.Many2many(
         "insurance.premium.line",
         string="Instalments to Remind",
@@ -312,10 +317,11 @@ class InsurancePolicy(models.Model):
         "compliance.",
     )
     red_flag_ids = fields.One2many(
-        "insurance.red.flag", "policy_id", string="Red Flags"
+        "insurance.red.flag", "policy_id", string="Red Flags", groups="base.group_user"
     )
     red_flag_count = fields.Integer(
         string="Open Red Flags",
+        groups="base.group_user",
         compute="_compute_red_flag_count",
         store=True,
         help="Red flags compliance has not cleared yet.",

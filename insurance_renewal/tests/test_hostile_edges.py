@@ -376,6 +376,39 @@ class TestHostilePayLink(CustomerPortalCommon):
         self.assertIn("several currencies", answer["error"]["data"]["message"])
         self.assertFalse(self.env["payment.transaction"].search([]))
 
+    def test_a_customer_reads_neither_compliance_flags_nor_the_team_s_notes(self):
+        """Over RPC, a customer read on their own policy that compliance had
+        flagged it (the count and the flags' ids: tipping off) and why the team
+        held its reminders."""
+        rule = self.env["insurance.red.flag.rule"].search([], limit=1)
+        self.env["insurance.red.flag"].sudo().create(
+            {
+                "rule_id": rule.id,
+                "policy_id": self.policy.id,
+                "key": "identity",
+                "evidence": "身份证号码校验不通过",
+            }
+        )
+        self.policy.write(
+            {
+                "reminder_hold_until": self.today,
+                "reminder_hold_reason": "疑似欺诈，合规调查中",
+            }
+        )
+        policy = self.policy.with_user(self.portal_user)
+        self.assertEqual(
+            call_kw(policy, "read", [policy.ids, ["name"]], {})[0]["name"], "P-0001"
+        )
+        for fname in (
+            "red_flag_count",
+            "red_flag_ids",
+            "reminder_hold_reason",
+            "reminder_hold_until",
+        ):
+            with self.subTest(fname), self.assertRaises(AccessError):
+                call_kw(policy, "read", [policy.ids, [fname]], {})
+        self.assertEqual(self.policy.with_user(self.specialist).red_flag_count, 1)
+
 
 @tagged("post_install", "-at_install")
 class TestHostileBankMemo(PremiumAccountingCommon):
