@@ -157,6 +157,7 @@ class InsuranceRenewalActivity(models.Model):
             activity.lead_id = activity.policy_id.renewal_lead_id
         if not self.env.su:
             # logged by a person, through the Log Contact form or over RPC alike
+            activities._check_contact_date()
             activities.filtered(lambda a: a.outcome == "promised")._check_promise()
         self.env["insurance.fact.flow"]._touch_cases(activities.lead_id)
         activities._schedule_promise_checks()
@@ -191,6 +192,25 @@ class InsuranceRenewalActivity(models.Model):
                     "outcome, promise, day or channel, log a new contact."
                 )
             )
+
+    def _check_contact_date(self):
+        """A contact logged by a person happened between the policy's issue and
+        now: one dated years back or ahead would count in the KPIs of a period
+        nobody worked."""
+        now = fields.Datetime.now()
+        for activity in self:
+            issued = activity.policy_id.issue_date
+            if activity.date > now or (issued and activity.date.date() < issued):
+                raise UserError(
+                    self.env._(
+                        "A contact about policy %(policy)s cannot be dated "
+                        "%(date)s: it happened between the policy's issue on "
+                        "%(issued)s and now.",
+                        policy=activity.policy_id.name,
+                        date=format_date(self.env, activity.date.date()),
+                        issued=format_date(self.env, issued),
+                    )
+                )
 
     def _check_promise(self):
         """A promise is dated today or later, within the grace period, unless a

@@ -143,6 +143,24 @@ class TestHostileEdges(InsuranceRenewalCommon):
         )
         self.assertFalse(her_case.renewal_promised_date)
 
+    def test_a_contact_dated_before_the_policy_was_issued_is_refused(self):
+        """Logged over RPC as of 1990, the contact counted in the contact-rate
+        KPIs of a month nobody worked."""
+        with self.assertRaises(UserError) as refusal:
+            self.env["insurance.renewal.activity"].with_user(self.specialist).create(
+                {
+                    "policy_id": self.policy.id,
+                    "outcome": "reached",
+                    "date": "1990-01-01 08:00:00",
+                }
+            )
+        self.assertIn("P-0001", str(refusal.exception))
+        self.assertFalse(
+            self.policy.renewal_activity_ids.filtered(
+                lambda contact: contact.date.year == 1990
+            )
+        )
+
     def test_a_promise_of_a_negative_amount_is_refused(self):
         wizard = (
             self.env["insurance.renewal.log.contact"]
