@@ -427,6 +427,30 @@ class TestHostilePayLink(CustomerPortalCommon):
                 call_kw(policy, "read", [policy.ids, [fname]], {})
         self.assertEqual(self.policy.with_user(self.specialist).red_flag_count, 1)
 
+    def test_the_payment_notice_opens_only_for_who_may_read_the_premium(self):
+        """The notice carries the customer's address and a signed pay link:
+        called by URL for 李娜's premium, it is refused to 张伟 (portal), to his
+        agent and to a specialist of another company (guard: no leak found)."""
+        other_company = self.env["res.company"].create({"name": "太平洋分公司"})
+        new_test_user(
+            self.env,
+            login="foreign_specialist",
+            groups="insurance_renewal.group_insurance_renewal_user",
+            company_id=other_company.id,
+            company_ids=[other_company.id],
+        )
+        notice = "/report/html/insurance_renewal.report_premium_notice/%s"
+        for login in ("zhangwei_portal", "test_agent", "foreign_specialist"):
+            self.authenticate(login, login)
+            with self.subTest(login):
+                refused = self.url_open(notice % self.other_line.id)
+                self.assertEqual(refused.status_code, 403)
+                self.assertNotIn("P-0002", refused.text)
+        self.authenticate("test_specialist", "test_specialist")
+        shown = self.url_open(notice % self.other_line.id)
+        self.assertEqual(shown.status_code, 200)
+        self.assertIn("P-0002", shown.text)
+
 
 @tagged("post_install", "-at_install")
 class TestHostileBankMemo(PremiumAccountingCommon):
