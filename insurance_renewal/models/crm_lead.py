@@ -8,7 +8,7 @@ from odoo.fields import Command, Domain
 from odoo.tools import SQL, float_round, format_amount, format_date
 
 from ..lib import options, risk, schedule, servicing
-from .insurance_policy import REPORTED_DATA_GROUPS
+from .insurance_policy import RED_FLAG_READERS, REPORTED_DATA_GROUPS
 
 UNREACHABLE_OUTCOMES = ("wrong_number", "undeliverable")
 RENEWAL_USER = "insurance_renewal.group_insurance_renewal_user"
@@ -224,7 +224,9 @@ class CrmLead(models.Model):
     )
     renewal_customer_warning = fields.Char(compute="_compute_renewal_customer_warning")
     renewal_red_flag_count = fields.Integer(
-        related="insurance_policy_id.red_flag_count", string="Open Red Flags"
+        related="insurance_policy_id.red_flag_count",
+        string="Open Red Flags",
+        groups=RED_FLAG_READERS,
     )
     renewal_complaint_hold_reason = fields.Char(
         related="insurance_policy_id.reminder_complaint_hold_reason"

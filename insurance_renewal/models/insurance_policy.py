@@ -44,6 +44,12 @@ REPORTED_DATA_GROUPS = (
     "insurance_renewal.group_insurance_customer_service,"
     "insurance_renewal.group_insurance_compliance"
 )
+# Who sees compliance's red flags: the renewal team and compliance, not the sales
+# reps or the customer (who must not be tipped off).
+RED_FLAG_READERS = (
+    "insurance_renewal.group_insurance_renewal_user,"
+    "insurance_renewal.group_insurance_compliance"
+)
 # Requests a policy takes from the portal or a pay link in a day.
 PORTAL_REQUESTS_PER_DAY = 3
 # Sanity bounds on what a policy may be registered with.
@@ -317,11 +323,11 @@ class InsurancePolicy(models.Model):
         "compliance.",
     )
     red_flag_ids = fields.One2many(
-        "insurance.red.flag", "policy_id", string="Red Flags", groups="base.group_user"
+        "insurance.red.flag", "policy_id", string="Red Flags", groups=RED_FLAG_READERS
     )
     red_flag_count = fields.Integer(
         string="Open Red Flags",
-        groups="base.group_user",
+        groups=RED_FLAG_READERS,
         compute="_compute_red_flag_count",
         store=True,
         help="Red flags compliance has not cleared yet.",

@@ -179,6 +179,27 @@ class TestHostileEdges(InsuranceRenewalCommon):
         self.assertIn("negative", str(refusal.exception))
         self.assertFalse(self.policy.renewal_activity_ids.filtered("promised_date"))
 
+    def test_a_sales_rep_is_not_told_of_compliance_s_red_flags(self):
+        """The case and the policy told the customer's agent, over RPC and on the
+        case's form, that compliance had flagged the policy: an agent who tells
+        the customer tips off a review."""
+        rule = self.env["insurance.red.flag.rule"].search([], limit=1)
+        self.env["insurance.red.flag"].sudo().create(
+            {"rule_id": rule.id, "policy_id": self.policy.id, "key": "identity"}
+        )
+        case = self.policy.renewal_lead_id
+        for record, fname in (
+            (self.policy, "red_flag_count"),
+            (case, "renewal_red_flag_count"),
+        ):
+            mine = record.with_user(self.agent)
+            self.assertTrue(call_kw(mine, "read", [mine.ids, ["display_name"]], {}))
+            with self.subTest(fname), self.assertRaises(AccessError):
+                call_kw(mine, "read", [mine.ids, [fname]], {})
+            self.assertEqual(record.with_user(self.specialist)[fname], 1)
+        form = case.with_user(self.agent).get_views([(False, "form")])
+        self.assertNotIn("renewal_red_flag_count", str(form))
+
     # Hand payments ------------------------------------------------------------
 
     def test_a_hand_payment_dated_before_the_policy_was_issued_is_refused(self):
