@@ -217,6 +217,39 @@ class TestHostileEdges(InsuranceRenewalCommon):
         self.assertFalse(self.line.amount_paid)
         self.assertFalse(self.line.date_paid)
 
+    # Reports ------------------------------------------------------------------
+
+    def test_kpis_and_dashboard_count_only_the_reader_s_companies(self):
+        """The KPI reports are database views: a renewal manager of another
+        company, even naming this company on the dashboard, counts none of its
+        premiums; a sales rep reads no KPI (guard: no leak found)."""
+        other_company = self.env["res.company"].create({"name": "太平洋分公司"})
+        foreign = new_test_user(
+            self.env,
+            login="test_hostile_foreign_manager",
+            groups="insurance_renewal.group_insurance_renewal_manager",
+            company_id=other_company.id,
+            company_ids=[other_company.id],
+        )
+        kpi = self.env["insurance.kpi.instalment"]
+        self.assertTrue(kpi.with_user(self.manager).search_count([]))
+        self.assertFalse(kpi.with_user(foreign).search_count([]))
+        self.assertFalse(
+            kpi.with_user(foreign)._read_group([], [], ["amount_due:sum"])[0][0]
+        )
+        with self.assertRaises(AccessError):
+            kpi.with_user(self.agent).search_count([])
+        dashboard = (
+            self.env["insurance.renewal.dashboard"]
+            .with_user(foreign)
+            .create({"company_id": self.env.company.id})
+        )
+        self.assertEqual(dashboard.in_grace_count, 0)
+        mine = (
+            self.env["insurance.renewal.dashboard"].with_user(self.manager).create({})
+        )
+        self.assertEqual(mine.in_grace_count, 2)
+
     # Contexts sent over RPC ---------------------------------------------------
 
     def test_a_pay_link_read_with_a_malformed_context_is_refused_cleanly(self):
