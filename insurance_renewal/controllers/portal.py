@@ -157,6 +157,14 @@ class InsurancePortal(PortalAccount):
             raise ValidationError(
                 request.env._("These premiums have nothing left to pay online.")
             )
+        if len(invoices.currency_id) > 1:
+            # one transaction is in one currency: their sum would mix them
+            raise ValidationError(
+                request.env._(
+                    "These premiums are in several currencies and cannot be paid "
+                    "in one online payment: pay each by bank transfer."
+                )
+            )
         self._validate_transaction_kwargs(kwargs)
         if kwargs.get("flow") == "token":
             raise ValidationError(
@@ -165,6 +173,7 @@ class InsurancePortal(PortalAccount):
                     "payment details."
                 )
             )
+        self._insurance_check_offered(invoices, ref, token, kwargs)
         kwargs.update(
             amount=sum(invoices.mapped("amount_residual")),
             landing_route=f"/pay/{ref}/{token}",
@@ -201,6 +210,26 @@ class InsurancePortal(PortalAccount):
 
     # Helpers --------------------------------------------------------------------
 
+    def _insurance_check_offered(self, invoices, ref, token, kwargs):
+        """The payment is made with a provider and method the page offers for
+        these invoices, never a validation: a provider of another company (or a
+        disabled one) named by the browser would take the customer's money
+        where the invoices' company never receives it."""
+        offered = self._insurance_payment_form_values(invoices, ref, token)
+        provider_id = self._cast_as_int(kwargs.get("provider_id"))
+        method_id = self._cast_as_int(kwargs.get("payment_method_id"))
+        if (
+            kwargs.get("is_validation")
+            or provider_id not in offered["providers_sudo"].ids
+            or method_id not in offered["payment_methods_sudo"].ids
+        ):
+            raise ValidationError(
+                request.env._(
+                    "This payment method is not offered for these premiums: "
+                    "choose one of those the page shows."
+                )
+            )
+
     def _insurance_speak_to(self, partner):
         """A visitor without a login reads the page in the payer's language."""
         if request.env.user._is_public() and partner.lang:
@@ -214,7 +243,16 @@ class InsurancePortal(PortalAccount):
             return request.render(
                 "insurance_renewal.portal_request_invalid", {}, status=400
             )
-        policy._insurance_portal_request(kind, (message or "").strip()[:MAX_MESSAGE])
+        message = (message or "").strip()[:MAX_MESSAGE]
+        # A link stays valid: a request posted again (a double click, a replay)
+        # is not recorded twice, and a policy takes a few requests a day.
+        repeat = policy._insurance_portal_request_repeat(kind, message)
+        if repeat == "too_many":
+            return request.render(
+                "insurance_renewal.portal_request_too_many", {}, status=429
+            )
+        if not repeat:
+            policy._insurance_portal_request(kind, message)
         return None
 
     def _insurance_policy_values(self, policy):
@@ -268,10 +306,13 @@ class InsurancePortal(PortalAccount):
             "page_name": "insurance_pay",
         }
         providers = request.env["payment.provider"].sudo()
-        if invoices:
+        # one online payment is in one currency; premiums in several are paid by
+        # bank transfer, each for its own amount
+        single_currency = len(invoices.currency_id) == 1
+        if invoices and single_currency:
             values.update(self._insurance_payment_form_values(invoices, ref, token))
             providers = values["providers_sudo"]
-        values["online"] = bool(invoices and providers)
+        values["online"] = bool(invoices and single_currency and providers)
         values["bank_accounts"] = policies[:1].company_id.partner_id.bank_ids
         return values
 

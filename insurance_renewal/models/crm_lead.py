@@ -8,7 +8,7 @@ from odoo.fields import Command, Domain
 from odoo.tools import SQL, float_round, format_amount, format_date
 
 from ..lib import options, risk, schedule, servicing
-from .insurance_policy import REPORTED_DATA_GROUPS
+from .insurance_policy import RED_FLAG_READERS, REPORTED_DATA_GROUPS
 
 UNREACHABLE_OUTCOMES = ("wrong_number", "undeliverable")
 RENEWAL_USER = "insurance_renewal.group_insurance_renewal_user"
@@ -224,7 +224,9 @@ class CrmLead(models.Model):
     )
     renewal_customer_warning = fields.Char(compute="_compute_renewal_customer_warning")
     renewal_red_flag_count = fields.Integer(
-        related="insurance_policy_id.red_flag_count", string="Open Red Flags"
+        related="insurance_policy_id.red_flag_count",
+        string="Open Red Flags",
+        groups=RED_FLAG_READERS,
     )
     renewal_complaint_hold_reason = fields.Char(
         related="insurance_policy_id.reminder_complaint_hold_reason"
@@ -1030,14 +1032,17 @@ class CrmLead(models.Model):
             }
         )
         members = team.member_ids.filtered("active").sorted("id")
-        fallback = self._renewal_fallback_owner(team)
+        fallbacks = {}
 
         def pick(policy):
             if policy.specialist_id.active:
                 workload[policy.specialist_id] += 1
                 return policy.specialist_id
             if not members:
-                return fallback
+                company = policy.company_id
+                if company not in fallbacks:
+                    fallbacks[company] = self._renewal_fallback_owner(team, company)
+                return fallbacks[company]
             user = min(members, key=lambda member: (workload[member], member.id))
             workload[user] += 1
             return user
@@ -1045,17 +1050,29 @@ class CrmLead(models.Model):
         return pick
 
     @api.model
-    def _renewal_fallback_owner(self, team):
+    def _renewal_fallback_owner(self, team, company=None):
         """Who owns a case nobody else can take: the Renewals team leader, else the
-        first renewal manager. A case never stays without an owner, so that no
-        "unassigned" rule ever opens it to others."""
-        if team.user_id.active:
+        first renewal manager; of ``company`` when given (someone of another
+        company could not open the case, and should not read what the customer
+        wrote), unless nobody works renewals there. A case never stays without
+        an owner, so that no "unassigned" rule ever opens it to others."""
+
+        def may_own(user):
+            return (
+                user.active
+                and not user.share
+                and (not company or company in user.company_ids)
+            )
+
+        if may_own(team.user_id):
             return team.user_id
         managers = (
             self.env.ref("insurance_renewal.group_insurance_renewal_manager")
             .sudo()
-            .all_user_ids.filtered(lambda user: user.active and not user.share)
+            .all_user_ids.filtered(may_own)
         )
+        if not managers and company:
+            return self._renewal_fallback_owner(team)
         return managers.sorted("id")[:1]
 
     @api.model

@@ -16,6 +16,7 @@ class HelpdeskTicket(models.Model):
         domain=[("insurance_policy_id", "!=", False)],
         index="btree_not_null",
         tracking=True,
+        check_company=True,
     )
     insurance_policy_id = fields.Many2one(
         "insurance.policy",
@@ -25,6 +26,7 @@ class HelpdeskTicket(models.Model):
         readonly=False,
         index="btree_not_null",
         tracking=True,
+        check_company=True,
     )
 
     @api.depends("insurance_lead_id")
@@ -50,6 +52,7 @@ class HelpdeskTicket(models.Model):
                 policy = policies.browse(vals["insurance_policy_id"])
                 vals["company_id"] = policy.company_id.id
         tickets = super().create(vals_list)
+        tickets._check_insurance_links()
         complaints = tickets._insurance_open_complaints()
         complaints._insurance_log_hold(held=True)
         self.env["insurance.assignment.rule"]._fire("complaint", complaints)
@@ -58,11 +61,24 @@ class HelpdeskTicket(models.Model):
     def write(self, vals):
         before = self._insurance_open_complaints()
         result = super().write(vals)
+        if {"insurance_lead_id", "insurance_policy_id", "company_id"} & vals.keys():
+            self._check_insurance_links()
         after = self._insurance_open_complaints()
         (after - before)._insurance_log_hold(held=True)
         self.env["insurance.assignment.rule"]._fire("complaint", after - before)
         (before - after)._insurance_log_hold(held=False)
         return result
+
+    def _check_insurance_links(self):
+        """A ticket names only a policy its author may read, and a case and policy
+        of the ticket's company: an open complaint holds the policy's reminders, and
+        anyone with a ticket form could otherwise hold any policy's by its id."""
+        if self.env.su:
+            return
+        # the policy follows the case; customer service reads policies, not cases
+        if self.insurance_policy_id:
+            self.insurance_policy_id.check_access("read")
+        self._check_company(["insurance_policy_id", "insurance_lead_id"])
 
     def _insurance_open_complaints(self):
         return self.filtered(

@@ -1,7 +1,16 @@
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.tools import SQL
+
+
+def text_html(text):
+    """``text`` as HTML that shows it as written: what a customer, a payer or
+    an import wrote is never read as markup (links, images), nor made links."""
+    return Markup("<p>%s</p>") % Markup("<br/>").join(text.splitlines())
+
 
 # The events that hand renewal work to another team. Other parts of the addon
 # fire them with ``insurance.assignment.rule._fire(event_code, records)``.
@@ -170,6 +179,10 @@ class InsuranceAssignmentRule(models.Model):
         user, team = self._assignee(policy)
         if isinstance(note, dict):
             note = note.get(record.id)
+        if note and not isinstance(note, Markup):
+            # A text note quotes what outsiders wrote (a transfer's memo, a
+            # customer's name): shown as text, never read as HTML.
+            note = text_html(note)
         return {
             "res_model_id": self.env["ir.model"]._get_id(record._name),
             "res_id": record.id,
@@ -190,7 +203,8 @@ class InsuranceAssignmentRule(models.Model):
         if self.assign_to == "manager":
             leads = self.env["crm.lead"]
             team = self.env.ref("insurance_renewal.crm_team_renewals")
-            return leads._renewal_fallback_owner(team), self.env["mail.activity.team"]
+            owner = leads._renewal_fallback_owner(team, policy.company_id)
+            return owner, self.env["mail.activity.team"]
         rep = policy.user_id
         if self.assign_to == "sales_rep" and rep.active:
             team = (

@@ -2,14 +2,15 @@ from odoo import fields, models
 from odoo.tools import SQL
 
 # Each segment's customers (policyholders), as SQL over the renewal facts.
-# %(today)s is the day the segment is read for; %(partners)s limits the partners.
+# %(today)s is the day the segment is read for; %(partners)s limits the partners,
+# %(policies)s the policies (those the user may read).
 SEGMENT_SQL = {
     "on_time": """
         SELECT p.partner_id
           FROM insurance_premium_line l
           JOIN insurance_policy p ON p.id = l.policy_id
          WHERE l.installment_number > 1 AND l.due_date < %(today)s
-           AND %(partners)s
+           AND %(partners)s AND %(policies)s
          GROUP BY p.partner_id
         HAVING COUNT(*) FILTER (WHERE l.state = 'paid') >= 2
            AND COUNT(*) FILTER (
@@ -20,7 +21,7 @@ SEGMENT_SQL = {
         SELECT p.partner_id
           FROM insurance_premium_line l
           JOIN insurance_policy p ON p.id = l.policy_id
-         WHERE l.installment_number > 1 AND %(partners)s
+         WHERE l.installment_number > 1 AND %(partners)s AND %(policies)s
          GROUP BY p.partner_id
         HAVING COUNT(*) FILTER (
                    WHERE l.state = 'lapsed'
@@ -31,7 +32,7 @@ SEGMENT_SQL = {
           FROM insurance_renewal_activity a
           JOIN insurance_policy p ON p.id = a.policy_id
          WHERE a.outcome = 'promised' AND a.promised_date < %(today)s
-           AND a.date >= %(today)s::date - 365 AND %(partners)s
+           AND a.date >= %(today)s::date - 365 AND %(partners)s AND %(policies)s
            AND NOT EXISTS (
                SELECT 1 FROM insurance_premium_line l
                 WHERE l.policy_id = a.policy_id AND l.state = 'paid'
@@ -42,13 +43,13 @@ SEGMENT_SQL = {
           FROM crm_lead c
           JOIN insurance_policy p ON p.id = c.insurance_policy_id
          WHERE c.active AND c.won_status = 'pending' AND c.renewal_unreachable
-           AND %(partners)s
+           AND %(partners)s AND %(policies)s
     """,
     "reinstatable": """
         SELECT DISTINCT p.partner_id
           FROM insurance_policy p
          WHERE p.state = 'lapsed' AND p.reinstatement_deadline >= %(today)s
-           AND %(partners)s
+           AND %(partners)s AND %(policies)s
     """,
 }
 
@@ -87,10 +88,28 @@ class InsuranceCustomerSegment(models.Model):
             if partner_ids is not None
             else SQL("TRUE")
         )
+        policies = self._readable_policies()
         found = set()
         for segment in self:
             self.env.cr.execute(
-                SQL(SEGMENT_SQL[segment.code], today=today, partners=partners)
+                SQL(
+                    SEGMENT_SQL[segment.code],
+                    today=today,
+                    partners=partners,
+                    policies=policies,
+                )
             )
             found.update(row[0] for row in self.env.cr.fetchall())
         return found
+
+    def _readable_policies(self):
+        """``p.id`` limited to the policies the user may read: a customer's
+        payment behaviour is read only from their policies the reader may see
+        (their own customers for a sales rep, their companies' for everyone),
+        all of them for the superuser (a mailing sent by the scheduler)."""
+        policies = self.env["insurance.policy"].with_context(active_test=False)
+        if self.env.su:
+            return SQL("TRUE")
+        if not policies.has_access("read"):
+            return SQL("FALSE")
+        return SQL("p.id IN %s", policies._search([]).subselect())

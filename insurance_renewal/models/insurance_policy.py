@@ -10,6 +10,7 @@ from odoo.fields import Domain
 from odoo.tools import SQL, format_amount, format_date
 
 from ..lib import schedule, servicing
+from .insurance_assignment_rule import text_html
 from .res_partner import MASKED_DATA_GROUPS
 
 # Policies whose premiums the daily clock moves: the others wait for a person.
@@ -43,10 +44,25 @@ REPORTED_DATA_GROUPS = (
     "insurance_renewal.group_insurance_customer_service,"
     "insurance_renewal.group_insurance_compliance"
 )
+# Who sees compliance's red flags: the renewal team and compliance, not the sales
+# reps or the customer (who must not be tipped off).
+RED_FLAG_READERS = (
+    "insurance_renewal.group_insurance_renewal_user,"
+    "insurance_renewal.group_insurance_compliance"
+)
+# Requests a policy takes from the portal or a pay link in a day.
+PORTAL_REQUESTS_PER_DAY = 3
 # Sanity bounds on what a policy may be registered with.
 EARLIEST_ISSUE_DATE = date(1980, 1, 1)
 MAX_PREMIUM_YEARS = 100
 MAX_PREMIUM_AMOUNT = 100_000_000
+
+
+def _are_ids(values):
+    """Whether ``values`` is a list or tuple of record ids."""
+    return isinstance(values, list | tuple) and all(
+        isinstance(value, int) and not isinstance(value, bool) for value in values
+    )
 
 
 # What a policy's stored schedule figures are computed from, for many policies at
@@ -209,13 +225,18 @@ class InsurancePolicy(models.Model):
         tracking=True,
         index=True,
     )
+    # The team's own notes and compliance's flags: not for the customer, who
+    # reads their policy from the portal (and over RPC).
     reminder_hold_until = fields.Date(
         string="Hold Reminders Until",
         tracking=True,
         copy=False,
+        groups="base.group_user",
         help="No automatic reminder is sent for this policy up to this day included.",
     )
-    reminder_hold_reason = fields.Char(tracking=True, copy=False)
+    reminder_hold_reason = fields.Char(
+        tracking=True, copy=False, groups="base.group_user"
+    )
     reminder_line_ids = fields.Many2many(
         "insurance.premium.line",
         string="Instalments to Remind",
@@ -302,10 +323,11 @@ class InsurancePolicy(models.Model):
         "compliance.",
     )
     red_flag_ids = fields.One2many(
-        "insurance.red.flag", "policy_id", string="Red Flags"
+        "insurance.red.flag", "policy_id", string="Red Flags", groups=RED_FLAG_READERS
     )
     red_flag_count = fields.Integer(
         string="Open Red Flags",
+        groups=RED_FLAG_READERS,
         compute="_compute_red_flag_count",
         store=True,
         help="Red flags compliance has not cleared yet.",
@@ -668,6 +690,41 @@ class InsurancePolicy(models.Model):
             # both are facts of the case's stage and lapse-risk score
             self.env["insurance.fact.flow"]._touch_cases(self.renewal_lead_ids)
         return result
+
+    def with_context(self, *args, **kwargs):
+        records = super().with_context(*args, **kwargs)
+        records._check_reminder_context()
+        return records
+
+    def _check_reminder_context(self):
+        """The instalments a reminder lists come in the context, which the pay
+        link's fields depend on. Sent over RPC as lists of lists (or anything
+        but instalment ids), Odoo could not key its cache with them and every
+        read of the pay link failed with a server error: refuse them here,
+        where the RPC call puts its context on the policies."""
+        context = self.env.context
+        given = context.get("reminder_line_ids")
+        by_policy = context.get("reminder_lines_by_policy")
+        if (given and not _are_ids(given)) or (
+            by_policy
+            and not (
+                isinstance(by_policy, tuple)
+                and all(
+                    isinstance(pair, tuple)
+                    and len(pair) == 2
+                    and _are_ids(pair[:1])
+                    and isinstance(pair[1], tuple)
+                    and _are_ids(pair[1])
+                    for pair in by_policy
+                )
+            )
+        ):
+            raise UserError(
+                self.env._(
+                    "The instalments a reminder lists must be given as instalment "
+                    "ids: the context given is not valid."
+                )
+            )
 
     def _message_create(self, values_list):
         """Logs of many policies at once (the "Policy created" of each policy an
@@ -1347,6 +1404,29 @@ class InsurancePolicy(models.Model):
             )
         return ""
 
+    def _insurance_portal_request_repeat(self, kind, message):
+        """Whether a request from the portal or a pay link repeats what this
+        policy received in the last day: ``"same"`` for the very same request,
+        ``"too_many"`` once the day's share is used, else False."""
+        self.ensure_one()
+        # as superuser: the caller's right to the policy was checked
+        recent = (
+            self.env["insurance.renewal.activity"]
+            .sudo()
+            .search(
+                [
+                    ("policy_id", "=", self.id),
+                    ("channel", "=", "portal"),
+                    ("date", ">=", fields.Datetime.now() - timedelta(days=1)),
+                ]
+            )
+        )
+        if recent.filtered(
+            lambda contact: contact.outcome == kind and (contact.note or "") == message
+        ):
+            return "same"
+        return "too_many" if len(recent) >= PORTAL_REQUESTS_PER_DAY else False
+
     def _insurance_portal_request(self, kind, message):
         """Record what the customer asked from the portal or a pay link: a
         contact on the renewal case with that outcome, and an activity for the
@@ -1371,7 +1451,7 @@ class InsurancePolicy(models.Model):
         )
         assignee = policy._insurance_contact_person()
         assignee = assignee or self.env["crm.lead"]._renewal_fallback_owner(
-            self.env["crm.team"]
+            self.env["crm.team"], policy.company_id
         )
         record = policy.renewal_lead_id or policy
         reader = record.with_context(lang=assignee.lang or self.env.lang)
@@ -1384,7 +1464,8 @@ class InsurancePolicy(models.Model):
             summary=reader.env._(
                 "Customer asks online: %(request)s", request=labels[kind]
             ),
-            note=message,
+            # the customer's words, shown as text: never read as HTML
+            note=text_html(message),
         )
         policy._insurance_open_service_ticket(contact)
         return contact
@@ -1424,7 +1505,7 @@ class InsurancePolicy(models.Model):
                     "name": self.env._(
                         "Question about policy %(policy)s", policy=self.name
                     ),
-                    "description": contact.note or "",
+                    "description": text_html(contact.note or ""),
                     "insurance_kind": "question",
                     "insurance_lead_id": self.renewal_lead_id.id,
                     "insurance_policy_id": self.id,

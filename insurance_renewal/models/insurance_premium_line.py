@@ -411,6 +411,7 @@ class InsurancePremiumLine(models.Model):
         the latest. One demand stands per instalment, however often this runs."""
         self.check_access("read")
         self._check_renewal_specialist()
+        self._check_demandable(self.env["insurance.reminder.engine"]._company_today())
         # The caller is a renewal specialist who may read these instalments
         # (checked above): the demand's log is the addon's record, written as
         # superuser; the message is still posted in the caller's name.
@@ -444,6 +445,25 @@ class InsurancePremiumLine(models.Model):
                     )
                 )
         return True
+
+    def _check_demandable(self, day):
+        """A formal demand is for a premium still owed and already due on ``day``:
+        delivered earlier, its 30 days (art. 36) would run from before the premium
+        fell due and the clock would suspend the policy too soon."""
+        states = dict(self._fields["state"]._description_selection(self.env))
+        for line in self:
+            if line.state not in schedule.OPEN_STATES or line.due_date > day:
+                raise UserError(
+                    self.env._(
+                        "No formal demand for %(line)s on %(date)s: a demand is "
+                        "for a premium owed and already due, and this one is "
+                        "%(state)s, due on %(due)s.",
+                        line=line.display_name,
+                        date=day,
+                        state=states[line.state],
+                        due=line.due_date,
+                    )
+                )
 
     def _check_renewal_specialist(self):
         if not self.env.user.has_group(

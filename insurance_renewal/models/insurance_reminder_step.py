@@ -54,6 +54,26 @@ class InsuranceReminderStep(models.Model):
         "such as a call a few days before the bank debits the premium.",
     )
 
+    @api.constrains("channel", "anchor", "offset_days")
+    def _check_demand_after_due(self):
+        """A formal demand is sent once the premium is due: sent before, its 30
+        days (art. 36) would end the cover from the day after the due date, with
+        no grace period at all."""
+        for step in self:
+            if (
+                step.channel == "demand"
+                and step.anchor == "due_date"
+                and step.offset_days < 0
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Step %(step)s is a formal demand %(days)s days before the "
+                        "due date: a demand is sent on the due date or after it.",
+                        step=step.name,
+                        days=-step.offset_days,
+                    )
+                )
+
     @api.constrains("channel", "mail_template_id", "sms_template_id")
     def _check_template(self):
         for step in self:

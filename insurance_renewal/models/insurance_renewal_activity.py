@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_date
 
 from ..lib import schedule
@@ -132,6 +132,22 @@ class InsuranceRenewalActivity(models.Model):
             ]
             activity.display_name = " · ".join(part for part in parts if part)
 
+    @api.constrains("lead_id", "policy_id")
+    def _check_lead_of_policy(self):
+        """A contact goes on its own policy's case: on another policy's case it
+        would give that customer's case a promise, an outcome and a last contact
+        that were never theirs."""
+        for activity in self.filtered("lead_id"):
+            if activity.lead_id.insurance_policy_id != activity.policy_id:
+                raise ValidationError(
+                    self.env._(
+                        "The contact about policy %(policy)s cannot go on the "
+                        "renewal case %(case)s, which is about another policy.",
+                        policy=activity.policy_id.name,
+                        case=activity.lead_id.name,
+                    )
+                )
+
     @api.model_create_multi
     def create(self, vals_list):
         activities = super().create(vals_list)
@@ -141,6 +157,7 @@ class InsuranceRenewalActivity(models.Model):
             activity.lead_id = activity.policy_id.renewal_lead_id
         if not self.env.su:
             # logged by a person, through the Log Contact form or over RPC alike
+            activities._check_contact_date()
             activities.filtered(lambda a: a.outcome == "promised")._check_promise()
         self.env["insurance.fact.flow"]._touch_cases(activities.lead_id)
         activities._schedule_promise_checks()
@@ -176,6 +193,25 @@ class InsuranceRenewalActivity(models.Model):
                 )
             )
 
+    def _check_contact_date(self):
+        """A contact logged by a person happened between the policy's issue and
+        now: one dated years back or ahead would count in the KPIs of a period
+        nobody worked."""
+        now = fields.Datetime.now()
+        for activity in self:
+            issued = activity.policy_id.issue_date
+            if activity.date > now or (issued and activity.date.date() < issued):
+                raise UserError(
+                    self.env._(
+                        "A contact about policy %(policy)s cannot be dated "
+                        "%(date)s: it happened between the policy's issue on "
+                        "%(issued)s and now.",
+                        policy=activity.policy_id.name,
+                        date=format_date(self.env, activity.date.date()),
+                        issued=format_date(self.env, issued),
+                    )
+                )
+
     def _check_promise(self):
         """A promise is dated today or later, within the grace period, unless a
         renewal manager logs it: a later one would let the policy lapse."""
@@ -188,6 +224,14 @@ class InsuranceRenewalActivity(models.Model):
                     self.env._(
                         "A promise to pay needs the date the customer promised to "
                         "pay by."
+                    )
+                )
+            if activity.currency_id.compare_amounts(activity.promised_amount, 0) < 0:
+                raise UserError(
+                    self.env._(
+                        "The promised amount %(amount)s is negative: enter what the "
+                        "customer promised to pay, or leave it at zero.",
+                        amount=activity.currency_id.format(activity.promised_amount),
                     )
                 )
             if promised < today:

@@ -113,7 +113,9 @@ class ResPartner(models.Model):
         help="How this customer pays their premiums; use it to target a campaign.",
     )
 
+    @api.depends_context("uid", "allowed_company_ids")
     def _compute_renewal_segment_ids(self):
+        """From the policies the reader may see (see ``_partner_ids``)."""
         segments = self.env["insurance.customer.segment"].search([])
         members = {segment: segment._partner_ids(self.ids) for segment in segments}
         for partner in self:

@@ -45,3 +45,4 @@ from . import test_card_numbers_over_rpc
 from . import test_data_import_tour
 from . import test_oca_chinese_screens
 from . import test_servicing_approvals
+from . import test_hostile_edges

@@ -144,6 +144,10 @@ class TestAccessMatrix(InsuranceRenewalCommon):
             cls.spare = cls._create_policy(name="P-0003", issue_date="2024-06-30")
             (cls.policy | cls.spare).action_activate()
             cls.draft = cls._create_policy(name="P-0002")
+            # its second premium fell due on 10 December 2024, before the
+            # matrix's day: a formal demand may be issued for it
+            cls.overdue = cls._create_policy(name="P-0004", issue_date="2023-12-10")
+            cls.overdue.action_activate()
         cls.case = (
             cls.env["insurance.policy"]
             .with_context(clock_today=cls.policy.premium_line_ids[:1].due_date)
@@ -384,7 +388,9 @@ class TestAccessMatrix(InsuranceRenewalCommon):
         env["res.partner"].browse(self.holder.id).action_verify_contact_data()
 
     def _issue_demand(self, env):
-        env["insurance.premium.line"].browse(self.line.id).action_issue_demand()
+        env["insurance.premium.line"].browse(
+            self._line(self.overdue, 2).id
+        ).action_issue_demand()
 
     def _record_payment(self, env):
         env["insurance.premium.payment"].create(
@@ -399,9 +405,9 @@ class TestAccessMatrix(InsuranceRenewalCommon):
     def _letter_demand(self, env):
         env["insurance.letter.demand"].create(
             {
-                "premium_line_id": self.line.id,
+                "premium_line_id": self._line(self.overdue, 2).id,
                 "tracking_ref": "EMS1",
-                "delivered_on": "2024-02-01",
+                "delivered_on": "2024-12-15",
             }
         ).action_confirm()
 

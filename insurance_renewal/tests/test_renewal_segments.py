@@ -94,6 +94,47 @@ class TestRenewalSegments(InsuranceRenewalCommon):
         )
 
     @freeze_time("2025-09-01")
+    def test_a_customer_s_segments_come_from_the_policies_the_reader_may_see(self):
+        """Read over SQL from every policy, the segments told any employee, a
+        sales rep of other customers or a user of another company who pays
+        late, broke a promise or let a policy lapse."""
+        self.late.user_id = self.agent
+        other_rep = new_test_user(
+            self.env, login="test_segment_rep", groups="sales_team.group_sale_salesman"
+        )
+        other_company = self.env["res.company"].create({"name": "太平洋分公司"})
+        foreign = new_test_user(
+            self.env,
+            login="test_segment_foreign",
+            groups="insurance_renewal.group_insurance_renewal_user",
+            company_id=other_company.id,
+            company_ids=[other_company.id],
+        )
+        employee = new_test_user(
+            self.env, login="test_segment_employee", groups="base.group_user"
+        )
+        segment = self.env.ref("insurance_renewal.segment_often_late")
+        for user, expected in (
+            (self.agent, segment),
+            (other_rep, segment.browse()),
+            (foreign, segment.browse()),
+            (employee, segment.browse()),
+            (self.manager, segment),
+        ):
+            with self.subTest(user=user.login):
+                late = self.late.with_user(user)
+                self.assertEqual(late.renewal_segment_ids, expected)
+                self.assertEqual(
+                    late.search(
+                        [
+                            ("renewal_segment_ids", "in", segment.ids),
+                            ("id", "=", late.id),
+                        ]
+                    ),
+                    late if expected else late.browse(),
+                )
+
+    @freeze_time("2025-09-01")
     def test_broken_promise_segment(self):
         self.env["insurance.renewal.activity"].create(
             {

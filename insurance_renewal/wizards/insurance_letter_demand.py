@@ -19,6 +19,7 @@ class InsuranceLetterDemand(models.TransientModel):
         self.ensure_one()
         line = self.premium_line_id
         line.check_access("read")
+        line._check_demandable(self.delivered_on)
         # Only renewal specialists reach this wizard (its access rights) and the
         # caller may read the instalment: the demand is the addon's record.
         engine = self.env["insurance.reminder.engine"].sudo()

@@ -82,3 +82,15 @@ class InsurancePremiumPayment(models.TransientModel):
             )
         if self.date > fields.Date.context_today(self):
             raise UserError(self.env._("A payment cannot be dated in the future."))
+        issued = line.policy_id.issue_date
+        if issued and self.date < issued:
+            # a date mistyped years back would count as paid on time in the KPIs
+            raise UserError(
+                self.env._(
+                    "A payment for %(line)s cannot be dated %(date)s, before the "
+                    "policy was issued on %(issued)s: check the payment date.",
+                    line=line.display_name,
+                    date=self.date,
+                    issued=issued,
+                )
+            )

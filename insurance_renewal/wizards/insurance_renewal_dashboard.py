@@ -3,6 +3,7 @@ from datetime import timedelta
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.fields import Domain
 
 from ..lib import schedule
@@ -142,8 +143,13 @@ class InsuranceRenewalDashboard(models.TransientModel):
     def action_open_today(self):
         """Open the instalments or cases one of today's counts counts."""
         self.ensure_one()
-        fname = self.env.context["dashboard_count"]
-        domain = self._today_domains()[fname]
+        fname = self.env.context.get("dashboard_count")
+        domains = self._today_domains()
+        if fname not in domains:
+            raise UserError(
+                self.env._("Open one of the dashboard's counts of today's work.")
+            )
+        domain = domains[fname]
         if fname == "broken_promise_count":
             action = self.env["ir.actions.act_window"]._for_xml_id(
                 "insurance_renewal.crm_lead_renewal_action"
