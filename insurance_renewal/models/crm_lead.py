@@ -327,14 +327,15 @@ class CrmLead(models.Model):
         for lead in self:
             lead.renewal_ticket_count = counts.get(lead.insurance_policy_id, 0)
 
-    @api.depends("partner_id.renewal_status", "insurance_policy_id")
+    @api.depends_context("uid", "allowed_company_ids")
+    @api.depends("partner_id.renewal_status_seen", "insurance_policy_id")
     def _compute_renewal_customer_warning(self):
         messages = {
             "grace": self.env._("A premium of this customer is in its grace period."),
             "lapsed": self.env._("A policy of this customer is suspended."),
         }
         for lead in self:
-            status = lead.partner_id.renewal_status
+            status = lead.partner_id.renewal_status_seen
             lead.renewal_customer_warning = (
                 not lead.insurance_policy_id and messages.get(status) or False
             )

@@ -26,6 +26,20 @@ RENEWAL_STATUS_BY_POLICY_STATE = {
     "terminated": "closed",
 }
 RENEWAL_STATUS_RANK = ["lapsed", "grace", "ok", "closed"]
+RENEWAL_STATUSES = [
+    ("lapsed", "Policy suspended"),
+    ("grace", "Premium in grace period"),
+    ("ok", "Premiums up to date"),
+    ("closed", "No policy in force"),
+]
+
+
+def worst_renewal_status(policy_states):
+    """The customer's renewal status: the most troubling of their policies'."""
+    statuses = {RENEWAL_STATUS_BY_POLICY_STATE.get(state) for state in policy_states}
+    return next((status for status in RENEWAL_STATUS_RANK if status in statuses), False)
+
+
 CONTACT_STATUSES = [
     (contact.OK, "OK"),
     (contact.UNVERIFIED, "Unverified"),
@@ -81,16 +95,24 @@ class ResPartner(models.Model):
         groups=RENEWAL_GROUPS,
     )
     renewal_status = fields.Selection(
-        [
-            ("lapsed", "Policy suspended"),
-            ("grace", "Premium in grace period"),
-            ("ok", "Premiums up to date"),
-            ("closed", "No policy in force"),
-        ],
+        RENEWAL_STATUSES,
+        string="Renewal Status (All Policies)",
         compute="_compute_renewal_status",
         store=True,
+        # Of every policy, whoever may read them: kept for the administrator and
+        # the figures; users read ``renewal_status_seen``.
+        groups="base.group_system",
+        help="The most urgent renewal state among all the policies this customer "
+        "holds, in every company.",
+    )
+    renewal_status_seen = fields.Selection(
+        selection=RENEWAL_STATUSES,
+        string="Renewal Status",
+        compute="_compute_renewal_status_seen",
+        search="_search_renewal_status_seen",
         groups=RENEWAL_GROUPS,
-        help="The most urgent renewal state among the policies this customer holds.",
+        help="The most urgent renewal state among this customer's policies that you "
+        "may see: a sales rep's own customers' policies, your companies' policies.",
     )
 
     renewal_lead_id = fields.Many2one(
@@ -413,14 +435,45 @@ class ResPartner(models.Model):
     @api.depends("insurance_policy_ids.state")
     def _compute_renewal_status(self):
         for partner in self:
-            statuses = {
-                RENEWAL_STATUS_BY_POLICY_STATE.get(state)
-                for state in partner.insurance_policy_ids.mapped("state")
-            }
-            partner.renewal_status = next(
-                (status for status in RENEWAL_STATUS_RANK if status in statuses),
-                False,
+            partner.renewal_status = worst_renewal_status(
+                partner.insurance_policy_ids.mapped("state")
             )
+
+    @api.depends_context("uid", "allowed_company_ids")
+    @api.depends("insurance_policy_ids.state")
+    def _compute_renewal_status_seen(self):
+        """From the policies the reader may read (record rules): a sales rep of
+        another team or a user of another company is not told that someone else's
+        customer lets a premium run into grace."""
+        states = self._readable_policy_states(Domain("partner_id", "in", self.ids))
+        for partner in self:
+            partner.renewal_status_seen = worst_renewal_status(states[partner.id])
+
+    def _search_renewal_status_seen(self, operator, value):
+        if operator not in ("in", "="):
+            return NotImplemented
+        wanted = {value} if operator == "=" else set(value)
+        states = self._readable_policy_states(Domain("partner_id", "!=", False))
+        return Domain(
+            "id",
+            "in",
+            [
+                partner_id
+                for partner_id, policy_states in states.items()
+                if worst_renewal_status(policy_states) in wanted
+            ],
+        )
+
+    def _readable_policy_states(self, domain):
+        """``{partner id: states of their policies the user may read}``, in one
+        grouped query under the user's record rules."""
+        states = defaultdict(set)
+        policies = self.env["insurance.policy"]
+        if not policies.has_access("read"):
+            return states
+        for partner, state in policies._read_group(domain, ["partner_id", "state"]):
+            states[partner.id].add(state)
+        return states
 
     def action_open_renewal_overview(self):
         """Everything the customer owes on their policies, in one screen."""

@@ -377,7 +377,7 @@ class TestAccessMatrix(InsuranceRenewalCommon):
         )
 
     def _renewal_status(self, env):
-        env["res.partner"].browse(self.holder.id).read(["renewal_status"])
+        env["res.partner"].browse(self.holder.id).read(["renewal_status_seen"])
 
     def _log_contact(self, env):
         env["insurance.renewal.log.contact"].create(

@@ -1,6 +1,7 @@
 from freezegun import freeze_time
 
-from odoo.tests import Form, tagged
+from odoo.exceptions import AccessError
+from odoo.tests import Form, new_test_user, tagged
 
 from .common import InsuranceRenewalCommon
 
@@ -40,5 +41,36 @@ class TestPartnerRenewalStatus(InsuranceRenewalCommon):
         with freeze_time("2025-02-03"):
             self._run_clock()
         form = Form(self.holder.with_user(self.agent))
-        self.assertEqual(form.renewal_status, "grace")
+        self.assertEqual(form.renewal_status_seen, "grace")
         self.assertEqual(form.insurance_policy_count, 1)
+
+    def test_only_those_who_may_see_the_policies_learn_the_customer_s_status(self):
+        with freeze_time("2024-02-10"):
+            self._create_policy().action_activate()
+        with freeze_time("2025-02-03"):
+            self._run_clock()
+        other_rep = new_test_user(
+            self.env, login="test_other_rep", groups="sales_team.group_sale_salesman"
+        )
+        other_company = self.env["res.company"].create({"name": "太平洋分公司"})
+        outsider = new_test_user(
+            self.env,
+            login="test_outsider",
+            groups="sales_team.group_sale_salesman_all_leads",
+            company_id=other_company.id,
+            company_ids=[other_company.id],
+        )
+        trouble = [("renewal_status_seen", "in", ("grace", "lapsed"))]
+        for user, seen in (
+            (self.agent, "grace"),
+            (self.specialist, "grace"),
+            (other_rep, False),
+            (outsider, False),
+        ):
+            with self.subTest(user=user.login):
+                partners = self.env["res.partner"].with_user(user)
+                holder = partners.browse(self.holder.id)
+                self.assertEqual(holder.renewal_status_seen, seen)
+                self.assertEqual(bool(partners.search(trouble)), bool(seen))
+                with self.assertRaises(AccessError):
+                    holder.read(["renewal_status"])
