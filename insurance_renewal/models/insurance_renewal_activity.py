@@ -148,6 +148,29 @@ class InsuranceRenewalActivity(models.Model):
                     )
                 )
 
+    @api.constrains("partner_id", "policy_id")
+    def _check_partner_of_policy(self):
+        """A contact is with someone of the policy (its holder, payer or insured
+        person, or a contact of theirs): logged on another customer, a "wrong
+        number" would mark that customer unreachable and a promise would be
+        theirs."""
+        for activity in self.filtered("partner_id"):
+            policy = activity.policy_id
+            people = (policy.partner_id | policy.payer_id | policy.insured_id).sudo()
+            if (
+                activity.partner_id.sudo().commercial_partner_id
+                not in people.commercial_partner_id
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "The contact about policy %(policy)s cannot be with "
+                        "%(partner)s, who is neither its policyholder, its payer "
+                        "nor its insured person.",
+                        policy=policy.name,
+                        partner=activity.partner_id.sudo().display_name,
+                    )
+                )
+
     @api.model_create_multi
     def create(self, vals_list):
         activities = super().create(vals_list)

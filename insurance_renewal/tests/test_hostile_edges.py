@@ -115,6 +115,31 @@ class TestHostileEdges(InsuranceRenewalCommon):
 
     # Contacts -----------------------------------------------------------------
 
+    def test_a_contact_is_with_someone_of_its_policy(self):
+        """A wrong number logged about P-0001 but on 李娜 would mark her unreachable."""
+        contacts = self.env["insurance.renewal.activity"].with_user(self.specialist)
+        with freeze_time("2025-02-03"), self.assertRaises(ValidationError) as refusal:
+            contacts.create(
+                {
+                    "policy_id": self.policy.id,
+                    "partner_id": self.other.id,
+                    "channel": "phone",
+                    "outcome": "wrong_number",
+                }
+            )
+        self.assertIn("李娜", str(refusal.exception))
+        self.assertFalse(contacts.search([("partner_id", "=", self.other.id)]))
+        with freeze_time("2025-02-03"):
+            contact = contacts.create(
+                {
+                    "policy_id": self.policy.id,
+                    "partner_id": self.holder.id,
+                    "channel": "phone",
+                    "outcome": "no_answer",
+                }
+            )
+        self.assertEqual(contact.partner_id, self.holder)
+
     def test_a_contact_goes_on_its_own_policy_s_case_only(self):
         """A promise of 张伟 logged on 李娜's case would show her case as promised,
         and stop its chase, on a word she never gave."""
