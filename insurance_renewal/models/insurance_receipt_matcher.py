@@ -77,9 +77,14 @@ class InsuranceReceiptMatcher(models.AbstractModel):
         # sync of each new journal item: Odoo's inverse rewrites every item's
         # analytic distribution with itself, one write per item; the entries are
         # still drafts then, and their analytic lines are created when they are
-        # posted, at the end of the same create.
+        # posted, at the end of the same create. Numbered in batch: see
+        # ``account.move._get_next_sequence_format``.
         lines = (
-            StLine.with_context(tracking_disable=True, skip_analytic_sync=True)
+            StLine.with_context(
+                tracking_disable=True,
+                skip_analytic_sync=True,
+                insurance_batch_numbering=True,
+            )
             .create(vals_list)
             .with_env(StLine.env)
         )
