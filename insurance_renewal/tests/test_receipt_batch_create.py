@@ -53,17 +53,9 @@ class TestReceiptBatchCreate(PremiumAccountingCommon):
         cls.invoices = cls.policies.premium_line_ids.filtered(
             lambda line: line.installment_number == 2
         ).invoice_id
-        # The payer's analytic distribution applies to the receipts' items.
         plan = cls.env["account.analytic.plan"].create({"name": "续期渠道"})
         cls.channel = cls.env["account.analytic.account"].create(
             {"name": "银行转账", "plan_id": plan.id}
-        )
-        cls.env["account.analytic.distribution.model"].create(
-            {
-                "partner_id": cls.li.id,
-                "analytic_distribution": {str(cls.channel.id): 100},
-                "company_id": cls.bank_journal.company_id.id,
-            }
         )
         # An entry numbered before: the January numbers go on from it.
         cls.env["account.bank.statement.line"].create(
@@ -95,7 +87,9 @@ class TestReceiptBatchCreate(PremiumAccountingCommon):
                 "partner_id": st_line.partner_id.id,
             }
             if st_line.insurance_invoice_id:
-                vals["counterpart_account_id"] = self._counterpart(st_line).account_id.id
+                vals["counterpart_account_id"] = self._counterpart(
+                    st_line
+                ).account_id.id
             vals_list.append((vals, st_line.insurance_invoice_id.id))
         return vals_list
 
@@ -176,7 +170,10 @@ class TestReceiptBatchCreate(PremiumAccountingCommon):
         ]
         return entries, invoices
 
-    def test_batch_create_gives_odoos_plain_create(self):
+    def _compare_with_plain_create(self):
+        """Import the file, then (on the same data: the import is rolled back)
+        create and reconcile its lines with Odoo's plain create; return the
+        import's entries, which must be equal to Odoo's."""
         with contextlib.closing(self.env.cr.savepoint()):
             imported = self._imported()
             batch = self._snapshot(imported)
@@ -186,12 +183,11 @@ class TestReceiptBatchCreate(PremiumAccountingCommon):
         self.assertEqual(entries, plain[0])
         self.assertEqual(invoices, plain[1])
         # What is compared is worth comparing: numbers on from the entry before,
-        # day by day, another year's on their own; payers, analytic values.
+        # day by day, another year's on their own; payers; invoices paid.
         self.assertEqual(len(vals_list), 7)
         self.assertEqual(sum(1 for _vals, invoice in vals_list if invoice), 4)
-        names = [entry[0] for entry in entries]
         self.assertEqual(
-            names,
+            [entry[0] for entry in entries],
             [
                 "BNK1/2025/00004",
                 "BNK1/2024/00001",
@@ -203,16 +199,38 @@ class TestReceiptBatchCreate(PremiumAccountingCommon):
             ],
         )
         self.assertEqual([entry[3] for entry in entries][:3], ["李娜", False, "张伟"])
-        self.assertEqual(
-            entries[0][11][0][7], {str(self.channel.id): 100}, "the payer's analytic"
-        )
         self.assertEqual({inv[1] for inv in invoices}, {"paid"})
+        return entries
+
+    def test_batch_create_gives_odoos_plain_create(self):
+        entries = self._compare_with_plain_create()
+        self.assertEqual({item[7] for entry in entries for item in entry[11]}, {False})
+
+    def test_batch_create_keeps_analytic_distribution_models(self):
+        """With an analytic distribution model in the company, Odoo's search of
+        the models that apply is made for each item, as Odoo does."""
+        self.env["account.analytic.distribution.model"].create(
+            {
+                "partner_id": self.li.id,
+                "analytic_distribution": {str(self.channel.id): 100},
+                "company_id": self.bank_journal.company_id.id,
+            }
+        )
+        entries = self._compare_with_plain_create()
+        self.assertEqual(entries[0][11][0][7], {str(self.channel.id): 100})
+        self.assertEqual(
+            sorted(amount for item in entries[0][11] for amount in item[8]),
+            [-8000.0, 8000.0],
+        )
+        self.assertFalse(entries[2][11][0][7])
 
     def test_numbers_read_once_per_journal_and_day(self):
         """Odoo reads the journal's last number for each new entry (a search of
         its format, then the last number): the import reads it once per day of
         the file, then Odoo's sequence cache numbers the other entries of the
-        day."""
+        day. Odoo searches the analytic distribution models of each item: the
+        import checks once that the company has none. Odoo checks an entry's
+        balance at each write: the import checks the entries once."""
         queries = []
 
         def count(cr, query, params, start, delay):
@@ -226,6 +244,15 @@ class TestReceiptBatchCreate(PremiumAccountingCommon):
         finally:
             thread.query_hooks = hooks
         last_number = [q for q in queries if "SELECT name FROM account_move" in q]
+        # No analytic distribution model in the company: checked once, not
+        # searched for each of the 14 items.
+        models = [q for q in queries if '"account_analytic_distribution_model"' in q]
+        self.assertEqual(len(models), 1, "\n".join(models))
+        # The new entries' balance is checked once, after they are posted, not
+        # at each of Odoo's writes of an entry paying an invoice (4 here); the
+        # reconciliation after it checks what it writes.
+        balance = [q for q in queries if "HAVING ROUND(SUM(line.balance)" in q]
+        self.assertLessEqual(len(balance), 2, "\n".join(balance))
         # Once for each of the file's three days (31 December, 20 and 21
         # January), and for 2024's first number the search Odoo makes over every
         # year when a year has no number yet: 4, where Odoo alone makes 8.
