@@ -57,6 +57,9 @@ class InsuranceReceiptMatcher(models.AbstractModel):
         people = paid.insurance_policy_id.payer_id
         people |= paid.insurance_policy_id.partner_id
         people.bank_ids.mapped("acc_number")
+        # one read of the invoices' items' taxes, which Odoo's reconciliation
+        # compares before and after, else read invoice by invoice
+        paid.line_ids.mapped("tax_ids")
         receivables = {
             invoice: invoice.line_ids.filtered(
                 lambda aml: (

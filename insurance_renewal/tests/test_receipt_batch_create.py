@@ -224,7 +224,7 @@ class TestReceiptBatchCreate(PremiumAccountingCommon):
         )
         self.assertFalse(entries[2][11][0][7])
 
-    def test_numbers_read_once_per_journal_and_day(self):
+    def test_odoos_per_entry_reads_made_once_per_batch(self):
         """Odoo reads the journal's last number for each new entry (a search of
         its format, then the last number): the import reads it once per day of
         the file, then Odoo's sequence cache numbers the other entries of the
@@ -253,6 +253,10 @@ class TestReceiptBatchCreate(PremiumAccountingCommon):
         # reconciliation after it checks what it writes.
         balance = [q for q in queries if "HAVING ROUND(SUM(line.balance)" in q]
         self.assertLessEqual(len(balance), 2, "\n".join(balance))
+        # The paid invoices' items' taxes, which Odoo's reconciliation compares
+        # before and after, are read together, not invoice by invoice.
+        taxes = [q for q in queries if "account_move_line_account_tax_rel" in q]
+        self.assertEqual(len(taxes), 1, "\n".join(taxes))
         # Once for each of the file's three days (31 December, 20 and 21
         # January), and for 2024's first number the search Odoo makes over every
         # year when a year has no number yet: 4, where Odoo alone makes 8.
