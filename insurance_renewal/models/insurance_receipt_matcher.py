@@ -3,9 +3,16 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
+from odoo.tools.constants import PREFETCH_MAX
 
 from ..lib import bank_files
 from .account_bank_statement_line import _clean
+
+# Odoo numbers the entries of one create by chunks of its prefetch size, the
+# last chunk first and, nested inside the first chunk's numbering, each entry of
+# the others written one by one (a write, a search and an UPDATE each): the
+# import creates at most this many statement lines at once.
+CREATE_CHUNK = PREFETCH_MAX
 
 
 class InsuranceReceiptMatcher(models.AbstractModel):
@@ -99,7 +106,9 @@ class InsuranceReceiptMatcher(models.AbstractModel):
           rewrites every item's analytic distribution with itself, one write per
           item; the entries are still drafts then, and their analytic lines are
           created when they are posted, at the end of the same create;
-        - numbered in batch (``account.move._get_next_sequence_format``);
+        - numbered in batch (``account.move._get_next_sequence_format``), at
+          most ``CREATE_CHUNK`` at a time, so that Odoo numbers each chunk in one
+          pass, in the order of the file (by date within a chunk);
         - without a search of analytic distribution models per item when the
           company has none;
         - with the entries' balance checked once for the round, after they are
@@ -107,13 +116,19 @@ class InsuranceReceiptMatcher(models.AbstractModel):
           an entry inside the create (one query per entry).
         """
         StLine = self.env["account.bank.statement.line"].sudo()
-        lines = StLine.with_context(
+        create = StLine.with_context(
             tracking_disable=True,
             skip_analytic_sync=True,
             insurance_batch_numbering=True,
             insurance_no_distribution_model=self._no_distribution_model(company),
             check_move_validity=False,
-        ).create(vals_list)
+        ).create
+        lines = StLine.union(
+            *(
+                create(vals_list[start : start + CREATE_CHUNK])
+                for start in range(0, len(vals_list), CREATE_CHUNK)
+            )
+        )
         moves = lines.move_id.with_env(StLine.env)
         with moves._check_balanced({"records": moves}):
             pass

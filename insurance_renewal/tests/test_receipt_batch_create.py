@@ -1,10 +1,12 @@
 import contextlib
 import threading
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
 from odoo.tests import tagged
 
+from ..models import insurance_receipt_matcher
 from .common_accounting import PremiumAccountingCommon
 
 HEADER = ("交易日期", "交易金额", "对方户名", "对方账号", "附言")
@@ -20,6 +22,17 @@ ROWS = (
     ("2025-01-21", "3000", "钱七", "6222000011113333", "续期 P-0004"),
     ("2024-12-31", "66", "陌生人", "", "转账"),
 )
+
+# Odoo's numbers of one create of the 7 rows: by date, then in file order.
+NAMES = [
+    "BNK1/2025/00004",
+    "BNK1/2024/00001",
+    "BNK1/2025/00002",
+    "BNK1/2025/00005",
+    "BNK1/2025/00003",
+    "BNK1/2025/00006",
+    "BNK1/2024/00002",
+]
 
 
 @tagged("post_install", "-at_install")
@@ -93,15 +106,20 @@ class TestReceiptBatchCreate(PremiumAccountingCommon):
             vals_list.append((vals, st_line.insurance_invoice_id.id))
         return vals_list
 
-    def _plain(self, vals_list):
-        """Odoo's plain create of those lines, in one call, then each matched one
-        reconciled with its invoice by Odoo's ``reconcile``."""
+    def _plain(self, vals_list, chunk):
+        """Odoo's plain create of those lines, ``chunk`` at a time, then each
+        matched one reconciled with its invoice by Odoo's ``reconcile``."""
         statement = self.env["account.bank.statement"].create(
             {"name": "bank.csv", "journal_id": self.bank_journal.id}
         )
         with freeze_time("2025-01-23"):
-            plain = self.env["account.bank.statement.line"].create(
-                [dict(vals, statement_id=statement.id) for vals, _inv in vals_list]
+            all_vals = [dict(vals, statement_id=statement.id) for vals, _i in vals_list]
+            StLine = self.env["account.bank.statement.line"]
+            plain = StLine.union(
+                *(
+                    StLine.create(all_vals[start : start + chunk])
+                    for start in range(0, len(all_vals), chunk)
+                )
             )
             for st_line, (_vals, invoice_id) in zip(plain, vals_list, strict=True):
                 if invoice_id:
@@ -170,7 +188,7 @@ class TestReceiptBatchCreate(PremiumAccountingCommon):
         ]
         return entries, invoices
 
-    def _compare_with_plain_create(self):
+    def _compare_with_plain_create(self, chunk=1000, names=NAMES):
         """Import the file, then (on the same data: the import is rolled back)
         create and reconcile its lines with Odoo's plain create; return the
         import's entries, which must be equal to Odoo's."""
@@ -178,7 +196,7 @@ class TestReceiptBatchCreate(PremiumAccountingCommon):
             imported = self._imported()
             batch = self._snapshot(imported)
             vals_list = self._plain_vals(imported)
-        plain = self._snapshot(self._plain(vals_list))
+        plain = self._snapshot(self._plain(vals_list, chunk))
         entries, invoices = batch
         self.assertEqual(entries, plain[0])
         self.assertEqual(invoices, plain[1])
@@ -186,18 +204,7 @@ class TestReceiptBatchCreate(PremiumAccountingCommon):
         # day by day, another year's on their own; payers; invoices paid.
         self.assertEqual(len(vals_list), 7)
         self.assertEqual(sum(1 for _vals, invoice in vals_list if invoice), 4)
-        self.assertEqual(
-            [entry[0] for entry in entries],
-            [
-                "BNK1/2025/00004",
-                "BNK1/2024/00001",
-                "BNK1/2025/00002",
-                "BNK1/2025/00005",
-                "BNK1/2025/00003",
-                "BNK1/2025/00006",
-                "BNK1/2024/00002",
-            ],
-        )
+        self.assertEqual([entry[0] for entry in entries], names)
         self.assertEqual([entry[3] for entry in entries][:3], ["李娜", False, "张伟"])
         self.assertEqual({inv[1] for inv in invoices}, {"paid"})
         return entries
@@ -205,6 +212,25 @@ class TestReceiptBatchCreate(PremiumAccountingCommon):
     def test_batch_create_gives_odoos_plain_create(self):
         entries = self._compare_with_plain_create()
         self.assertEqual({item[7] for entry in entries for item in entry[11]}, {False})
+
+    def test_batch_created_in_chunks_numbered_chunk_after_chunk(self):
+        """More lines than Odoo's prefetch size (1,000; 3 here) are created a
+        chunk at a time: Odoo numbers each chunk in one pass (by date within
+        it), the chunks in the file's order, as its plain create of the same
+        chunks does. In one create Odoo would number the last chunk first."""
+        with patch.object(insurance_receipt_matcher, "CREATE_CHUNK", 3):
+            self._compare_with_plain_create(
+                chunk=3,
+                names=[
+                    "BNK1/2025/00003",
+                    "BNK1/2024/00001",
+                    "BNK1/2025/00002",
+                    "BNK1/2025/00005",
+                    "BNK1/2025/00004",
+                    "BNK1/2025/00006",
+                    "BNK1/2024/00002",
+                ],
+            )
 
     def test_batch_create_keeps_analytic_distribution_models(self):
         """With an analytic distribution model in the company, Odoo's search of
