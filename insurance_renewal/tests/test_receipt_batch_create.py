@@ -24,7 +24,7 @@ ROWS = (
 )
 
 # Odoo's numbers of one create of the 7 rows: by date, then in file order.
-NAMES = [
+NAMES = (
     "BNK1/2025/00004",
     "BNK1/2024/00001",
     "BNK1/2025/00002",
@@ -32,7 +32,7 @@ NAMES = [
     "BNK1/2025/00003",
     "BNK1/2025/00006",
     "BNK1/2024/00002",
-]
+)
 
 
 @tagged("post_install", "-at_install")
@@ -204,7 +204,7 @@ class TestReceiptBatchCreate(PremiumAccountingCommon):
         # day by day, another year's on their own; payers; invoices paid.
         self.assertEqual(len(vals_list), 7)
         self.assertEqual(sum(1 for _vals, invoice in vals_list if invoice), 4)
-        self.assertEqual([entry[0] for entry in entries], names)
+        self.assertEqual([entry[0] for entry in entries], list(names))
         self.assertEqual([entry[3] for entry in entries][:3], ["李娜", False, "张伟"])
         self.assertEqual({inv[1] for inv in invoices}, {"paid"})
         return entries
