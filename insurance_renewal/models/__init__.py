@@ -19,6 +19,7 @@ from . import mail_message
 from . import mail_thread
 from . import res_config_settings
 from . import account_move
+from . import account_analytic_distribution_model
 from . import account_payment
 from . import account_partial_reconcile
 from . import account_bank_statement_line

@@ -8,6 +8,7 @@ from . import test_renewal_case
 from . import test_renewal_tour
 from . import test_premium_invoice
 from . import test_receipt_import
+from . import test_receipt_batch_create
 from . import test_debit_results
 from . import test_reminder_engine
 from . import test_reminder_smtp
