@@ -422,12 +422,12 @@ INSERT INTO mail_activity (res_model_id, res_model, res_id, res_name,
     insurance_rule_id, active, create_uid, write_uid, create_date, write_date)
 SELECT %(move_model)s, 'account.move', r.move_id, r.name, rule.activity_type_id,
        rule.summary->>%(lang)s,
-       '<span>' || replace(replace(replace(replace(format(%(note)s,
+       '<p>' || replace(replace(replace(replace(format(%(note)s,
            %(money_pre)s || translate(to_char(r.amount, %(money_pattern)s), ',.',
                %(money_separators)s) || %(money_post)s,
            to_char(r.date, %(date_pattern)s), COALESCE(NULLIF(r.payer_name, ''), '-'),
            COALESCE(NULLIF(r.memo, ''), NULLIF(r.payer_name, ''), '/')),
-           '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), chr(160), '&nbsp;') || '</span>',
+           '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), chr(160), '&nbsp;') || '</p>',
        current_date + rule.deadline_days, rule.team_id, 'receipt_unmatched', rule.id,
        true, %(uid)s, %(uid)s, now(), now()
   FROM twin_receipt r
