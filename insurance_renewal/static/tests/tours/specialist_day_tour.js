@@ -102,6 +102,10 @@ registry.category("web_tour.tours").add("insurance_renewal_sales_rep_tour", {
             trigger: ".o_form_view .o_field_widget[name='partner_id'].o_readonly_modifier",
         },
         {
+            content: "and the case's form offers no New either",
+            trigger: ".o_form_view .o_control_panel:not(:has(.o_form_button_create))",
+        },
+        {
             content: "No button invites a change: no Lost, no Won, no Log a Contact",
             trigger:
                 ".o_form_view .o_form_statusbar:not(:has(.o_statusbar_buttons button:visible))",
