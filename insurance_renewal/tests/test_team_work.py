@@ -189,29 +189,8 @@ class TestAssignmentRules(TeamWorkCommon):
             self.policy.message_post(
                 body=f"内部备注 {number}", subtype_xmlid="mail.mt_note"
             )
-        visit_type = self.env.ref(
-            "insurance_renewal.mail_activity_type_retention_visit"
-        )
-        activities = (
-            self.env["mail.activity"]
-            .with_context(mail_activity_quick_update=True)
-            .create(
-                [
-                    {
-                        "res_model_id": self.env["ir.model"]._get_id(policy._name),
-                        "res_id": policy.id,
-                        "activity_type_id": visit_type.id,
-                        "user_id": self.agent.id,
-                        "summary": summary,
-                        "date_deadline": date(2025, 2, 6),
-                    }
-                    for policy, summary in (
-                        (self.policy, "上门拜访"),
-                        (self.policy, "再次拜访"),
-                        (other, "上门拜访"),
-                    )
-                ]
-            )
+        activities = self._assign_visits(
+            [self.policy, self.policy, other], ["上门拜访", "再次拜访", "上门拜访"]
         )
         activities._insurance_notify_assigned()
         messages = self.env["mail.message"].search(
@@ -285,28 +264,10 @@ class TestAssignmentRules(TeamWorkCommon):
                 )
             policies.action_activate()
         policies.message_subscribe(self.agent.partner_id.ids)
-        visit_type = self.env.ref(
-            "insurance_renewal.mail_activity_type_retention_visit"
-        )
         counts = []
         # the first batch warms Odoo's caches up
         for batch in (policies[:1], policies[1:3], policies[3:]):
-            activities = (
-                self.env["mail.activity"]
-                .with_context(mail_activity_quick_update=True)
-                .create(
-                    [
-                        {
-                            "res_model_id": self.env["ir.model"]._get_id(policy._name),
-                            "res_id": policy.id,
-                            "activity_type_id": visit_type.id,
-                            "user_id": self.agent.id,
-                            "date_deadline": date(2025, 2, 6),
-                        }
-                        for policy in batch
-                    ]
-                )
-            )
+            activities = self._assign_visits(batch)
             self.env.flush_all()
             before = self.env.cr.sql_log_count
             # queued, as the assignment rules queue them
@@ -326,6 +287,31 @@ class TestAssignmentRules(TeamWorkCommon):
                 ),
             )
         self.assertLessEqual(counts[2], counts[1], counts)
+
+    def _assign_visits(self, policies, summaries=None):
+        """A retention visit to-do for the agent on each of ``policies`` (a
+        policy may come twice), with its summary when given, created together as
+        a batch of assignments is."""
+        visit_type = self.env.ref(
+            "insurance_renewal.mail_activity_type_retention_visit"
+        )
+        vals_list = [
+            {
+                "res_model_id": self.env["ir.model"]._get_id(policy._name),
+                "res_id": policy.id,
+                "activity_type_id": visit_type.id,
+                "user_id": self.agent.id,
+                "date_deadline": date(2025, 2, 6),
+            }
+            for policy in policies
+        ]
+        for vals, summary in zip(vals_list, summaries or (), strict=False):
+            vals["summary"] = summary
+        return (
+            self.env["mail.activity"]
+            .with_context(mail_activity_quick_update=True)
+            .create(vals_list)
+        )
 
     def _email_values(self, message, policy):
         """The queued email of ``message``, its record's name and id and the
