@@ -70,6 +70,23 @@ class TestDemoInsurer(HttpCase):
         self.assertIn("通用银行授权", notes)
         self.assertNotIn("A generic banking mandate", notes)
 
+    def test_what_works_shows_contacts_followed_by_a_payment(self):
+        """The manager's *What Works* has calls and visits that a payment
+        followed, and a promise kept, not only cases still unpaid (it read 0 %
+        everywhere)."""
+        responses = self.env["insurance.kpi.response"].with_user(
+            self.env.ref("insurance_renewal.user_manager")
+        )
+        groups = responses._read_group(
+            [("source", "=", "contact"), ("company_id", "=", self.company.id)],
+            ["channel"],
+            ["paid_after_count:sum", "promise_kept_count:sum", "days_to_pay:avg"],
+        )
+        by_channel = {channel: rest for channel, *rest in groups}
+        self.assertEqual(by_channel["phone"][:2], [3, 1])
+        self.assertEqual(by_channel["visit"][:2], [1, 0])
+        self.assertEqual(by_channel["visit"][2], 2.0)
+
     def test_the_renewals_kanban_shows_yuan(self):
         self.start_tour(
             "/odoo/action-insurance_renewal.crm_lead_renewal_action",
