@@ -136,6 +136,8 @@ class InsurancePortal(PortalAccount):
         )
         if not lines:
             return self._insurance_refusal()
+        if lines._insurance_pay_link_expired():
+            return self._insurance_expired(lines)
         self._insurance_speak_to(lines.policy_id[:1].payer_id)
         values = self._insurance_pay_values(lines, ref, token)
         values["request_sent"] = sent
@@ -152,6 +154,8 @@ class InsurancePortal(PortalAccount):
         )
         if not lines:
             raise ValidationError(request.env._("This payment link is not valid."))
+        if lines._insurance_pay_link_expired():
+            raise ValidationError(request.env._("This payment link has expired."))
         invoices = lines._insurance_open_invoices()
         if not invoices:
             raise ValidationError(
@@ -203,6 +207,8 @@ class InsurancePortal(PortalAccount):
         )
         if not lines:
             return self._insurance_refusal()
+        if lines._insurance_pay_link_expired():
+            return self._insurance_expired(lines)
         error = self._insurance_record_request(lines.policy_id[:1], kind, message)
         if error:
             return error
@@ -237,6 +243,11 @@ class InsurancePortal(PortalAccount):
 
     def _insurance_refusal(self):
         return request.render("insurance_renewal.portal_pay_refused", {}, status=403)
+
+    def _insurance_expired(self, lines):
+        """An old link: nothing of the policy shown, in the payer's language."""
+        self._insurance_speak_to(lines.policy_id[:1].payer_id)
+        return request.render("insurance_renewal.portal_pay_expired", {}, status=410)
 
     def _insurance_record_request(self, policy, kind, message):
         if kind not in REQUEST_KINDS:

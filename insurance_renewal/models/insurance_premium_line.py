@@ -14,6 +14,10 @@ PAY_LINK_SCOPE = "insurance_renewal.pay_link"
 # Hexadecimal characters of the signature kept in the link: 64 bits, short enough
 # for an SMS, far too many to guess.
 PAY_TOKEN_LENGTH = 16
+# Days a pay link still opens once nothing it names is left to pay (after the
+# last payment, or the last due date when nothing was paid): the customer sees
+# "Paid" meanwhile; then an old link, forwarded or leaked, shows nothing.
+PAY_LINK_DAYS_AFTER_SETTLED = 30
 # What ``_insert_schedule`` needs of each new instalment (``insurance.policy``'s
 # ``_premium_line_vals``); it adds the defaults, the amounts and the log columns.
 SCHEDULE_VALUE_FIELDS = frozenset(
@@ -820,6 +824,26 @@ class InsurancePremiumLine(models.Model):
         # The signature shows this database sent the link for exactly these
         # instalments: the page may read them, and only them, for whoever holds it.
         return lines.sudo().exists()
+
+    def _insurance_pay_link_expired(self):
+        """Whether a pay link of these instalments no longer opens: nothing it
+        names is left to pay (each paid, waived, or lapsed on a policy that can no
+        longer be reinstated) since more than ``PAY_LINK_DAYS_AFTER_SETTLED``
+        days. A premium still owed keeps its link open, however old."""
+        lines = self.sudo()
+        still_owed = lines.filtered(
+            lambda line: (
+                line.state in (*schedule.OPEN_STATES, schedule.DEFERRED)
+                or (line.state == schedule.LAPSED and line.policy_id.state == "lapsed")
+            )
+        )
+        if still_owed or not lines:
+            return False
+        settled_on = max(filter(None, lines.mapped("date_paid")), default=None) or max(
+            lines.mapped("due_date")
+        )
+        last_day = settled_on + timedelta(days=PAY_LINK_DAYS_AFTER_SETTLED)
+        return fields.Date.context_today(self) > last_day
 
     def _insurance_payment_reference(self):
         """The structured reference a bank transfer quotes: the invoice's, else

@@ -10,6 +10,7 @@ from freezegun import freeze_time
 from odoo import Command, fields, http
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, tagged
+from odoo.tools import SQL
 
 from .common_accounting import PremiumAccountingCommon
 
@@ -173,6 +174,66 @@ class TestPayLink(CustomerPortalCommon):
         self.assertIn("o_insurance_all_paid", page.text)
         self.assertNotIn("o_insurance_pay_online", page.text)
         self.assertNotIn("o_insurance_bank_transfer", page.text)
+
+    def _set_line(self, line, **values):
+        """Move an instalment in time or state as months of the clock would."""
+        line.flush_recordset()
+        assignments = SQL(", ").join(
+            SQL("%s = %s", SQL.identifier(name), value)
+            for name, value in values.items()
+        )
+        self.env.cr.execute(
+            SQL(
+                "UPDATE insurance_premium_line SET %s WHERE id = %s",
+                assignments,
+                line.id,
+            )
+        )
+        self.env.invalidate_all()
+
+    def test_an_old_link_of_settled_premiums_shows_nothing(self):
+        """A link keeps showing "Paid" for 30 days after the payment; after
+        that, forwarded or leaked, it shows nothing of the policy and takes no
+        request or payment."""
+        self.authenticate(None, None)
+        self._enable_demo()
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=self.line.invoice_id.ids
+        ).create({"journal_id": self.bank_journal.id})._create_payments()
+        self.assertEqual(self.line.state, "paid")
+        url = self.line._insurance_pay_url().removeprefix(self.base_url())
+        self._set_line(self.line, date_paid=self.today - timedelta(days=30))
+        self.assertIn("o_insurance_all_paid", self.url_open(url).text)
+        self._set_line(self.line, date_paid=self.today - timedelta(days=31))
+        page = self.url_open(url)
+        self.assertEqual(page.status_code, 410)
+        self.assertIn("o_insurance_pay_expired", page.text)
+        for shown in ("P-0001", "张伟", "12,000.00"):
+            self.assertNotIn(shown, page.text)
+        request = self._post_form(f"{url}/contact", kind="callback", message="")
+        self.assertEqual(request.status_code, 410)
+        self.assertFalse(
+            self.env["insurance.renewal.activity"].search(
+                [("policy_id", "=", self.policy.id), ("channel", "=", "portal")]
+            )
+        )
+        answer = self.opener.post(
+            f"{self.base_url()}{url}/transaction",
+            json={"jsonrpc": "2.0", "method": "call", "params": {}},
+        ).json()
+        self.assertIn("has expired", answer["error"]["data"]["message"])
+
+    def test_a_premium_still_owed_keeps_its_link_however_old(self):
+        """A suspended policy's back premium is still owed: its link opens long
+        after its grace; once the policy can no longer be reinstated it does not."""
+        url = self.line._insurance_pay_url().removeprefix(self.base_url())
+        self._set_line(
+            self.line, state="lapsed", due_date=self.today - timedelta(days=400)
+        )
+        self.policy.sudo().state = "lapsed"
+        self.assertEqual(self.url_open(url).status_code, 200)
+        self.policy.sudo().state = "terminated"
+        self.assertEqual(self.url_open(url).status_code, 410)
 
 
 @tagged("post_install", "-at_install")
