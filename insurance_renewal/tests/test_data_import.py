@@ -763,6 +763,41 @@ class TestDataImport(InsuranceRenewalCommon):
         self.assertTrue(message.notification_ids.mail_mail_id)
 
     @freeze_time("2025-01-10")
+    def test_an_import_batch_tells_each_agent_once_of_their_visits(self):
+        """Policies imported overdue enter grace at activation, each with a
+        retention visit for its agent: the agent hears of them once for the
+        batch (one digest naming them), not once per policy; the importing
+        specialist hears of nothing."""
+        rows = []
+        for line in self._new_customer_rows(301, 3):
+            cells = list(line)
+            cells[ZH.index("缴费频率")] = "月交"
+            cells[ZH.index("期缴保费")] = "800"
+            cells[ZH.index("缴至日")] = "2024-11-30"
+            rows.append(tuple(cells))
+        since = self.env["mail.message"].search([], order="id desc", limit=1).id
+        self._import(self._csv(ZH, *rows))
+        policies = self.env["insurance.policy"].search([("name", "like", "V-03")])
+        self.assertEqual(policies.mapped("state"), ["grace"] * 3)
+        visits = self.env["mail.activity"].search(
+            [
+                ("res_model", "=", "insurance.policy"),
+                ("res_id", "in", policies.ids),
+                ("insurance_event_code", "=", "grace_entered"),
+            ]
+        )
+        self.assertEqual(visits.user_id, self.agent)
+        self.assertEqual(len(visits), 3)
+        told = self.env["mail.message"].search(
+            [("id", ">", since), ("message_type", "=", "user_notification")]
+        )
+        self.assertEqual(told.partner_ids, self.agent.partner_id)
+        self.assertEqual(len(told), 1)
+        self.assertEqual(told.subject, "3 to-dos assigned to you")
+        for policy in policies:
+            self.assertIn(f">{policy.name}</a>", told.body)
+
+    @freeze_time("2025-01-10")
     def test_queries_grow_with_the_batch_not_with_the_rows(self):
         """A renewal import once cost some four queries more per row than the
         file's batch needs, then one (Odoo's own search for an archived copy of
