@@ -23,10 +23,12 @@ then compares the two end states by checksums (``END_STATE``):
 """
 
 import base64
+import collections
 import contextlib
 import io
 import os
 import random
+import re
 import sys
 import time
 from datetime import date, timedelta
@@ -38,7 +40,7 @@ from stdnum.cn import ric
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks import checks, common, seed
-from benchmarks.receipt_import import QueryLog
+from benchmarks.receipt_import import QueryLog as CountingQueryLog
 
 HEADER = (
     "保单号,产品代码,投保人,投保人身份证号,投保人手机,电子邮箱,联系地址,开户银行,"
@@ -87,6 +89,34 @@ def parse_args():
         help="do not trace Python memory (tracemalloc slows Python code down)",
     )
     return parser.parse_args()
+
+
+class QueryLog(CountingQueryLog):
+    """The queries counted by statement shape and caller, with the seconds
+    PostgreSQL took for them (the round trips seen from Odoo's cursor)."""
+
+    def __init__(self):
+        super().__init__()
+        self.seconds = collections.Counter()
+
+    def hook(self, cr, query, params, start, delay):
+        shape = re.sub(r"\s+", " ", str(query))
+        shape = re.sub(r"'[^']*'|\b\d+\b|%s|%\(\w+\)s", "?", shape)
+        shape = re.sub(r"\?(, ?\?)+", "?...", shape)[:160]
+        caller = self._caller()
+        self.shapes[shape] += 1
+        self.callers[caller] += 1
+        self.seconds[shape] += delay
+        self.seconds[f"caller: {caller}"] += delay
+
+    def write(self, path, total_rows):
+        super().write(path, total_rows)
+        with open(path, "a") as out:
+            out.write("# seconds by shape and by caller\n")
+            out.writelines(
+                f"{seconds:8.3f}  {key}\n"
+                for key, seconds in self.seconds.most_common()
+            )
 
 
 class Meter(common.Meter):

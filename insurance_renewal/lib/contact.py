@@ -5,18 +5,36 @@ import phonenumbers
 DEFAULT_REGION = "CN"
 
 
+# Numbers already read (an import reads each one when checking its file, again
+# when importing each batch, and once more as the customer's phone is stored):
+# {(number, region): E.164 or None}, emptied when full.
+_READ = {}
+_READ_MAX = 50000
+
+
 def e164(number, region=DEFAULT_REGION):
     """The number in E.164 (+8613800138000), read as a number of ``region`` when
     it has no country prefix; None when phonenumbers finds no valid number in it."""
     if not number or not number.strip():
         return None
+    region = region or DEFAULT_REGION
+    if (number, region) in _READ:
+        return _READ[number, region]
     try:
-        parsed = phonenumbers.parse(number, region or DEFAULT_REGION)
+        parsed = phonenumbers.parse(number, region)
     except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(parsed):
-        return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        result = None
+    else:
+        result = phonenumbers.is_valid_number(parsed) and phonenumbers.format_number(
+            parsed, phonenumbers.PhoneNumberFormat.E164
+        )
+    if len(_READ) >= _READ_MAX:
+        _READ.clear()
+    _READ[number, region] = result or None
+    if result:
+        # a number in E.164 reads as itself, in any region
+        _READ[result, region] = result
+    return result or None
 
 
 # Contactability, from the worst to the best.

@@ -530,7 +530,9 @@ class ResPartner(models.Model):
         for vals in vals_list:
             self._normalise_identity_vals(vals)
             if "phone" in vals:
-                vals.update(self._phone_vals(vals["phone"], self._phone_region(vals)))
+                vals.update(
+                    self._phone_create_vals(vals["phone"], self._phone_region(vals))
+                )
         return super().create(vals_list)
 
     def write(self, vals):
@@ -585,6 +587,16 @@ class ResPartner(models.Model):
     def _phone_vals(self, phone, region):
         number = contact.e164(phone, region)
         return {"phone": number or phone, "phone_invalid": bool(phone) and not number}
+
+    @api.model
+    def _phone_create_vals(self, phone, region):
+        """``_phone_vals``, with the sanitized number Odoo would compute from a
+        valid one (its E.164) given at once: a customer created with a phone
+        then needs no second reading of it when the creation is flushed."""
+        vals = self._phone_vals(phone, region)
+        if not vals["phone_invalid"] and vals["phone"]:
+            vals["phone_sanitized"] = vals["phone"]
+        return vals
 
     @api.model
     def _normalise_identity_vals(self, vals):
