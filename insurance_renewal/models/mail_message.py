@@ -103,16 +103,13 @@ class MailMessage(models.Model):
         policies log the same "Policy created", whose body the field
         sanitises."""
         value = values.get(fname)
-        try:
-            return seen[fname, value]
-        except KeyError:
-            pass
-        except TypeError:  # not hashable
-            return self._fields[fname].convert_to_column_insert(value, self, values)
-        seen[fname, value] = self._fields[fname].convert_to_column_insert(
-            value, self, values
-        )
-        return seen[fname, value]
+        field = self._fields[fname]
+        if not isinstance(value, str | int | bool | None):
+            return field.convert_to_column_insert(value, self, values)
+        key = (fname, type(value), value)
+        if key not in seen:
+            seen[key] = field.convert_to_column_insert(value, self, values)
+        return seen[key]
 
     @api.model
     def _insurance_invalidate_threads(self, values_list):
