@@ -7,7 +7,8 @@ DEFAULT_REGION = "CN"
 
 # Numbers already read (an import reads each one when checking its file, again
 # when importing each batch, and once more as the customer's phone is stored):
-# {(number, region): E.164 or None}, emptied when full.
+# {number with its country prefix, or (number, region): E.164 or None},
+# emptied when full.
 _READ = {}
 _READ_MAX = 50000
 
@@ -17,11 +18,12 @@ def e164(number, region=DEFAULT_REGION):
     it has no country prefix; None when phonenumbers finds no valid number in it."""
     if not number or not number.strip():
         return None
-    region = region or DEFAULT_REGION
-    if (number, region) in _READ:
-        return _READ[number, region]
+    # a number with its country prefix reads the same in every region
+    key = number if number.startswith("+") else (number, region or DEFAULT_REGION)
+    if key in _READ:
+        return _READ[key]
     try:
-        parsed = phonenumbers.parse(number, region)
+        parsed = phonenumbers.parse(number, region or DEFAULT_REGION)
     except phonenumbers.NumberParseException:
         result = None
     else:
@@ -30,10 +32,10 @@ def e164(number, region=DEFAULT_REGION):
         )
     if len(_READ) >= _READ_MAX:
         _READ.clear()
-    _READ[number, region] = result or None
+    _READ[key] = result or None
     if result:
-        # a number in E.164 reads as itself, in any region
-        _READ[result, region] = result
+        # read again (the number stored, the customer's sanitized phone): itself
+        _READ[result] = result
     return result or None
 
 

@@ -525,14 +525,27 @@ class ResPartner(models.Model):
             "partner": self.display_name,
         }
 
+    def _compute_phone_sanitized(self):
+        """A phone stored in E.164 and valid (as the addon stores every phone
+        it can read) is its own sanitized number, as Odoo's phone_validation
+        finds it: not parsed again for every new customer of an import."""
+        stored = self.filtered(
+            lambda partner: (
+                partner.phone
+                and partner.phone.startswith("+")
+                and contact.e164(partner.phone) == partner.phone
+            )
+        )
+        for partner in stored:
+            partner.phone_sanitized = partner.phone
+        return super(ResPartner, self - stored)._compute_phone_sanitized()
+
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
             self._normalise_identity_vals(vals)
             if "phone" in vals:
-                vals.update(
-                    self._phone_create_vals(vals["phone"], self._phone_region(vals))
-                )
+                vals.update(self._phone_vals(vals["phone"], self._phone_region(vals)))
         return super().create(vals_list)
 
     def write(self, vals):
@@ -587,16 +600,6 @@ class ResPartner(models.Model):
     def _phone_vals(self, phone, region):
         number = contact.e164(phone, region)
         return {"phone": number or phone, "phone_invalid": bool(phone) and not number}
-
-    @api.model
-    def _phone_create_vals(self, phone, region):
-        """``_phone_vals``, with the sanitized number Odoo would compute from a
-        valid one (its E.164) given at once: a customer created with a phone
-        then needs no second reading of it when the creation is flushed."""
-        vals = self._phone_vals(phone, region)
-        if not vals["phone_invalid"] and vals["phone"]:
-            vals["phone_sanitized"] = vals["phone"]
-        return vals
 
     @api.model
     def _normalise_identity_vals(self, vals):

@@ -21,9 +21,9 @@ class TestContactData(InsuranceRenewalCommon):
         self.assertFalse(partner.phone_invalid)
 
     def test_new_customers_sanitized_phones_are_those_odoo_computes(self):
-        """The sanitized number of a customer created with a valid phone is
-        given with the phone (no second reading when the creation is flushed):
-        it is the one Odoo's phone_validation computes from it."""
+        """The sanitized number of a customer whose phone is stored in E.164
+        (taken as it is, not parsed again for each new customer) is the one
+        Odoo's phone_validation computes from it; an invalid phone's too."""
         partners = self.env["res.partner"].create(
             [
                 {"name": "王芳", "phone": "138 0013 8000"},
