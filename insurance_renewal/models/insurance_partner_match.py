@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import api, models
 
 # The people of a row of the renewal extract: role -> the row's columns.
@@ -150,26 +152,32 @@ class InsurancePartnerMatch(models.AbstractModel):
     @api.model
     def _update(self, pairs):
         """Bring each partner found up to date with the file: phone, email and
-        address when the file gives them, the identity number when missing. Only
-        what differs is written, so a file imported twice changes nothing.
-        The partners whose phone or email changed are then told so at once
-        (their contact data date, the repair to-dos of those now unreachable)
-        rather than after each write."""
-        changed = set()
+        address when the file gives them (a person given in several rows: the
+        last row's), the identity number when missing. Only what differs is
+        written, so a file imported twice changes nothing; partners given the
+        same new values are written together. The partners whose phone or
+        email changed are then told so at once (their contact data date, the
+        repair to-dos of those now unreachable) rather than after each write."""
+        changes, identities = {}, {}
         for partner, person in pairs:
-            vals = {
-                fname: person[key]
-                for key, fname in (("phone", "phone"), ("email", "email"))
-                if person.get(key) and partner[fname] != person[key]
-            }
-            if person.get("street") and partner.street != person["street"]:
-                vals["street"] = person["street"]
-            if vals:
-                partner.with_context(insurance_contact_changed=changed).write(vals)
+            vals = changes.setdefault(partner, {})
+            for key in ("phone", "email", "street"):
+                if person.get(key) and vals.get(key, partner[key]) != person[key]:
+                    vals[key] = person[key]
             if person["identity"] and not partner.sudo().identity_number:
-                # See _known: the import's user was checked; the number is
-                # logged masked on the partner.
-                partner.sudo().identity_number = person["identity"]
+                identities.setdefault(partner, person["identity"])
+        groups = defaultdict(lambda: self.env["res.partner"])
+        for partner, vals in changes.items():
+            vals = {key: value for key, value in vals.items() if partner[key] != value}
+            if vals:
+                groups[tuple(sorted(vals.items()))] |= partner
+        changed = set()
+        for vals, partners in groups.items():
+            partners.with_context(insurance_contact_changed=changed).write(dict(vals))
+        for partner, number in identities.items():
+            # See _known: the import's user was checked; the number is
+            # logged masked on the partner.
+            partner.sudo().identity_number = number
         if changed:
             self.env["res.partner"].browse(changed)._contact_data_changed()
 

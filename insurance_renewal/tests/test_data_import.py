@@ -1,5 +1,6 @@
 import base64
 import io
+from unittest.mock import patch
 
 import openpyxl
 from freezegun import freeze_time
@@ -695,6 +696,56 @@ class TestDataImport(InsuranceRenewalCommon):
             ],
         )
         self.assertTrue(known.contact_data_date)
+
+    @freeze_time("2025-01-10")
+    def test_customers_found_with_the_same_new_values_are_written_together(self):
+        """Customers the file gives the same new address are written in one
+        go; a customer given in two rows keeps the last row's phone."""
+        rows = self._new_customer_rows(401, 3)
+        found = self.env["res.partner"]
+        for line in rows:
+            partner = self.env["res.partner"].create(
+                {
+                    "name": line[2],
+                    "street": "旧地址",
+                    "phone": line[4],
+                    "email": line[5],
+                }
+            )
+            partner.sudo().identity_number = line[3]
+            found |= partner
+        street = ZH.index("联系地址")
+        rows = [
+            tuple(
+                "北京市朝阳区新地址8号" if index == street else cell
+                for index, cell in enumerate(line)
+            )
+            for line in rows[:2]
+        ] + [
+            rows[2],
+            row(
+                "V-0499",
+                holder=rows[2][2],
+                holder_id=rows[2][3],
+                phone="13922220000",
+                insured="",
+                card="",
+            ),
+        ]
+        Partner = type(self.env["res.partner"])
+        write, written = Partner.write, []
+
+        def spy(records, vals):
+            if "street" in vals or "phone" in vals:
+                written.append((records.ids, dict(vals)))
+            return write(records, vals)
+
+        with patch.object(Partner, "write", spy):
+            self._import(self._csv(ZH, *rows))
+        self.assertEqual(found[:2].mapped("street"), ["北京市朝阳区新地址8号"] * 2)
+        self.assertIn(found[:2].ids, [ids for ids, _vals in written])
+        self.assertEqual(found[2].phone, "+8613922220000")
+        self.assertEqual(self._policy("V-0499").partner_id, found[2])
 
     @freeze_time("2025-01-10")
     def test_customers_found_together_get_the_tracking_of_one_found_alone(self):
