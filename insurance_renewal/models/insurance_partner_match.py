@@ -126,28 +126,40 @@ class InsurancePartnerMatch(models.AbstractModel):
         number, which only the Personal Data group may type: the import checked
         that its user may create policies."""
         keys = list(to_create)
-        partners = (
-            self.env["res.partner"]
-            .sudo()
-            # no creation message nor the importer as follower of every new
-            # customer, as Odoo's own import does
-            .with_context(tracking_disable=True)
-            .create(
-                [
-                    {
-                        "name": person["name"],
-                        "identity_number": person["identity"] or False,
-                        "phone": person.get("phone") or False,
-                        "email": person.get("email") or False,
-                        "street": person.get("street") or False,
-                        "company_id": False,
-                    }
-                    for person in to_create.values()
-                ]
-            )
-            .with_env(self.env)
-        )
-        return dict(zip(keys, partners, strict=True))
+        # no creation message nor the importer as follower of every new
+        # customer, as Odoo's own import does
+        Partner = self.env["res.partner"].sudo().with_context(tracking_disable=True)
+        vals_list = [
+            {
+                "name": person["name"],
+                "identity_number": person["identity"] or False,
+                "phone": person.get("phone") or False,
+                "email": person.get("email") or False,
+                "street": person.get("street") or False,
+                "company_id": False,
+            }
+            for person in to_create.values()
+        ]
+        partners = Partner.create(self._with_defaults(Partner, vals_list))
+        return dict(zip(keys, partners.with_env(self.env), strict=True))
+
+    @api.model
+    def _with_defaults(self, model, vals_list):
+        """``vals_list`` (values of the same fields) with the default values
+        Odoo's create adds to each of them: the same for every record of the
+        batch (they come from the context, the user and the model, not from
+        the values), so looked up once rather than once per new customer."""
+        if not vals_list:
+            return vals_list
+        given = vals_list[0].keys()
+        defaults = {
+            fname: value
+            for fname, value in model._add_missing_default_values(
+                dict(vals_list[0])
+            ).items()
+            if fname not in given
+        }
+        return [{**defaults, **vals} for vals in vals_list]
 
     @api.model
     def _update(self, pairs):

@@ -697,6 +697,48 @@ class TestDataImport(InsuranceRenewalCommon):
         )
         self.assertTrue(known.contact_data_date)
 
+    def test_new_customers_get_the_defaults_odoo_gives_each(self):
+        """The new customers of a batch get Odoo's default values looked up
+        once for the batch: each is stored as Odoo's create stores it alone."""
+        people = {
+            key: {
+                "name": "王芳",
+                "identity": "",
+                "phone": phone,
+                "email": "wang@example.com",
+                "street": "上海市黄浦区南京东路1号",
+            }
+            for key, phone in (("a", "+8613900139001"), ("b", "+8613900139002"))
+        }
+        Partner = self.env["res.partner"].sudo().with_context(tracking_disable=True)
+        alone = Partner.create(
+            {
+                "name": "王芳",
+                "identity_number": False,
+                "phone": "+8613900139001",
+                "email": "wang@example.com",
+                "street": "上海市黄浦区南京东路1号",
+                "company_id": False,
+            }
+        )
+        batch = self.env["insurance.partner.match"]._create(people, self.env.company)
+        self.env.flush_all()
+        names = [
+            fname
+            for fname, field in Partner._fields.items()
+            if field.store
+            and fname
+            not in ("id", "create_date", "write_date", "commercial_partner_id")
+            and field.type not in ("one2many", "many2many", "binary")
+        ]
+        (alone | batch["a"]).invalidate_recordset()
+        values = [
+            dict(record.sudo().read(names)[0], id=0) for record in (alone, batch["a"])
+        ]
+        self.assertEqual(values[1], values[0])
+        self.assertEqual(batch["b"].phone, "+8613900139002")
+        self.assertEqual(batch["a"].commercial_partner_id, batch["a"])
+
     @freeze_time("2025-01-10")
     def test_customers_found_with_the_same_new_values_are_written_together(self):
         """Customers the file gives the same new address are written in one
