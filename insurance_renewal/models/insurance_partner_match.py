@@ -184,8 +184,12 @@ class InsurancePartnerMatch(models.AbstractModel):
             if vals:
                 groups[tuple(sorted(vals.items()))] |= partner
         changed = set()
+        # what Odoo's write reads of each partner, read once for all of them
+        prefetch = [partner.id for partner in changes]
         for vals, partners in groups.items():
-            partners.with_context(insurance_contact_changed=changed).write(dict(vals))
+            partners.with_prefetch(prefetch).with_context(
+                insurance_contact_changed=changed
+            ).write(dict(vals))
         for partner, number in identities.items():
             # See _known: the import's user was checked; the number is
             # logged masked on the partner.
