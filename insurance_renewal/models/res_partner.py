@@ -755,12 +755,17 @@ class ResPartner(models.Model):
                 partner._contact_repair_note(),
             )
         )
+        todos = self.env["mail.activity"]
         for (user_id, note), partners in groups.items():
-            partners.activity_schedule(
+            todos |= partners.with_context(
+                mail_activity_quick_update=True
+            ).activity_schedule(
                 "insurance_renewal.mail_activity_type_contact_repair",
                 note=note,
                 user_id=user_id,
             )
+        # a specialist given several is told once (a digest), not per to-do
+        todos._insurance_notify_assigned()
 
     def _contact_repair_note(self):
         labels = dict(self._fields["contact_status"]._description_selection(self.env))
