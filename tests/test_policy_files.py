@@ -60,6 +60,26 @@ def test_a_good_row_is_converted():
     assert row["payment_method"] == "bank_debit"
 
 
+def test_a_row_checked_before_is_converted_alike_without_its_checks():
+    """Before each batch an import converts its rows again; what a row says of
+    itself (listed when the file was checked) is not checked twice."""
+    text = (
+        HEADER + ",投保人身份证号,投保人手机,银行卡号,缴至日\n"
+        "P1,XF,Li,2024/1/31,季交,1200,20,110105194912310021,0755-8888 6666,"
+        "6222 0210 0112 3458,2020-01-01\n"
+    )
+    (first,) = _rows(text)
+    (again,) = _rows(text)
+    codes = {code for _r, _f, code, _v in policy_files.check_row(first, "policies")}
+    assert codes == {
+        policy_files.ERR_ID_NUMBER,
+        policy_files.ERR_CARD,
+        policy_files.ERR_DATE_ORDER,
+    }
+    assert policy_files.check_row(again, "policies", checked=True) == []
+    assert again == first
+
+
 def test_each_fault_of_a_row_is_named_with_personal_data_masked():
     (row,) = _rows(
         HEADER + ",投保人身份证号,投保人手机,银行卡号,缴至日\n"

@@ -233,19 +233,20 @@ def read_rows(content, filename, kind):
         yield row
 
 
-def check_row(row, kind):
+def check_row(row, kind, checked=False):
     """Convert the row's cells in place; return its errors (an empty list for a
-    good row)."""
+    good row). A row ``checked`` before (its errors then listed) is only
+    converted: what it says of itself cannot have changed since."""
     errors = []
     if "_too_wide" in row:
         return [(row["row"], "", tabular.ERR_COLUMNS, str(row["_too_wide"]))]
     missing = [field for field in REQUIRED[kind] if row[field] in ("", None)]
     errors += [(row["row"], field, tabular.ERR_REQUIRED, "") for field in missing]
-    CHECKS[kind](row, errors)
+    CHECKS[kind](row, errors, checked)
     return errors
 
 
-def _check_policy_row(row, errors):
+def _check_policy_row(row, errors, checked=False):
     number = row["row"]
     for field in ("issue_date", "paid_to_date", "values_date"):
         _optional(row, field, tabular.to_date, tabular.ERR_DATE, errors)
@@ -257,20 +258,14 @@ def _check_policy_row(row, errors):
     )
     tabular.convert(row, "apl_opt_in", tabular.choice(YES_NO), ERR_YES_NO, errors)
     _optional(row, "premium_years", _to_years, ERR_YEARS, errors)
-    if _is_value(row["premium"]) and row["premium"] <= 0:
-        errors.append((number, "premium", ERR_NOT_POSITIVE, str(row["premium"])))
-    for field in ("cash_value", "loan_balance"):
-        if _is_value(row[field]) and row[field] < 0:
-            errors.append((number, field, ERR_NEGATIVE, str(row[field])))
-    issued, paid_to = row["issue_date"], row["paid_to_date"]
-    if _is_value(issued) and _is_value(paid_to) and paid_to < issued:
-        errors.append((number, "paid_to_date", ERR_DATE_ORDER, str(paid_to)))
+    if not checked:
+        _check_policy_values(row, errors)
     for field in ("holder_id", "insured_id", "payer_id"):
         row[field] = identity.compact_ric(row[field])
-        if row[field] and identity.ric_error(row[field]):
+        if not checked and row[field] and identity.ric_error(row[field]):
             errors.append((number, field, ERR_ID_NUMBER, identity.mask(row[field])))
     row["card_number"] = identity.compact_card(row["card_number"])
-    if row["card_number"] and identity.card_error(row["card_number"]):
+    if not checked and row["card_number"] and identity.card_error(row["card_number"]):
         masked = identity.mask_card(row["card_number"])
         errors.append((number, "card_number", ERR_CARD, masked))
     for field in ("holder_phone", "payer_phone"):
@@ -281,17 +276,30 @@ def _check_policy_row(row, errors):
             row[field] = phone or row[field]
 
 
-def _check_claim_row(row, errors):
+def _check_policy_values(row, errors):
+    """What a row of policies says of its amounts and dates, once converted."""
+    number = row["row"]
+    if _is_value(row["premium"]) and row["premium"] <= 0:
+        errors.append((number, "premium", ERR_NOT_POSITIVE, str(row["premium"])))
+    for field in ("cash_value", "loan_balance"):
+        if _is_value(row[field]) and row[field] < 0:
+            errors.append((number, field, ERR_NEGATIVE, str(row[field])))
+    issued, paid_to = row["issue_date"], row["paid_to_date"]
+    if _is_value(issued) and _is_value(paid_to) and paid_to < issued:
+        errors.append((number, "paid_to_date", ERR_DATE_ORDER, str(paid_to)))
+
+
+def _check_claim_row(row, errors, checked=False):
     _optional(row, "claim_date", tabular.to_date, tabular.ERR_DATE, errors)
     _optional(row, "amount", tabular.to_amount, tabular.ERR_AMOUNT, errors)
-    if _is_value(row["amount"]) and row["amount"] < 0:
+    if not checked and _is_value(row["amount"]) and row["amount"] < 0:
         errors.append((row["row"], "amount", ERR_NEGATIVE, str(row["amount"])))
     _optional(row, "claim_type", tabular.choice(CLAIM_TYPES), ERR_CLAIM_TYPE, errors)
     _optional(row, "status", tabular.choice(CLAIM_STATUSES), ERR_STATUS, errors)
     tabular.convert(row, "waiver", tabular.choice(YES_NO), ERR_YES_NO, errors)
 
 
-def _check_event_row(row, errors):
+def _check_event_row(row, errors, checked=False):
     _optional(row, "event_date", tabular.to_date, tabular.ERR_DATE, errors)
     _optional(row, "event_type", tabular.choice(EVENT_TYPES), ERR_EVENT_TYPE, errors)
 

@@ -10,6 +10,7 @@ error, not something else.
 
 import codecs
 import csv
+import functools
 import io
 import re
 import unicodedata
@@ -199,11 +200,18 @@ def to_date(value):
         return value.date()
     if isinstance(value, date):
         return value
-    value = unicodedata.normalize("NFKC", str(value)).strip()
-    value = re.sub(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$", "", value)
+    return _date_of_text(str(value))
+
+
+@functools.lru_cache(maxsize=8192)
+def _date_of_text(value):
+    """``to_date`` of a text: read once per process (a file repeats its dates,
+    and an import reads each row when checking it and again when importing)."""
+    text = unicodedata.normalize("NFKC", value).strip()
+    text = re.sub(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$", "", text)
     for fmt in DATE_FORMATS:
         try:
-            return datetime.strptime(value, fmt).date()
+            return datetime.strptime(text, fmt).date()
         except ValueError:
             continue
     raise ValueError(value)

@@ -315,12 +315,14 @@ class InsuranceDataImport(models.Model):
         params = self.env["ir.config_parameter"].sudo()
         return int(params.get_param(IMPORT_BATCH_PARAM, IMPORT_BATCH)) or IMPORT_BATCH
 
-    def _check_batch(self, rows, seen=None):
+    def _check_batch(self, rows, seen=None, checked=False):
         """Check the rows in place; return their errors. ``seen`` holds the keys of
-        the rows before, to find a policy or claim given twice in one file."""
+        the rows before, to find a policy or claim given twice in one file. Rows
+        ``checked`` before (the file's check listed their errors) are converted,
+        and checked again only against what may have changed in Odoo since."""
         errors = []
         for row in rows:
-            errors += policy_files.check_row(row, self.kind)
+            errors += policy_files.check_row(row, self.kind, checked)
             if seen is not None and self.kind != policy_files.EVENTS:
                 key = policy_files.row_key(row, self.kind)
                 if key in seen:
@@ -328,12 +330,14 @@ class InsuranceDataImport(models.Model):
                     errors.append((row["row"], column, policy_files.ERR_DUPLICATE, key))
                 seen.add(key)
         bad = {error[0] for error in errors}
-        errors += getattr(self, f"_check_{self.kind}_in_db")(rows, bad)
+        errors += getattr(self, f"_check_{self.kind}_in_db")(rows, bad, checked)
         return errors
 
-    def _check_policies_in_db(self, rows, bad):
+    def _check_policies_in_db(self, rows, bad, checked=False):
         """What the database says of each row: every row's product, agent and
-        email; the schedule of an existing policy only for rows that read well."""
+        email (not again for rows ``checked``: an address does not change in
+        Odoo); the schedule of an existing policy only for rows that read
+        well."""
         errors = []
         products = self._products(rows)
         agents = self._agents(rows)
@@ -344,8 +348,9 @@ class InsuranceDataImport(models.Model):
                 errors.append((number, "product_code", "product", row["product_code"]))
             if row["agent"] and row["agent"] not in agents:
                 errors.append((number, "agent", "agent", row["agent"]))
-            if row["holder_email"] and not email_normalize(row["holder_email"]):
-                errors.append((number, "holder_email", "email", row["holder_email"]))
+            email = row["holder_email"]
+            if email and not checked and not email_normalize(email):
+                errors.append((number, "holder_email", "email", email))
             policy = policies.get(row["policy"])
             if policy and policy.state != "draft" and number not in bad:
                 errors += self._basis_errors(row, policy, products)
@@ -377,7 +382,7 @@ class InsuranceDataImport(models.Model):
             ]
         return str(policy[fname])
 
-    def _check_claims_in_db(self, rows, bad):
+    def _check_claims_in_db(self, rows, bad, checked=False):
         policies = self._policies(rows)
         return [
             (row["row"], "policy", "no_policy", row["policy"])
@@ -436,7 +441,7 @@ class InsuranceDataImport(models.Model):
         for count, batch in enumerate(self._batches(rows)):
             if batches is not None and count >= batches:
                 return False
-            errors = self._check_batch(batch)
+            errors = self._check_batch(batch, checked=True)
             bad = bad_rows | {error[0] for error in errors}
             good = [row for row in batch if row["row"] not in bad]
             getattr(self, f"_import_{self.kind}")(good)

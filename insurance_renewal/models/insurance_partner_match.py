@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import api, models
 
 # The people of a row of the renewal extract: role -> the row's columns.
@@ -124,52 +126,74 @@ class InsurancePartnerMatch(models.AbstractModel):
         number, which only the Personal Data group may type: the import checked
         that its user may create policies."""
         keys = list(to_create)
-        partners = (
-            self.env["res.partner"]
-            .sudo()
-            # no creation message nor the importer as follower of every new
-            # customer, as Odoo's own import does
-            .with_context(tracking_disable=True)
-            .create(
-                [
-                    {
-                        "name": person["name"],
-                        "identity_number": person["identity"] or False,
-                        "phone": person.get("phone") or False,
-                        "email": person.get("email") or False,
-                        "street": person.get("street") or False,
-                        "company_id": False,
-                    }
-                    for person in to_create.values()
-                ]
-            )
-            .with_env(self.env)
-        )
-        return dict(zip(keys, partners, strict=True))
+        # no creation message nor the importer as follower of every new
+        # customer, as Odoo's own import does
+        Partner = self.env["res.partner"].sudo().with_context(tracking_disable=True)
+        vals_list = [
+            {
+                "name": person["name"],
+                "identity_number": person["identity"] or False,
+                "phone": person.get("phone") or False,
+                "email": person.get("email") or False,
+                "street": person.get("street") or False,
+                "company_id": False,
+            }
+            for person in to_create.values()
+        ]
+        partners = Partner.create(self._with_defaults(Partner, vals_list))
+        return dict(zip(keys, partners.with_env(self.env), strict=True))
+
+    @api.model
+    def _with_defaults(self, model, vals_list):
+        """``vals_list`` (values of the same fields) with the default values
+        Odoo's create adds to each of them: the same for every record of the
+        batch (they come from the context, the user and the model, not from
+        the values), so looked up once rather than once per new customer."""
+        if not vals_list:
+            return vals_list
+        given = vals_list[0].keys()
+        defaults = {
+            fname: value
+            for fname, value in model._add_missing_default_values(
+                dict(vals_list[0])
+            ).items()
+            if fname not in given
+        }
+        return [{**defaults, **vals} for vals in vals_list]
 
     @api.model
     def _update(self, pairs):
         """Bring each partner found up to date with the file: phone, email and
-        address when the file gives them, the identity number when missing. Only
-        what differs is written, so a file imported twice changes nothing.
-        The partners whose phone or email changed are then told so at once
-        (their contact data date, the repair to-dos of those now unreachable)
-        rather than after each write."""
-        changed = set()
+        address when the file gives them (a person given in several rows: the
+        last row's), the identity number when missing. Only what differs is
+        written, so a file imported twice changes nothing; partners given the
+        same new values are written together. The partners whose phone or
+        email changed are then told so at once (their contact data date, the
+        repair to-dos of those now unreachable) rather than after each write."""
+        changes, identities = {}, {}
         for partner, person in pairs:
-            vals = {
-                fname: person[key]
-                for key, fname in (("phone", "phone"), ("email", "email"))
-                if person.get(key) and partner[fname] != person[key]
-            }
-            if person.get("street") and partner.street != person["street"]:
-                vals["street"] = person["street"]
-            if vals:
-                partner.with_context(insurance_contact_changed=changed).write(vals)
+            vals = changes.setdefault(partner, {})
+            for key in ("phone", "email", "street"):
+                if person.get(key) and vals.get(key, partner[key]) != person[key]:
+                    vals[key] = person[key]
             if person["identity"] and not partner.sudo().identity_number:
-                # See _known: the import's user was checked; the number is
-                # logged masked on the partner.
-                partner.sudo().identity_number = person["identity"]
+                identities.setdefault(partner, person["identity"])
+        groups = defaultdict(lambda: self.env["res.partner"])
+        for partner, vals in changes.items():
+            vals = {key: value for key, value in vals.items() if partner[key] != value}
+            if vals:
+                groups[tuple(sorted(vals.items()))] |= partner
+        changed = set()
+        # what Odoo's write reads of each partner, read once for all of them
+        prefetch = [partner.id for partner in changes]
+        for vals, partners in groups.items():
+            partners.with_prefetch(prefetch).with_context(
+                insurance_contact_changed=changed
+            ).write(dict(vals))
+        for partner, number in identities.items():
+            # See _known: the import's user was checked; the number is
+            # logged masked on the partner.
+            partner.sudo().identity_number = number
         if changed:
             self.env["res.partner"].browse(changed)._contact_data_changed()
 

@@ -861,7 +861,11 @@ class InsurancePolicy(models.Model):
         first invoice, later ones after commit: ranked here, two invoicing
         workers never write the same payer at once (a serialization failure)."""
         payers = self.payer_id | self.payer_id.commercial_partner_id
-        payers.filtered(lambda p: not p.customer_rank)._increase_rank("customer_rank")
+        # What account's _increase_rank does to partners not ranked yet (rank 1,
+        # in this transaction), in one write rather than one per partner.
+        payers.filtered(lambda p: not p.customer_rank).sudo().write(
+            {"customer_rank": 1}
+        )
 
     def action_open_renewal_overview(self):
         self.ensure_one()

@@ -1,10 +1,19 @@
+from collections import Counter, defaultdict
+
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
-from odoo.tools import is_html_empty
+from odoo.tools import format_date, format_list, is_html_empty
 from odoo.tools import mail as tools_mail
 from odoo.tools.misc import get_lang
 
 from .insurance_assignment_rule import EVENTS
+
+# The to-dos a digest names one by one, the others counted ("and N more").
+DIGEST_NAMED = 20
+# Where a digest's reader finds all their to-dos handed over by the addon.
+QUEUE_ACTION = "insurance_renewal.mail_activity_team_queue_action"
 
 
 class MailActivity(models.Model):
@@ -52,23 +61,44 @@ class MailActivity(models.Model):
         return super().create(vals_list)
 
     def _insurance_notify_assigned(self):
-        """Odoo's ``action_notify`` for a batch of to-dos created with
-        ``mail_activity_quick_update``: each assignee gets the same "assigned to
-        you" message and email, but what ``message_notify`` looks up once per
-        to-do (the author, the reply-to address, the alias domain and company of
-        the record) is looked up once per model, and the messages are created in
-        one batch. A batch of policies entering grace fires hundreds of them.
-        Team members are notified as mail_activity_team does."""
-        to_notify = self.filtered(
-            lambda activity: (
-                activity.res_model
-                and activity.user_id
-                and activity.user_id != self.env.user
-            )
-        )
-        for model, activities in to_notify.grouped("res_model").items():
+        """Tell each person once of the to-dos of this batch handed to them: a
+        batch (of an import, of the clock, of a bank file) is one unit of work.
+
+        Whoever gets one to-do of the batch gets the notification Odoo gives it
+        (``action_notify``'s "assigned to you"; a member of a team that notifies
+        its members, mail_activity_team's), made for the batch together; whoever
+        gets several gets one digest naming them
+        (``_insurance_notify_digest``). Nobody is told of the work they handed
+        out themselves."""
+        told = self._insurance_told()
+        single = self.browse()
+        for user, items in told.items():
+            if len(items) > 1:
+                self._insurance_notify_digest(user, items)
+            elif items[0][1]:
+                items[0][0]._insurance_notify_team_member(user)
+            else:
+                single |= items[0][0]
+        for model, activities in single.grouped("res_model").items():
             activities._insurance_notify_assigned_on(self.env[model])
-        self.action_notify_team()
+
+    def _insurance_told(self):
+        """``{user: [(to-do, team or None)]}``: who is told of which to-dos, as
+        Odoo tells the assignee of a to-do (not its creator) and
+        mail_activity_team the other members of a team that notifies its
+        members (not the assignee, not the creator)."""
+        told = defaultdict(list)
+        for activity in self.filtered("res_model"):
+            user = activity.user_id
+            if user and user != self.env.user:
+                told[user].append((activity, None))
+            team = activity.team_id
+            if not team.notify_members:
+                continue
+            for member in team.member_ids:
+                if member not in (user, self.env.user):
+                    told[member].append((activity, team))
+        return told
 
     def _insurance_notify_assigned_on(self, model):
         """See ``_insurance_notify_assigned``: the to-dos of ``self``, all on
@@ -162,6 +192,111 @@ class MailActivity(models.Model):
             "notify_author_mention": True,
         }
         return message, notify, env
+
+    def _insurance_notify_team_member(self, member):
+        """mail_activity_team's ``action_notify_team`` message of this to-do,
+        to one member of its team only."""
+        activity = self.with_context(lang=member.lang) if member.lang else self
+        env = activity.env
+        model_description = env["ir.model"]._get(activity.res_model).display_name
+        body = env["ir.qweb"]._render(
+            "mail.message_activity_assigned",
+            {
+                "activity": activity,
+                "model_description": model_description,
+                "is_html_empty": is_html_empty,
+            },
+            minimal_qcontext=True,
+        )
+        env[activity.res_model].browse(activity.res_id).message_notify(
+            partner_ids=member.sudo().partner_id.ids,
+            body=body,
+            model_description=model_description,
+            email_layout_xmlid="mail.mail_notification_layout",
+            subject=self.env._(
+                "%(activity_name)s: %(summary)s (Team Activity)",
+                activity_name=activity.res_name,
+                summary=activity.summary or activity.activity_type_id.name,
+            ),
+            subtitles=[
+                self.env._("Activity: %s", activity.activity_type_id.name),
+                self.env._("Team: %s", activity.team_id.name),
+                self.env._(
+                    "Deadline: %s",
+                    activity.date_deadline.strftime(get_lang(env).date_format),
+                ),
+            ],
+        )
+
+    @api.model
+    def _insurance_notify_digest(self, user, items):
+        """One message telling ``user`` of several to-dos of a batch (``items``:
+        ``(to-do, team or None)``, the team when told as its member), in their
+        language: how many of which kind, the first ``DIGEST_NAMED`` records
+        with their links, how many more, and where to find them all. Notified
+        as Odoo notifies a user: in their inbox or by email, as they chose."""
+        env = self.with_context(lang=user.lang or self.env.lang).env
+        activities = self.browse([activity.id for activity, _team in items])
+        activities = activities.with_env(env)
+        kinds = Counter(activity.activity_type_id.name for activity in activities)
+        heading = env._(
+            "Dear %(name)s, %(author)s has just assigned you %(count)s to-dos "
+            "(%(kinds)s):",
+            name=user.name,
+            author=env.user.name,
+            count=len(items),
+            kinds=format_list(
+                env,
+                [
+                    env._("%(kind)s: %(count)s", kind=kind, count=count)
+                    for kind, count in kinds.most_common()
+                ],
+            ),
+        )
+        ordered = sorted(
+            items,
+            key=lambda item: (
+                item[0].date_deadline,
+                item[0].res_name or "",
+                item[0].id,
+            ),
+        )
+        lines = [
+            self._insurance_digest_line(env, activity, team)
+            for activity, team in ordered[:DIGEST_NAMED]
+        ]
+        body = Markup("<p>%s</p><ul>%s</ul>") % (heading, Markup("").join(lines))
+        if len(items) > DIGEST_NAMED:
+            body += Markup("<p>%s</p>") % env._(
+                "and %(count)s more.", count=len(items) - DIGEST_NAMED
+            )
+        body += Markup('<p><a href="%s">%s</a></p>') % (
+            f"{self.browse().get_base_url()}/odoo/action-{QUEUE_ACTION}",
+            env._("See them all in My Team's Queue"),
+        )
+        self.env["mail.thread"].with_env(env).message_notify(
+            partner_ids=user.partner_id.ids,
+            subject=env._("%(count)s to-dos assigned to you", count=len(items)),
+            body=body,
+            email_layout_xmlid="mail.mail_notification_layout",
+        )
+
+    @api.model
+    def _insurance_digest_line(self, env, activity, team):
+        """A to-do of a digest: its record (linked), kind and deadline."""
+        record = env[activity.res_model].browse(activity.res_id)
+        what = env._(
+            "%(kind)s, due %(date)s",
+            kind=activity.summary or activity.activity_type_id.name,
+            date=format_date(env, activity.date_deadline),
+        )
+        if team:
+            what = env._("%(todo)s (team %(team)s)", todo=what, team=team.name)
+        return Markup('<li><a href="%s">%s</a>: %s</li>') % (
+            record._notify_get_action_link("view"),
+            activity.res_name or "",
+            what,
+        )
 
     def action_feedback_schedule_next(self, feedback=False, attachment_ids=None):
         """A call done on a renewal case offers to log its outcome (reached,

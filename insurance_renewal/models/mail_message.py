@@ -55,6 +55,7 @@ class MailMessage(models.Model):
         card on its holder, twice). Returns the messages, or None when a value
         needs Odoo's create (the caller then uses it)."""
         allowed = set(LOG_FIELDS) | set(EMPTY_FIELDS)
+        seen = {}
         if not values_list or any(
             values.keys() - allowed
             or REQUIRED_FIELDS - values.keys()
@@ -68,9 +69,7 @@ class MailMessage(models.Model):
         rows = [
             (
                 *(
-                    self._fields[fname].convert_to_column_insert(
-                        values.get(fname), self, values
-                    )
+                    self._insurance_column_value(fname, values, seen)
                     for fname in LOG_FIELDS
                 ),
                 date,
@@ -96,6 +95,21 @@ class MailMessage(models.Model):
         # the same records read them (the history they answer) one record each
         messages.fetch(columns)
         return messages
+
+    @api.model
+    def _insurance_column_value(self, fname, values, seen):
+        """The column value Odoo's create stores for ``values[fname]``,
+        converted once per distinct value of a batch (``seen``): a thousand
+        policies log the same "Policy created", whose body the field
+        sanitises."""
+        value = values.get(fname)
+        field = self._fields[fname]
+        if not isinstance(value, str | int | bool | None):
+            return field.convert_to_column_insert(value, self, values)
+        key = (fname, type(value), value)
+        if key not in seen:
+            seen[key] = field.convert_to_column_insert(value, self, values)
+        return seen[key]
 
     @api.model
     def _insurance_invalidate_threads(self, values_list):

@@ -525,6 +525,21 @@ class ResPartner(models.Model):
             "partner": self.display_name,
         }
 
+    def _compute_phone_sanitized(self):
+        """A phone stored in E.164 and valid (as the addon stores every phone
+        it can read) is its own sanitized number, as Odoo's phone_validation
+        finds it: not parsed again for every new customer of an import."""
+        stored = self.filtered(
+            lambda partner: (
+                partner.phone
+                and partner.phone.startswith("+")
+                and contact.e164(partner.phone) == partner.phone
+            )
+        )
+        for partner in stored:
+            partner.phone_sanitized = partner.phone
+        return super(ResPartner, self - stored)._compute_phone_sanitized()
+
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
@@ -740,12 +755,17 @@ class ResPartner(models.Model):
                 partner._contact_repair_note(),
             )
         )
+        todos = self.env["mail.activity"]
         for (user_id, note), partners in groups.items():
-            partners.activity_schedule(
+            todos |= partners.with_context(
+                mail_activity_quick_update=True
+            ).activity_schedule(
                 "insurance_renewal.mail_activity_type_contact_repair",
                 note=note,
                 user_id=user_id,
             )
+        # a specialist given several is told once (a digest), not per to-do
+        todos._insurance_notify_assigned()
 
     def _contact_repair_note(self):
         labels = dict(self._fields["contact_status"]._description_selection(self.env))

@@ -20,6 +20,28 @@ class TestContactData(InsuranceRenewalCommon):
         self.assertEqual(partner.phone_sanitized, "+8613800138000")
         self.assertFalse(partner.phone_invalid)
 
+    def test_new_customers_sanitized_phones_are_those_odoo_computes(self):
+        """The sanitized number of a customer whose phone is stored in E.164
+        (taken as it is, not parsed again for each new customer) is the one
+        Odoo's phone_validation computes from it; an invalid phone's too."""
+        partners = self.env["res.partner"].create(
+            [
+                {"name": "王芳", "phone": "138 0013 8000"},
+                {"name": "李娜", "phone": "010-6552 2000"},
+                {"name": "张伟", "phone": "020 7946 0958", "country_id": self.uk.id},
+                {"name": "赵磊", "phone": "+1 650 253 0000"},
+                {"name": "陈静", "phone": "12345"},
+            ]
+        )
+        self.env.flush_all()
+        partners.invalidate_recordset(["phone_sanitized"])
+        stored = partners.mapped("phone_sanitized")
+        self.assertEqual(stored[:4], partners[:4].mapped("phone"))
+        self.assertEqual(
+            stored,
+            [partner._phone_format(fname="phone") for partner in partners],
+        )
+
     def test_landline_with_area_code_is_stored_in_e164(self):
         partner = self._partner(phone="010-6552 2000")
         self.assertEqual(partner.phone, "+861065522000")

@@ -23,7 +23,7 @@ class TestContactability(InsuranceRenewalCommon):
         return self.env["mail.activity"].search(
             [
                 ("res_model", "=", "res.partner"),
-                ("res_id", "=", partner.id),
+                ("res_id", "in", partner.ids),
                 ("activity_type_id", "=", self.repair_type.id),
             ]
         )
@@ -63,6 +63,34 @@ class TestContactability(InsuranceRenewalCommon):
         self.assertEqual(len(repairs), 1)
         self.assertEqual(repairs.user_id, self.specialist)
         self.assertIn("Lost contact", repairs.note)
+
+    def test_a_specialist_hears_once_of_the_repairs_of_one_activation(self):
+        """Customers activated together without a working phone or email each
+        get a repair to-do; their specialist is told once, by one digest."""
+        policies = self.env["insurance.policy"]
+        for number in range(3):
+            customer = self.env["res.partner"].create(
+                {"name": f"失联客户{number}", "phone": "12"}
+            )
+            policies |= self._create_policy(
+                name=f"P-09{number}",
+                partner_id=customer.id,
+                specialist_id=self.specialist.id,
+            )
+        since = self.env["mail.message"].search([], order="id desc", limit=1).id
+        with freeze_time("2024-02-10 09:00:00"):
+            policies.action_activate()
+            self.env.flush_all()
+        self.assertEqual(len(self._repairs(policies.partner_id)), 3, "one repair each")
+        told = self.env["mail.message"].search(
+            [
+                ("id", ">", since),
+                ("message_type", "=", "user_notification"),
+                ("partner_ids", "in", self.specialist.partner_id.ids),
+            ]
+        )
+        self.assertEqual(len(told), 1)
+        self.assertEqual(told.subject, "3 to-dos assigned to you")
 
     def test_one_repair_activity_however_often_it_is_recomputed(self):
         self.holder.phone = "138 0013"

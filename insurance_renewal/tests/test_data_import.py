@@ -1,5 +1,6 @@
 import base64
 import io
+from unittest.mock import patch
 
 import openpyxl
 from freezegun import freeze_time
@@ -696,6 +697,98 @@ class TestDataImport(InsuranceRenewalCommon):
         )
         self.assertTrue(known.contact_data_date)
 
+    def test_new_customers_get_the_defaults_odoo_gives_each(self):
+        """The new customers of a batch get Odoo's default values looked up
+        once for the batch: each is stored as Odoo's create stores it alone."""
+        people = {
+            key: {
+                "name": "王芳",
+                "identity": "",
+                "phone": phone,
+                "email": "wang@example.com",
+                "street": "上海市黄浦区南京东路1号",
+            }
+            for key, phone in (("a", "+8613900139001"), ("b", "+8613900139002"))
+        }
+        Partner = self.env["res.partner"].sudo().with_context(tracking_disable=True)
+        alone = Partner.create(
+            {
+                "name": "王芳",
+                "identity_number": False,
+                "phone": "+8613900139001",
+                "email": "wang@example.com",
+                "street": "上海市黄浦区南京东路1号",
+                "company_id": False,
+            }
+        )
+        batch = self.env["insurance.partner.match"]._create(people, self.env.company)
+        self.env.flush_all()
+        names = [
+            fname
+            for fname, field in Partner._fields.items()
+            if field.store
+            and fname
+            not in ("id", "create_date", "write_date", "commercial_partner_id")
+            and field.type not in ("one2many", "many2many", "binary")
+        ]
+        (alone | batch["a"]).invalidate_recordset()
+        values = [
+            dict(record.sudo().read(names)[0], id=0) for record in (alone, batch["a"])
+        ]
+        self.assertEqual(values[1], values[0])
+        self.assertEqual(batch["b"].phone, "+8613900139002")
+        self.assertEqual(batch["a"].commercial_partner_id, batch["a"])
+
+    @freeze_time("2025-01-10")
+    def test_customers_found_with_the_same_new_values_are_written_together(self):
+        """Customers the file gives the same new address are written in one
+        go; a customer given in two rows keeps the last row's phone."""
+        rows = self._new_customer_rows(401, 3)
+        found = self.env["res.partner"]
+        for line in rows:
+            partner = self.env["res.partner"].create(
+                {
+                    "name": line[2],
+                    "street": "旧地址",
+                    "phone": line[4],
+                    "email": line[5],
+                }
+            )
+            partner.sudo().identity_number = line[3]
+            found |= partner
+        street = ZH.index("联系地址")
+        rows = [
+            tuple(
+                "北京市朝阳区新地址8号" if index == street else cell
+                for index, cell in enumerate(line)
+            )
+            for line in rows[:2]
+        ] + [
+            rows[2],
+            row(
+                "V-0499",
+                holder=rows[2][2],
+                holder_id=rows[2][3],
+                phone="13922220000",
+                insured="",
+                card="",
+            ),
+        ]
+        Partner = type(self.env["res.partner"])
+        write, written = Partner.write, []
+
+        def spy(records, vals):
+            if "street" in vals or "phone" in vals:
+                written.append((records.ids, dict(vals)))
+            return write(records, vals)
+
+        with patch.object(Partner, "write", spy):
+            self._import(self._csv(ZH, *rows))
+        self.assertEqual(found[:2].mapped("street"), ["北京市朝阳区新地址8号"] * 2)
+        self.assertIn(found[:2].ids, [ids for ids, _vals in written])
+        self.assertEqual(found[2].phone, "+8613922220000")
+        self.assertEqual(self._policy("V-0499").partner_id, found[2])
+
     @freeze_time("2025-01-10")
     def test_customers_found_together_get_the_tracking_of_one_found_alone(self):
         """The new contact data of the customers a batch finds is tracked in one
@@ -761,6 +854,41 @@ class TestDataImport(InsuranceRenewalCommon):
             subtype_xmlid="mail.mt_comment",
         )
         self.assertTrue(message.notification_ids.mail_mail_id)
+
+    @freeze_time("2025-01-10")
+    def test_an_import_batch_tells_each_agent_once_of_their_visits(self):
+        """Policies imported overdue enter grace at activation, each with a
+        retention visit for its agent: the agent hears of them once for the
+        batch (one digest naming them), not once per policy; the importing
+        specialist hears of nothing."""
+        rows = []
+        for line in self._new_customer_rows(301, 3):
+            cells = list(line)
+            cells[ZH.index("缴费频率")] = "月交"
+            cells[ZH.index("期缴保费")] = "800"
+            cells[ZH.index("缴至日")] = "2024-11-30"
+            rows.append(tuple(cells))
+        since = self.env["mail.message"].search([], order="id desc", limit=1).id
+        self._import(self._csv(ZH, *rows))
+        policies = self.env["insurance.policy"].search([("name", "like", "V-03")])
+        self.assertEqual(policies.mapped("state"), ["grace"] * 3)
+        visits = self.env["mail.activity"].search(
+            [
+                ("res_model", "=", "insurance.policy"),
+                ("res_id", "in", policies.ids),
+                ("insurance_event_code", "=", "grace_entered"),
+            ]
+        )
+        self.assertEqual(visits.user_id, self.agent)
+        self.assertEqual(len(visits), 3)
+        told = self.env["mail.message"].search(
+            [("id", ">", since), ("message_type", "=", "user_notification")]
+        )
+        self.assertEqual(told.partner_ids, self.agent.partner_id)
+        self.assertEqual(len(told), 1)
+        self.assertEqual(told.subject, "3 to-dos assigned to you")
+        for policy in policies:
+            self.assertIn(f">{policy.name}</a>", told.body)
 
     @freeze_time("2025-01-10")
     def test_queries_grow_with_the_batch_not_with_the_rows(self):

@@ -13,6 +13,25 @@ class TestPremiumSchedule(InsuranceRenewalCommon):
         return policy.premium_line_ids.sorted("installment_number").mapped("due_date")
 
     @freeze_time("2024-02-10")
+    def test_payers_activated_together_are_ranked_customers_once(self):
+        """A payer is a customer once their policy is in force: rank 1 for
+        those not ranked yet, as account's own ranking gives them (here in one
+        write for all); a payer already ranked keeps their rank."""
+        Partner = self.env["res.partner"]
+        new = Partner.create([{"name": "王芳"}, {"name": "李娜"}])
+        ranked = Partner.create({"name": "赵磊", "customer_rank": 3})
+        by_odoo = Partner.create({"name": "陈静"})
+        by_odoo._increase_rank("customer_rank")
+        policies = self.env["insurance.policy"]
+        for number, payer in enumerate(new | ranked):
+            policies |= self._create_policy(name=f"P-07{number}", payer_id=payer.id)
+        policies.action_activate()
+        self.assertEqual(new.mapped("customer_rank"), [by_odoo.customer_rank] * 2)
+        self.assertEqual(by_odoo.customer_rank, 1)
+        self.assertEqual(ranked.customer_rank, 3)
+        self.assertEqual(self.holder.customer_rank, 0)
+
+    @freeze_time("2024-02-10")
     def test_quarterly_month_end_dates_come_from_the_issue_date(self):
         policy = self._create_policy(
             issue_date="2024-01-31", payment_frequency="quarterly", premium_amount=3000

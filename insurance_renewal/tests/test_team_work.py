@@ -189,8 +189,11 @@ class TestAssignmentRules(TeamWorkCommon):
             self.policy.message_post(
                 body=f"内部备注 {number}", subtype_xmlid="mail.mt_note"
             )
+        # three assignees, one to-do each: each told by a message on its record
         activities = self._assign_visits(
-            [self.policy, self.policy, other], ["上门拜访", "再次拜访", "上门拜访"]
+            [self.policy, self.policy, other],
+            ["上门拜访", "再次拜访", "上门拜访"],
+            users=[self.agent, self.members["sales"], self.manager],
         )
         activities._insurance_notify_assigned()
         messages = self.env["mail.message"].search(
@@ -255,19 +258,28 @@ class TestAssignmentRules(TeamWorkCommon):
     def test_a_batch_s_notifications_cost_no_query_per_todo(self):
         """The "assigned to you" notifications of a batch read each email's
         history and each message's recipients once for the batch (Odoo reads
-        them once per to-do): four to-dos cost no more queries than two."""
+        them once per to-do): four to-dos of four assignees cost no more
+        queries than two."""
+        users = [
+            new_test_user(
+                self.env, login=f"rep_{n}", groups="sales_team.group_sale_salesman"
+            )
+            for n in range(7)
+        ]
         with freeze_time("2024-02-10"):
             policies = self.env["insurance.policy"]
             for number in range(7):
                 policies |= self._create_policy(
-                    name=f"P-01{number}", user_id=self.agent.id
+                    name=f"P-01{number}", user_id=users[number].id
                 )
             policies.action_activate()
-        policies.message_subscribe(self.agent.partner_id.ids)
+        for policy, user in zip(policies, users, strict=True):
+            policy.message_subscribe(user.partner_id.ids)
         counts = []
         # the first batch warms Odoo's caches up
-        for batch in (policies[:1], policies[1:3], policies[3:]):
-            activities = self._assign_visits(batch)
+        for first, last in ((0, 1), (1, 3), (3, 7)):
+            batch = policies[first:last]
+            activities = self._assign_visits(batch, users=users[first:last])
             self.env.flush_all()
             before = self.env.cr.sql_log_count
             # queued, as the assignment rules queue them
@@ -288,10 +300,10 @@ class TestAssignmentRules(TeamWorkCommon):
             )
         self.assertLessEqual(counts[2], counts[1], counts)
 
-    def _assign_visits(self, policies, summaries=None):
-        """A retention visit to-do for the agent on each of ``policies`` (a
-        policy may come twice), with its summary when given, created together as
-        a batch of assignments is."""
+    def _assign_visits(self, policies, summaries=None, users=None):
+        """A retention visit to-do on each of ``policies`` (a policy may come
+        twice) for the agent, or for each of ``users``, with its summary when
+        given, created together as a batch of assignments is."""
         visit_type = self.env.ref(
             "insurance_renewal.mail_activity_type_retention_visit"
         )
@@ -300,10 +312,12 @@ class TestAssignmentRules(TeamWorkCommon):
                 "res_model_id": self.env["ir.model"]._get_id(policy._name),
                 "res_id": policy.id,
                 "activity_type_id": visit_type.id,
-                "user_id": self.agent.id,
+                "user_id": user.id,
                 "date_deadline": date(2025, 2, 6),
             }
-            for policy in policies
+            for policy, user in zip(
+                policies, users or [self.agent] * len(policies), strict=True
+            )
         ]
         for vals, summary in zip(vals_list, summaries or (), strict=False):
             vals["summary"] = summary
@@ -430,6 +444,176 @@ class TestAssignmentRules(TeamWorkCommon):
             work.with_user(self.specialist).action_take_team_work()
         work.with_user(self.members["underwriting"]).action_take_team_work()
         self.assertEqual(work.user_id, self.members["underwriting"])
+
+
+@tagged("post_install", "-at_install")
+class TestAssignedDigest(TeamWorkCommon):
+    """A batch that hands several to-dos to one person tells them once: one
+    digest naming the to-dos, in their inbox or by email as they chose; one
+    to-do still gets Odoo's own "assigned to you"."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        with freeze_time("2024-02-10"):
+            cls.policies = cls.policy
+            for number in range(2, 5):
+                cls.policies |= cls._create_policy(
+                    name=f"P-000{number}", user_id=cls.agent.id
+                )
+            cls.policies[1:].action_activate()
+        cls.visit_type = cls.env.ref(
+            "insurance_renewal.mail_activity_type_retention_visit"
+        )
+
+    def _hand_out(self, todos, user=None):
+        """Create the to-dos ``todos`` ((record, assignee or None, team or
+        None)) together as ``user`` (the specialist) does through an
+        assignment rule, and notify them as one batch."""
+        user = user or self.specialist
+        vals_list = [
+            {
+                "res_model_id": self.env["ir.model"]._get_id(record._name),
+                "res_id": record.id,
+                "activity_type_id": self.visit_type.id,
+                "user_id": assignee.id if assignee else False,
+                "team_id": team.id if team else False,
+                "date_deadline": date(2025, 2, 6),
+            }
+            for record, assignee, team in todos
+        ]
+        activities = (
+            self.env["mail.activity"]
+            .with_user(user)
+            .sudo()
+            .with_context(mail_activity_quick_update=True, mail_notify_force_send=False)
+            .create(vals_list)
+        )
+        activities._insurance_notify_assigned()
+        return activities
+
+    def _told(self, user, since):
+        """The notification messages ``user`` got after message ``since``."""
+        return self.env["mail.message"].search(
+            [
+                ("id", ">", since),
+                ("message_type", "=", "user_notification"),
+                ("partner_ids", "in", user.partner_id.ids),
+            ]
+        )
+
+    def _last_message(self):
+        return self.env["mail.message"].search([], order="id desc", limit=1).id
+
+    def test_several_todos_of_a_batch_tell_each_assignee_once(self):
+        rep = self.members["sales"]
+        rep.notification_type = "inbox"
+        since = self._last_message()
+        p1, p2, p3, p4 = self.policies
+        self._hand_out(
+            [
+                (p1, self.agent, None),
+                (p2, self.agent, None),
+                (p3, self.agent, None),
+                (p1, rep, None),
+                (p4, rep, None),
+                (p4, self.manager, None),
+                (p2, self.specialist, None),
+            ]
+        )
+        # the agent: one message naming the three policies, emailed
+        digest = self._told(self.agent, since)
+        self.assertEqual(len(digest), 1)
+        self.assertFalse(digest.model)
+        self.assertEqual(digest.subject, "3 to-dos assigned to you")
+        self.assertIn("3 to-dos (Retention Visit: 3)", digest.body)
+        for policy in (p1, p2, p3):
+            self.assertIn(f">{policy.name}</a>", digest.body)
+            self.assertIn(f"res_id={policy.id}", digest.body)
+        self.assertNotIn(p4.name, digest.body)
+        self.assertIn("mail_activity_team_queue_action", digest.body)
+        self.assertRecordValues(
+            digest.notification_ids,
+            [
+                {
+                    "res_partner_id": self.agent.partner_id.id,
+                    "notification_type": "email",
+                }
+            ],
+        )
+        email = digest.notification_ids.mail_mail_id
+        self.assertEqual(email.state, "outgoing")
+        self.assertIn(f">{p3.name}</a>", email.body_html)
+        # the rep, who reads them in Odoo: one message in the inbox, no email
+        digest = self._told(rep, since)
+        self.assertEqual(len(digest), 1)
+        self.assertEqual(digest.subject, "2 to-dos assigned to you")
+        self.assertRecordValues(
+            digest.notification_ids,
+            [{"res_partner_id": rep.partner_id.id, "notification_type": "inbox"}],
+        )
+        self.assertFalse(digest.notification_ids.mail_mail_id)
+        # one to-do: Odoo's own "assigned to you", on the policy
+        single = self._told(self.manager, since)
+        self.assertEqual(len(single), 1)
+        self.assertEqual((single.model, single.res_id), (p4._name, p4.id))
+        self.assertIn("assigned to you", single.subject)
+        self.assertIn(p4.name, single.subject)
+        # whoever handed them out is told of none
+        self.assertFalse(self._told(self.specialist, since))
+
+    def test_a_digest_names_twenty_and_counts_the_rest(self):
+        since = self._last_message()
+        activities = self._hand_out(
+            [(policy, self.agent, None) for policy in self.policies] * 6
+        )
+        digest = self._told(self.agent, since)
+        self.assertEqual(len(digest), 1)
+        self.assertEqual(digest.subject, "24 to-dos assigned to you")
+        self.assertEqual(digest.body.count("<li>"), 20)
+        self.assertIn("and 4 more.", digest.body)
+        self.assertEqual(len(activities), 24)
+
+    def test_a_digest_is_in_the_language_of_its_reader(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(
+            ["insurance_renewal"], ["zh_CN"]
+        )
+        self.agent.lang = "zh_CN"
+        since = self._last_message()
+        self._hand_out([(policy, self.agent, None) for policy in self.policies[:2]])
+        digest = self._told(self.agent, since)
+        self.assertEqual(digest.subject, "已为您分配 2 项待办")
+        self.assertIn("挽留拜访", digest.body)
+        self.assertIn("在“团队待办”中查看全部", digest.body)
+
+    def test_team_members_are_told_once_per_batch(self):
+        finance = self._team("finance")
+        finance.notify_members = True
+        other = new_test_user(
+            self.env, login="team_finance_2", groups="account.group_account_invoice"
+        )
+        finance.member_ids = [(4, other.id)]
+        since = self._last_message()
+        self._hand_out([(policy, None, finance) for policy in self.policies[:3]])
+        for member in (self.members["finance"], other):
+            digest = self._told(member, since)
+            self.assertEqual(len(digest), 1, member.login)
+            self.assertEqual(digest.subject, "3 to-dos assigned to you")
+            self.assertIn(f"(team {finance.name})", digest.body)
+        # one to-do of the team: mail_activity_team's own message to each
+        since = self._last_message()
+        todo = self._hand_out([(self.policies[3], None, finance)])
+        ours = self._told(other, since)
+        self.assertEqual(len(ours), 1)
+        since = self._last_message()
+        todo.with_user(self.specialist).action_notify_team()
+        theirs = self._told(other, since)
+        self.assertEqual(len(theirs), 1)
+        fields = ["subject", "body", "model", "res_id", "partner_ids", "author_id"]
+        self.assertEqual(
+            ours.read(fields)[0] | {"id": 0}, theirs.read(fields)[0] | {"id": 0}
+        )
 
 
 @tagged("post_install", "-at_install")
