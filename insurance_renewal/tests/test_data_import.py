@@ -390,6 +390,28 @@ class TestDataImport(InsuranceRenewalCommon):
         self.assertFalse(self._policy("B-01"))
         self.assertEqual(data_import.error_ids.row, 3)
 
+    def test_a_bad_row_s_fault_is_the_import_s_not_the_user_s(self):
+        """The import takes a checked file's bad rows from the faults its check
+        listed: a specialist who deleted or moved them over RPC would have an
+        invalid card imported as good."""
+        bad_card = "6228480012345670"
+        content = self._csv(ZH, row(), row("B-03", card=bad_card))
+        data_import = self._new_import(content)
+        data_import.action_check()
+        fault = data_import.error_ids
+        self.assertEqual(fault.row, 3)
+        for tamper in (
+            fault.unlink,
+            lambda: fault.write({"row": 99}),
+            lambda: fault.create({"import_id": data_import.id, "row": 2}),
+        ):
+            with self.assertRaises(AccessError):
+                tamper()
+        data_import.import_valid_only = True
+        data_import.action_import()
+        self.assertTrue(self._policy("R-0001"))
+        self.assertFalse(self._policy("B-03"))
+
     def test_the_imported_file_is_dropped_its_errors_stay_masked(self):
         """The extract holds identity and card numbers in full: once imported,
         nobody downloads it from the import any more."""
