@@ -1,0 +1,298 @@
+"""Fourth audit: the defects the third one found and left, each through the call
+a user, a script or the web client makes; then the domain's rules checked by
+scenario on their boundary days, and whether a screen tells of a delivery that
+did not happen."""
+
+from datetime import date
+
+from freezegun import freeze_time
+
+from odoo.exceptions import UserError, ValidationError
+from odoo.service.model import call_kw
+from odoo.tests import new_test_user, tagged
+
+from .common import InsuranceRenewalCommon
+from .test_customer_portal import CustomerPortalCommon
+
+
+@tagged("post_install", "-at_install")
+class TestAuditFourRights(InsuranceRenewalCommon):
+    """P-0001 (张伟), issued 31 January 2024 and paid yearly: its second premium
+    fell due on 31 January 2025 and is in grace on 3 February 2025, today."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        with freeze_time("2024-02-10"):
+            cls.policy = cls._create_policy(specialist_id=cls.specialist.id)
+            cls.policy.action_activate()
+        cls.line = cls._line(cls.policy, 2)
+        cls.manager = new_test_user(
+            cls.env,
+            login="test_audit4_manager",
+            groups="insurance_renewal.group_insurance_renewal_manager",
+        )
+
+    def setUp(self):
+        super().setUp()
+        with freeze_time("2025-02-03"):
+            self._run_clock()
+        self.startPatcher(freeze_time("2025-02-03 06:00:00"))
+
+    # A1: a malformed reminder context through another model -------------------
+
+    def test_a_malformed_reminder_context_through_a_case_is_refused_cleanly(self):
+        """The case's form reads its policy's fields in a nested read: with a
+        mapping, a text or lists of lists for the reminder engine's instalments
+        in the RPC context, the read failed with a server error."""
+        case = self.policy.renewal_lead_id.with_user(self.specialist)
+        self.assertTrue(case)
+        specification = {"insurance_policy_id": {"fields": {"reminder_pay_url": {}}}}
+        for key, value in (
+            ("reminder_lines_by_policy", [[self.policy.id, [self.line.id]]]),
+            ("reminder_lines_by_policy", {str(self.policy.id): [self.line.id]}),
+            ("reminder_lines_by_policy", "all"),
+            ("reminder_line_ids", {"ids": [self.line.id]}),
+        ):
+            with self.subTest(key=key, value=value):
+                with self.assertRaises(UserError) as refusal:
+                    call_kw(
+                        case,
+                        "web_read",
+                        [case.ids],
+                        {"specification": specification, "context": {key: value}},
+                    )
+                self.assertIn("instalment ids", str(refusal.exception))
+        [values] = call_kw(
+            case,
+            "web_read",
+            [case.ids],
+            {
+                "specification": specification,
+                "context": {"reminder_line_ids": self.line.ids},
+            },
+        )
+        self.assertIn(
+            f"/pay/{self.line.id}/",
+            values["insurance_policy_id"]["reminder_pay_url"],
+        )
+
+    def test_a_composer_with_a_malformed_reminder_context_is_refused_cleanly(self):
+        """A reminder template rendered by the mail composer on the policy."""
+        template = self.env.ref("insurance_renewal.mail_template_renewal_reminder")
+        composer = self.env["mail.compose.message"].with_user(self.specialist)
+        with self.assertRaises(UserError) as refusal:
+            call_kw(
+                composer,
+                "create",
+                [
+                    {
+                        "model": "insurance.policy",
+                        "res_ids": self.policy.ids,
+                        "template_id": template.id,
+                    }
+                ],
+                {"context": {"reminder_lines_by_policy": {"x": 1}}},
+            )
+        self.assertIn("instalment ids", str(refusal.exception))
+
+    # A2: a plan's step counted from the grace end ------------------------------
+
+    def _grace_end_step(self, offset, name="宽限期末电话"):
+        return (
+            self.env["insurance.reminder.step"]
+            .with_user(self.manager)
+            .create(
+                {
+                    "plan_id": self.product.reminder_plan_id.id,
+                    "name": name,
+                    "anchor": "grace_end",
+                    "offset_days": offset,
+                    "channel": "phone",
+                }
+            )
+        )
+
+    def test_a_step_from_the_grace_end_falls_within_the_product_s_grace(self):
+        """With the product's 60 days of grace, a call 61 days before the grace
+        end was due before the premium; one a day after it, once the policy was
+        suspended."""
+        self.assertEqual(self.product.grace_period_days, 60)
+        steps = self.env["insurance.reminder.step"]
+        for offset in (-61, 1):
+            with self.subTest(offset=offset):
+                with self.assertRaises(ValidationError) as refusal:
+                    self._grace_end_step(offset)
+                message = str(refusal.exception)
+                self.assertIn("宽限期末电话", message)
+                self.assertIn(self.product.name, message)
+                self.assertIn("60", message)
+                self.assertFalse(steps.search([("name", "=", "宽限期末电话")]))
+        for offset in (-60, 0):
+            step = self._grace_end_step(offset, name=f"宽限期末 {offset}")
+            self.assertEqual(step.offset_days, offset)
+
+    def test_a_product_s_grace_is_not_shortened_below_its_plan_s_steps(self):
+        """A step ten days before the grace end is before the due date once the
+        product's grace is shortened to five days."""
+        self._grace_end_step(-10)
+        with self.assertRaises(ValidationError) as refusal:
+            self.product.with_user(self.manager).grace_period_days = 5
+        self.assertIn("宽限期末电话", str(refusal.exception))
+        self.product.invalidate_recordset()
+        self.assertEqual(self.product.grace_period_days, 60)
+        self.product.with_user(self.manager).grace_period_days = 10
+        self.assertEqual(self.product.grace_period_days, 10)
+
+    # A3: the promised amount's upper bound -------------------------------------
+
+    def _promise(self, policy, amount, day="2025-02-20"):
+        wizard = (
+            self.env["insurance.renewal.log.contact"]
+            .with_user(self.specialist)
+            .create(
+                {
+                    "policy_id": policy.id,
+                    "outcome": "promised",
+                    "promised_date": day,
+                    "promised_amount": amount,
+                }
+            )
+        )
+        wizard.action_confirm()
+
+    def test_a_promise_above_what_the_policy_owes_is_refused(self):
+        """12,000 is owed: a promise of 120,000 (a typo) made the case look
+        covered ten times over and filled the promised-amount KPIs."""
+        with self.assertRaises(UserError) as refusal:
+            self._promise(self.policy, 120000)
+        message = str(refusal.exception)
+        self.assertIn("120,000.00", message)
+        self.assertIn("12,000.00", message)
+        self.assertFalse(self.policy.renewal_activity_ids.filtered("promised_date"))
+        self._promise(self.policy, 12000)
+        self.assertEqual(
+            self.policy.renewal_activity_ids.filtered("promised_date").promised_amount,
+            12000,
+        )
+
+    def test_a_promise_on_a_policy_owing_nothing_yet_is_bounded_by_its_next_premium(
+        self,
+    ):
+        """Nothing is due yet on a policy issued last month: a promise is at most
+        its next premium."""
+        with freeze_time("2025-01-05"):
+            young = self._create_policy(
+                name="P-0009", issue_date="2025-01-03", specialist_id=self.specialist.id
+            )
+            young.action_activate()
+        with self.assertRaises(UserError) as refusal:
+            self._promise(young, 12000.01)
+        self.assertIn("12,000.00", str(refusal.exception))
+        self._promise(young, 12000)
+
+    # A5: a Manager rule on a record without a policy ---------------------------
+
+    def test_a_manager_rule_without_a_policy_stays_in_the_record_s_company(self):
+        """A rule set to *Manager*, fired on a customer of another company (no
+        policy), gave the to-do and what it quotes to the Renewals team's leader
+        of this company, who cannot open the customer."""
+        other_company = self.env["res.company"].create({"name": "太平洋分公司"})
+        lonely_company = self.env["res.company"].create({"name": "无主管分公司"})
+        here = new_test_user(
+            self.env,
+            login="audit4_manager_here",
+            groups="insurance_renewal.group_insurance_renewal_manager",
+        )
+        there = new_test_user(
+            self.env,
+            login="audit4_manager_there",
+            groups="insurance_renewal.group_insurance_renewal_manager",
+            company_id=other_company.id,
+            company_ids=[other_company.id],
+        )
+        team = self.env.ref("insurance_renewal.crm_team_renewals")
+        team.write({"user_id": here.id})
+        rules = self.env["insurance.assignment.rule"]
+        rules.search([("event_code", "=", "red_flag")]).active = False
+        rules.create(
+            {
+                "name": "主管复核",
+                "event_code": "red_flag",
+                "activity_type_id": self.env.ref("mail.mail_activity_data_todo").id,
+                "assign_to": "manager",
+            }
+        )
+        partners = self.env["res.partner"]
+        customer_there = partners.create(
+            {"name": "赵六", "company_id": other_company.id}
+        )
+        customer_alone = partners.create(
+            {"name": "钱七", "company_id": lonely_company.id}
+        )
+        [todo_there] = rules._fire("red_flag", customer_there, note="身份证号不符")
+        self.assertEqual(todo_there.user_id, there)
+        [todo_alone] = rules._fire("red_flag", customer_alone, note="身份证号不符")
+        self.assertNotIn(todo_alone.user_id, here | there)
+
+
+@tagged("post_install", "-at_install")
+class TestAuditFourPortal(CustomerPortalCommon):
+    """A4: a script holding several pay links spreads its requests over them."""
+
+    def _link(self, lines):
+        url = lines._insurance_pay_url().removeprefix(self.base_url())
+        return url, url.split("/")[2]
+
+    def _portal_contacts(self, policies):
+        return self.env["insurance.renewal.activity"].search(
+            [("policy_id", "in", policies.ids), ("channel", "=", "portal")]
+        )
+
+    def test_requests_from_one_address_are_capped_across_policies(self):
+        """Three requests a day per policy, but a script spreading its posts over
+        the links of many policies was never stopped: each address has its own
+        day's share (four here, a setting)."""
+        self.env["ir.config_parameter"].sudo().set_param(
+            "insurance_renewal.portal_requests_per_address", 4
+        )
+        self.authenticate(None, None)
+        for policy in (self.policy, self.other_policy):
+            url, _ref = self._link(self._line(policy, 2))
+            for words in ("请回电", "什么时候扣款？"):
+                sent = self._post_form(f"{url}/contact", kind="callback", message=words)
+                self.assertEqual(sent.status_code, 200)
+        url, _ref = self._link(self._line(self.paid_for_wife, 2))
+        refused = self._post_form(f"{url}/contact", kind="question", message="第五次")
+        self.assertEqual(refused.status_code, 429)
+        self.assertIn("o_insurance_request_too_many", refused.text)
+        self.assertFalse(self._portal_contacts(self.paid_for_wife))
+        recorded = self._portal_contacts(self.policy | self.other_policy).sudo()
+        self.assertEqual(len(recorded), 4)
+        self.assertEqual(set(recorded.mapped("portal_address")), {"127.0.0.1"})
+
+    def test_requests_through_one_link_are_capped_wherever_they_were_recorded(self):
+        """A link's requests are counted per link too, not only on the policy
+        they were recorded on: here three of its requests went on another of
+        the payer's policies."""
+        lines = self._line(self.policy, 2) | self._line(self.paid_for_wife, 2)
+        url, ref = self._link(lines)
+        contacts = self.env["insurance.renewal.activity"].sudo()
+        for words in ("一", "二", "三"):
+            contacts.create(
+                {
+                    "policy_id": self.paid_for_wife.id,
+                    "channel": "portal",
+                    "outcome": "question",
+                    "note": words,
+                    "portal_link": ref,
+                    "portal_address": "10.0.0.9",
+                    "user_id": False,
+                }
+            )
+        self.authenticate(None, None)
+        refused = self._post_form(f"{url}/contact", kind="question", message="四")
+        self.assertEqual(refused.status_code, 429)
+        self.assertEqual(len(self._portal_contacts(lines.policy_id)), 3)
+        self.assertFalse(self._portal_contacts(self.policy))
+
