@@ -84,7 +84,6 @@ WITH cases AS (
            count(*) FILTER (WHERE a.outcome = 'no_answer') AS unanswered,
            count(*) FILTER (WHERE a.outcome = 'promised'
                               AND a.promised_date < %(today)s) AS broken,
-           bool_or(a.kind = 'reminder') AS reminded,
            (array_agg(a.id ORDER BY a.date DESC, a.id DESC))[1] AS last_id,
            (array_agg(a.outcome ORDER BY a.date DESC, a.id DESC))[1] AS last_outcome,
            (array_agg(a.promised_date ORDER BY a.date DESC, a.id DESC)
@@ -96,6 +95,16 @@ WITH cases AS (
       FROM insurance_renewal_activity a
       JOIN cases c ON c.id = a.lead_id
      GROUP BY a.lead_id
+), reminders AS (
+    -- a case is reminded when the latest reminder of some channel reached the
+    -- customer: not one skipped for want of an address, bounced or undelivered
+    SELECT r.lead_id AS case_id, bool_or(r.outcome = 'sent') AS reminded
+      FROM (SELECT DISTINCT ON (a.lead_id, a.channel) a.lead_id, a.outcome
+              FROM insurance_renewal_activity a
+              JOIN cases c ON c.id = a.lead_id
+             WHERE a.kind = 'reminder'
+             ORDER BY a.lead_id, a.channel, a.date DESC, a.id DESC) r
+     GROUP BY r.lead_id
 ), late AS (
     SELECT l.policy_id, count(*) AS late
       FROM insurance_premium_line l
@@ -112,7 +121,7 @@ SELECT c.id, c.stage_id, p.state AS policy_state, p.payment_method,
        COALESCE(ln.demand, false) AS demand,
        COALESCE(ln.collected, false) AS collected,
        COALESCE(ct.unanswered, 0) AS unanswered, COALESCE(ct.broken, 0) AS broken,
-       COALESCE(ct.reminded, false) AS reminded, ct.last_id, ct.last_outcome,
+       COALESCE(rm.reminded, false) AS reminded, ct.last_id, ct.last_outcome,
        ct.promised_date, ct.promised_amount, ct.reason_id,
        COALESCE(lt.late, 0) AS late,
        c.renewal_amount_due AS old_renewal_amount_due,
@@ -133,6 +142,7 @@ SELECT c.id, c.stage_id, p.state AS policy_state, p.payment_method,
   LEFT JOIN lines ln ON ln.case_id = c.id
   LEFT JOIN linked lk ON lk.case_id = c.id
   LEFT JOIN contacts ct ON ct.case_id = c.id
+  LEFT JOIN reminders rm ON rm.case_id = c.id
   LEFT JOIN late lt ON lt.policy_id = c.insurance_policy_id
  WHERE c.id = ANY(%(ids)s)
 """

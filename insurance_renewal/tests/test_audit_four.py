@@ -296,3 +296,114 @@ class TestAuditFourPortal(CustomerPortalCommon):
         self.assertEqual(len(self._portal_contacts(lines.policy_id)), 3)
         self.assertFalse(self._portal_contacts(self.policy))
 
+
+# 02:00 UTC is 10:00 in Shanghai, inside the contact hours for SMS.
+OFFICE_HOURS = "02:00:00"
+
+
+@tagged("post_install", "-at_install")
+class TestAuditFourDelivery(InsuranceRenewalCommon):
+    """C: what the case, the contact history and the KPIs say was delivered.
+    P-0001's second premium of 12,000 falls due on 31 January 2025."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env.company.partner_id.tz = "Asia/Shanghai"
+        cls.holder.write(
+            {"email": "zhang.wei@example.com", "phone": "+86 138 0013 8000"}
+        )
+        with freeze_time("2024-02-10"):
+            cls.policy = cls._create_policy(
+                payment_method="counter", specialist_id=cls.specialist.id
+            )
+            cls.policy.action_activate()
+        cls.line = cls._line(cls.policy, 2)
+
+    def _run_clock_on(self, day):
+        with freeze_time(f"{day} 01:00:00"):
+            self._run_clock()
+
+    def _send_on(self, day):
+        with freeze_time(f"{day} {OFFICE_HOURS}"):
+            self._call_in_cron_cursor(
+                "insurance.reminder.engine", "_cron_send_reminders"
+            )
+            self._deliver_queues()
+
+    def _logs(self):
+        return self.env["insurance.reminder.log"].search(
+            [("policy_id", "=", self.policy.id)], order="id"
+        )
+
+    def test_a_reminder_that_reached_nobody_does_not_make_the_case_reminded(self):
+        """No email address: the first step is skipped and the case says the
+        customer could not be reached; its stage said *Reminded* all the same."""
+        self.holder.email = False
+        self._run_clock_on("2024-12-02")
+        self._send_on("2024-12-02")
+        self.assertEqual(self._logs().skip_reason, "no_email")
+        case = self.policy.renewal_lead_id
+        self.assertTrue(case.renewal_unreachable)
+        self.assertEqual(case.stage_id.renewal_step, "to_remind")
+
+    def _sms_reported(self, provider_error):
+        """The SMS provider's delivery report for 张伟's SMS, as its webhook
+        gives it to Odoo."""
+        trackers = (
+            self.env["sms.tracker"]
+            .sudo()
+            .search([("mail_notification_id.res_partner_id", "=", self.holder.id)])
+        )
+        self.assertTrue(trackers)
+        with freeze_time(f"2025-01-24 {OFFICE_HOURS}"):
+            trackers._action_update_from_provider_error(provider_error)
+            self._end_unit_of_work()
+        self.env.invalidate_all()
+
+    def test_an_sms_reported_undelivered_is_not_a_reminder_that_reached(self):
+        """The provider took the SMS (a contact logged as sent), then reported it
+        undelivered: the log said failed, the history and the case kept saying
+        the customer was reminded."""
+        self._run_clock_on("2025-01-24")
+        self._send_on("2025-01-24")
+        sms_log = self._logs().filtered(lambda log: log.channel == "sms")
+        self.assertEqual(sms_log.state, "sent")
+        case = self.policy.renewal_lead_id
+        self.assertEqual(case.stage_id.renewal_step, "reminded")
+        self._sms_reported("not_delivered")
+        self.assertEqual(sms_log.state, "failed")
+        contacts = self.policy.renewal_activity_ids.filtered(
+            lambda contact: contact.channel == "sms"
+        )
+        self.assertEqual(
+            contacts.sorted("id").mapped("outcome"), ["sent", "undeliverable"]
+        )
+        self.assertEqual(case.renewal_last_activity_id.outcome, "undeliverable")
+        self.assertEqual(case.stage_id.renewal_step, "to_remind")
+
+    def test_an_sms_to_a_number_the_network_rejects_is_bounced_and_recorded(self):
+        self._run_clock_on("2025-01-24")
+        self._send_on("2025-01-24")
+        self._sms_reported("invalid_destination")
+        sms_log = self._logs().filtered(lambda log: log.channel == "sms")
+        self.assertEqual(sms_log.state, "bounced")
+        self.assertEqual(
+            self.policy.renewal_activity_ids.sorted("id")[-1:].outcome,
+            "undeliverable",
+        )
+        self.assertEqual(self.policy.renewal_lead_id.stage_id.renewal_step, "to_remind")
+
+    def test_a_call_step_is_not_counted_as_a_reminder_sent(self):
+        """The call step three days before the due date gives the specialist a
+        to-do: *What Works* counted it as a reminder sent, whether the call was
+        made or not."""
+        self._run_clock_on("2025-01-28")
+        self._send_on("2025-01-28")
+        call = self._logs().filtered(lambda log: log.channel == "phone")
+        self.assertEqual(call.state, "sent")
+        self.env.flush_all()
+        rows = self.env["insurance.kpi.response"].search(
+            [("policy_id", "=", self.policy.id), ("source", "=", "reminder")]
+        )
+        self.assertNotIn("phone", rows.mapped("channel"))
