@@ -1644,6 +1644,33 @@ class InsurancePolicy(models.Model):
         unpaid when the policy lapsed stays lapsed: it was due and not collected."""
         policies.write({"state": "terminated"})
         policies._waive_never_due_instalments()
+        policies._ask_cash_value_refund()
+
+    def _ask_cash_value_refund(self):
+        """A policy terminated past its reinstatement window is owed its cash
+        value (art. 37): finance's team is asked to refund it, net of the policy
+        loans, to the holder; one to-do per policy, however often this runs."""
+        notes = {}
+        for policy in self.sudo():
+            amount = servicing.available_cash_value(
+                policy.cash_value, policy.loan_balance
+            )
+            if policy.currency_id.compare_amounts(amount, 0) <= 0:
+                continue
+            lang = policy.company_id.partner_id.lang or self.env.lang
+            notes[policy.id] = policy.with_context(lang=lang).env._(
+                "Policy %(policy)s was terminated on %(date)s, its reinstatement "
+                "window over: refund its cash value of %(amount)s (net of its "
+                "loans) to %(holder)s.",
+                policy=policy.name,
+                date=format_date(self.env, policy._clock_today()),
+                amount=format_amount(self.env, amount, policy.currency_id),
+                holder=policy.partner_id.name,
+            )
+        if notes:
+            self.env["insurance.assignment.rule"]._fire(
+                "surrender_payout", self.browse(list(notes)), note=notes
+            )
 
     def _waive_never_due_instalments(self):
         planned = self.env["insurance.premium.line"].search(

@@ -407,3 +407,115 @@ class TestAuditFourDelivery(InsuranceRenewalCommon):
             [("policy_id", "=", self.policy.id), ("source", "=", "reminder")]
         )
         self.assertNotIn("phone", rows.mapped("channel"))
+
+
+@tagged("post_install", "-at_install")
+class TestAuditFourDomain(InsuranceRenewalCommon):
+    """B: the domain's rules on their boundary days, through the clock."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        with freeze_time("2024-02-10"):
+            cls.policy = cls._create_policy(specialist_id=cls.specialist.id)
+            cls.policy.action_activate()
+        cls.line = cls._line(cls.policy, 2)
+
+    def _run_clock_on(self, day):
+        with freeze_time(f"{day} 01:00:00"):
+            self._run_clock()
+
+    def test_a_demand_delivered_late_does_not_extend_the_grace(self):
+        """Delivered on 20 March, 12 days before the grace ends on 1 April: its
+        30 days would end on 19 April; the policy is suspended on 2 April."""
+        self._run_clock_on("2025-03-20")
+        with freeze_time("2025-03-20 06:00:00"):
+            self.env["insurance.letter.demand"].with_user(self.specialist).create(
+                {
+                    "premium_line_id": self.line.id,
+                    "tracking_ref": "EMS2025",
+                    "delivered_on": "2025-03-20",
+                }
+            ).action_confirm()
+        self.assertEqual(self.line.lapse_date, date(2025, 4, 2))
+        self._run_clock_on("2025-04-01")
+        self.assertEqual(self.policy.state, "grace")
+        self._run_clock_on("2025-04-02")
+        self.assertEqual(self.policy.state, "lapsed")
+        self.assertEqual(self.policy.suspension_date, date(2025, 4, 2))
+
+    def test_a_demand_s_thirtieth_day_is_still_covered(self):
+        """Delivered on 3 February: covered through 5 March, the 30th day;
+        suspended on 6 March."""
+        self._run_clock_on("2025-02-03")
+        with freeze_time("2025-02-03 06:00:00"):
+            self.env["insurance.letter.demand"].with_user(self.specialist).create(
+                {
+                    "premium_line_id": self.line.id,
+                    "tracking_ref": "EMS0203",
+                    "delivered_on": "2025-02-03",
+                }
+            ).action_confirm()
+        self._run_clock_on("2025-03-05")
+        self.assertEqual(self.policy.state, "grace")
+        self._run_clock_on("2025-03-06")
+        self.assertEqual(self.policy.state, "lapsed")
+        self.assertEqual(self.policy.suspension_date, date(2025, 3, 6))
+
+    def test_a_monthly_policy_issued_on_the_31st_keeps_its_month_ends(self):
+        with freeze_time("2024-01-31"):
+            monthly = self._create_policy(
+                name="P-0031",
+                issue_date="2024-01-31",
+                payment_frequency="monthly",
+                premium_amount=1000,
+            )
+            monthly.action_activate()
+        dues = monthly.premium_line_ids.sorted("installment_number").mapped("due_date")
+        # the first premium, paid at issue, is not the renewal team's
+        self.assertEqual(
+            dues[:4],
+            [
+                date(2024, 2, 29),
+                date(2024, 3, 31),
+                date(2024, 4, 30),
+                date(2024, 5, 31),
+            ],
+        )
+        self.assertEqual(
+            monthly.premium_line_ids.filtered(
+                lambda line: line.due_date == date(2024, 2, 29)
+            ).grace_end_date,
+            date(2024, 4, 29),
+        )
+
+    def test_termination_asks_finance_to_refund_the_cash_value(self):
+        """Past its reinstatement window the policy ends and its cash value is
+        refunded (art. 37): it was terminated and nobody was asked to pay it."""
+        self.policy.write({"cash_value": 30000, "loan_balance": 5000})
+        self._run_clock_on("2025-04-02")
+        self._run_clock_on("2027-04-03")
+        self.assertEqual(self.policy.state, "terminated")
+        refund = self.env["mail.activity"].search(
+            [
+                ("res_model", "=", "insurance.policy"),
+                ("res_id", "=", self.policy.id),
+                ("insurance_event_code", "=", "surrender_payout"),
+            ]
+        )
+        self.assertEqual(len(refund), 1)
+        self.assertEqual(
+            refund.team_id, self.env.ref("insurance_renewal.mail_activity_team_finance")
+        )
+        self.assertIn("25,000.00", str(refund.note))
+        self._run_clock_on("2027-04-04")
+        self.assertEqual(
+            self.env["mail.activity"].search_count(
+                [
+                    ("res_model", "=", "insurance.policy"),
+                    ("res_id", "=", self.policy.id),
+                    ("insurance_event_code", "=", "surrender_payout"),
+                ]
+            ),
+            1,
+        )
