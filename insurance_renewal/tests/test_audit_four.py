@@ -12,7 +12,9 @@ from odoo.service.model import call_kw
 from odoo.tests import new_test_user, tagged
 
 from .common import InsuranceRenewalCommon
+from .common_accounting import PremiumAccountingCommon
 from .test_customer_portal import CustomerPortalCommon
+from .test_servicing_requests import ServicingMixin
 
 
 @tagged("post_install", "-at_install")
@@ -410,12 +412,13 @@ class TestAuditFourDelivery(InsuranceRenewalCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestAuditFourDomain(InsuranceRenewalCommon):
+class TestAuditFourDomain(ServicingMixin, InsuranceRenewalCommon):
     """B: the domain's rules on their boundary days, through the clock."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls._servicing_users()
         with freeze_time("2024-02-10"):
             cls.policy = cls._create_policy(specialist_id=cls.specialist.id)
             cls.policy.action_activate()
@@ -518,4 +521,87 @@ class TestAuditFourDomain(InsuranceRenewalCommon):
                 ]
             ),
             1,
+        )
+
+    def test_a_reinstatement_paid_after_the_window_does_not_revive_the_policy(self):
+        """Approved by underwriting on the window's last day, paid two days after
+        the policy was terminated: the policy came back in force, its cash value
+        already being refunded and the premiums of its suspended time waived."""
+        self._run_clock_on("2025-04-02")
+        self.assertEqual(self.policy.reinstatement_deadline, date(2027, 4, 2))
+        with freeze_time("2027-04-02 06:00:00"):
+            request = self._request(
+                self.policy, "reinstatement", health_declaration="无住院史"
+            )
+            request.action_confirm()
+            request.with_user(self.underwriter).validate_tier()
+        self.assertEqual(request.state, "approved")
+        self._run_clock_on("2027-04-03")
+        self.assertEqual(self.policy.state, "terminated")
+        with (
+            freeze_time("2027-04-05 06:00:00"),
+            self.assertRaises(UserError) as refusal,
+        ):
+            request.with_user(self.specialist).action_confirm_payment()
+        self.assertIn(self.policy.name, str(refusal.exception))
+        self.assertEqual(self.policy.state, "terminated")
+        self.assertFalse(request.payment_received)
+        self.assertEqual(request.state, "approved")
+
+
+@tagged("post_install", "-at_install")
+class TestAuditFourReinstatementInvoiced(ServicingMixin, PremiumAccountingCommon):
+    """The back premium and the interest are invoiced: a payment reaches the
+    request through the accounting, where it cannot be refused."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._servicing_users()
+        with freeze_time("2024-02-10"):
+            cls.policy = cls._create_policy(cash_value=30000)
+            cls.policy.action_activate()
+        with freeze_time("2025-01-01"):
+            cls.env["insurance.premium.line"]._issue_invoices_batch(
+                cls._line(cls.policy, 2)
+            )
+
+    def test_a_reinstatement_paid_in_accounting_after_the_window_is_not_applied(
+        self,
+    ):
+        """The transfer made on the window's last day is reconciled two days
+        after the policy was terminated: it is not reinstated (its cash value is
+        being refunded); the specialist is told to cancel the request, which
+        refunds the payment."""
+        with freeze_time("2025-04-02"):
+            self._run_clock()
+        with freeze_time("2027-04-02 06:00:00"):
+            request = self._request(
+                self.policy, "reinstatement", health_declaration="无住院史"
+            )
+            request.action_confirm()
+            request.with_user(self.underwriter).validate_tier()
+        self.assertEqual(request.state, "approved")
+        with freeze_time("2027-04-03"):
+            self._run_clock()
+        self.assertEqual(self.policy.state, "terminated")
+        invoices = request.sudo()._reinstatement_invoices()
+        with freeze_time("2027-04-05"):
+            self.env["account.payment.register"].with_user(self.finance).with_context(
+                active_model="account.move", active_ids=invoices.ids
+            ).create(
+                {
+                    "payment_date": "2027-04-02",
+                    "journal_id": self.bank_journal.id,
+                    "group_payment": True,
+                    "amount": sum(invoices.mapped("amount_residual")),
+                }
+            )._create_payments()
+            self._end_unit_of_work()
+        self.assertTrue(request.payment_received)
+        self.assertEqual(self.policy.state, "terminated")
+        self.assertEqual(request.state, "approved")
+        self.assertIn(
+            "Cancel the request to refund the payment",
+            request.message_ids[:1].body,
         )
