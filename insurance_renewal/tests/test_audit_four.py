@@ -10,6 +10,7 @@ from freezegun import freeze_time
 from odoo.exceptions import UserError, ValidationError
 from odoo.service.model import call_kw
 from odoo.tests import new_test_user, tagged
+from odoo.tools import format_date
 
 from .common import InsuranceRenewalCommon
 from .common_accounting import PremiumAccountingCommon
@@ -464,6 +465,39 @@ class TestAuditFourDomain(ServicingMixin, InsuranceRenewalCommon):
         self._run_clock_on("2025-03-06")
         self.assertEqual(self.policy.state, "lapsed")
         self.assertEqual(self.policy.suspension_date, date(2025, 3, 6))
+
+    def _letter(self, user, delivered_on):
+        self.env["insurance.letter.demand"].with_user(user).create(
+            {
+                "premium_line_id": self.line.id,
+                "tracking_ref": f"EMS{delivered_on}",
+                "delivered_on": delivered_on,
+            }
+        ).action_confirm()
+
+    def test_a_letter_recorded_late_does_not_suspend_a_policy_in_the_past(self):
+        """On 25 March a specialist records a letter delivered on 1 February: its
+        30 days ran out on 3 March, so the policy everyone saw in grace would be
+        suspended from 4 March, three weeks ago (a claim since then unpaid).
+        Only a renewal manager records such a letter."""
+        self._run_clock_on("2025-03-25")
+        with freeze_time("2025-03-25 06:00:00"):
+            with self.assertRaises(UserError) as refusal:
+                self._letter(self.specialist, "2025-02-01")
+            self.assertIn(
+                format_date(self.env, date(2025, 3, 4)), str(refusal.exception)
+            )
+            self.assertFalse(self.line.demand_date)
+            self._letter(self.manager, "2025-02-01")
+        self.assertEqual(self.line.lapse_date, date(2025, 3, 4))
+
+    def test_a_letter_whose_thirty_days_still_run_is_recorded_by_the_specialist(
+        self,
+    ):
+        self._run_clock_on("2025-03-25")
+        with freeze_time("2025-03-25 06:00:00"):
+            self._letter(self.specialist, "2025-03-01")
+        self.assertEqual(self.line.lapse_date, date(2025, 4, 1))
 
     def test_a_monthly_policy_issued_on_the_31st_keeps_its_month_ends(self):
         with freeze_time("2024-01-31"):
