@@ -313,10 +313,10 @@ class TestAuditFourDelivery(InsuranceRenewalCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.env.company.partner_id.tz = "Asia/Shanghai"
-        cls.holder.write(
-            {"email": "zhang.wei@example.com", "phone": "+86 138 0013 8000"}
-        )
         with freeze_time("2024-02-10"):
+            cls.holder.write(
+                {"email": "zhang.wei@example.com", "phone": "+86 138 0013 8001"}
+            )
             cls.policy = cls._create_policy(
                 payment_method="counter", specialist_id=cls.specialist.id
             )
@@ -396,6 +396,16 @@ class TestAuditFourDelivery(InsuranceRenewalCommon):
             "undeliverable",
         )
         self.assertEqual(self.policy.renewal_lead_id.stage_id.renewal_step, "to_remind")
+
+    def test_a_bounced_sms_refutes_the_phone_not_the_email(self):
+        """The network rejects the number: the customer's contactability said
+        their email bounced (the phone still valid), so the specialist repaired
+        the wrong channel."""
+        self._run_clock_on("2025-01-24")
+        self._send_on("2025-01-24")
+        self.assertEqual(self.holder.contact_status, "unverified")
+        self._sms_reported("invalid_destination")
+        self.assertEqual(self.holder.contact_status, "wrong_number")
 
     def test_a_call_step_is_not_counted_as_a_reminder_sent(self):
         """The call step three days before the due date gives the specialist a
