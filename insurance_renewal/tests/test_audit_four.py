@@ -509,6 +509,40 @@ class TestAuditFourDomain(ServicingMixin, InsuranceRenewalCommon):
             self._letter(self.specialist, "2025-03-01")
         self.assertEqual(self.line.lapse_date, date(2025, 4, 1))
 
+    def _claim(self, day):
+        claim = self.env["insurance.claim"].create(
+            {
+                "name": f"C-{day}",
+                "policy_id": self.policy.id,
+                "claim_date": day,
+                "claim_type": "medical",
+                "amount": 5000,
+                "state": "approved",
+            }
+        )
+        claim._apply_rules()
+        return claim
+
+    def test_a_claim_after_a_demand_s_suspension_is_not_in_grace(self):
+        """A demand delivered on 3 February suspended the policy on 6 March: a
+        claim of 10 March, before the plain grace end of 1 April, was noted as
+        covered in grace with the premium deducted."""
+        self._run_clock_on("2025-02-03")
+        with freeze_time("2025-02-03 06:00:00"):
+            self._letter(self.specialist, "2025-02-03")
+        self._run_clock_on("2025-03-06")
+        self.assertEqual(self.policy.suspension_date, date(2025, 3, 6))
+        with freeze_time("2025-03-20"):
+            in_grace = self._claim("2025-03-05")
+            suspended = self._claim("2025-03-10")
+        self.assertRecordValues(
+            in_grace | suspended,
+            [
+                {"in_grace": True, "premium_to_deduct": 12000},
+                {"in_grace": False, "premium_to_deduct": 0},
+            ],
+        )
+
     def test_a_monthly_policy_issued_on_the_31st_keeps_its_month_ends(self):
         with freeze_time("2024-01-31"):
             monthly = self._create_policy(
