@@ -198,9 +198,9 @@ SELECT r.crm_lead_id AS id,
        COALESCE(sum(l.amount_residual)
                 FILTER (WHERE l.state NOT IN ('paid', 'waived')), 0) AS amount_due,
        min(l.due_date) FILTER (WHERE l.state NOT IN ('paid', 'waived')) AS due,
-       min(l.grace_end_date) FILTER (WHERE l.state NOT IN ('paid', 'waived'))
+       min(l.lapse_date - 1) FILTER (WHERE l.state NOT IN ('paid', 'waived'))
            AS grace_end,
-       min(l.grace_end_date) FILTER (WHERE l.state NOT IN ('paid', 'waived')
+       min(l.lapse_date - 1) FILTER (WHERE l.state NOT IN ('paid', 'waived')
                                        AND l.due_date < %(today)s)
            AS past_due_grace_end,
        min(l.policy_year) FILTER (WHERE l.state NOT IN ('paid', 'waived'))

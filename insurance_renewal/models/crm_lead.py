@@ -61,9 +61,10 @@ WITH cases AS (
            sum(l.amount_residual) FILTER (WHERE l.state <> ALL(%(settled)s))
                AS amount_due,
            min(l.due_date) FILTER (WHERE l.state <> ALL(%(settled)s)) AS due,
-           min(l.grace_end_date) FILTER (WHERE l.state <> ALL(%(settled)s))
+           -- the last day of cover: the grace end, or a demand's 30th day
+           min(l.lapse_date - 1) FILTER (WHERE l.state <> ALL(%(settled)s))
                AS grace_end,
-           min(l.grace_end_date) FILTER (WHERE l.state <> ALL(%(settled)s)
+           min(l.lapse_date - 1) FILTER (WHERE l.state <> ALL(%(settled)s)
                                            AND l.due_date < %(today)s)
                AS past_due_grace_end,
            min(l.policy_year) FILTER (WHERE l.state <> ALL(%(settled)s)) AS min_year,
@@ -203,7 +204,12 @@ class CrmLead(models.Model):
         string="Amount Due", currency_field="renewal_currency_id", readonly=True
     )
     renewal_due_date = fields.Date(string="Premium Due Date", readonly=True)
-    renewal_grace_end_date = fields.Date(string="Grace Ends", readonly=True)
+    renewal_grace_end_date = fields.Date(
+        string="Grace Ends",
+        readonly=True,
+        help="The last day of cover of the earliest unpaid premium: the end of its "
+        "grace period, or the 30th day after a formal demand delivered earlier.",
+    )
     renewal_days_left = fields.Integer(
         string="Days Left in Grace", compute="_compute_renewal_days_left"
     )

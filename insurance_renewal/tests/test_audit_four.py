@@ -543,6 +543,18 @@ class TestAuditFourDomain(ServicingMixin, InsuranceRenewalCommon):
             ],
         )
 
+    def test_a_case_counts_its_days_left_to_the_demand_s_suspension(self):
+        """After a demand delivered on 3 February the cover ends on 5 March: the
+        case said the grace ended on 1 April, 57 days left, and left it out of
+        *Grace Ends Within 7 Days* in its last week."""
+        self._run_clock_on("2025-02-03")
+        with freeze_time("2025-02-03 06:00:00"):
+            self._letter(self.specialist, "2025-02-03")
+            self._end_unit_of_work()
+            case = self.policy.renewal_lead_id
+            self.assertEqual(case.renewal_grace_end_date, date(2025, 3, 5))
+            self.assertEqual(case.renewal_days_left, 30)
+
     def test_a_monthly_policy_issued_on_the_31st_keeps_its_month_ends(self):
         with freeze_time("2024-01-31"):
             monthly = self._create_policy(
