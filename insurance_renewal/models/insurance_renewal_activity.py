@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_date
@@ -326,11 +328,14 @@ class InsuranceRenewalActivity(models.Model):
         )
 
     def _grace_end_date(self):
+        """The last day of cover of the earliest unpaid premium: its grace end,
+        or the 30th day after a formal demand delivered earlier."""
         lines = (
             self.lead_id.insurance_premium_line_ids or self.policy_id.premium_line_ids
         )
         unpaid = lines.filtered(lambda line: line.state not in schedule.SETTLED_STATES)
-        return min(unpaid.mapped("grace_end_date"), default=False)
+        suspension = min(unpaid.mapped("lapse_date"), default=False)
+        return suspension and suspension - timedelta(days=1)
 
     def _schedule_promise_checks(self):
         """Remind the case's specialist to check a promised payment on its date."""

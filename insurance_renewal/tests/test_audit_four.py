@@ -555,6 +555,29 @@ class TestAuditFourDomain(ServicingMixin, InsuranceRenewalCommon):
             self.assertEqual(case.renewal_grace_end_date, date(2025, 3, 5))
             self.assertEqual(case.renewal_days_left, 30)
 
+    def test_a_promise_after_the_demand_s_suspension_is_refused(self):
+        """The cover ends on 5 March, 30 days after the demand: a specialist
+        logged a promise to pay on 20 March, which the suspension comes before."""
+        self._run_clock_on("2025-02-03")
+        with freeze_time("2025-02-03 06:00:00"):
+            self._letter(self.specialist, "2025-02-03")
+            wizard = (
+                self.env["insurance.renewal.log.contact"]
+                .with_user(self.specialist)
+                .create(
+                    {
+                        "policy_id": self.policy.id,
+                        "outcome": "promised",
+                        "promised_date": "2025-03-20",
+                        "promised_amount": 12000,
+                    }
+                )
+            )
+            with self.assertRaises(UserError) as refusal:
+                wizard.action_confirm()
+        self.assertIn(format_date(self.env, date(2025, 3, 5)), str(refusal.exception))
+        self.assertFalse(self.policy.renewal_activity_ids.filtered("promised_date"))
+
     def test_a_monthly_policy_issued_on_the_31st_keeps_its_month_ends(self):
         with freeze_time("2024-01-31"):
             monthly = self._create_policy(
