@@ -1351,7 +1351,8 @@ class InsurancePolicy(models.Model):
                     self.env, unpaid.amount_residual, unpaid.currency_id
                 ),
                 due=format_date(self.env, unpaid.due_date),
-                grace_end=format_date(self.env, unpaid.grace_end_date),
+                # the last day of cover: a formal demand may bring it forward
+                grace_end=format_date(self.env, unpaid.lapse_date - timedelta(days=1)),
                 suspension=format_date(self.env, unpaid.lapse_date),
             )
         if self.state == "lapsed":

@@ -578,6 +578,17 @@ class TestAuditFourDomain(ServicingMixin, InsuranceRenewalCommon):
         self.assertIn(format_date(self.env, date(2025, 3, 5)), str(refusal.exception))
         self.assertFalse(self.policy.renewal_activity_ids.filtered("promised_date"))
 
+    def test_the_customer_is_told_the_cover_ends_with_the_demand_s_30_days(self):
+        """The pay page told the customer the policy stayed in force until 1 April
+        and, in the same sentence, that its cover stopped from 6 March."""
+        self._run_clock_on("2025-02-03")
+        with freeze_time("2025-02-03 06:00:00"):
+            self._letter(self.specialist, "2025-02-03")
+        warning = self.policy._insurance_customer_warning()
+        self.assertIn(format_date(self.env, date(2025, 3, 5)), warning)
+        self.assertIn(format_date(self.env, date(2025, 3, 6)), warning)
+        self.assertNotIn(format_date(self.env, date(2025, 4, 1)), warning)
+
     def test_a_monthly_policy_issued_on_the_31st_keeps_its_month_ends(self):
         with freeze_time("2024-01-31"):
             monthly = self._create_policy(
