@@ -589,6 +589,21 @@ class TestAuditFourDomain(ServicingMixin, InsuranceRenewalCommon):
         self.assertIn(format_date(self.env, date(2025, 3, 6)), warning)
         self.assertNotIn(format_date(self.env, date(2025, 4, 1)), warning)
 
+    def test_the_dashboard_counts_a_cover_ending_within_a_week_after_a_demand(self):
+        """On 1 March the cover ends on 5 March, 30 days after the demand: the
+        dashboard's *Grace Ending Within 7 Days* left it out (grace end 1 April)."""
+        self._run_clock_on("2025-02-03")
+        with freeze_time("2025-02-03 06:00:00"):
+            self._letter(self.specialist, "2025-02-03")
+        self._run_clock_on("2025-03-01")
+        with freeze_time("2025-03-01 06:00:00"):
+            dashboard = (
+                self.env["insurance.renewal.dashboard"]
+                .with_user(self.manager)
+                .create({})
+            )
+            self.assertEqual(dashboard.grace_ending_count, 1)
+
     def test_a_monthly_policy_issued_on_the_31st_keeps_its_month_ends(self):
         with freeze_time("2024-01-31"):
             monthly = self._create_policy(
