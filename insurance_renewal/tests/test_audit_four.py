@@ -12,6 +12,7 @@ from odoo.service.model import call_kw
 from odoo.tests import new_test_user, tagged
 from odoo.tools import format_date
 
+from . import test_renewal_care
 from .common import InsuranceRenewalCommon
 from .common_accounting import PremiumAccountingCommon
 from .test_customer_portal import CustomerPortalCommon
@@ -744,3 +745,32 @@ class TestAuditFourReinstatementInvoiced(ServicingMixin, PremiumAccountingCommon
             "Cancel the request to refund the payment",
             request.message_ids[:1].body,
         )
+
+
+@tagged("post_install", "-at_install")
+class TestAuditFourCareBounce(test_renewal_care.TestRenewalCare):
+    """A care message taken by the mail server, then bounced."""
+
+    # the greetings' own tests run in TestRenewalCare
+    test_greeting_reaches_the_segment_within_opt_outs_and_the_weekly_cap = None
+    test_sms_greeting_waits_for_contact_hours = None
+    test_anniversary_review_picks_todays_anniversaries_once = None
+
+    @freeze_time(test_renewal_care.OFFICE_HOURS)
+    def test_a_bounced_greeting_is_recorded_as_not_delivered(self):
+        """The greeting's contact said *Sent*, and stayed the customer's last
+        contact, after the email came back."""
+        mailing = self._greeting("mailing_care_spring_festival_email")
+        mailing.action_launch()
+        self._run_mailing_queue()
+        self._deliver_queues()
+        trace = self.env["mailing.trace"].search(
+            [("mass_mailing_id", "=", mailing.id), ("res_id", "=", self.punctual.id)]
+        )
+        trace.set_bounced(bounce_message="550 mailbox unavailable")
+        self._end_unit_of_work()
+        contacts = self._care_contacts(mailing).sorted("id")
+        self.assertEqual(contacts.mapped("outcome"), ["sent", "undeliverable"])
+        self.assertEqual(contacts.policy_id, self.policies[self.punctual])
+        trace.set_bounced(bounce_message="550 again")
+        self.assertEqual(len(self._care_contacts(mailing)), 2)
