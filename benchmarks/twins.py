@@ -168,10 +168,16 @@ CREATE TEMP TABLE twin_contacts AS
 SELECT a.lead_id,
        count(*) FILTER (WHERE a.outcome = 'no_answer') AS unanswered,
        count(*) FILTER (WHERE a.outcome = 'promised' AND a.promised_date < %(today)s)
-           AS broken,
-       bool_or(a.kind = 'reminder') AS reminded
+           AS broken
   FROM insurance_renewal_activity a JOIN twin_cases c ON c.id = a.lead_id
  GROUP BY a.lead_id;
+CREATE TEMP TABLE twin_reminded AS
+SELECT r.lead_id, bool_or(r.outcome = 'sent') AS reminded
+  FROM (SELECT DISTINCT ON (a.lead_id, a.channel) a.lead_id, a.outcome
+          FROM insurance_renewal_activity a JOIN twin_cases c ON c.id = a.lead_id
+         WHERE a.kind = 'reminder'
+         ORDER BY a.lead_id, a.channel, a.date DESC, a.id DESC) r
+ GROUP BY r.lead_id;
 CREATE TEMP TABLE twin_last AS
 SELECT DISTINCT ON (a.lead_id) a.lead_id, a.id, a.outcome
   FROM insurance_renewal_activity a JOIN twin_cases c ON c.id = a.lead_id
@@ -192,9 +198,9 @@ SELECT r.crm_lead_id AS id,
        COALESCE(sum(l.amount_residual)
                 FILTER (WHERE l.state NOT IN ('paid', 'waived')), 0) AS amount_due,
        min(l.due_date) FILTER (WHERE l.state NOT IN ('paid', 'waived')) AS due,
-       min(l.grace_end_date) FILTER (WHERE l.state NOT IN ('paid', 'waived'))
+       min(l.lapse_date - 1) FILTER (WHERE l.state NOT IN ('paid', 'waived'))
            AS grace_end,
-       min(l.grace_end_date) FILTER (WHERE l.state NOT IN ('paid', 'waived')
+       min(l.lapse_date - 1) FILTER (WHERE l.state NOT IN ('paid', 'waived')
                                        AND l.due_date < %(today)s)
            AS past_due_grace_end,
        min(l.policy_year) FILTER (WHERE l.state NOT IN ('paid', 'waived'))
@@ -214,7 +220,7 @@ SELECT c.id,
        u.past_due_grace_end, last.id AS last_id, last.outcome AS last_outcome,
        prom.promised_date, prom.promised_amount, COALESCE(lt.late, 0) AS late,
        COALESCE(ct.unanswered, 0) AS unanswered, COALESCE(ct.broken, 0) AS broken,
-       COALESCE(ct.reminded, false) AS reminded,
+       COALESCE(rm.reminded, false) AS reminded,
        p.payment_method != 'bank_debit' AS manual, p.state AS policy_state,
        u.collected
   FROM twin_cases c JOIN insurance_policy p ON p.id = c.policy_id
@@ -222,7 +228,8 @@ SELECT c.id,
   LEFT JOIN twin_last last ON last.lead_id = c.id
   LEFT JOIN twin_promise prom ON prom.lead_id = c.id
   LEFT JOIN twin_late lt ON lt.policy_id = c.policy_id
-  LEFT JOIN twin_contacts ct ON ct.lead_id = c.id;
+  LEFT JOIN twin_contacts ct ON ct.lead_id = c.id
+  LEFT JOIN twin_reminded rm ON rm.lead_id = c.id;
 CREATE TEMP TABLE twin_risk AS
 SELECT f.id, pts.points, pts.key, pts.pos
   FROM twin_facts f

@@ -209,7 +209,9 @@ class InsurancePortal(PortalAccount):
             return self._insurance_refusal()
         if lines._insurance_pay_link_expired():
             return self._insurance_expired(lines)
-        error = self._insurance_record_request(lines.policy_id[:1], kind, message)
+        error = self._insurance_record_request(
+            lines.policy_id[:1], kind, message, link=ref
+        )
         if error:
             return error
         return request.redirect(f"/pay/{ref}/{token}?sent=1#contact")
@@ -249,21 +251,23 @@ class InsurancePortal(PortalAccount):
         self._insurance_speak_to(lines.policy_id[:1].payer_id)
         return request.render("insurance_renewal.portal_pay_expired", {}, status=410)
 
-    def _insurance_record_request(self, policy, kind, message):
+    def _insurance_record_request(self, policy, kind, message, link=None):
         if kind not in REQUEST_KINDS:
             return request.render(
                 "insurance_renewal.portal_request_invalid", {}, status=400
             )
         message = (message or "").strip()[:MAX_MESSAGE]
         # A link stays valid: a request posted again (a double click, a replay)
-        # is not recorded twice, and a policy takes a few requests a day.
-        repeat = policy._insurance_portal_request_repeat(kind, message)
+        # is not recorded twice, and a policy, a link and a client address
+        # each take a few requests a day (a script holding many links too).
+        address = request.httprequest.remote_addr
+        repeat = policy._insurance_portal_request_repeat(kind, message, address, link)
         if repeat == "too_many":
             return request.render(
                 "insurance_renewal.portal_request_too_many", {}, status=429
             )
         if not repeat:
-            policy._insurance_portal_request(kind, message)
+            policy._insurance_portal_request(kind, message, address, link)
         return None
 
     def _insurance_policy_values(self, policy):

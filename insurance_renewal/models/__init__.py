@@ -1,3 +1,4 @@
+from . import base
 from . import insurance_tracking_batch_mixin
 from . import insurance_product
 from . import insurance_batch_runner

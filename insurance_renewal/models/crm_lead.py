@@ -61,9 +61,10 @@ WITH cases AS (
            sum(l.amount_residual) FILTER (WHERE l.state <> ALL(%(settled)s))
                AS amount_due,
            min(l.due_date) FILTER (WHERE l.state <> ALL(%(settled)s)) AS due,
-           min(l.grace_end_date) FILTER (WHERE l.state <> ALL(%(settled)s))
+           -- the last day of cover: the grace end, or a demand's 30th day
+           min(l.lapse_date - 1) FILTER (WHERE l.state <> ALL(%(settled)s))
                AS grace_end,
-           min(l.grace_end_date) FILTER (WHERE l.state <> ALL(%(settled)s)
+           min(l.lapse_date - 1) FILTER (WHERE l.state <> ALL(%(settled)s)
                                            AND l.due_date < %(today)s)
                AS past_due_grace_end,
            min(l.policy_year) FILTER (WHERE l.state <> ALL(%(settled)s)) AS min_year,
@@ -84,7 +85,6 @@ WITH cases AS (
            count(*) FILTER (WHERE a.outcome = 'no_answer') AS unanswered,
            count(*) FILTER (WHERE a.outcome = 'promised'
                               AND a.promised_date < %(today)s) AS broken,
-           bool_or(a.kind = 'reminder') AS reminded,
            (array_agg(a.id ORDER BY a.date DESC, a.id DESC))[1] AS last_id,
            (array_agg(a.outcome ORDER BY a.date DESC, a.id DESC))[1] AS last_outcome,
            (array_agg(a.promised_date ORDER BY a.date DESC, a.id DESC)
@@ -96,6 +96,16 @@ WITH cases AS (
       FROM insurance_renewal_activity a
       JOIN cases c ON c.id = a.lead_id
      GROUP BY a.lead_id
+), reminders AS (
+    -- a case is reminded when the latest reminder of some channel reached the
+    -- customer: not one skipped for want of an address, bounced or undelivered
+    SELECT r.lead_id AS case_id, bool_or(r.outcome = 'sent') AS reminded
+      FROM (SELECT DISTINCT ON (a.lead_id, a.channel) a.lead_id, a.outcome
+              FROM insurance_renewal_activity a
+              JOIN cases c ON c.id = a.lead_id
+             WHERE a.kind = 'reminder'
+             ORDER BY a.lead_id, a.channel, a.date DESC, a.id DESC) r
+     GROUP BY r.lead_id
 ), late AS (
     SELECT l.policy_id, count(*) AS late
       FROM insurance_premium_line l
@@ -112,7 +122,7 @@ SELECT c.id, c.stage_id, p.state AS policy_state, p.payment_method,
        COALESCE(ln.demand, false) AS demand,
        COALESCE(ln.collected, false) AS collected,
        COALESCE(ct.unanswered, 0) AS unanswered, COALESCE(ct.broken, 0) AS broken,
-       COALESCE(ct.reminded, false) AS reminded, ct.last_id, ct.last_outcome,
+       COALESCE(rm.reminded, false) AS reminded, ct.last_id, ct.last_outcome,
        ct.promised_date, ct.promised_amount, ct.reason_id,
        COALESCE(lt.late, 0) AS late,
        c.renewal_amount_due AS old_renewal_amount_due,
@@ -133,6 +143,7 @@ SELECT c.id, c.stage_id, p.state AS policy_state, p.payment_method,
   LEFT JOIN lines ln ON ln.case_id = c.id
   LEFT JOIN linked lk ON lk.case_id = c.id
   LEFT JOIN contacts ct ON ct.case_id = c.id
+  LEFT JOIN reminders rm ON rm.case_id = c.id
   LEFT JOIN late lt ON lt.policy_id = c.insurance_policy_id
  WHERE c.id = ANY(%(ids)s)
 """
@@ -193,7 +204,12 @@ class CrmLead(models.Model):
         string="Amount Due", currency_field="renewal_currency_id", readonly=True
     )
     renewal_due_date = fields.Date(string="Premium Due Date", readonly=True)
-    renewal_grace_end_date = fields.Date(string="Grace Ends", readonly=True)
+    renewal_grace_end_date = fields.Date(
+        string="Grace Ends",
+        readonly=True,
+        help="The last day of cover of the earliest unpaid premium: the end of its "
+        "grace period, or the 30th day after a formal demand delivered earlier.",
+    )
     renewal_days_left = fields.Integer(
         string="Days Left in Grace", compute="_compute_renewal_days_left"
     )

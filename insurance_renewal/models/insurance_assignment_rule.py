@@ -104,7 +104,7 @@ class InsuranceAssignmentRule(models.Model):
             lang = (company or self.env.company).partner_id.lang or self.env.lang
             vals_list += [
                 rule.with_context(lang=lang)._activity_vals(
-                    record, policy, event_code, note, summary
+                    record, policy, event_code, note, summary, company
                 )
                 for rule in rules
                 if not rule.company_id or rule.company_id == company
@@ -174,9 +174,11 @@ class InsuranceAssignmentRule(models.Model):
                 return record[name]
         return self.env["insurance.policy"]
 
-    def _activity_vals(self, record, policy, event_code, note, summary=None):
+    def _activity_vals(
+        self, record, policy, event_code, note, summary=None, company=None
+    ):
         self.ensure_one()
-        user, team = self._assignee(policy)
+        user, team = self._assignee(policy, company)
         if isinstance(note, dict):
             note = note.get(record.id)
         if note and not isinstance(note, Markup):
@@ -198,13 +200,13 @@ class InsuranceAssignmentRule(models.Model):
             "insurance_rule_id": self.id,
         }
 
-    def _assignee(self, policy):
-        """Return ``(user, team)``: a person, or a team whose members pick it up."""
+    def _assignee(self, policy, company=None):
+        """Return ``(user, team)``: a person, or a team whose members pick it up.
+        ``company``: the record's, when it has no policy."""
         if self.assign_to == "manager":
-            leads = self.env["crm.lead"]
-            team = self.env.ref("insurance_renewal.crm_team_renewals")
-            owner = leads._renewal_fallback_owner(team, policy.company_id)
-            return owner, self.env["mail.activity.team"]
+            return self._manager_of(
+                policy.company_id or company or self.company_id
+            ), self.env["mail.activity.team"]
         rep = policy.user_id
         if self.assign_to == "sales_rep" and rep.active:
             team = (
@@ -214,3 +216,15 @@ class InsuranceAssignmentRule(models.Model):
             )
             return rep, team
         return self.env["res.users"], self.team_id
+
+    def _manager_of(self, company):
+        """The renewal manager a *Manager* rule gives its to-do to: the Renewals
+        team's leader, else the first renewal manager, of ``company`` when the
+        record has one. Never one of another company, who could not open the
+        record and should not read what the to-do quotes of it: with nobody
+        there, the to-do waits unassigned on the record."""
+        team = self.env.ref("insurance_renewal.crm_team_renewals")
+        owner = self.env["crm.lead"]._renewal_fallback_owner(team, company)
+        if company and company not in owner.company_ids:
+            return self.env["res.users"]
+        return owner

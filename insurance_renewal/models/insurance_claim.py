@@ -139,9 +139,10 @@ class InsuranceClaim(models.Model):
 
     def _note_grace_deduction(self):
         """DOMAIN.md: a claim in the grace period is covered, the unpaid premium
-        is deducted from the benefit."""
+        is deducted from the benefit. The grace ends on the suspension day, which
+        a formal demand may bring before the grace end date (art. 36)."""
         in_grace = self._unpaid_lines().filtered(
-            lambda line: line.due_date < self.claim_date <= line.grace_end_date
+            lambda line: line.due_date < self.claim_date < line.lapse_date
         )
         if not in_grace:
             return

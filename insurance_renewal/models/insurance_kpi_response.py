@@ -4,10 +4,14 @@ from odoo.tools import SQL
 # A contact or reminder counts as followed by a payment within this many days.
 PAID_WITHIN_DAYS = 60
 REACHED_OUTCOMES = ("reached", "promised", "refused", "paid", "callback")
+# The reminder steps that are messages the customer received: a call or letter
+# step only gives the specialist a to-do (the call, once made, is a contact).
+SENT_CHANNELS = ("email", "sms", "demand")
 
 
 class InsuranceKpiResponse(models.Model):
-    """What works: every contact a specialist logged and every reminder step sent,
+    """What works: every contact a specialist logged and every reminder message
+    sent (email, SMS, formal demand; not the to-dos of call and letter steps),
     with whether a renewal premium was paid afterwards and how fast.
 
     A contact is followed by a payment when a renewal premium of its policy is paid
@@ -145,9 +149,10 @@ class InsuranceKpiResponse(models.Model):
                       AND l.date_paid >= r.date::date
                       AND l.date_paid <= r.date::date + %(within)s
               ) AS paid ON TRUE
-             WHERE r.state = 'sent'
+             WHERE r.state = 'sent' AND r.channel IN %(messages)s
                 """,
                 reached=REACHED_OUTCOMES,
                 within=PAID_WITHIN_DAYS,
+                messages=SENT_CHANNELS,
             )
         )

@@ -50,19 +50,15 @@ RED_FLAG_READERS = (
     "insurance_renewal.group_insurance_renewal_user,"
     "insurance_renewal.group_insurance_compliance"
 )
-# Requests a policy takes from the portal or a pay link in a day.
+# Requests a policy, or a pay link, takes from the portal in a day.
 PORTAL_REQUESTS_PER_DAY = 3
+# Requests one client address may post in a day, over all policies and links.
+PORTAL_ADDRESS_PARAM = "insurance_renewal.portal_requests_per_address"
+PORTAL_REQUESTS_PER_ADDRESS = 10
 # Sanity bounds on what a policy may be registered with.
 EARLIEST_ISSUE_DATE = date(1980, 1, 1)
 MAX_PREMIUM_YEARS = 100
 MAX_PREMIUM_AMOUNT = 100_000_000
-
-
-def _are_ids(values):
-    """Whether ``values`` is a list or tuple of record ids."""
-    return isinstance(values, list | tuple) and all(
-        isinstance(value, int) and not isinstance(value, bool) for value in values
-    )
 
 
 # What a policy's stored schedule figures are computed from, for many policies at
@@ -690,34 +686,6 @@ class InsurancePolicy(models.Model):
             # both are facts of the case's stage and lapse-risk score
             self.env["insurance.fact.flow"]._touch_cases(self.renewal_lead_ids)
         return result
-
-    def with_context(self, *args, **kwargs):
-        records = super().with_context(*args, **kwargs)
-        records._check_reminder_context()
-        return records
-
-    def _check_reminder_context(self):
-        """The instalments a reminder lists come in the context, which the pay
-        link's fields depend on. Sent over RPC as lists of lists (or anything
-        but instalment ids), Odoo could not key its cache with them and every
-        read of the pay link failed with a server error: refuse them here,
-        where the RPC call puts its context on the policies. The reminder
-        engine passes ``reminder_lines_by_policy`` as a tuple of pairs, which an
-        RPC context (JSON: lists only) cannot hold; checking its type, not each
-        of its thousands of pairs, keeps this check free on every
-        ``with_context`` of a reminder run."""
-        context = self.env.context
-        given = context.get("reminder_line_ids")
-        by_policy = context.get("reminder_lines_by_policy")
-        if (given and not _are_ids(given)) or (
-            by_policy and not isinstance(by_policy, tuple)
-        ):
-            raise UserError(
-                self.env._(
-                    "The instalments a reminder lists must be given as instalment "
-                    "ids: the context given is not valid."
-                )
-            )
 
     def _message_create(self, values_list):
         """Logs of many policies at once (the "Policy created" of each policy an
@@ -1387,7 +1355,8 @@ class InsurancePolicy(models.Model):
                     self.env, unpaid.amount_residual, unpaid.currency_id
                 ),
                 due=format_date(self.env, unpaid.due_date),
-                grace_end=format_date(self.env, unpaid.grace_end_date),
+                # the last day of cover: a formal demand may bring it forward
+                grace_end=format_date(self.env, unpaid.lapse_date - timedelta(days=1)),
                 suspension=format_date(self.env, unpaid.lapse_date),
             )
         if self.state == "lapsed":
@@ -1401,30 +1370,49 @@ class InsurancePolicy(models.Model):
             )
         return ""
 
-    def _insurance_portal_request_repeat(self, kind, message):
+    def _insurance_portal_request_repeat(self, kind, message, address=None, link=None):
         """Whether a request from the portal or a pay link repeats what this
         policy received in the last day: ``"same"`` for the very same request,
-        ``"too_many"`` once the day's share is used, else False."""
+        ``"too_many"`` once the day's share is used, of this policy, of the
+        client ``address`` or of the pay ``link`` (a script spreading its
+        requests over many policies' links), else False."""
         self.ensure_one()
+        since = fields.Datetime.now() - timedelta(days=1)
         # as superuser: the caller's right to the policy was checked
-        recent = (
-            self.env["insurance.renewal.activity"]
-            .sudo()
-            .search(
-                [
-                    ("policy_id", "=", self.id),
-                    ("channel", "=", "portal"),
-                    ("date", ">=", fields.Datetime.now() - timedelta(days=1)),
-                ]
-            )
+        contacts = self.env["insurance.renewal.activity"].sudo()
+        recent = contacts.search(
+            [
+                ("policy_id", "=", self.id),
+                ("channel", "=", "portal"),
+                ("date", ">=", since),
+            ]
         )
         if recent.filtered(
             lambda contact: contact.outcome == kind and (contact.note or "") == message
         ):
             return "same"
-        return "too_many" if len(recent) >= PORTAL_REQUESTS_PER_DAY else False
+        per_address = int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param(PORTAL_ADDRESS_PARAM, PORTAL_REQUESTS_PER_ADDRESS)
+        )
+        shares = [(recent, PORTAL_REQUESTS_PER_DAY)]
+        for field, value, share in (
+            ("portal_address", address, per_address),
+            ("portal_link", link, PORTAL_REQUESTS_PER_DAY),
+        ):
+            if value:
+                domain = [
+                    (field, "=", value),
+                    ("channel", "=", "portal"),
+                    ("date", ">=", since),
+                ]
+                shares.append((contacts.search(domain, limit=share), share))
+        if any(len(found) >= share for found, share in shares):
+            return "too_many"
+        return False
 
-    def _insurance_portal_request(self, kind, message):
+    def _insurance_portal_request(self, kind, message, address=None, link=None):
         """Record what the customer asked from the portal or a pay link: a
         contact on the renewal case with that outcome, and an activity for the
         specialist. The caller has checked that the customer may see the policy."""
@@ -1443,6 +1431,8 @@ class InsurancePolicy(models.Model):
                     "reason_id": kind == "hardship"
                     and self.env.ref("insurance_renewal.lost_reason_hardship").id,
                     "user_id": False,
+                    "portal_address": address,
+                    "portal_link": link,
                 }
             )
         )
@@ -1659,6 +1649,33 @@ class InsurancePolicy(models.Model):
         unpaid when the policy lapsed stays lapsed: it was due and not collected."""
         policies.write({"state": "terminated"})
         policies._waive_never_due_instalments()
+        policies._ask_cash_value_refund()
+
+    def _ask_cash_value_refund(self):
+        """A policy terminated past its reinstatement window is owed its cash
+        value (art. 37): finance's team is asked to refund it, net of the policy
+        loans, to the holder; one to-do per policy, however often this runs."""
+        notes = {}
+        for policy in self.sudo():
+            amount = servicing.available_cash_value(
+                policy.cash_value, policy.loan_balance
+            )
+            if policy.currency_id.compare_amounts(amount, 0) <= 0:
+                continue
+            lang = policy.company_id.partner_id.lang or self.env.lang
+            notes[policy.id] = policy.with_context(lang=lang).env._(
+                "Policy %(policy)s was terminated on %(date)s, its reinstatement "
+                "window over: refund its cash value of %(amount)s (net of its "
+                "loans) to %(holder)s.",
+                policy=policy.name,
+                date=format_date(self.env, policy._clock_today()),
+                amount=format_amount(self.env, amount, policy.currency_id),
+                holder=policy.partner_id.name,
+            )
+        if notes:
+            self.env["insurance.assignment.rule"]._fire(
+                "surrender_payout", self.browse(list(notes)), note=notes
+            )
 
     def _waive_never_due_instalments(self):
         planned = self.env["insurance.premium.line"].search(

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 
 class InsuranceProduct(models.Model):
@@ -178,6 +178,33 @@ class InsuranceProduct(models.Model):
             product.display_name = (
                 f"[{product.code}] {product.name}" if product.code else product.name
             )
+
+    @api.constrains("grace_period_days", "reminder_plan_id")
+    def _check_grace_end_steps(self):
+        """A reminder step counted from the grace end falls between the due date
+        (the grace's first day back) and the grace end: earlier, it would remind
+        of a premium not yet due; later, of a policy already suspended."""
+        for product in self:
+            grace = product.grace_period_days
+            for step in product.reminder_plan_id.step_ids.filtered(
+                lambda step: step.anchor == "grace_end" and step.active
+            ):
+                if not -grace <= step.offset_days <= 0:
+                    raise ValidationError(
+                        self.env._(
+                            "Step %(step)s of reminder plan %(plan)s is sent "
+                            "%(offset)s days from the grace end, but product "
+                            "%(product)s has %(grace)s days of grace: it would be "
+                            "sent before the premium is due or after the policy is "
+                            "suspended. Choose an offset from -%(grace)s (the due "
+                            "date) to 0 (the grace end).",
+                            step=step.name,
+                            plan=step.plan_id.name,
+                            offset=step.offset_days,
+                            product=product.name,
+                            grace=grace,
+                        )
+                    )
 
     def action_view_policies(self):
         self.ensure_one()

@@ -201,6 +201,13 @@ class InsuranceReminderLog(models.Model):
             group._set_fate(state, reasons)
 
     def _set_fate(self, state, reasons):
+        if state in ("failed", "bounced"):
+            # An SMS the provider accepted (its contact logged as sent), then
+            # reported undelivered; an email's bounce is recorded by the bounce
+            # itself (``insurance.policy._message_receive_bounce``).
+            self.filtered(
+                lambda log: log.state == "sent" and log.channel == "sms"
+            )._log_undelivered(reasons)
         if state == "failed":
             for reason, logs in self.grouped(lambda log: reasons[log]).items():
                 logs.write({"state": "failed", "failure_reason": reason})
@@ -231,6 +238,25 @@ class InsuranceReminderLog(models.Model):
         # Logs are claimed in SQL: the partners' cached lists may not hold them.
         self.partner_id.invalidate_recordset(["reminder_log_ids"])
         self.partner_id._schedule_contact_repair()
+
+    def _log_undelivered(self, reasons):
+        """The contact history says these messages did not reach the customer
+        after all, one entry per policy and message beside the "sent" one: the
+        case no longer counts them as reminders that reached the customer."""
+        values = [
+            {
+                "policy_id": policy.id,
+                "partner_id": policy_logs.partner_id[:1].id,
+                "kind": "reminder",
+                "channel": policy_logs[:1].channel,
+                "outcome": "undeliverable",
+                "note": reasons.get(policy_logs[:1]) or False,
+                "reminder_step_ids": policy_logs.step_id.ids,
+            }
+            for logs in self.grouped("mail_message_id").values()
+            for policy, policy_logs in logs.grouped("policy_id").items()
+        ]
+        self.env["insurance.renewal.activity"].create(values)
 
     def _channel_label(self):
         return dict(self._fields["channel"]._description_selection(self.env))[

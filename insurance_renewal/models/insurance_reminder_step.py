@@ -74,6 +74,14 @@ class InsuranceReminderStep(models.Model):
                     )
                 )
 
+    @api.constrains("anchor", "offset_days", "plan_id", "active")
+    def _check_within_grace(self):
+        """A step counted from the grace end falls within the grace of every
+        product following its plan (``insurance.product._check_grace_end_steps``).
+        As superuser: the products of another company follow the same plan."""
+        steps = self.filtered(lambda step: step.anchor == "grace_end" and step.active)
+        steps.sudo().plan_id.product_ids._check_grace_end_steps()
+
     @api.constrains("channel", "mail_template_id", "sms_template_id")
     def _check_template(self):
         for step in self:

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_date
@@ -104,6 +106,17 @@ class InsuranceRenewalActivity(models.Model):
         ondelete="set null",
         readonly=True,
         help="The policy review or greeting mailing this contact was.",
+    )
+    # Where a request from the portal or a pay link came from: its day's share
+    # is counted per client address and per link too, not only per policy.
+    portal_address = fields.Char(
+        string="Client Address", readonly=True, groups="base.group_system"
+    )
+    portal_link = fields.Char(
+        string="Pay Link",
+        readonly=True,
+        groups="base.group_system",
+        help="The instalments of the pay link the request was posted from.",
     )
     user_id = fields.Many2one(
         "res.users", string="Contacted By", default=lambda self: self.env.user
@@ -257,6 +270,19 @@ class InsuranceRenewalActivity(models.Model):
                         amount=activity.currency_id.format(activity.promised_amount),
                     )
                 )
+            owed = activity._promise_bound()
+            currency = activity.currency_id
+            if currency.compare_amounts(activity.promised_amount, owed) > 0:
+                raise UserError(
+                    self.env._(
+                        "The promised amount %(amount)s is more than policy "
+                        "%(policy)s owes: %(owed)s. Enter what the customer "
+                        "promised to pay of it.",
+                        amount=currency.format(activity.promised_amount),
+                        policy=activity.policy_id.name,
+                        owed=currency.format(owed),
+                    )
+                )
             if promised < today:
                 raise UserError(
                     self.env._(
@@ -276,12 +302,40 @@ class InsuranceRenewalActivity(models.Model):
                     )
                 )
 
+    def _promise_bound(self):
+        """The most a customer can promise to pay on this contact's policy: what
+        it owes today (its premiums due, in grace or lapsed, and the interest of
+        an open reinstatement), else its next premium. As superuser: whoever may
+        log the contact knows what the policy owes, without reading each
+        reinstatement request."""
+        self.ensure_one()
+        policy = self.policy_id.sudo()
+        today = fields.Date.context_today(self)
+        unpaid = policy.premium_line_ids.filtered(
+            lambda line: line.state not in schedule.SETTLED_STATES
+        ).sorted("due_date")
+        owed = unpaid.filtered(lambda line: line.due_date <= today)
+        if not owed:
+            return unpaid[:1].amount_residual or policy.premium_amount
+        reinstatements = policy.servicing_request_ids.filtered(
+            lambda request: (
+                request.request_type == "reinstatement"
+                and request.state in ("draft", "approved")
+            )
+        )
+        return sum(owed.mapped("amount_residual")) + max(
+            reinstatements.mapped("interest_amount"), default=0.0
+        )
+
     def _grace_end_date(self):
+        """The last day of cover of the earliest unpaid premium: its grace end,
+        or the 30th day after a formal demand delivered earlier."""
         lines = (
             self.lead_id.insurance_premium_line_ids or self.policy_id.premium_line_ids
         )
         unpaid = lines.filtered(lambda line: line.state not in schedule.SETTLED_STATES)
-        return min(unpaid.mapped("grace_end_date"), default=False)
+        suspension = min(unpaid.mapped("lapse_date"), default=False)
+        return suspension and suspension - timedelta(days=1)
 
     def _schedule_promise_checks(self):
         """Remind the case's specialist to check a promised payment on its date."""

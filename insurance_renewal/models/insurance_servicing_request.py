@@ -452,6 +452,9 @@ class InsuranceServicingRequest(models.Model):
             )
         for request in self:
             request._check_reinstatement_payable()
+            # the window may have closed while it waited: a terminated policy is
+            # not reinstated (its cash value is being refunded)
+            request._check_still_possible()
             # Checked above: a specialist or finance user records a payment they
             # received; the instalments are facts the addon writes.
             request.sudo()._receive_reinstatement_payment()
@@ -1302,8 +1305,21 @@ class InsuranceServicingRequest(models.Model):
         underwriting already approved."""
         self.payment_received = True
         self._log_on_policy(note)
-        if self.state == "approved":
+        if self.state != "approved":
+            return
+        if self.policy_id.state in ALLOWED_STATES[self.request_type]:
             self._complete_reinstatement()
+        else:
+            # paid in accounting after the policy ended (its reinstatement window
+            # closed): it stays ended; cancelling the request refunds the payment
+            self._tell_requester(
+                self.env._(
+                    "%(request)s was paid after policy %(policy)s ended: it is not "
+                    "reinstated. Cancel the request to refund the payment.",
+                    request=self.display_name,
+                    policy=self.policy_id.name,
+                )
+            )
 
     def _reinstatement_invoices(self):
         """The invoices a reinstatement's payment settles."""

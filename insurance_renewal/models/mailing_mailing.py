@@ -178,6 +178,41 @@ class MailingMailing(models.Model):
             ]
         )
 
+    def _log_care_undelivered(self, partner_ids):
+        """The customers whose care message was taken (its contact logged as
+        sent), then bounced or failed: an entry per policy saying it was not
+        delivered, once. As superuser, as the sent ones: the addon's record of
+        what became of its message."""
+        contacts = self.env["insurance.renewal.activity"].sudo()
+        logged = contacts.search(
+            [
+                ("mailing_id", "=", self.id),
+                ("partner_id", "in", partner_ids),
+                ("outcome", "in", ("sent", "undeliverable")),
+            ]
+        )
+        undelivered = {
+            (contact.policy_id, contact.partner_id)
+            for contact in logged
+            if contact.outcome == "undeliverable"
+        }
+        contacts.create(
+            [
+                {
+                    "policy_id": contact.policy_id.id,
+                    "partner_id": contact.partner_id.id,
+                    "kind": "care",
+                    "channel": contact.channel,
+                    "outcome": "undeliverable",
+                    "mailing_id": self.id,
+                    "note": self.subject,
+                }
+                for contact in logged
+                if contact.outcome == "sent"
+                and (contact.policy_id, contact.partner_id) not in undelivered
+            ]
+        )
+
     def _care_policies(self, partner_ids):
         """The policies of these holders that this mailing is about: those whose
         anniversary it reviews, else every policy they still hold."""

@@ -18,4 +18,14 @@ class MailingTrace(models.Model):
             care = self.mass_mailing_id.filtered("renewal_care_kind")
             for mailing in care:
                 mailing._log_care_contacts()
+        elif vals.get("trace_status") in ("bounce", "error"):
+            # taken, then bounced or refused: the history says it never arrived
+            care = self.filtered(
+                lambda trace: (
+                    trace.mass_mailing_id.renewal_care_kind
+                    and trace.model == "res.partner"
+                )
+            )
+            for mailing, traces in care.grouped("mass_mailing_id").items():
+                mailing._log_care_undelivered(traces.mapped("res_id"))
         return result

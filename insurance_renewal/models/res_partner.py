@@ -338,13 +338,14 @@ class ResPartner(models.Model):
         "renewal_activity_ids.date",
         "reminder_log_ids.state",
         "reminder_log_ids.date",
+        "reminder_log_ids.channel",
     )
     def _compute_contact_status(self):
         # Read the evidence of every partner at once: ``filtered`` in
         # ``_contact_channel_states`` keeps only one partner's contacts for
         # prefetching, one query per partner otherwise.
         self.renewal_activity_ids.fetch(["date", "outcome", "kind", "channel"])
-        self.reminder_log_ids.fetch(["state", "date"])
+        self.reminder_log_ids.fetch(["state", "date", "channel"])
         for partner in self:
             if partner.insurance_policy_ids or partner.insurance_payer_policy_ids:
                 partner.contact_status = contact.contact_status(
@@ -364,7 +365,13 @@ class ResPartner(models.Model):
         contacts = self.renewal_activity_ids.filtered(
             lambda a: not since or a.date > since
         )
-        wrong_number = any(
+        # a bounced SMS refutes the phone, a bounced email or demand the email
+        bounced_channels = {
+            log.channel
+            for log in self.reminder_log_ids
+            if log.state == "bounced" and (not since or log.date > since)
+        }
+        wrong_number = "sms" in bounced_channels or any(
             a.outcome == "wrong_number"
             or (
                 a.outcome == "undeliverable"
@@ -373,14 +380,11 @@ class ResPartner(models.Model):
             )
             for a in contacts
         )
-        bounced = any(
+        bounced = bool(bounced_channels & {"email", "demand"}) or any(
             a.outcome == "undeliverable"
             and a.kind == "contact"
             and a.channel == "email"
             for a in contacts
-        ) or any(
-            log.state == "bounced" and (not since or log.date > since)
-            for log in self.reminder_log_ids
         )
         phone = self._channel_state(self.phone, self.phone_invalid, wrong_number)
         email = self._channel_state(self.email, self.email_invalid, bounced)

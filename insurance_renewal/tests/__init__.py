@@ -47,3 +47,4 @@ from . import test_data_import_tour
 from . import test_oca_chinese_screens
 from . import test_servicing_approvals
 from . import test_hostile_edges
+from . import test_audit_four

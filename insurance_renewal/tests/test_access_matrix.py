@@ -508,6 +508,9 @@ class TestAccessMatrix(InsuranceRenewalCommon):
         env["insurance.servicing.request"].browse(request.id).action_cancel()
 
     def _record_reinstatement_payment(self, env):
+        # a suspended policy: one no longer suspended (reinstated, terminated)
+        # takes no reinstatement payment
+        self.policy.sudo().state = "lapsed"
         request = self._servicing_request(
             "reinstatement", back_premium_amount=100, amount=100
         )

@@ -99,9 +99,10 @@ class InsuranceRenewalDashboard(models.TransientModel):
             & Domain("due_date", ">=", today)
             & Domain("due_date", "<", week),
             "in_grace_count": company & Domain("state", "=", schedule.GRACE),
+            # the cover ends within the week: the grace end, or a demand's 30 days
             "grace_ending_count": company
             & Domain("state", "=", schedule.GRACE)
-            & Domain("grace_end_date", "<", week),
+            & Domain("lapse_date", "<=", week),
             "broken_promise_count": company
             & Domain("insurance_policy_id", "!=", False)
             & Domain("renewal_promise_broken", "=", True)
