@@ -513,3 +513,31 @@ class TestUnmatchedReceiptsTodo(PremiumAccountingCommon):
             .with_user(self.other_finance)
             .search(domain)
         )
+
+    def test_odoos_own_reconciliation_moves_the_todo_too(self):
+        """An accountant may reconcile a receipt of the queue in Odoo's own
+        journal items, and take it back: the file's to-do follows both."""
+        bank_file = self._import_unknown_payers()
+        receipt = bank_file.statement_line_ids.sorted("insurance_file_row")[1]
+        invoice = self._line(self.p1, 2).invoice_id
+        receivable = invoice.line_ids.filtered(
+            lambda aml: aml.account_type == "asset_receivable"
+        )
+        _liquidity, suspense, _other = receipt._seek_for_lines()
+        suspense.write(
+            {
+                "account_id": receivable.account_id.id,
+                "partner_id": invoice.partner_id.id,
+            }
+        )
+        (suspense + receivable).reconcile()
+        self._end_unit_of_work()
+        todo = self._todos(self.finance, bank_file)
+        self.assertTrue(receipt.is_reconciled)
+        self.assertEqual(receipt.insurance_match_state, "unmatched")
+        self.assertIn("2, $&nbsp;1,499.00 in all", todo.note)
+
+        suspense.remove_move_reconcile()
+        self._end_unit_of_work()
+        self.assertFalse(receipt.is_reconciled)
+        self.assertIn("3, $&nbsp;13,499.00 in all", todo.note)
