@@ -151,12 +151,14 @@ class AccountBankStatementLine(models.Model):
         )
 
     @api.model
-    def _insurance_reconciliation_changed(self, moves):
-        """Journal entries ``moves`` were just reconciled or unreconciled (the
-        suspense queue's form, or Odoo's own reconciliation): the bank files
-        whose receipts in the suspense queue they are bring their Finance to-do
-        up to date when the transaction is flushed. As superuser: a search by
-        the entries' ids only, whoever reconciled."""
+    def _insurance_receipts_reconciled(self, moves):
+        """Journal entries ``moves`` were just reconciled (the suspense queue's
+        form, or Odoo's own reconciliation): the bank files whose receipts in
+        the suspense queue they are bring their Finance to-do up to date when
+        the transaction is flushed. (A receipt whose counterpart left the
+        suspense account stays reconciled for Odoo, even when that
+        reconciliation is undone.) As superuser: a search by the entries' ids
+        only, whoever reconciled."""
         if not moves:
             return
         receipts = self.sudo().search(

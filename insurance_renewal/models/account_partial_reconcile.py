@@ -15,7 +15,7 @@ class AccountPartialReconcile(models.Model):
         moves = partials._moves()
         partials._sync_reinstatements(moves)
         # a bank receipt reconciled out of the suspense queue: its file's to-do
-        self.env["account.bank.statement.line"]._insurance_reconciliation_changed(moves)
+        self.env["account.bank.statement.line"]._insurance_receipts_reconciled(moves)
         return partials
 
     def unlink(self):
@@ -27,7 +27,6 @@ class AccountPartialReconcile(models.Model):
         result = super().unlink()
         lines._apply_payments()
         self._sync_reinstatements(moves)
-        self.env["account.bank.statement.line"]._insurance_reconciliation_changed(moves)
         return result
 
     def _moves(self):
