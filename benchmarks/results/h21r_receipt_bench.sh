@@ -37,3 +37,9 @@ echo "$(date -u +%T) end $label rc=$rc load $(cut -d' ' -f1-3 /proc/loadavg)"
 # /tmp/h21r/bench.sh f10k_after after 10000 3000 - > /tmp/h21r/results/f10k_after.log 2>&1
 # echo done > /tmp/h21r/results/final.done
 # profiles: bench.sh prof1000 after 1000 300 profile; bench.sh prof10k after 10000 3000 profile (summaries: h21r_receipt_prof*.profile.txt, by h21r_receipt_prof.py)
+# --- final2.sh
+# #!/usr/bin/env bash
+# # Second 10,000-row pair, with the final code (after first, then before).
+# /tmp/h21r/bench.sh f10k_after2 after 10000 3000 - > /tmp/h21r/results/f10k_after2.log 2>&1
+# /tmp/h21r/bench.sh f10k_before2 before 10000 3000 - > /tmp/h21r/results/f10k_before2.log 2>&1
+# echo done > /tmp/h21r/results/final2.done

@@ -3,7 +3,7 @@ import base64
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
-from odoo.tools import format_amount, format_date
+from odoo.tools import SQL, format_amount, format_date
 
 from ..lib import bank_files
 from .insurance_assignment_rule import text_html
@@ -292,6 +292,16 @@ class InsuranceBankFile(models.Model):
         self.ensure_one()
         if self.state != "importing":
             return 0
+        # The file for this batch's transaction: finance working its receipts
+        # meanwhile (which rewrites the file, see _insurance_refresh_finance_todo)
+        # waits for the batch and is retried on its result, rather than making
+        # the batch fail to serialize at its end.
+        self.env.cr.execute(
+            SQL(
+                "SELECT 1 FROM insurance_bank_file WHERE id = %s FOR NO KEY UPDATE",
+                self.id,
+            )
+        )
         if rows is None:
             rows, keys = self._parsed_rows()
         start, batch = self.imported_rows, self._import_batch_size()
