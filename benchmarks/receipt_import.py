@@ -41,11 +41,14 @@ from benchmarks import checks, common, receipt_twin
 from benchmarks.steps import _params as clock_params
 
 HEADER = "date,amount,payer name,memo"
-# The texts the import writes for Finance (``account.bank.statement.line``).
-NOTE = (
-    "Receipt of %(amount)s on %(date)s from %(payer)s (%(memo)s) matches no single "
-    "premium invoice: find what it pays in the suspense queue."
+# The texts the import writes for Finance (``insurance.bank.file``).
+TODO_HEAD = (
+    "Receipts of this bank file that match no single premium invoice: "
+    "%(count)s, %(total)s in all. Find what they pay under Unmatched Receipts on "
+    "the file."
 )
+TODO_ROW = "Row %(row)s: %(amount)s on %(date)s from %(payer)s (%(memo)s)"
+TODO_MORE = "... and %(count)s more."
 FLAG = (
     "Paid by %(payer)s, who is neither the payer nor the holder of policy %(policy)s."
 )
@@ -354,15 +357,14 @@ END_STATE_QUERIES = {
          WHERE l.insurance_file_id = %(file)s
          ORDER BY m.name""",
     "finance_todo_rows": """
-        SELECT l.insurance_file_row, a.res_name = m.name, a.activity_type_id,
-               a.summary, a.note, a.date_deadline, a.user_id, a.team_id,
-               a.insurance_rule_id
+        SELECT a.res_model, a.res_name = f.name, a.activity_type_id, a.summary,
+               a.note, a.date_deadline, a.user_id, a.team_id, a.insurance_rule_id,
+               a.active
           FROM mail_activity a
-          JOIN account_move m ON m.id = a.res_id
-          JOIN account_bank_statement_line l ON l.move_id = m.id
+          JOIN insurance_bank_file f ON f.id = a.res_id
          WHERE a.insurance_event_code = 'receipt_unmatched'
-           AND a.res_model = 'account.move'
-         ORDER BY l.insurance_file_row, a.id""",
+           AND a.res_model = 'insurance.bank.file' AND f.id = %(file)s
+         ORDER BY a.id""",
     "import_keys": """
         SELECT insurance_file_row, insurance_import_key
           FROM account_bank_statement_line
@@ -468,6 +470,7 @@ def fair_twin(env, content, finance, args):
     from odoo.tools.translate import code_translations
 
     from odoo.addons.insurance_renewal.lib import bank_files
+    from odoo.addons.insurance_renewal.models.insurance_bank_file import TODO_LISTED
 
     journal = bank_journal(env)
     company = journal.company_id
@@ -482,7 +485,7 @@ def fair_twin(env, content, finance, args):
         ._fields["payment_state"]
         ._description_selection(env(context={"lang": todo_lang}))
     )
-    note = texts.get(NOTE, NOTE)
+    todo = {text: texts.get(text, text) for text in (TODO_HEAD, TODO_ROW, TODO_MORE)}
     flag = texts.get(FLAG, FLAG)
     params = clock_params(env, argparse_today(date.today())) | {
         "uid": finance.id,
@@ -502,9 +505,20 @@ def fair_twin(env, content, finance, args):
         ._get("account.move", "payment_state")
         .id,
         "move_model": env["ir.model"]._get("account.move").id,
+        "file_model": env["ir.model"]._get("insurance.bank.file").id,
         "lang": company.partner_id.lang or "en_US",
-        "note": note
-        % {"amount": "%1$s", "date": "%2$s", "payer": "%3$s", "memo": "%4$s"},
+        "todo_head": todo[TODO_HEAD] % {"count": "%1$s", "total": "%2$s"},
+        "todo_row": todo[TODO_ROW]
+        % {
+            "row": "%1$s",
+            "amount": "%2$s",
+            "date": "%3$s",
+            "payer": "%4$s",
+            "memo": "%5$s",
+        },
+        "todo_more": todo[TODO_MORE] % {"count": "%1$s"},
+        "todo_listed": TODO_LISTED,
+        "todo_break": "<br>",
         **money_and_date_formats(
             env, todo_lang, journal.currency_id or company.currency_id
         ),

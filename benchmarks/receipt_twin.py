@@ -21,7 +21,8 @@ compared by the same checksums:
   state, the holders' renewal status, a tracking message per policy whose state
   changed, and the open cases of those policies refreshed, won or moved (the
   clock twin's ``REFRESH_SQL``, restricted to them);
-- a Finance to-do per receipt left in the suspense queue.
+- one Finance to-do on the file for the receipts it left in the suspense queue
+  (since h21r; one per receipt, on its journal entry, before).
 
 What it does not write alike is listed in ``NOT_WRITTEN`` and counted by the
 benchmark (``SIDE_ROWS_SQL``): the file's attachment, the policies' tracked
@@ -415,24 +416,42 @@ SELECT id, state FROM insurance_policy
  WHERE id IN (SELECT policy_id FROM twin_lines);
 """
 
-# Finance's to-do per receipt left in the suspense queue.
+# Finance's one to-do on the file for the receipts it left in the suspense queue:
+# how many, their total, the first ten (row, amount, day, payer, memo), how many
+# more (``insurance.bank.file._insurance_unmatched_note``).
 TODO_SQL = """
-INSERT INTO mail_activity (res_model_id, res_model, res_id, res_name,
-    activity_type_id, summary, note, date_deadline, team_id, insurance_event_code,
-    insurance_rule_id, active, create_uid, write_uid, create_date, write_date)
-SELECT %(move_model)s, 'account.move', r.move_id, r.name, rule.activity_type_id,
-       rule.summary->>%(lang)s,
-       '<p>' || replace(replace(replace(replace(format(%(note)s,
+CREATE TEMP TABLE twin_unmatched ON COMMIT DROP AS
+SELECT r.row, replace(replace(replace(replace(format(%(todo_row)s, r.row,
            %(money_pre)s || translate(to_char(r.amount, %(money_pattern)s), ',.',
                %(money_separators)s) || %(money_post)s,
            to_char(r.date, %(date_pattern)s), COALESCE(NULLIF(r.payer_name, ''), '-'),
            COALESCE(NULLIF(r.memo, ''), NULLIF(r.payer_name, ''), '/')),
-           '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), chr(160), '&nbsp;') || '</p>',
+           '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), chr(160), '&nbsp;') AS line,
+       r.amount
+  FROM twin_receipt r WHERE r.invoice_id IS NULL;
+INSERT INTO mail_activity (res_model_id, res_model, res_id, res_name,
+    activity_type_id, summary, note, date_deadline, team_id, insurance_event_code,
+    insurance_rule_id, active, create_uid, write_uid, create_date, write_date)
+SELECT %(file_model)s, 'insurance.bank.file', f.id, f.name, rule.activity_type_id,
+       rule.summary->>%(lang)s,
+       '<p>' || replace(replace(replace(replace(format(%(todo_head)s, u.n,
+           %(money_pre)s || translate(to_char(u.total, %(money_pattern)s), ',.',
+               %(money_separators)s) || %(money_post)s),
+           '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), chr(160), '&nbsp;')
+       || (SELECT string_agg(%(todo_break)s || l.line, '' ORDER BY l.row)
+             FROM (SELECT * FROM twin_unmatched ORDER BY row LIMIT %(todo_listed)s) l)
+       || CASE WHEN u.n > %(todo_listed)s
+               THEN %(todo_break)s || replace(format(%(todo_more)s,
+                        u.n - %(todo_listed)s), '&', '&amp;')
+               ELSE '' END
+       || '</p>',
        current_date + rule.deadline_days, rule.team_id, 'receipt_unmatched', rule.id,
        true, %(uid)s, %(uid)s, now(), now()
-  FROM twin_receipt r
+  FROM insurance_bank_file f
+ CROSS JOIN (SELECT count(*) AS n, sum(amount) AS total FROM twin_unmatched) u
  CROSS JOIN insurance_assignment_rule rule
- WHERE r.invoice_id IS NULL AND rule.event_code = 'receipt_unmatched' AND rule.active
+ WHERE f.id = currval('insurance_bank_file_id_seq') AND u.n > 0
+   AND rule.event_code = 'receipt_unmatched' AND rule.active
    AND (rule.company_id IS NULL OR rule.company_id = %(company)s)
    AND rule.assign_to = 'team';
 """

@@ -2,7 +2,7 @@ import re
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import format_amount, format_date
+from odoo.fields import Domain
 
 MATCH_RULES = [
     ("reference", "Payment Reference"),
@@ -10,6 +10,8 @@ MATCH_RULES = [
     ("payer_amount", "Payer and Amount"),
     ("manual", "By Hand"),
 ]
+# The matching states of a receipt left for finance in the suspense queue.
+SUSPENSE_STATES = ("ambiguous", "one_candidate", "unmatched")
 
 
 class AccountBankStatementLine(models.Model):
@@ -104,6 +106,7 @@ class AccountBankStatementLine(models.Model):
                     "insurance_not_premium_reason": False,
                 }
             )
+        self.insurance_file_id._insurance_finance_todo_later()
         return True
 
     def _insurance_check_finance_access(self):
@@ -138,23 +141,34 @@ class AccountBankStatementLine(models.Model):
             return "ambiguous"
         return "one_candidate" if candidates else "unmatched"
 
-    def _insurance_hand_to_finance(self):
-        """Each receipt left in the suspense queue is work for the Finance team,
-        on its journal entry."""
-        notes = {
-            st_line.move_id.id: self.env._(
-                "Receipt of %(amount)s on %(date)s from %(payer)s (%(memo)s) matches "
-                "no single premium invoice: find what it pays in the suspense queue.",
-                amount=format_amount(self.env, st_line.amount, st_line.currency_id),
-                date=format_date(self.env, st_line.date),
-                payer=st_line.partner_name or st_line.partner_id.name or "-",
-                memo=st_line.payment_ref or "-",
-            )
-            for st_line in self
-        }
-        self.env["insurance.assignment.rule"]._fire(
-            "receipt_unmatched", self.move_id, note=notes
+    @api.model
+    def _insurance_suspense_domain(self):
+        """The receipts waiting in the suspense queue for finance: matched to no
+        single premium invoice, not reconciled by hand, not taken out as no
+        premium (the queue's default filter and the bank file's count)."""
+        return Domain("insurance_match_state", "in", SUSPENSE_STATES) & Domain(
+            "is_reconciled", "=", False
         )
+
+    @api.model
+    def _insurance_receipts_reconciled(self, moves):
+        """Journal entries ``moves`` were just reconciled (the suspense queue's
+        form, or Odoo's own reconciliation): the bank files whose receipts in
+        the suspense queue they are bring their Finance to-do up to date when
+        the transaction is flushed. (A receipt whose counterpart left the
+        suspense account stays reconciled for Odoo, even when that
+        reconciliation is undone.) As superuser: a search by the entries' ids
+        only, whoever reconciled."""
+        if not moves:
+            return
+        receipts = self.sudo().search(
+            [
+                ("move_id", "in", moves.ids),
+                ("insurance_file_id", "!=", False),
+                ("insurance_match_state", "in", SUSPENSE_STATES),
+            ]
+        )
+        receipts.insurance_file_id._insurance_finance_todo_later()
 
     def _insurance_reconcile(self, invoices, rule):
         """Reconcile the receipt with ``invoices``, oldest due first; what it pays

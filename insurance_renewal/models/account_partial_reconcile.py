@@ -12,7 +12,10 @@ class AccountPartialReconcile(models.Model):
     def create(self, vals_list):
         partials = super().create(vals_list)
         partials._premium_lines()._apply_payments()
-        partials._sync_reinstatements(partials._moves())
+        moves = partials._moves()
+        partials._sync_reinstatements(moves)
+        # a bank receipt reconciled out of the suspense queue: its file's to-do
+        self.env["account.bank.statement.line"]._insurance_receipts_reconciled(moves)
         return partials
 
     def unlink(self):

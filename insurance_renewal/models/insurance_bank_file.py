@@ -2,8 +2,11 @@ import base64
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.fields import Domain
+from odoo.tools import SQL, format_amount, format_date
 
 from ..lib import bank_files
+from .insurance_assignment_rule import text_html
 
 # A refused file names its first errors only: enough to act on, small to show.
 MAX_ERRORS = 100
@@ -11,13 +14,20 @@ MAX_ERRORS = 100
 # of this many rows, rather than within the upload request.
 IMPORT_BATCH = 2000
 IMPORT_BATCH_PARAM = "insurance_renewal.import_batch_rows"
+# The receipts a file's Finance to-do names one by one; the suspense queue has all.
+TODO_LISTED = 10
+# Where the files whose to-do follows a change wait, in the transaction, for the flush.
+TODO_PENDING_KEY = "insurance_renewal.bank_file_todo"
 
 
 class InsuranceBankFile(models.Model):
     """One imported bank file: premium receipts or auto-debit results. It remembers
-    the file's fingerprint, so the same file is never imported twice."""
+    the file's fingerprint, so the same file is never imported twice. Its
+    receipts left in the suspense queue are one to-do for the Finance team, on
+    the file."""
 
     _name = "insurance.bank.file"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _description = "Imported Bank File"
     _order = "create_date desc, id desc"
     _check_company_auto = True
@@ -77,12 +87,30 @@ class InsuranceBankFile(models.Model):
         "This file has already been imported.",
     )
 
-    @api.depends("statement_line_ids.insurance_match_state")
+    @api.depends(
+        "statement_line_ids.insurance_match_state", "statement_line_ids.is_reconciled"
+    )
     def _compute_counts(self):
+        """Counted in the database: a file has thousands of receipts."""
+        StLine = self.env["account.bank.statement.line"]
+        of_files = Domain("insurance_file_id", "in", self.ids)
+        matched = dict(
+            StLine._read_group(
+                of_files & Domain("insurance_match_state", "=", "matched"),
+                ["insurance_file_id"],
+                ["__count"],
+            )
+        )
+        suspense = dict(
+            StLine._read_group(
+                of_files & StLine._insurance_suspense_domain(),
+                ["insurance_file_id"],
+                ["__count"],
+            )
+        )
         for bank_file in self:
-            states = bank_file.statement_line_ids.mapped("insurance_match_state")
-            bank_file.matched_count = states.count("matched")
-            bank_file.suspense_count = len(states) - states.count("matched")
+            bank_file.matched_count = matched.get(bank_file, 0)
+            bank_file.suspense_count = suspense.get(bank_file, 0)
 
     @api.model
     def _import_file(self, kind, content, filename, journal):
@@ -111,12 +139,14 @@ class InsuranceBankFile(models.Model):
             "row_count": len(rows),
         }
         batch = self._import_batch_size()
+        # no "created" message nor follower: the list says who imported it when
+        files = self.with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
         if len(rows) > batch:
             vals.update(state="importing", data=base64.b64encode(content))
-            bank_file = self.create(vals)
+            bank_file = files.create(vals).with_env(self.env)
             bank_file._start_batched_import()
             return bank_file
-        bank_file = self.create(vals)
+        bank_file = files.create(vals).with_env(self.env)
         bank_file._import_batch(rows, bank_file._row_keys(rows))
         return bank_file
 
@@ -262,6 +292,16 @@ class InsuranceBankFile(models.Model):
         self.ensure_one()
         if self.state != "importing":
             return 0
+        # The file for this batch's transaction: finance working its receipts
+        # meanwhile (which rewrites the file, see _insurance_refresh_finance_todo)
+        # waits for the batch and is retried on its result, rather than making
+        # the batch fail to serialize at its end.
+        self.env.cr.execute(
+            SQL(
+                "SELECT 1 FROM insurance_bank_file WHERE id = %s FOR NO KEY UPDATE",
+                self.id,
+            )
+        )
         if rows is None:
             rows, keys = self._parsed_rows()
         start, batch = self.imported_rows, self._import_batch_size()
@@ -334,6 +374,7 @@ class InsuranceBankFile(models.Model):
         # created; a later batch would leave it "incomplete" for finance.
         statement = self.statement_id.sudo()
         statement.balance_end_real = statement.balance_end
+        self._insurance_refresh_finance_todo()
 
     def _statement_line_vals(self, row, key, currencies):
         """A receipt in another currency than the bank journal's is booked at the
@@ -455,5 +496,126 @@ class InsuranceBankFile(models.Model):
             "insurance_renewal.insurance_receipt_action"
         )
         action["domain"] = [("insurance_file_id", "=", self.id)]
+        action["context"] = {"search_default_matched": 1}
+        return action
+
+    def action_view_unmatched_receipts(self):
+        """The suspense queue, on this file's receipts waiting there."""
+        self.ensure_one()
+        self.check_access("read")
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "insurance_renewal.insurance_receipt_action"
+        )
+        StLine = self.env["account.bank.statement.line"]
+        action["name"] = self.env._("Unmatched Receipts of %(file)s", file=self.name)
+        action["domain"] = list(
+            Domain("insurance_file_id", "=", self.id)
+            & StLine._insurance_suspense_domain()
+        )
         action["context"] = {}
         return action
+
+    def _insurance_finance_todo_later(self):
+        """Receipts of these files entered or left the suspense queue by hand:
+        their Finance to-dos follow once, when the transaction is flushed."""
+        if not self:
+            return
+        data = self.env.cr.precommit.data
+        pending = data.get(TODO_PENDING_KEY)
+        if pending is None:
+            pending = data[TODO_PENDING_KEY] = set()
+            self.env.cr.precommit.add(self._insurance_refresh_pending_todos)
+        pending.update(self.ids)
+
+    def _insurance_refresh_pending_todos(self):
+        ids = self.env.cr.precommit.data.pop(TODO_PENDING_KEY, set())
+        self.browse(ids)._insurance_refresh_finance_todo()
+
+    def _insurance_refresh_finance_todo(self):
+        """Hand the receipts of these files left in the suspense queue to the
+        Finance team: one to-do per file, created by the batch that leaves the
+        first one there, its note (how many, their total, the first of them)
+        brought up to date by each later batch and each receipt worked by
+        hand, and marked done when the last one leaves the queue.
+
+        As superuser: the callers (the import, the suspense queue's actions, a
+        reconciliation) checked the user's rights to the receipts; the file's
+        to-do is the addon's bookkeeping, which the user may not write."""
+        files = self.sudo().exists()
+        if not files:
+            return
+        rules = self.env["insurance.assignment.rule"]
+        # two transactions working receipts of one file count them in turn
+        rules._mark_fired_for_other_workers(files)
+        StLine = self.env["account.bank.statement.line"].sudo()
+        waiting = StLine._insurance_suspense_domain()
+        totals = {
+            bank_file.id: (count, amount)
+            for bank_file, count, amount in StLine._read_group(
+                Domain("insurance_file_id", "in", files.ids) & waiting,
+                ["insurance_file_id"],
+                ["__count", "amount:sum"],
+            )
+        }
+        open_todos = rules._open_team_activities(files, "receipt_unmatched")
+        todos = open_todos.grouped("res_id")
+        notes, done = {}, open_todos.browse()
+        for bank_file in files:
+            count, amount = totals.get(bank_file.id, (0, 0.0))
+            todo = todos.get(bank_file.id, open_todos.browse())
+            if not count:
+                done |= todo
+                continue
+            note = bank_file._insurance_unmatched_note(count, amount, waiting)
+            if not todo:
+                notes[bank_file.id] = note
+            elif todo.note != text_html(note):
+                todo.note = text_html(note)
+        if notes:
+            rules._fire("receipt_unmatched", files.browse(notes), note=notes)
+        if done:
+            done.action_feedback(
+                feedback=self.env._(
+                    "Every receipt of this file left the suspense queue."
+                )
+            )
+
+    def _insurance_unmatched_note(self, count, amount, waiting):
+        """What the Finance team reads on the file's to-do, in the language of
+        whoever uploaded the file (as each batch writes it)."""
+        self.ensure_one()
+        bank_file = self.with_context(lang=self.create_uid.lang or self.env.lang)
+        env = bank_file.env
+        currency = self.journal_id.currency_id or self.company_id.currency_id
+        first = (
+            self.env["account.bank.statement.line"]
+            .sudo()
+            .search(
+                Domain("insurance_file_id", "=", self.id) & waiting,
+                order="insurance_file_row, id",
+                limit=TODO_LISTED,
+            )
+        )
+        text = [
+            env._(
+                "Receipts of this bank file that match no single premium invoice: "
+                "%(count)s, %(total)s in all. Find what they pay under Unmatched "
+                "Receipts on the file.",
+                count=count,
+                total=format_amount(env, amount, currency),
+            )
+        ]
+        text += [
+            env._(
+                "Row %(row)s: %(amount)s on %(date)s from %(payer)s (%(memo)s)",
+                row=line.insurance_file_row,
+                amount=format_amount(env, line.amount, line.currency_id),
+                date=format_date(env, line.date),
+                payer=line.partner_name or line.partner_id.name or "-",
+                memo=line.payment_ref or "-",
+            )
+            for line in first
+        ]
+        if count > len(first):
+            text.append(env._("... and %(count)s more.", count=count - len(first)))
+        return "\n".join(text)

@@ -21,7 +21,8 @@ class InsuranceReceiptMatcher(models.AbstractModel):
     payer and exact amount. Called by the bank file import on the receipts it
     is about to add, so that each statement line is created once, already with
     its payer, its counterpart on the invoice's receivable account, its matching
-    and its compliance flag, and the matched ones are reconciled together."""
+    and its compliance flag, and the matched ones are reconciled together. The
+    bank file hands the receipts left unmatched to Finance, in one to-do."""
 
     _name = "insurance.receipt.matcher"
     _description = "Bank Receipt Matching"
@@ -30,8 +31,8 @@ class InsuranceReceiptMatcher(models.AbstractModel):
     def _create_matched(self, journal, vals_list):
         """Create the statement lines of ``vals_list`` in ``journal`` (a superuser
         environment, see ``insurance.bank.file._import_receipts``), reconciling
-        those that match one invoice and queueing the rest with their candidates
-        for finance; return the lines, in the order of ``vals_list``.
+        those that match one invoice and leaving the rest in the suspense queue
+        with their candidates; return the lines, in the order of ``vals_list``.
 
         The receipts are decided in file order against the invoices as they
         stand; a receipt whose decision reads an invoice that an earlier receipt
@@ -88,9 +89,6 @@ class InsuranceReceiptMatcher(models.AbstractModel):
         # As superuser, like the lines: the receivables are those of the open
         # premium invoices of the journal's company the caller's search found.
         self.env["account.move.line"].sudo()._reconcile_plan(plan)
-        lines.filtered(
-            lambda line: line.insurance_match_state != "matched"
-        )._insurance_hand_to_finance()
         return lines
 
     def _create_lines(self, vals_list, company):

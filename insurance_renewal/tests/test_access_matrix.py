@@ -43,6 +43,7 @@ WINDOW_ACTIONS = {
     "insurance.premium.line.action_record_letter_demand",
     "insurance.product.action_view_policies",
     "insurance.bank.file.action_view_statement_lines",
+    "insurance.bank.file.action_view_unmatched_receipts",
     "account.bank.statement.line.action_open_insurance_reconcile",
     "res.partner.action_view_insurance_policies",
     "insurance.reconciliation.report.action_print",

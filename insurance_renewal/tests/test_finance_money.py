@@ -457,8 +457,9 @@ class TestLargeFileInBatches(PremiumAccountingCommon):
 
     def test_batches_tell_finance_in_the_language_of_the_upload(self):
         """The scheduled action goes on with a large file as the user who
-        uploaded it: the suspense queue's to-dos are written in their language,
-        as they would have been for a small file imported at the upload."""
+        uploaded it: the file's to-do for the suspense queue is written in their
+        language, as it would have been for a small file imported at the upload,
+        and counts the receipts of every batch."""
         self.env["res.lang"]._activate_lang("zh_CN")
         self.finance.lang = "zh_CN"
         rows = [("2025-01-21", str(100 + n), "陌生人", f"转账 {n}") for n in range(4)]
@@ -468,19 +469,19 @@ class TestLargeFileInBatches(PremiumAccountingCommon):
         with freeze_time("2025-01-23"):
             bank_file = self._import("receipts", self._csv(RECEIPTS, *rows))
             self._call_in_cron_cursor("insurance.bank.file", "_cron_import_bank_files")
-        todos = self.env["mail.activity"].search(
-            [
-                ("res_model", "=", "account.move"),
-                ("res_id", "in", bank_file.statement_line_ids.move_id.ids),
-            ]
+        todo = self.env["mail.activity"].search(
+            [("res_model", "=", bank_file._name), ("res_id", "=", bank_file.id)]
         )
-        self.assertEqual(len(todos), 4)
-        for todo in todos:
-            self.assertIn("无法唯一匹配保费发票", todo.note)
-        # as money and a day, in the reader's format (no "100.0", no ISO day)
-        first = todos.filtered(lambda todo: "转账 0" in todo.note)
-        self.assertIn("2025/01/21 来自 陌生人 的收款", first.note)
-        self.assertRegex(first.note, r"[¥$]&nbsp;100\.00（转账 0）")
+        self.assertEqual(len(todo), 1)
+        self.assertIn("无法唯一匹配保费发票", todo.note)
+        self.assertRegex(todo.note, r"4 笔，共 [¥$]&nbsp;406\.00")
+        # each receipt as money and a day, in the reader's format (no "100.0",
+        # no ISO day)
+        self.assertRegex(
+            todo.note,
+            r"第 2 行：2025/01/21 来自 陌生人 的收款 [¥$]&nbsp;100\.00（转账 0）",
+        )
+        self.assertIn("第 5 行", todo.note)
 
     def test_errors_are_capped_at_a_hundred_with_a_count(self):
         rows = [("2025-01-21", "abc", "x", "y")] * 130

@@ -534,9 +534,9 @@ class TestHostilePayLink(CustomerPortalCommon):
 @tagged("post_install", "-at_install")
 class TestHostileBankMemo(PremiumAccountingCommon):
     def test_a_transfer_memo_reaches_finance_as_text(self):
-        """Whoever transfers money writes the memo: an unmatched receipt's to-do
-        for the Finance team (and its email) showed it as HTML, a link and a
-        remote image included."""
+        """Whoever transfers money writes the memo: the Finance team's to-do
+        naming an unmatched receipt (and its email) showed it as HTML, a link and
+        a remote image included."""
         memo = "<a href=https://evil.example/x>核对</a><img src=https://evil.example/p>"
         with freeze_time("2025-01-23"):
             bank_file = self._import(
@@ -547,10 +547,7 @@ class TestHostileBankMemo(PremiumAccountingCommon):
                 ),
             )
         todo = self.env["mail.activity"].search(
-            [
-                ("res_model", "=", "account.move"),
-                ("res_id", "in", bank_file.statement_line_ids.move_id.ids),
-            ]
+            [("res_model", "=", bank_file._name), ("res_id", "=", bank_file.id)]
         )
         self.assertEqual(len(todo), 1)
         self.assertIn("evil.example", todo.note)

@@ -4,8 +4,8 @@ from unittest.mock import patch
 from freezegun import freeze_time
 
 from odoo import Command
-from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import new_test_user, tagged
 
 from .common_accounting import PremiumAccountingCommon
 
@@ -97,13 +97,13 @@ class TestReceiptImport(PremiumAccountingCommon):
         self.assertEqual(unknown.insurance_match_state, "unmatched")
         self.assertFalse(unknown.insurance_candidate_ids)
         self.assertEqual(bank_file.suspense_count, 2)
-        # Each receipt left in the suspense queue is the Finance team's work.
+        # The receipts the file left in the suspense queue are one piece of the
+        # Finance team's work, on the file.
         work = self.env["mail.activity"].search(
             [("insurance_event_code", "=", "receipt_unmatched")]
         )
-        self.assertEqual(
-            sorted(work.mapped("res_id")), sorted((ambiguous | unknown).move_id.ids)
-        )
+        self.assertEqual(len(work), 1)
+        self.assertEqual((work.res_model, work.res_id), (bank_file._name, bank_file.id))
         self.assertEqual(
             work.team_id, self.env.ref("insurance_renewal.mail_activity_team_finance")
         )
@@ -264,10 +264,10 @@ class TestReceiptImport(PremiumAccountingCommon):
         self.assertEqual(set(paid.mapped("state")), {"paid"})
 
     def test_suspense_todos_render_no_assignment_message_for_nobody(self):
-        """A receipt left in the suspense queue is a to-do for the Finance team,
-        with no user: Odoo rendered an "assigned to you" message for each such
-        to-do and sent it to nobody. None is rendered now; a to-do given to a
-        person still tells that person."""
+        """The receipts a file leaves in the suspense queue are a to-do for the
+        Finance team, with no user: Odoo rendered an "assigned to you" message
+        for each such to-do and sent it to nobody. None is rendered now; a to-do
+        given to a person still tells that person."""
         qweb = type(self.env["ir.qweb"])
         render = qweb._render
         rendered = []
@@ -286,12 +286,9 @@ class TestReceiptImport(PremiumAccountingCommon):
                 ),
             )
         todos = self.env["mail.activity"].search(
-            [
-                ("res_model", "=", "account.move"),
-                ("res_id", "in", bank_file.statement_line_ids.move_id.ids),
-            ]
+            [("res_model", "=", bank_file._name), ("res_id", "=", bank_file.id)]
         )
-        self.assertEqual(len(todos), 2)
+        self.assertEqual(len(todos), 1)
         self.assertFalse(todos.user_id)
         self.assertEqual(
             todos.team_id, self.env.ref("insurance_renewal.mail_activity_team_finance")
@@ -354,3 +351,191 @@ class TestReceiptImport(PremiumAccountingCommon):
         self.assertEqual(subtypes, [paid_subtype, paid_subtype])
         subtype_checks = [q for q in queries if '"mail_message_subtype"' in str(q)]
         self.assertFalse(subtype_checks)
+
+
+@tagged("post_install", "-at_install")
+class TestUnmatchedReceiptsTodo(PremiumAccountingCommon):
+    """The receipts a bank file leaves in the suspense queue, as Finance works
+    them: one to-do on the file, whatever their number."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        with freeze_time("2024-02-10"):
+            cls.p1 = cls._create_policy()
+            cls.p2 = cls._create_policy(name="P-0002", premium_amount=8000)
+        cls._activate_and_invoice(cls.p1 | cls.p2)
+        cls.other_company = cls.env["res.company"].create({"name": "太平洋分公司"})
+        cls.other_finance = new_test_user(
+            cls.env,
+            login="test_other_finance",
+            groups="account.group_account_invoice",
+            company_id=cls.other_company.id,
+            company_ids=[cls.other_company.id],
+        )
+
+    def _import_unknown_payers(self):
+        with freeze_time("2025-01-23"):
+            return self._import(
+                "receipts",
+                self._csv(
+                    HEADER,
+                    ("2025-01-22", "999", "陌生人", "", "转账"),
+                    ("2025-01-22", "12000", "路人甲", "", "汇款 A"),
+                    ("2025-01-22", "500", "路人乙", "", "汇款 B"),
+                ),
+            )
+
+    def _todos(self, user, bank_file):
+        return (
+            self.env["mail.activity"]
+            .with_user(user)
+            .search(
+                [
+                    ("res_model", "=", "insurance.bank.file"),
+                    ("res_id", "=", bank_file.id),
+                    ("insurance_event_code", "=", "receipt_unmatched"),
+                ]
+            )
+        )
+
+    def _queue(self, user, bank_file):
+        """The receipts the file's Unmatched Receipts button shows ``user``."""
+        action = bank_file.with_user(user).action_view_unmatched_receipts()
+        self.assertEqual(action["res_model"], "account.bank.statement.line")
+        return self.env[action["res_model"]].with_user(user).search(action["domain"])
+
+    def _reconcile_by_hand(self, st_line, invoice):
+        action = st_line.with_user(self.finance).action_open_insurance_reconcile()
+        self.env["insurance.receipt.reconcile"].with_user(self.finance).with_context(
+            **action["context"]
+        ).create({"invoice_ids": [Command.set(invoice.ids)]}).action_reconcile()
+        self._end_unit_of_work()
+
+    def test_a_file_of_unknown_payers_is_one_todo_on_the_file(self):
+        bank_file = self._import_unknown_payers()
+        receipts = bank_file.statement_line_ids
+        self.assertEqual(set(receipts.mapped("insurance_match_state")), {"unmatched"})
+        todo = self._todos(self.finance, bank_file)
+        self.assertEqual(len(todo), 1)
+        self.assertEqual(
+            todo.team_id, self.env.ref("insurance_renewal.mail_activity_team_finance")
+        )
+        self.assertFalse(todo.user_id)
+        self.assertEqual(todo.res_name, "bank.csv")
+        # how many, their total, and each of them (row, amount, day, payer, memo)
+        self.assertIn("match no single premium invoice: 3, $&nbsp;13,499.00", todo.note)
+        for row in (
+            "Row 2: $&nbsp;999.00 on 01/22/2025 from 陌生人 (转账)",
+            "Row 3: $&nbsp;12,000.00 on 01/22/2025 from 路人甲 (汇款 A)",
+            "Row 4: $&nbsp;500.00 on 01/22/2025 from 路人乙 (汇款 B)",
+        ):
+            self.assertIn(row, todo.note)
+        self.assertNotIn("more", todo.note)
+        # no to-do per receipt any more
+        self.assertFalse(
+            self.env["mail.activity"].search(
+                [
+                    ("res_model", "=", "account.move"),
+                    ("res_id", "in", receipts.move_id.ids),
+                ]
+            )
+        )
+        # the file's button opens the suspense queue on exactly these receipts
+        file_as_finance = bank_file.with_user(self.finance)
+        self.assertEqual(file_as_finance.suspense_count, 3)
+        self.assertEqual(self._queue(self.finance, bank_file), receipts)
+
+    def test_a_long_list_names_its_first_receipts_and_counts_the_rest(self):
+        rows = [
+            ("2025-01-22", str(100 + n), f"路人{n}", "", f"转账 {n}") for n in range(12)
+        ]
+        with freeze_time("2025-01-23"):
+            bank_file = self._import("receipts", self._csv(HEADER, *rows))
+        note = self._todos(self.finance, bank_file).note
+        self.assertIn("Row 11: ", note)
+        self.assertNotIn("Row 12: ", note)
+        self.assertIn("... and 2 more.", note)
+
+    def test_working_the_receipts_by_hand_closes_the_todo(self):
+        bank_file = self._import_unknown_payers()
+        first, second, third = bank_file.statement_line_ids.sorted("insurance_file_row")
+        todo = self._todos(self.finance, bank_file)
+
+        self._reconcile_by_hand(second, self._line(self.p1, 2).invoice_id)
+        self.assertEqual(self._line(self.p1, 2).state, "paid")
+        self.assertIn("2, $&nbsp;1,499.00 in all", todo.note)
+        self.assertNotIn("Row 3:", todo.note)
+        self.assertEqual(self._queue(self.finance, bank_file), first | third)
+
+        wizard = (
+            self.env["insurance.receipt.reconcile"]
+            .with_user(self.finance)
+            .with_context(default_st_line_id=third.id)
+            .create({"not_premium_reason": "误转账，已退回"})
+        )
+        wizard.action_not_premium()
+        self._end_unit_of_work()
+        self.assertIn("1, $&nbsp;999.00 in all", todo.note)
+        self.assertTrue(todo.active)
+
+        self._reconcile_by_hand(first, self._line(self.p2, 2).invoice_id)
+        self.assertEqual(self._line(self.p2, 2).amount_paid, 999)
+        self.assertFalse(self._todos(self.finance, bank_file))
+        self.assertFalse(todo.active)
+        self.assertFalse(self._queue(self.finance, bank_file))
+        self.assertEqual(bank_file.with_user(self.finance).suspense_count, 0)
+        done = bank_file.message_ids.filtered(
+            lambda message: message.subtype_id == self.env.ref("mail.mt_activities")
+        )
+        self.assertEqual(len(done), 1)
+        self.assertEqual(done.author_id, self.finance.partner_id)
+        self.assertIn("left the suspense queue", done.body)
+
+        # a receipt put back into the queue is Finance's work again
+        third.with_user(self.finance).action_insurance_return_to_queue()
+        self._end_unit_of_work()
+        again = self._todos(self.finance, bank_file)
+        self.assertEqual(len(again), 1)
+        self.assertIn("1, $&nbsp;500.00 in all", again.note)
+
+    def test_finance_of_another_company_sees_neither_todo_nor_receipts(self):
+        bank_file = self._import_unknown_payers()
+        self.assertEqual(len(self._todos(self.finance, bank_file)), 1)
+        self.assertFalse(self._todos(self.other_finance, bank_file))
+        with self.assertRaises(AccessError):
+            bank_file.with_user(self.other_finance).action_view_unmatched_receipts()
+        domain = bank_file.with_user(self.finance).action_view_unmatched_receipts()[
+            "domain"
+        ]
+        self.assertFalse(
+            self.env["account.bank.statement.line"]
+            .with_user(self.other_finance)
+            .search(domain)
+        )
+
+    def test_odoos_own_reconciliation_moves_the_todo_too(self):
+        """An accountant may reconcile a receipt of the queue in Odoo's own
+        journal items: the file's to-do follows."""
+        bank_file = self._import_unknown_payers()
+        receipt = bank_file.statement_line_ids.sorted("insurance_file_row")[1]
+        invoice = self._line(self.p1, 2).invoice_id
+        receivable = invoice.line_ids.filtered(
+            lambda aml: aml.account_type == "asset_receivable"
+        )
+        _liquidity, suspense, _other = receipt._seek_for_lines()
+        suspense.write(
+            {
+                "account_id": receivable.account_id.id,
+                "partner_id": invoice.partner_id.id,
+            }
+        )
+        (suspense + receivable).reconcile()
+        self._end_unit_of_work()
+        todo = self._todos(self.finance, bank_file)
+        self.assertTrue(receipt.is_reconciled)
+        self.assertEqual(receipt.insurance_match_state, "unmatched")
+        self.assertIn("2, $&nbsp;1,499.00 in all", todo.note)
+        self.assertEqual(
+            self._queue(self.finance, bank_file), bank_file.statement_line_ids - receipt
+        )

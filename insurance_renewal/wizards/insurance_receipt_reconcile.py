@@ -101,6 +101,7 @@ class InsuranceReceiptReconcile(models.TransientModel):
                 "insurance_not_premium_reason": self.not_premium_reason.strip(),
             }
         )
+        st_line.insurance_file_id._insurance_finance_todo_later()
         return {"type": "ir.actions.act_window_close"}
 
     def _checked_st_line(self):

@@ -1,7 +1,8 @@
 /** @odoo-module **/
 /* A finance user with invoicing rights only: from the Invoicing app, import a bank
- * file of premium receipts, open the suspense queue, reconcile the receipt left
- * there with the oldest premium invoice proposed, and open the reconciliation
+ * file of premium receipts, open its unmatched receipts from the file (its to-do
+ * for Finance), reconcile the receipt left there with the oldest premium invoice
+ * proposed (the to-do is then done), see the suspense queue, open the reconciliation
  * report; then build today's auto-debit order and export the bank's request file. */
 import { registry } from "@web/core/registry";
 
@@ -60,10 +61,18 @@ registry.category("web_tour.tours").add("insurance_renewal_finance_tour", {
             content: "The imported file is shown",
             trigger: "body:not(:has(.modal)) .o_form_view .o_field_widget[name='name']:contains('receipts.csv')",
         },
-        ...openFinanceMenu("Suspense Queue"),
         {
-            content: "The queue is shown, not the imported file's form any more",
-            trigger: ".o_breadcrumb .active:contains('Premium Receipts')",
+            content: "The receipt left unmatched is the Finance team's to-do, on the file",
+            trigger: ".o_form_view .o-mail-Chatter .o-mail-Activity",
+        },
+        {
+            content: "Open the file's unmatched receipts",
+            trigger: ".o_form_view button[name='action_view_unmatched_receipts']:contains('1')",
+            run: "click",
+        },
+        {
+            content: "The suspense queue is shown on this file's receipts",
+            trigger: ".o_breadcrumb .active:contains('receipts.csv')",
         },
         {
             content: "Reconcile the receipt waiting in the queue",
@@ -82,6 +91,20 @@ registry.category("web_tour.tours").add("insurance_renewal_finance_tour", {
         {
             content: "The queue is empty again",
             trigger: "body:not(:has(.modal)) .o_view_nocontent, body:not(:has(.modal)) .o_list_view:not(:has(.o_data_row))",
+        },
+        {
+            content: "Back to the file",
+            trigger: ".o_breadcrumb a:contains('receipts.csv')",
+            run: "click",
+        },
+        {
+            content: "The file's to-do is done, and says so in its chatter",
+            trigger: ".o_form_view:not(:has(.o-mail-Activity)) .o-mail-Message:contains('left the suspense queue')",
+        },
+        ...openFinanceMenu("Suspense Queue"),
+        {
+            content: "The suspense queue has nothing left either",
+            trigger: ".o_breadcrumb .active:contains('Premium Receipts')",
         },
         ...openFinanceMenu("Reconciliation Report"),
         {
