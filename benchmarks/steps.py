@@ -315,7 +315,8 @@ def clock_twin_worker(env, args, rerun=False):
         cr.execute(
             "DROP TABLE IF EXISTS twin_new_lines, twin_target, twin_moved_policies, "
             "twin_policy_before, twin_cases, twin_facts, twin_risk, twin_stage_moves, "
-            "twin_contacts, twin_last, twin_promise, twin_late, twin_unpaid"
+            "twin_contacts, twin_reminded, twin_last, twin_promise, twin_late, "
+            "twin_unpaid"
         )
         with Meter(cr) as again:
             again.statements = twins.clock_twin(cr, params)
