@@ -1058,7 +1058,9 @@ class CrmLead(models.Model):
             if not members:
                 company = policy.company_id
                 if company not in fallbacks:
-                    fallbacks[company] = self._renewal_fallback_owner(team, company)
+                    fallbacks[company] = self._renewal_fallback_owner(
+                        team, company
+                    ) or self.env.ref("base.user_root")
                 return fallbacks[company]
             user = min(members, key=lambda member: (workload[member], member.id))
             workload[user] += 1
@@ -1071,8 +1073,10 @@ class CrmLead(models.Model):
         """Who owns a case nobody else can take: the Renewals team leader, else the
         first renewal manager; of ``company`` when given (someone of another
         company could not open the case, and should not read what the customer
-        wrote), unless nobody works renewals there. A case never stays without
-        an owner, so that no "unassigned" rule ever opens it to others."""
+        wrote), else, when nobody works renewals there, that company's first
+        administrator; nobody when it has none either (``_renewal_assignee_picker``
+        then gives the case to the system user: never unowned, so that no
+        "unassigned" rule opens it to others)."""
 
         def may_own(user):
             return (
@@ -1089,7 +1093,9 @@ class CrmLead(models.Model):
             .all_user_ids.filtered(may_own)
         )
         if not managers and company:
-            return self._renewal_fallback_owner(team)
+            managers = (
+                self.env.ref("base.group_system").sudo().all_user_ids.filtered(may_own)
+            )
         return managers.sorted("id")[:1]
 
     @api.model

@@ -239,6 +239,34 @@ class TestAuditFourRights(InsuranceRenewalCommon):
         [todo_alone] = rules._fire("red_flag", customer_alone, note="身份证号不符")
         self.assertNotIn(todo_alone.user_id, here | there)
 
+    def test_a_company_without_renewal_staff_keeps_its_customers_words(self):
+        """A policy of a company where nobody works renewals: a customer's
+        request from the portal went to a renewal manager of another company,
+        with the customer's words; it goes to that company's administrator, or
+        waits unassigned on the policy."""
+        alone = self.env["res.company"].create({"name": "无主管分公司"})
+        product = self.product.copy({"company_id": alone.id})
+        policy = self._create_policy(
+            name="P-0077", company_id=alone.id, product_id=product.id
+        )
+        policy.specialist_id = False
+        elsewhere = self.env.ref(
+            "insurance_renewal.group_insurance_renewal_manager"
+        ).all_user_ids
+        policy._insurance_portal_request("question", "我想退保，请联系我")
+        self.assertFalse(policy.activity_ids.user_id)
+        admin_there = new_test_user(
+            self.env,
+            login="audit4_admin_alone",
+            groups="base.group_system",
+            company_id=alone.id,
+            company_ids=[alone.id],
+        )
+        policy.activity_ids.unlink()
+        policy._insurance_portal_request("question", "我想退保，请联系我")
+        self.assertEqual(policy.activity_ids.user_id, admin_there)
+        self.assertFalse(policy.activity_ids.user_id & elsewhere)
+
 
 @tagged("post_install", "-at_install")
 class TestAuditFourPortal(CustomerPortalCommon):
