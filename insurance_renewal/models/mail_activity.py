@@ -151,16 +151,7 @@ class MailActivity(models.Model):
         if activity.user_id.lang:
             activity = activity.with_context(lang=activity.user_id.lang)
         env = activity.env
-        model_description = env["ir.model"]._get(model._name).display_name
-        body = env["ir.qweb"]._render(
-            "mail.message_activity_assigned",
-            {
-                "activity": activity,
-                "model_description": model_description,
-                "is_html_empty": is_html_empty,
-            },
-            minimal_qcontext=True,
-        )
+        body, model_description = activity._insurance_assigned_body()
         message = {
             "model": model._name,
             "res_id": activity.res_id,
@@ -193,21 +184,27 @@ class MailActivity(models.Model):
         }
         return message, notify, env
 
-    def _insurance_notify_team_member(self, member):
-        """mail_activity_team's ``action_notify_team`` message of this to-do,
-        to one member of its team only."""
-        activity = self.with_context(lang=member.lang) if member.lang else self
-        env = activity.env
-        model_description = env["ir.model"]._get(activity.res_model).display_name
-        body = env["ir.qweb"]._render(
+    def _insurance_assigned_body(self):
+        """Odoo's "assigned to you" body of this to-do, in the language of its
+        environment, and the description of its record's model."""
+        model_description = self.env["ir.model"]._get(self.res_model).display_name
+        body = self.env["ir.qweb"]._render(
             "mail.message_activity_assigned",
             {
-                "activity": activity,
+                "activity": self,
                 "model_description": model_description,
                 "is_html_empty": is_html_empty,
             },
             minimal_qcontext=True,
         )
+        return body, model_description
+
+    def _insurance_notify_team_member(self, member):
+        """mail_activity_team's ``action_notify_team`` message of this to-do,
+        to one member of its team only."""
+        activity = self.with_context(lang=member.lang) if member.lang else self
+        env = activity.env
+        body, model_description = activity._insurance_assigned_body()
         env[activity.res_model].browse(activity.res_id).message_notify(
             partner_ids=member.sudo().partner_id.ids,
             body=body,
