@@ -468,18 +468,21 @@ class TestAuditFourDomain(ServicingMixin, InsuranceRenewalCommon):
         with freeze_time(f"{day} 01:00:00"):
             self._run_clock()
 
+    def _letter(self, user, delivered_on):
+        self.env["insurance.letter.demand"].with_user(user).create(
+            {
+                "premium_line_id": self.line.id,
+                "tracking_ref": f"EMS{delivered_on}",
+                "delivered_on": delivered_on,
+            }
+        ).action_confirm()
+
     def test_a_demand_delivered_late_does_not_extend_the_grace(self):
         """Delivered on 20 March, 12 days before the grace ends on 1 April: its
         30 days would end on 19 April; the policy is suspended on 2 April."""
         self._run_clock_on("2025-03-20")
         with freeze_time("2025-03-20 06:00:00"):
-            self.env["insurance.letter.demand"].with_user(self.specialist).create(
-                {
-                    "premium_line_id": self.line.id,
-                    "tracking_ref": "EMS2025",
-                    "delivered_on": "2025-03-20",
-                }
-            ).action_confirm()
+            self._letter(self.specialist, "2025-03-20")
         self.assertEqual(self.line.lapse_date, date(2025, 4, 2))
         self._run_clock_on("2025-04-01")
         self.assertEqual(self.policy.state, "grace")
@@ -492,27 +495,12 @@ class TestAuditFourDomain(ServicingMixin, InsuranceRenewalCommon):
         suspended on 6 March."""
         self._run_clock_on("2025-02-03")
         with freeze_time("2025-02-03 06:00:00"):
-            self.env["insurance.letter.demand"].with_user(self.specialist).create(
-                {
-                    "premium_line_id": self.line.id,
-                    "tracking_ref": "EMS0203",
-                    "delivered_on": "2025-02-03",
-                }
-            ).action_confirm()
+            self._letter(self.specialist, "2025-02-03")
         self._run_clock_on("2025-03-05")
         self.assertEqual(self.policy.state, "grace")
         self._run_clock_on("2025-03-06")
         self.assertEqual(self.policy.state, "lapsed")
         self.assertEqual(self.policy.suspension_date, date(2025, 3, 6))
-
-    def _letter(self, user, delivered_on):
-        self.env["insurance.letter.demand"].with_user(user).create(
-            {
-                "premium_line_id": self.line.id,
-                "tracking_ref": f"EMS{delivered_on}",
-                "delivered_on": delivered_on,
-            }
-        ).action_confirm()
 
     def test_a_letter_recorded_late_does_not_suspend_a_policy_in_the_past(self):
         """On 25 March a specialist records a letter delivered on 1 February: its
