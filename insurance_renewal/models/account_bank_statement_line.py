@@ -80,6 +80,13 @@ class AccountBankStatementLine(models.Model):
         "This bank receipt has already been imported into this journal.",
     )
 
+    def unlink(self):
+        # receipts deleted from the suspense queue leave their file's to-do
+        bank_files = self.insurance_file_id
+        result = super().unlink()
+        bank_files._insurance_finance_todo_later()
+        return result
+
     def action_open_insurance_reconcile(self):
         """Open the form in which finance picks the premium invoice a receipt of
         the suspense queue pays."""

@@ -499,6 +499,31 @@ class TestUnmatchedReceiptsTodo(PremiumAccountingCommon):
         self.assertEqual(len(again), 1)
         self.assertIn("1, $&nbsp;500.00 in all", again.note)
 
+    def test_a_deleted_receipt_leaves_the_file_s_todo(self):
+        """An accountant deletes receipts of the queue (lines the bank sent
+        twice): the file's to-do counts only those left, and is done when
+        none is."""
+        bank_file = self._import_unknown_payers()
+        first, second, third = bank_file.statement_line_ids.sorted("insurance_file_row")
+        todo = self._todos(self.finance, bank_file)
+        accountant = new_test_user(
+            self.env,
+            login="test_receipt_accountant",
+            groups="account.group_account_basic",
+        )
+        # Odoo deletes no line of a complete statement: the statement goes first
+        bank_file.statement_line_ids.statement_id.with_user(accountant).unlink()
+        second.with_user(accountant).unlink()
+        self._end_unit_of_work()
+        self.assertIn("2, $&nbsp;1,499.00 in all", todo.note)
+        self.assertNotIn("Row 3:", todo.note)
+        self.assertEqual(bank_file.with_user(self.finance).suspense_count, 2)
+
+        (first | third).with_user(accountant).unlink()
+        self._end_unit_of_work()
+        self.assertFalse(todo.active)
+        self.assertFalse(self._todos(self.finance, bank_file))
+
     def test_finance_of_another_company_sees_neither_todo_nor_receipts(self):
         bank_file = self._import_unknown_payers()
         self.assertEqual(len(self._todos(self.finance, bank_file)), 1)
