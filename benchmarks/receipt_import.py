@@ -22,6 +22,9 @@ Odoo's side tables (chatter, to-dos, notifications) each side wrote, and the CPU
 seconds of the import in Odoo's process. ``--trace-memory`` adds the import's
 peak Python memory (tracemalloc slows it about four times); ``--query-log FILE``
 writes its queries counted by statement shape and by the function that ran them.
+``--odoo-floor`` also times Odoo's own ``create`` of the same statement lines
+(no matching, no reconciliation; rolled back): the least any import through
+Odoo's accounting costs.
 """
 
 import collections
@@ -105,6 +108,13 @@ def parse_args():
         default=None,
         help="write here the import's queries counted by statement shape and by "
         "the Odoo or addon function that ran them (slows the run)",
+    )
+    parser.add_argument(
+        "--odoo-floor",
+        action="store_true",
+        help="also time Odoo's own create of the same statement lines (no "
+        "matching, no reconciliation), rolled back: the least an import through "
+        "Odoo's accounting costs",
     )
     return parser.parse_args()
 
@@ -463,6 +473,40 @@ def twin(env, content):
     return meter, {"matched": sum(v for k, v in rules.items() if k), "rules": rules}
 
 
+def odoo_floor(env, content):
+    """Odoo's plain ``create`` of the file's statement lines, as Odoo's own
+    statement import makes them (one call per batch of the import's size, each
+    flushed), without matching, reconciling or anything of the addon's: what
+    any import through Odoo's accounting costs at least. Rolled back."""
+    import csv
+
+    from odoo.addons.insurance_renewal.models.insurance_bank_file import IMPORT_BATCH
+
+    journal = bank_journal(env)
+    rows = list(csv.reader(io.StringIO(content.decode())))[1:]
+    vals_list = [
+        {
+            "journal_id": journal.id,
+            "date": day,
+            "amount": float(amount),
+            "partner_name": payer,
+            "payment_ref": memo,
+        }
+        for day, amount, payer, memo in rows
+    ]
+    StLine = env["account.bank.statement.line"]
+    with common.Meter(env.cr, "Odoo's statement line create", rows=None) as meter:
+        cpu = time.process_time()
+        for start in range(0, len(vals_list), IMPORT_BATCH):
+            StLine.create(vals_list[start : start + IMPORT_BATCH])
+            env.flush_all()
+        cpu = time.process_time() - cpu
+    env.cr.rollback()
+    env.invalidate_all()
+    print(f"Odoo's statement line create: {meter.seconds:.1f} s, {cpu:.1f} s of CPU")
+    return meter, {"cpu_seconds": round(cpu, 3)}
+
+
 def fair_twin(env, content, finance, args):
     """The import's state changes in hand-written set-based SQL
     (``receipt_twin.py``), on the same committed database, rolled back after its
@@ -631,6 +675,7 @@ def main():
         )
         sql, sql_result = twin(env, content)
         fair, fair_snapshot, fair_result = fair_twin(env, content, finance, args)
+        floor = odoo_floor(env, content) if args.odoo_floor else None
         query_log = QueryLog() if args.query_log else None
         addon, addon_snapshot, addon_result = import_as_finance(
             env, content, finance, query_log, args.trace_memory
@@ -650,6 +695,8 @@ def main():
         "end_states_compared": comparison,
         "not_in_the_fair_twin": receipt_twin.NOT_WRITTEN,
     }
+    if floor:
+        results["odoo_statement_line_create"] = floor[0].report(rows=rows, **floor[1])
     ratio = addon.seconds / sql.seconds
     fair_ratio = addon.seconds / fair.seconds
     equal = all(
@@ -673,6 +720,14 @@ def main():
         f"{rows / fair.seconds:.0f} rows/s | {fair_ratio:.1f}x | "
         f"{'equal' if equal else 'differ: see JSON'} | 5x |"
     )
+    if floor:
+        summary += (
+            f"\n\nOdoo's own create of the same statement lines (no matching, "
+            f"rolled back): {floor[0].seconds:.1f} s "
+            f"({floor[1]['cpu_seconds']:.1f} s CPU), "
+            f"{floor[0].seconds / fair.seconds:.1f}x the fair twin; the import is "
+            f"{addon.seconds / floor[0].seconds:.2f}x it."
+        )
     print(summary)
     output = args.output or os.path.join(
         common.REPO, "benchmarks", "results", f"{args.database}_receipt_import.json"
