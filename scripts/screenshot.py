@@ -12,6 +12,7 @@ import argparse
 import base64
 import json
 import os
+import socket
 import subprocess
 import tempfile
 import time
@@ -39,9 +40,15 @@ def authenticate(url, db, login, password):
     return cookie.split("session_id=")[1].split(";")[0]
 
 
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 class Browser:
     def __init__(self, width, height):
-        self.port = 9333
+        self.port = free_port()
         self.profile = tempfile.mkdtemp()
         self.process = subprocess.Popen(
             [
@@ -54,12 +61,23 @@ class Browser:
                 "--no-first-run",
                 f"--user-data-dir={self.profile}",
                 f"--remote-debugging-port={self.port}",
+                # newer Chromium refuses the debugging socket to other origins
+                "--remote-allow-origins=*",
                 f"--window-size={width},{height}",
                 "about:blank",
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        try:
+            self.socket = websocket.create_connection(self._page_socket_url())
+        except Exception:
+            self.process.terminate()
+            raise
+        self.next_id = 0
+
+    def _page_socket_url(self):
+        targets = []
         for _attempt in range(50):
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/json") as r:
@@ -68,8 +86,7 @@ class Browser:
             except OSError:
                 time.sleep(0.2)
         page = next(t for t in targets if t["type"] == "page")
-        self.socket = websocket.create_connection(page["webSocketDebuggerUrl"])
-        self.next_id = 0
+        return page["webSocketDebuggerUrl"]
 
     def call(self, method, **params):
         self.next_id += 1
