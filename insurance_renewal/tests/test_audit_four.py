@@ -3,6 +3,8 @@ a user, a script or the web client makes; then the domain's rules checked by
 scenario on their boundary days, and whether a screen tells of a delivery that
 did not happen."""
 
+import importlib.util
+import json
 from datetime import date
 
 from freezegun import freeze_time
@@ -11,6 +13,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.service.model import call_kw
 from odoo.tests import new_test_user, tagged
 from odoo.tools import format_date
+from odoo.tools.misc import file_path
 
 from . import test_renewal_care
 from .common import InsuranceRenewalCommon
@@ -605,6 +608,96 @@ class TestAuditFourDomain(ServicingMixin, InsuranceRenewalCommon):
         self.assertIn(format_date(self.env, date(2025, 3, 5)), warning)
         self.assertIn(format_date(self.env, date(2025, 3, 6)), warning)
         self.assertNotIn(format_date(self.env, date(2025, 4, 1)), warning)
+
+    def _email_on(self, day):
+        """The reminder email 张伟 receives on this day, as its text."""
+        mailbox = self._loopback_mailbox()
+        received = len(mailbox.messages)
+        self._run_clock_on(day)
+        with freeze_time(f"{day} {OFFICE_HOURS}"):
+            self._call_in_cron_cursor(
+                "insurance.reminder.engine", "_cron_send_reminders"
+            )
+            self._deliver_queues()
+        [(_recipients, message)] = mailbox.messages[received:]
+        return message["subject"], message.get_body(("html",)).get_content()
+
+    def test_the_reminder_email_gives_the_cover_end_a_demand_brought_forward(self):
+        """A letter delivered on 3 February ends the cover on 5 March; the
+        insurer's email step 20 days after the due date told 张伟 the policy
+        was covered until the plain grace end, 1 April."""
+        self._with_plan_email_20_days_after_due()
+        self._run_clock_on("2025-02-03")
+        with freeze_time("2025-02-03 06:00:00"):
+            self._letter(self.specialist, "2025-02-03")
+        subject, body = self._email_on("2025-02-20")
+        self.assertIn("P-0001", subject)
+        self.assertIn("Covered until", body)
+        self.assertIn(format_date(self.env, date(2025, 3, 5)), body)
+        self.assertNotIn(format_date(self.env, date(2025, 4, 1)), body)
+
+    def _with_plan_email_20_days_after_due(self):
+        self.holder.email = "zhang.wei@example.com"
+        self.env["insurance.reminder.step"].create(
+            {
+                "plan_id": self.env.ref("insurance_renewal.reminder_plan_default").id,
+                "name": "20 days after due: email",
+                "offset_days": 20,
+                "channel": "email",
+                "mail_template_id": self.env.ref(
+                    "insurance_renewal.mail_template_renewal_reminder"
+                ).id,
+            }
+        )
+
+    def test_an_upgrade_renews_the_emails_the_insurer_did_not_edit(self):
+        """A database installed before keeps its templates (``noupdate``): the
+        upgrade gives the shipped reminder the cover end, in Chinese too, and
+        leaves a demand whose wording the insurer changed as it is."""
+        path = file_path("insurance_renewal/migrations/19.0.1.3.0/post-migrate.py")
+        spec = importlib.util.spec_from_file_location("post_migrate", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        reminder = self.env.ref("insurance_renewal.mail_template_renewal_reminder")
+        demand = self.env.ref("insurance_renewal.mail_template_renewal_demand")
+        before = {
+            template: {
+                lang: migration.previous_body(body)
+                for lang, body in migration.shipped_bodies(xmlid).items()
+            }
+            for template, xmlid in (
+                (reminder, "mail_template_renewal_reminder"),
+                (demand, "mail_template_renewal_demand"),
+            )
+        }
+        self.assertIn("line.grace_end_date", before[reminder]["zh_CN"])
+        before[demand]["en_US"] = before[demand]["en_US"].replace(
+            "Your renewal service team", "Your Fortune Life renewal team"
+        )
+        for template, bodies in before.items():
+            self.env.cr.execute(
+                "UPDATE mail_template SET body_html = %s::jsonb WHERE id = %s",
+                (json.dumps(bodies), template.id),
+            )
+        self.env.invalidate_all()
+        migration.migrate(self.env.cr, "19.0.1.2.0")
+        self.env.invalidate_all()
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.assertIn("Fortune Life", demand.body_html)
+        self.assertIn("line.grace_end_date", demand.body_html)
+        self.assertIn(
+            "line.cover_end_date", demand.with_context(lang="zh_CN").body_html
+        )
+        self.holder.lang = "zh_CN"
+        self._with_plan_email_20_days_after_due()
+        self._run_clock_on("2025-02-03")
+        with freeze_time("2025-02-03 06:00:00"):
+            self._letter(self.specialist, "2025-02-03")
+        _subject, body = self._email_on("2025-02-20")
+        self.assertIn("保障有效至", body)
+        chinese = self.env(context={"lang": "zh_CN"})
+        self.assertIn(format_date(chinese, date(2025, 3, 5)), body)
+        self.assertNotIn(format_date(chinese, date(2025, 4, 1)), body)
 
     def test_the_dashboard_counts_a_cover_ending_within_a_week_after_a_demand(self):
         """On 1 March the cover ends on 5 March, 30 days after the demand: the
