@@ -8,12 +8,14 @@ import json
 from datetime import date
 
 from freezegun import freeze_time
+from lxml import etree
 
 from odoo.exceptions import UserError, ValidationError
 from odoo.service.model import call_kw
 from odoo.tests import new_test_user, tagged
 from odoo.tools import format_date
 from odoo.tools.misc import file_path
+from odoo.tools.safe_eval import safe_eval
 
 from . import test_renewal_care
 from .common import InsuranceRenewalCommon
@@ -439,19 +441,68 @@ class TestAuditFourDelivery(InsuranceRenewalCommon):
         self._sms_reported("invalid_destination")
         self.assertEqual(self.holder.contact_status, "wrong_number")
 
-    def test_a_call_step_is_not_counted_as_a_reminder_sent(self):
-        """The call step three days before the due date gives the specialist a
-        to-do: *What Works* counted it as a reminder sent, whether the call was
-        made or not."""
+    def _call_to_do(self):
+        """The call step three days before the due date: its log, and the
+        specialist's to-do on the case."""
         self._run_clock_on("2025-01-28")
         self._send_on("2025-01-28")
         call = self._logs().filtered(lambda log: log.channel == "phone")
-        self.assertEqual(call.state, "sent")
+        todo = self.policy.renewal_lead_id.activity_ids.filtered(
+            lambda activity: (
+                activity.activity_type_id
+                == self.env.ref("mail.mail_activity_data_call")
+            )
+        )
+        self.assertEqual(len(todo), 1)
+        return call, todo
+
+    def _sent_in_the_list(self):
+        """What the specialist's reminder log list shows under its *Sent* filter."""
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "insurance_renewal.insurance_reminder_log_action"
+        )
+        search = self.env.ref("insurance_renewal.insurance_reminder_log_view_search")
+        [sent] = etree.fromstring(search.arch).xpath("//filter[@name='sent']")
+        return (
+            self.env[action["res_model"]]
+            .with_user(self.specialist)
+            .search(
+                safe_eval(sent.get("domain")) + [("policy_id", "=", self.policy.id)]
+            )
+        )
+
+    def test_a_call_step_is_a_to_do_until_the_specialist_makes_the_call(self):
+        """The call step hands the specialist a to-do: its log said *Sent* (and
+        the list's *Sent* filter showed it) before anyone called; it is done
+        when the specialist marks the to-do done."""
+        call, todo = self._call_to_do()
+        self.assertEqual(call.state, "todo")
+        self.assertEqual(call.activity_id, todo)
+        self.assertFalse(self._sent_in_the_list())
         self.env.flush_all()
         rows = self.env["insurance.kpi.response"].search(
             [("policy_id", "=", self.policy.id), ("source", "=", "reminder")]
         )
         self.assertNotIn("phone", rows.mapped("channel"))
+        with freeze_time(f"2025-01-28 {OFFICE_HOURS}"):
+            todo.with_user(self.specialist).action_feedback(
+                feedback="Called: she pays on Friday."
+            )
+        self.assertEqual(call.state, "done")
+
+    def test_a_call_to_do_is_done_once_the_specialist_logs_the_call(self):
+        call, _todo = self._call_to_do()
+        with freeze_time(f"2025-01-28 {OFFICE_HOURS}"):
+            self.env["insurance.renewal.activity"].with_user(self.specialist).create(
+                {"policy_id": self.policy.id, "channel": "phone", "outcome": "reached"}
+            )
+        self.assertEqual(call.state, "done")
+
+    def test_a_cancelled_call_to_do_is_a_reminder_never_made(self):
+        call, todo = self._call_to_do()
+        todo.with_user(self.specialist).action_cancel()
+        self.assertEqual(call.state, "cancelled")
+        self.assertEqual(self.policy.renewal_lead_id.stage_id.renewal_step, "to_remind")
 
 
 @tagged("post_install", "-at_install")
