@@ -848,6 +848,49 @@ class TestAuditFourDomain(ServicingMixin, InsuranceRenewalCommon):
         self.assertFalse(request.payment_received)
         self.assertEqual(request.state, "approved")
 
+    def _lapse_kpi(self, month):
+        """The manager's lapse KPI for this month: in force at its start,
+        suspended in it, reinstated since."""
+        [row] = (
+            self.env["insurance.kpi.lapse"]
+            .with_user(self.manager)
+            ._read_group(
+                [
+                    ("period_type", "=", "month"),
+                    ("date_start", "=", month),
+                    ("product_id", "=", self.product.id),
+                ],
+                [],
+                ["in_force_count:sum", "suspended_count:sum", "reinstated_count:sum"],
+            )
+        )
+        return row
+
+    def test_the_lapse_kpi_counts_a_reinstatement_once_it_is_completed(self):
+        """Suspended on 2 April; the back premium paid on 12 May, underwriting
+        approves on 3 June: the KPI counted the policy reinstated, and in force
+        from 1 June, on the day it was paid, while underwriting had not decided."""
+        self._run_clock_on("2025-04-02")
+        with freeze_time("2025-05-10 06:00:00"):
+            request = self._request(
+                self.policy, "reinstatement", health_declaration="无住院史"
+            )
+            request.action_confirm()
+        with freeze_time("2025-05-12 06:00:00"):
+            request.with_user(self.specialist).action_confirm_payment()
+        self.assertTrue(request.payment_received)
+        self.assertEqual(self.policy.state, "lapsed")
+        self.env.flush_all()
+        self.assertEqual(self._lapse_kpi("2025-04-01"), (1, 1, 0))
+        self.assertEqual(self._lapse_kpi("2025-06-01")[0], 0)
+        with freeze_time("2025-06-03 06:00:00"):
+            request.with_user(self.underwriter).validate_tier()
+        self.assertEqual(self.policy.state, "in_force")
+        self.env.flush_all()
+        self.assertEqual(self._lapse_kpi("2025-04-01"), (1, 1, 1))
+        self.assertEqual(self._lapse_kpi("2025-06-01")[0], 0)
+        self.assertEqual(self._lapse_kpi("2025-07-01")[0], 1)
+
 
 @tagged("post_install", "-at_install")
 class TestAuditFourReinstatementInvoiced(ServicingMixin, PremiumAccountingCommon):
