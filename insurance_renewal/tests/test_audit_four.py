@@ -12,7 +12,7 @@ from lxml import etree
 
 from odoo.exceptions import UserError, ValidationError
 from odoo.service.model import call_kw
-from odoo.tests import new_test_user, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import format_date
 from odoo.tools.misc import file_path
 from odoo.tools.safe_eval import safe_eval
@@ -271,6 +271,69 @@ class TestAuditFourRights(InsuranceRenewalCommon):
         policy._insurance_portal_request("question", "我想退保，请联系我")
         self.assertEqual(policy.activity_ids.user_id, admin_there)
         self.assertFalse(policy.activity_ids.user_id & elsewhere)
+
+
+@tagged("post_install", "-at_install")
+class TestAuditFourRoutes(HttpCase, InsuranceRenewalCommon):
+    """A1 through the web client's own routes. Odoo's mail and action routes put
+    the caller's context on the request (``request.update_context``), which does
+    not go through ``with_context``: the audit feared a malformed reminder
+    context would pass there. Each route's work calls ``with_context`` before
+    anything is read, so the check of ``models/base.py`` refuses it all the
+    same; this keeps it so. The specialist works in Chinese."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["res.lang"]._activate_lang("zh_CN")
+        cls.env["ir.module.module"].search(
+            [("name", "=", "insurance_renewal")]
+        )._update_translations(["zh_CN"])
+        cls.specialist.lang = "zh_CN"
+        with freeze_time("2024-02-10"):
+            cls.policy = cls._create_policy(specialist_id=cls.specialist.id)
+            cls.policy.action_activate()
+        cls.line = cls._line(cls.policy, 2)
+
+    def _call(self, route, params):
+        """The route's JSON-RPC answer as the web client gets it."""
+        response = self.url_open(
+            route,
+            data=json.dumps({"jsonrpc": "2.0", "method": "call", "params": params}),
+            headers={"Content-Type": "application/json"},
+        )
+        self.assertEqual(response.status_code, 200)
+        return response.json()
+
+    def test_a_malformed_reminder_context_through_a_route_is_refused_cleanly(self):
+        self.authenticate(self.specialist.login, self.specialist.login)
+        policies = self.env.ref("insurance_renewal.insurance_policy_action")
+        activate = self.env.ref("insurance_renewal.insurance_policy_action_activate")
+        notice = self.env.ref("insurance_renewal.action_report_premium_notice")
+        discuss = self.env.ref("mail.action_discuss")
+        thread = {"thread_model": "insurance.policy", "thread_id": self.policy.id}
+        for route, params in (
+            ("/web/action/load", {"action_id": policies.id}),
+            ("/web/action/load", {"action_id": notice.id}),
+            ("/web/action/load", {"action_id": discuss.id}),
+            ("/web/action/run", {"action_id": activate.id}),
+            ("/mail/data", {"fetch_params": [["mail.thread", thread]]}),
+            ("/mail/action", {"fetch_params": [["mail.thread", thread]]}),
+            ("/mail/message/post", {**thread, "post_data": {"body": "已致电"}}),
+        ):
+            with self.subTest(route=route, action=params.get("action_id")):
+                answer = self._call(
+                    route, {**params, "context": {"reminder_line_ids": {"ids": [1]}}}
+                )
+                error = answer.get("error", {}).get("data", {})
+                self.assertEqual(error.get("name"), "odoo.exceptions.UserError")
+                self.assertIn("提醒所列的期次须以期次的 ID 给出", error["message"])
+        self.assertFalse(self.policy.message_ids.filtered(lambda m: "已致电" in m.body))
+        answer = self._call(
+            "/web/action/load",
+            {"action_id": policies.id, "context": {"reminder_line_ids": self.line.ids}},
+        )
+        self.assertEqual(answer["result"]["res_model"], "insurance.policy")
 
 
 @tagged("post_install", "-at_install")
