@@ -954,6 +954,21 @@ class TestAuditFourDomain(ServicingMixin, InsuranceRenewalCommon):
         self.assertEqual(self._lapse_kpi("2025-06-01")[0], 0)
         self.assertEqual(self._lapse_kpi("2025-07-01")[0], 1)
 
+    def test_the_lapse_kpi_does_not_reinstate_a_premium_paid_by_hand(self):
+        """Suspended on 2 April, the lapsed premium taken at the counter on 15
+        April without a reinstatement: the policy stays suspended, and the KPI
+        counted it reinstated and in force again from May."""
+        self._run_clock_on("2025-04-02")
+        with freeze_time("2025-04-15 06:00:00"):
+            self.env["insurance.premium.payment"].with_user(self.specialist).create(
+                {"premium_line_id": self.line.id, "amount": 12000}
+            ).action_confirm()
+        self.assertEqual(self.line.state, "paid")
+        self.assertEqual(self.policy.state, "lapsed")
+        self.env.flush_all()
+        self.assertEqual(self._lapse_kpi("2025-04-01"), (1, 1, 0))
+        self.assertEqual(self._lapse_kpi("2025-05-01")[0], 0)
+
 
 @tagged("post_install", "-at_install")
 class TestAuditFourReinstatementInvoiced(ServicingMixin, PremiumAccountingCommon):
