@@ -22,10 +22,11 @@ class InsuranceKpiLapse(models.Model):
     request done, DOMAIN.md), not on the day a lapsed premium was paid: a payment
     waiting for underwriting, or taken without a reinstatement, revives nothing.
     A policy is in force at the start of a period when it was issued before it,
-    had not ended (free look, death, claim, surrender) and was not suspended. Each row is one period and one combination of
-    product, payment method, specialist, agent and team; the in-force count is built
-    from monthly totals of issues, ends, suspensions and reinstatements, so the view
-    stays small whatever the size of the portfolio.
+    had not ended (free look, death, claim, surrender) and was not suspended. Each
+    row is one period and one combination of product, payment method, specialist,
+    agent and team; the in-force count is built from monthly totals of issues,
+    ends, suspensions and reinstatements, so the view stays small whatever the
+    size of the portfolio.
     """
 
     _name = "insurance.kpi.lapse"
