@@ -53,6 +53,7 @@ REMINDER_SNAPSHOTS = {
         SELECT p.name || '/' || l.installment_number || '/'
                || COALESCE(s.name->>'en_US', '-'),
                g.channel, g.state, g.skip_reason, g.bundle_size, g.partner_id,
+               g.activity_id IS NOT NULL,
                m.message_type, m.model, m.res_id, mm.state,
                (SELECT count(*) FROM sms_sms x WHERE x.mail_message_id = m.id),
                (SELECT string_agg(n.notification_type || ':' || n.notification_status

@@ -535,7 +535,7 @@ SELECT t.step_id, t.line_id, t.policy_id, t.company_id, t.payer_id, 'demand',
 UNION ALL
 SELECT m.step_id, m.line_id, m.policy_id, m.company_id, m.payer_id, m.channel,
        CASE WHEN b.blocked IS NOT NULL THEN 'skipped'
-            WHEN m.channel IN ('phone', 'letter') THEN 'sent' ELSE 'queued' END,
+            WHEN m.channel IN ('phone', 'letter') THEN 'todo' ELSE 'queued' END,
        b.blocked, CASE WHEN b.blocked IS NULL THEN b.size ELSE 1 END, 1, b.message_id,
        %(now)s, %(uid)s, %(uid)s, %(now)s, %(now)s
   FROM twin_members m
@@ -570,7 +570,19 @@ SELECT CASE WHEN c.id IS NULL THEN %(policy_model)s ELSE %(lead_model)s END,
       SELECT id, name, user_id FROM crm_lead
        WHERE insurance_policy_id = p.id AND active AND won_status = 'pending'
        ORDER BY id LIMIT 1) c ON true
- WHERE b.blocked IS NULL AND m.channel IN ('phone', 'letter');
+ WHERE b.blocked IS NULL AND m.channel IN ('phone', 'letter')
+ ORDER BY m.line_id, m.step_id;
+-- each call or letter step's log waits for its to-do (inserted in the same order)
+UPDATE insurance_reminder_log g SET activity_id = a.id
+  FROM (SELECT id, row_number() OVER (ORDER BY premium_line_id, step_id) AS n
+          FROM insurance_reminder_log
+         WHERE state = 'todo' AND activity_id IS NULL AND create_date = %(now)s) t
+  JOIN (SELECT id, row_number() OVER (ORDER BY id) AS n
+          FROM mail_activity
+         WHERE automated AND create_date = %(now)s
+           AND id NOT IN (SELECT activity_id FROM insurance_reminder_log
+                           WHERE activity_id IS NOT NULL)) a ON a.n = t.n
+ WHERE g.id = t.id;
 """
 
 

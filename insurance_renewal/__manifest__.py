@@ -2,7 +2,7 @@
     "name": "Insurance Renewal Premiums",
     "summary": "Collect renewal premiums of life insurance policies: schedules, "
     "grace, lapse and reinstatement, worked from the CRM",
-    "version": "19.0.1.2.0",
+    "version": "19.0.1.3.0",
     "category": "Sales/CRM",
     "website": "https://github.com/insurance-renewal/insurance_renewal",
     "author": "Insurance Renewal Developers",

@@ -33,6 +33,9 @@ from . import insurance_reminder_log
 from . import insurance_reminder_engine
 from . import res_company
 from . import mail_notification
+from . import insurance_servicing_request
+
+# the KPI views read the tables of the models above
 from . import insurance_kpi_mixin
 from . import insurance_kpi_instalment
 from . import insurance_kpi_lapse
@@ -45,7 +48,6 @@ from . import res_users
 from . import account_banking_mandate
 from . import account_payment_order
 from . import account_payment_line
-from . import insurance_servicing_request
 from . import tier_definition
 from . import insurance_assignment_rule
 from . import insurance_red_flag_rule

@@ -16,14 +16,17 @@ class InsuranceKpiLapse(models.Model):
     """Lapse and reinstatement by month, quarter and year (DOMAIN.md, "Other KPIs"):
     lapse rate = policies suspended in the period / policies in force at its start.
 
-    A suspension is read from the instalments: one that lapsed unpaid (the policy is
-    still suspended, or terminated), or that was paid only after its suspension day
-    (the policy was reinstated that day). A policy is in force at the start of a
-    period when it was issued before it, had not ended (free look, death, claim,
-    surrender) and was not suspended. Each row is one period and one combination of
-    product, payment method, specialist, agent and team; the in-force count is built
-    from monthly totals of issues, ends, suspensions and reinstatements, so the view
-    stays small whatever the size of the portfolio.
+    A suspension is read from the instalments: one that lapsed unpaid, or that was
+    paid only after its suspension day. The policy is back in force on the day its
+    reinstatement was completed (underwriting approved and paid: the reinstatement
+    request done, DOMAIN.md), not on the day a lapsed premium was paid: a payment
+    waiting for underwriting, or taken without a reinstatement, revives nothing.
+    A policy is in force at the start of a period when it was issued before it,
+    had not ended (free look, death, claim, surrender) and was not suspended. Each
+    row is one period and one combination of product, payment method, specialist,
+    agent and team; the in-force count is built from monthly totals of issues,
+    ends, suspensions and reinstatements, so the view stays small whatever the
+    size of the portfolio.
     """
 
     _name = "insurance.kpi.lapse"
@@ -69,11 +72,20 @@ class InsuranceKpiLapse(models.Model):
             SQL(
                 """
             WITH pol AS (%(policies)s),
+            reinstatement AS (
+                SELECT r.policy_id, r.date_done
+                  FROM insurance_servicing_request r
+                 WHERE r.request_type = 'reinstatement' AND r.state = 'done'
+                   AND r.date_done IS NOT NULL
+            ),
             episode AS (
+                -- each suspension ends with the first reinstatement completed
+                -- since, if any
                 SELECT policy_id, MIN(lapse_date) AS lapse_date, back_date
                   FROM (SELECT l.policy_id, l.lapse_date,
-                               CASE WHEN l.state = 'paid' THEN l.date_paid END
-                                   AS back_date
+                               (SELECT MIN(r.date_done) FROM reinstatement r
+                                 WHERE r.policy_id = l.policy_id
+                                   AND r.date_done >= l.lapse_date) AS back_date
                           FROM insurance_premium_line l
                          WHERE l.lapse_date IS NOT NULL
                            AND (l.state = 'lapsed'

@@ -1356,7 +1356,7 @@ class InsurancePolicy(models.Model):
                 ),
                 due=format_date(self.env, unpaid.due_date),
                 # the last day of cover: a formal demand may bring it forward
-                grace_end=format_date(self.env, unpaid.lapse_date - timedelta(days=1)),
+                grace_end=format_date(self.env, unpaid.cover_end_date),
                 suspension=format_date(self.env, unpaid.lapse_date),
             )
         if self.state == "lapsed":

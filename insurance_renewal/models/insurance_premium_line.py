@@ -71,6 +71,12 @@ class InsurancePremiumLine(models.Model):
         index=True,
         help="The policy is suspended on this day if the instalment is still unpaid.",
     )
+    cover_end_date = fields.Date(
+        string="Covered Until",
+        compute="_compute_cover_end_date",
+        help="The last day of cover if the instalment stays unpaid: the grace end, "
+        "or the 30th day after a formal demand delivered before it.",
+    )
     demand_date = fields.Date(
         string="Demand Delivered On",
         copy=False,
@@ -170,6 +176,13 @@ class InsurancePremiumLine(models.Model):
         for line in self:
             line.lapse_date = line.grace_end_date and schedule.suspension_date(
                 line.grace_end_date, line.demand_date
+            )
+
+    @api.depends("lapse_date")
+    def _compute_cover_end_date(self):
+        for line in self:
+            line.cover_end_date = line.lapse_date and line.lapse_date - timedelta(
+                days=1
             )
 
     @api.depends("due_date", "product_id.invoice_lead_days")

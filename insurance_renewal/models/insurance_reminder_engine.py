@@ -586,9 +586,9 @@ class InsuranceReminderEngine(models.AbstractModel):
         and channel): a message is queued, and its logs follow what becomes of it;
         a call or a letter is a to-do for the specialist."""
         if channel in ("phone", "letter"):
+            self._mark_logs(bundles, "todo")
             self._schedule_todos(bundles, channel)
-            self._mark_logs(bundles, "sent")
-            return Counter({f"sent_{channel}": sum(len(logs) for logs in bundles)})
+            return Counter({f"todo_{channel}": sum(len(logs) for logs in bundles)})
         if channel == "sms":
             messages = self._queue_sms(bundles)
         else:
@@ -932,7 +932,7 @@ class InsuranceReminderEngine(models.AbstractModel):
             if key not in teams:
                 teams[key] = activities._get_default_team_id(*key).id
             vals["team_id"] = teams[key]
-        activities.with_context(mail_activity_quick_update=True).create(values)
+        return activities.with_context(mail_activity_quick_update=True).create(values)
 
     @api.model
     def _schedule_todos(self, bundles, channel):
@@ -960,7 +960,7 @@ class InsuranceReminderEngine(models.AbstractModel):
                     line=reader.premium_line_id.display_name,
                 )
             values.append(self._todo_values(log, activity_type, summary))
-        self._create_todos(values)
+        logs._link_todos(self._create_todos(values))
 
     @api.model
     def _fall_back_on_failures(self):

@@ -2,6 +2,7 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from .insurance_reminder_step import REMINDER_CHANNELS
 
@@ -55,13 +56,18 @@ class InsuranceReminderLog(models.Model):
             ("failed", "Failed"),
             ("bounced", "Bounced"),
             ("skipped", "Skipped"),
+            ("todo", "To Do"),
+            ("done", "Done"),
+            ("cancelled", "Cancelled"),
         ],
         required=True,
         default="claimed",
         index=True,
         help="Queued: handed to the mail or SMS queue. Sent: the mail server or SMS "
         "provider accepted it. Failed: they refused it; it is tried again, then "
-        "the specialist is asked to call.",
+        "the specialist is asked to call. To Do: a call or a letter handed to the "
+        "specialist as a to-do; Done once they mark it done or log the contact, "
+        "Cancelled if the to-do is cancelled.",
     )
     skip_reason = fields.Selection(
         [
@@ -97,6 +103,14 @@ class InsuranceReminderLog(models.Model):
         "suspension run from it."
     )
     tracking_ref = fields.Char(string="Letter Tracking Number")
+    activity_id = fields.Many2one(
+        "mail.activity",
+        string="To-Do",
+        index="btree_not_null",
+        ondelete="set null",
+        readonly=True,
+        help="The specialist's to-do for a call or a letter step.",
+    )
 
     _step_line_unique = models.Constraint(
         "UNIQUE(step_id, premium_line_id, due_date)",
@@ -257,6 +271,58 @@ class InsuranceReminderLog(models.Model):
             for policy, policy_logs in logs.grouped("policy_id").items()
         ]
         self.env["insurance.renewal.activity"].create(values)
+
+    # The specialist's to-dos -------------------------------------------------
+
+    def _link_todos(self, activities):
+        """Link each of these logs to its to-do (same order): one statement."""
+        rows = [
+            SQL("(%s, %s)", log.id, activity.id)
+            for log, activity in zip(self, activities, strict=True)
+        ]
+        self.env.execute_query(
+            SQL(
+                """
+                UPDATE insurance_reminder_log g
+                   SET activity_id = v.activity
+                  FROM (VALUES %s) AS v(id, activity)
+                 WHERE g.id = v.id
+                """,
+                SQL(", ").join(rows),
+            )
+        )
+        self.invalidate_recordset(["activity_id"])
+
+    @api.model
+    def _on_todos_closed(self, activities, state):
+        """The specialist marked these to-dos done (or cancelled them): so are
+        the call and letter steps waiting for them."""
+        # mail.activity checked that the caller may close them; the logs, which
+        # people only read, follow as the addon's record of the fact.
+        self.sudo().search(
+            [("activity_id", "in", activities.ids), ("state", "=", "todo")]
+        ).write({"state": state})
+
+    @api.model
+    def _on_contacts_logged(self, contacts):
+        """A call or a letter logged by the specialist carries out the call or
+        letter steps still to do on its policy."""
+        done = contacts.filtered(lambda contact: contact.kind == "contact")
+        if not done:
+            return
+        # The caller created these contacts (rights checked by create); the
+        # logs, which people only read, follow as the addon's record.
+        waiting = self.sudo().search(
+            [
+                ("policy_id", "in", done.policy_id.ids),
+                ("channel", "in", done.mapped("channel")),
+                ("state", "=", "todo"),
+            ]
+        )
+        pairs = {(contact.policy_id, contact.channel) for contact in done}
+        waiting.filtered(lambda log: (log.policy_id, log.channel) in pairs).write(
+            {"state": "done"}
+        )
 
     def _channel_label(self):
         return dict(self._fields["channel"]._description_selection(self.env))[

@@ -196,6 +196,7 @@ class InsuranceRenewalActivity(models.Model):
             activities._check_contact_date()
             activities.filtered(lambda a: a.outcome == "promised")._check_promise()
         self.env["insurance.fact.flow"]._touch_cases(activities.lead_id)
+        self.env["insurance.reminder.log"]._on_contacts_logged(activities)
         activities._schedule_promise_checks()
         activities.partner_id._schedule_contact_repair()
         return activities

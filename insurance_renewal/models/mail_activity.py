@@ -60,6 +60,12 @@ class MailActivity(models.Model):
                     vals["team_user_id"] = vals["user_id"]
         return super().create(vals_list)
 
+    def unlink(self):
+        """A cancelled call or letter to-do: the reminder step was never carried
+        out (a done one is archived, not deleted)."""
+        self.env["insurance.reminder.log"]._on_todos_closed(self, "cancelled")
+        return super().unlink()
+
     def _insurance_notify_assigned(self):
         """Tell each person once of the to-dos of this batch handed to them: a
         batch (of an import, of the clock, of a bank file) is one unit of work.
@@ -323,6 +329,7 @@ class MailActivity(models.Model):
             .sudo()
             .search([("team_activity_ids", "in", self.ids)])
         )
+        self.env["insurance.reminder.log"]._on_todos_closed(self, "done")
         result = super()._action_done(feedback=feedback, attachment_ids=attachment_ids)
         rules = self.env["insurance.assignment.rule"]
         for activity, event_code in team_work:

@@ -3,14 +3,19 @@ a user, a script or the web client makes; then the domain's rules checked by
 scenario on their boundary days, and whether a screen tells of a delivery that
 did not happen."""
 
+import importlib.util
+import json
 from datetime import date
 
 from freezegun import freeze_time
+from lxml import etree
 
 from odoo.exceptions import UserError, ValidationError
 from odoo.service.model import call_kw
-from odoo.tests import new_test_user, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import format_date
+from odoo.tools.misc import file_path
+from odoo.tools.safe_eval import safe_eval
 
 from . import test_renewal_care
 from .common import InsuranceRenewalCommon
@@ -269,6 +274,69 @@ class TestAuditFourRights(InsuranceRenewalCommon):
 
 
 @tagged("post_install", "-at_install")
+class TestAuditFourRoutes(HttpCase, InsuranceRenewalCommon):
+    """A1 through the web client's own routes. Odoo's mail and action routes put
+    the caller's context on the request (``request.update_context``), which does
+    not go through ``with_context``: the audit feared a malformed reminder
+    context would pass there. Each route's work calls ``with_context`` before
+    anything is read, so the check of ``models/base.py`` refuses it all the
+    same; this keeps it so. The specialist works in Chinese."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["res.lang"]._activate_lang("zh_CN")
+        cls.env["ir.module.module"].search(
+            [("name", "=", "insurance_renewal")]
+        )._update_translations(["zh_CN"])
+        cls.specialist.lang = "zh_CN"
+        with freeze_time("2024-02-10"):
+            cls.policy = cls._create_policy(specialist_id=cls.specialist.id)
+            cls.policy.action_activate()
+        cls.line = cls._line(cls.policy, 2)
+
+    def _call(self, route, params):
+        """The route's JSON-RPC answer as the web client gets it."""
+        response = self.url_open(
+            route,
+            data=json.dumps({"jsonrpc": "2.0", "method": "call", "params": params}),
+            headers={"Content-Type": "application/json"},
+        )
+        self.assertEqual(response.status_code, 200)
+        return response.json()
+
+    def test_a_malformed_reminder_context_through_a_route_is_refused_cleanly(self):
+        self.authenticate(self.specialist.login, self.specialist.login)
+        policies = self.env.ref("insurance_renewal.insurance_policy_action")
+        activate = self.env.ref("insurance_renewal.insurance_policy_action_activate")
+        notice = self.env.ref("insurance_renewal.action_report_premium_notice")
+        discuss = self.env.ref("mail.action_discuss")
+        thread = {"thread_model": "insurance.policy", "thread_id": self.policy.id}
+        for route, params in (
+            ("/web/action/load", {"action_id": policies.id}),
+            ("/web/action/load", {"action_id": notice.id}),
+            ("/web/action/load", {"action_id": discuss.id}),
+            ("/web/action/run", {"action_id": activate.id}),
+            ("/mail/data", {"fetch_params": [["mail.thread", thread]]}),
+            ("/mail/action", {"fetch_params": [["mail.thread", thread]]}),
+            ("/mail/message/post", {**thread, "post_data": {"body": "已致电"}}),
+        ):
+            with self.subTest(route=route, action=params.get("action_id")):
+                answer = self._call(
+                    route, {**params, "context": {"reminder_line_ids": {"ids": [1]}}}
+                )
+                error = answer.get("error", {}).get("data", {})
+                self.assertEqual(error.get("name"), "odoo.exceptions.UserError")
+                self.assertIn("提醒所列的期次须以期次的 ID 给出", error["message"])
+        self.assertFalse(self.policy.message_ids.filtered(lambda m: "已致电" in m.body))
+        answer = self._call(
+            "/web/action/load",
+            {"action_id": policies.id, "context": {"reminder_line_ids": self.line.ids}},
+        )
+        self.assertEqual(answer["result"]["res_model"], "insurance.policy")
+
+
+@tagged("post_install", "-at_install")
 class TestAuditFourPortal(CustomerPortalCommon):
     """A4: a script holding several pay links spreads its requests over them."""
 
@@ -436,19 +504,68 @@ class TestAuditFourDelivery(InsuranceRenewalCommon):
         self._sms_reported("invalid_destination")
         self.assertEqual(self.holder.contact_status, "wrong_number")
 
-    def test_a_call_step_is_not_counted_as_a_reminder_sent(self):
-        """The call step three days before the due date gives the specialist a
-        to-do: *What Works* counted it as a reminder sent, whether the call was
-        made or not."""
+    def _call_to_do(self):
+        """The call step three days before the due date: its log, and the
+        specialist's to-do on the case."""
         self._run_clock_on("2025-01-28")
         self._send_on("2025-01-28")
         call = self._logs().filtered(lambda log: log.channel == "phone")
-        self.assertEqual(call.state, "sent")
+        todo = self.policy.renewal_lead_id.activity_ids.filtered(
+            lambda activity: (
+                activity.activity_type_id
+                == self.env.ref("mail.mail_activity_data_call")
+            )
+        )
+        self.assertEqual(len(todo), 1)
+        return call, todo
+
+    def _sent_in_the_list(self):
+        """What the specialist's reminder log list shows under its *Sent* filter."""
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "insurance_renewal.insurance_reminder_log_action"
+        )
+        search = self.env.ref("insurance_renewal.insurance_reminder_log_view_search")
+        [sent] = etree.fromstring(search.arch).xpath("//filter[@name='sent']")
+        return (
+            self.env[action["res_model"]]
+            .with_user(self.specialist)
+            .search(
+                safe_eval(sent.get("domain")) + [("policy_id", "=", self.policy.id)]
+            )
+        )
+
+    def test_a_call_step_is_a_to_do_until_the_specialist_makes_the_call(self):
+        """The call step hands the specialist a to-do: its log said *Sent* (and
+        the list's *Sent* filter showed it) before anyone called; it is done
+        when the specialist marks the to-do done."""
+        call, todo = self._call_to_do()
+        self.assertEqual(call.state, "todo")
+        self.assertEqual(call.activity_id, todo)
+        self.assertFalse(self._sent_in_the_list())
         self.env.flush_all()
         rows = self.env["insurance.kpi.response"].search(
             [("policy_id", "=", self.policy.id), ("source", "=", "reminder")]
         )
         self.assertNotIn("phone", rows.mapped("channel"))
+        with freeze_time(f"2025-01-28 {OFFICE_HOURS}"):
+            todo.with_user(self.specialist).action_feedback(
+                feedback="Called: she pays on Friday."
+            )
+        self.assertEqual(call.state, "done")
+
+    def test_a_call_to_do_is_done_once_the_specialist_logs_the_call(self):
+        call, _todo = self._call_to_do()
+        with freeze_time(f"2025-01-28 {OFFICE_HOURS}"):
+            self.env["insurance.renewal.activity"].with_user(self.specialist).create(
+                {"policy_id": self.policy.id, "channel": "phone", "outcome": "reached"}
+            )
+        self.assertEqual(call.state, "done")
+
+    def test_a_cancelled_call_to_do_is_a_reminder_never_made(self):
+        call, todo = self._call_to_do()
+        todo.with_user(self.specialist).action_cancel()
+        self.assertEqual(call.state, "cancelled")
+        self.assertEqual(self.policy.renewal_lead_id.stage_id.renewal_step, "to_remind")
 
 
 @tagged("post_install", "-at_install")
@@ -606,6 +723,96 @@ class TestAuditFourDomain(ServicingMixin, InsuranceRenewalCommon):
         self.assertIn(format_date(self.env, date(2025, 3, 6)), warning)
         self.assertNotIn(format_date(self.env, date(2025, 4, 1)), warning)
 
+    def _email_on(self, day):
+        """The reminder email 张伟 receives on this day, as its text."""
+        mailbox = self._loopback_mailbox()
+        received = len(mailbox.messages)
+        self._run_clock_on(day)
+        with freeze_time(f"{day} {OFFICE_HOURS}"):
+            self._call_in_cron_cursor(
+                "insurance.reminder.engine", "_cron_send_reminders"
+            )
+            self._deliver_queues()
+        [(_recipients, message)] = mailbox.messages[received:]
+        return message["subject"], message.get_body(("html",)).get_content()
+
+    def test_the_reminder_email_gives_the_cover_end_a_demand_brought_forward(self):
+        """A letter delivered on 3 February ends the cover on 5 March; the
+        insurer's email step 20 days after the due date told 张伟 the policy
+        was covered until the plain grace end, 1 April."""
+        self._with_plan_email_20_days_after_due()
+        self._run_clock_on("2025-02-03")
+        with freeze_time("2025-02-03 06:00:00"):
+            self._letter(self.specialist, "2025-02-03")
+        subject, body = self._email_on("2025-02-20")
+        self.assertIn("P-0001", subject)
+        self.assertIn("Covered until", body)
+        self.assertIn(format_date(self.env, date(2025, 3, 5)), body)
+        self.assertNotIn(format_date(self.env, date(2025, 4, 1)), body)
+
+    def _with_plan_email_20_days_after_due(self):
+        self.holder.email = "zhang.wei@example.com"
+        self.env["insurance.reminder.step"].create(
+            {
+                "plan_id": self.env.ref("insurance_renewal.reminder_plan_default").id,
+                "name": "20 days after due: email",
+                "offset_days": 20,
+                "channel": "email",
+                "mail_template_id": self.env.ref(
+                    "insurance_renewal.mail_template_renewal_reminder"
+                ).id,
+            }
+        )
+
+    def test_an_upgrade_renews_the_emails_the_insurer_did_not_edit(self):
+        """A database installed before keeps its templates (``noupdate``): the
+        upgrade gives the shipped reminder the cover end, in Chinese too, and
+        leaves a demand whose wording the insurer changed as it is."""
+        path = file_path("insurance_renewal/migrations/19.0.1.3.0/post-migrate.py")
+        spec = importlib.util.spec_from_file_location("post_migrate", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        reminder = self.env.ref("insurance_renewal.mail_template_renewal_reminder")
+        demand = self.env.ref("insurance_renewal.mail_template_renewal_demand")
+        before = {
+            template: {
+                lang: migration.previous_body(body)
+                for lang, body in migration.shipped_bodies(xmlid).items()
+            }
+            for template, xmlid in (
+                (reminder, "mail_template_renewal_reminder"),
+                (demand, "mail_template_renewal_demand"),
+            )
+        }
+        self.assertIn("line.grace_end_date", before[reminder]["zh_CN"])
+        before[demand]["en_US"] = before[demand]["en_US"].replace(
+            "Your renewal service team", "Your Fortune Life renewal team"
+        )
+        for template, bodies in before.items():
+            self.env.cr.execute(
+                "UPDATE mail_template SET body_html = %s::jsonb WHERE id = %s",
+                (json.dumps(bodies), template.id),
+            )
+        self.env.invalidate_all()
+        migration.migrate(self.env.cr, "19.0.1.2.0")
+        self.env.invalidate_all()
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.assertIn("Fortune Life", demand.body_html)
+        self.assertIn("line.grace_end_date", demand.body_html)
+        self.assertIn(
+            "line.cover_end_date", demand.with_context(lang="zh_CN").body_html
+        )
+        self.holder.lang = "zh_CN"
+        self._with_plan_email_20_days_after_due()
+        self._run_clock_on("2025-02-03")
+        with freeze_time("2025-02-03 06:00:00"):
+            self._letter(self.specialist, "2025-02-03")
+        _subject, body = self._email_on("2025-02-20")
+        self.assertIn("保障有效至", body)
+        chinese = self.env(context={"lang": "zh_CN"})
+        self.assertIn(format_date(chinese, date(2025, 3, 5)), body)
+        self.assertNotIn(format_date(chinese, date(2025, 4, 1)), body)
+
     def test_the_dashboard_counts_a_cover_ending_within_a_week_after_a_demand(self):
         """On 1 March the cover ends on 5 March, 30 days after the demand: the
         dashboard's *Grace Ending Within 7 Days* left it out (grace end 1 April)."""
@@ -703,6 +910,64 @@ class TestAuditFourDomain(ServicingMixin, InsuranceRenewalCommon):
         self.assertEqual(self.policy.state, "terminated")
         self.assertFalse(request.payment_received)
         self.assertEqual(request.state, "approved")
+
+    def _lapse_kpi(self, month):
+        """The manager's lapse KPI for this month: in force at its start,
+        suspended in it, reinstated since."""
+        [row] = (
+            self.env["insurance.kpi.lapse"]
+            .with_user(self.manager)
+            ._read_group(
+                [
+                    ("period_type", "=", "month"),
+                    ("date_start", "=", month),
+                    ("product_id", "=", self.product.id),
+                ],
+                [],
+                ["in_force_count:sum", "suspended_count:sum", "reinstated_count:sum"],
+            )
+        )
+        return row
+
+    def test_the_lapse_kpi_counts_a_reinstatement_once_it_is_completed(self):
+        """Suspended on 2 April; the back premium paid on 12 May, underwriting
+        approves on 3 June: the KPI counted the policy reinstated, and in force
+        from 1 June, on the day it was paid, while underwriting had not decided."""
+        self._run_clock_on("2025-04-02")
+        with freeze_time("2025-05-10 06:00:00"):
+            request = self._request(
+                self.policy, "reinstatement", health_declaration="无住院史"
+            )
+            request.action_confirm()
+        with freeze_time("2025-05-12 06:00:00"):
+            request.with_user(self.specialist).action_confirm_payment()
+        self.assertTrue(request.payment_received)
+        self.assertEqual(self.policy.state, "lapsed")
+        self.env.flush_all()
+        self.assertEqual(self._lapse_kpi("2025-04-01"), (1, 1, 0))
+        self.assertEqual(self._lapse_kpi("2025-06-01")[0], 0)
+        with freeze_time("2025-06-03 06:00:00"):
+            request.with_user(self.underwriter).validate_tier()
+        self.assertEqual(self.policy.state, "in_force")
+        self.env.flush_all()
+        self.assertEqual(self._lapse_kpi("2025-04-01"), (1, 1, 1))
+        self.assertEqual(self._lapse_kpi("2025-06-01")[0], 0)
+        self.assertEqual(self._lapse_kpi("2025-07-01")[0], 1)
+
+    def test_the_lapse_kpi_does_not_reinstate_a_premium_paid_by_hand(self):
+        """Suspended on 2 April, the lapsed premium taken at the counter on 15
+        April without a reinstatement: the policy stays suspended, and the KPI
+        counted it reinstated and in force again from May."""
+        self._run_clock_on("2025-04-02")
+        with freeze_time("2025-04-15 06:00:00"):
+            self.env["insurance.premium.payment"].with_user(self.specialist).create(
+                {"premium_line_id": self.line.id, "amount": 12000}
+            ).action_confirm()
+        self.assertEqual(self.line.state, "paid")
+        self.assertEqual(self.policy.state, "lapsed")
+        self.env.flush_all()
+        self.assertEqual(self._lapse_kpi("2025-04-01"), (1, 1, 0))
+        self.assertEqual(self._lapse_kpi("2025-05-01")[0], 0)
 
 
 @tagged("post_install", "-at_install")

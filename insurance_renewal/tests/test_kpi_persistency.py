@@ -60,6 +60,8 @@ POLICIES = [
     ("B09", COHORT_B, "annual", 6000, "in_force", None, {2: (PAID, "2026-05-01")}),
     ("B10", COHORT_B, "monthly", 1000, "in_force", None, {13: (PAID, "2026-05-20")}),
 ]  # fmt: skip
+# The reinstatements completed (underwriting approved and paid), by policy.
+REINSTATED = {"A03": "2025-03-20", "A18": "2025-04-01", "A10": "2026-03-12"}
 
 
 @tagged("post_install", "-at_install")
@@ -80,6 +82,17 @@ class TestKpiPersistency(InsuranceRenewalCommon):
             cls.policies[name] = cls._kpi_policy(
                 name, issued, frequency, premium, state, end, lines
             )
+        cls.env["insurance.servicing.request"].create(
+            [
+                {
+                    "policy_id": cls.policies[name].id,
+                    "request_type": "reinstatement",
+                    "state": "done",
+                    "date_done": day,
+                }
+                for name, day in REINSTATED.items()
+            ]
+        )
 
     @classmethod
     def _kpi_policy(cls, name, issued, frequency, premium, state, end, lines):
