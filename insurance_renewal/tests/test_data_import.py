@@ -4,6 +4,7 @@ from unittest.mock import patch
 
 import openpyxl
 from freezegun import freeze_time
+from markupsafe import Markup
 from stdnum import luhn
 from stdnum.cn import ric
 
@@ -666,6 +667,46 @@ class TestDataImport(InsuranceRenewalCommon):
         with_partners = {**values, "partner_ids": [self.holder.id]}
         self.assertIsNone(Message._insurance_insert_logs([with_partners]))
         self.assertIsNone(Message._insurance_insert_logs([{**values, "parent_id": 1}]))
+
+    def test_log_bodies_stored_together_are_sanitised_as_each_alone(self):
+        """The logs of a batch whose bodies differ only in one number (each new
+        card's "Bank Account #N created") are sanitised once for all; each
+        body stored is still what the field makes of it alone, also when the
+        number sits where the sanitiser drops it or when a body holds two."""
+        Message = self.env["mail.message"].sudo()
+        link = '<a href="#" data-oe-model="res.partner.bank" data-oe-id="%s">#%s</a>'
+        bodies = [
+            Markup(f"<span>Bank Account {link} created</span>") % (12, 12),
+            Markup(f"<span>Bank Account {link} created</span>") % (345, 345),
+            Markup('<span onclick="go(7)">card 7</span>'),
+            Markup('<span onclick="go(8)">card 8</span>'),
+            Markup("<p>2 cards of 3</p>"),
+            Markup("<p>2 cards of 2</p><script>x(2)</script>"),
+        ]
+        values = {
+            "author_id": self.env.user.partner_id.id,
+            "email_add_signature": False,
+            "email_from": False,
+            "is_internal": True,
+            "message_type": "notification",
+            "model": "res.partner",
+            "reply_to": False,
+            "res_id": self.holder.id,
+        }
+        messages = Message._insurance_insert_logs(
+            [
+                {**values, "body": body, "message_id": f"<log-{number}@x>"}
+                for number, body in enumerate(bodies)
+            ]
+        )
+        messages.invalidate_recordset(["body"])
+        field = Message._fields["body"]
+        self.assertEqual(
+            [str(body) for body in messages.mapped("body")],
+            [str(field.convert_to_column_insert(body, Message)) for body in bodies],
+        )
+        self.assertIn('data-oe-id="345">#345</a>', str(messages[1].body))
+        self.assertNotIn("onclick", str(messages[2].body))
 
     def test_a_card_archived_for_its_holder_is_still_refused(self):
         """Odoo refuses a new bank account whose number its holder has archived
