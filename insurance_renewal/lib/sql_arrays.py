@@ -12,23 +12,30 @@ from decimal import Decimal
 
 # Values whose text form (``str``) is what PostgreSQL's input functions read:
 # numbers, text, booleans (``True``/``False``), ISO dates and timestamps.
-PLAIN_TYPES = (str, int, float, Decimal, bool, datetime.date)
+PLAIN_TYPES = frozenset(
+    {str, int, float, Decimal, bool, datetime.date, datetime.datetime}
+)
 
 
 def array_literal(values):
     """The text form of a one-dimensional array of ``values`` (None is NULL),
-    each element quoted and escaped; None when a value is of another kind
-    (a mapping, a list, an aware datetime), which the caller then passes as a
-    list."""
+    each element quoted and escaped; None when a value is of another kind (a
+    mapping, a list, an aware timestamp) or flags are mixed with numbers,
+    which the caller then passes as a list. Each distinct value is written
+    once (a column repeats its company, currency, state or date)."""
+    kinds = set(map(type, values)) - {type(None)}
+    if not kinds <= PLAIN_TYPES or (bool in kinds and len(kinds) > 1):
+        return None
+    if datetime.datetime in kinds and any(
+        isinstance(value, datetime.datetime) and value.tzinfo for value in values
+    ):
+        return None
+    texts = {None: "NULL"}
     elements = []
     for value in values:
-        if value is None:
-            elements.append("NULL")
-            continue
-        if not isinstance(value, PLAIN_TYPES) or (
-            isinstance(value, datetime.datetime) and value.tzinfo
-        ):
-            return None
-        text = str(value).replace("\\", "\\\\").replace('"', '\\"')
-        elements.append(f'"{text}"')
+        text = texts.get(value)
+        if text is None:
+            escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
+            text = texts[value] = f'"{escaped}"'
+        elements.append(text)
     return "{" + ",".join(elements) + "}"
