@@ -802,6 +802,46 @@ class TestDataImport(InsuranceRenewalCommon):
         self.assertEqual(batch["b"].phone, "+8613900139002")
         self.assertEqual(batch["a"].commercial_partner_id, batch["a"])
 
+    def test_new_cards_get_the_defaults_odoo_gives_each(self):
+        """The new debit cards of a batch get Odoo's default values looked up
+        once for the batch: each is stored as Odoo's create stores it alone."""
+        Partner = self.env["res.partner"]
+        holders = Partner.create([{"name": "王芳"}, {"name": "李娜"}, {"name": "赵磊"}])
+        alone = (
+            self.env["res.partner.bank"]
+            .sudo()
+            .with_context(tracking_disable=True)
+            .create({"partner_id": holders[0].id, "acc_number": CARD})
+        )
+        rows = [
+            {"row": number, "card_number": card, "bank_name": ""}
+            for number, card in ((1, CARD), (2, "6222020000000015"))
+        ]
+        people = {1: (holders[1],) * 3, 2: (holders[2],) * 3}
+        self.env["insurance.partner.match"]._add_cards(rows, people)
+        batch = holders[1].bank_ids | holders[2].bank_ids
+        self.assertEqual(len(batch), 2)
+        self.env.flush_all()
+        Bank = self.env["res.partner.bank"]
+        names = [
+            fname
+            for fname, field in Bank._fields.items()
+            if field.store
+            and fname
+            not in ("id", "create_date", "write_date", "partner_id", "acc_holder_name")
+            and field.type not in ("one2many", "many2many", "binary")
+        ]
+        (alone | batch).invalidate_recordset()
+        values = [
+            dict(record.sudo().read(names)[0], id=0) for record in (alone, batch[0])
+        ]
+        self.assertEqual(values[1], values[0])
+        self.assertEqual(batch.mapped("acc_holder_name"), ["李娜", "赵磊"])
+        self.assertEqual(
+            batch.mapped("acc_number_masked"),
+            ["6228********5671", "6222********0015"],
+        )
+
     @freeze_time("2025-01-10")
     def test_customers_found_with_the_same_new_values_are_written_together(self):
         """Customers the file gives the same new address are written in one
