@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 import schedule
+from dateutil.relativedelta import relativedelta
 
 
 @pytest.mark.parametrize(
@@ -109,3 +110,16 @@ def test_due_dates_until_the_horizon_stop_at_the_premium_term():
 )
 def test_clock_state_of_an_unpaid_instalment(today, expected):
     assert schedule.state_on(today, date(2025, 1, 31), date(2025, 4, 2)) == expected
+
+
+def test_months_are_added_as_relativedelta_adds_them():
+    """Every day of four years (a leap year among them), plus 0 to 130 months
+    (as far as a monthly policy's premium term reaches), or back a few: the
+    same day, or the month's last day, as ``relativedelta`` gives."""
+    first = date(2023, 1, 1)
+    for offset in range(4 * 366):
+        day = first + timedelta(days=offset)
+        for months in (*range(-3, 131), 240, 1199):
+            assert schedule.add_months(day, months) == day + relativedelta(
+                months=months
+            ), (day, months)

@@ -4,10 +4,9 @@ Instalment numbers start at 1 for the first premium. Every due date is computed 
 issue date, never chained from the previous due date, so month ends never drift.
 """
 
+from calendar import monthrange
 from datetime import date, timedelta
 from typing import NamedTuple
-
-from dateutil.relativedelta import relativedelta
 
 MONTHS_PER_INSTALMENT = {"annual": 12, "semiannual": 6, "quarterly": 3, "monthly": 1}
 
@@ -34,7 +33,20 @@ def total_instalments(frequency, premium_years):
 def due_date(issue_date, frequency, number):
     """Return the due date of instalment ``number`` (1 = first premium)."""
     months = (number - 1) * MONTHS_PER_INSTALMENT[frequency]
-    return issue_date + relativedelta(months=months)
+    return add_months(issue_date, months)
+
+
+def add_months(day, months):
+    """``day`` plus ``months`` calendar months, its day of the month kept, or
+    the month's last day where the month is shorter (31 January + 1 month: 28
+    or 29 February): what ``day + relativedelta(months=months)`` gives, without
+    building a relativedelta for each of the thousands of due dates an import
+    or the clock computes."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return day.replace(
+        year=year, month=month, day=min(day.day, monthrange(year, month)[1])
+    )
 
 
 def policy_year(frequency, number):

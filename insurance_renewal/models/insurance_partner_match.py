@@ -148,7 +148,8 @@ class InsurancePartnerMatch(models.AbstractModel):
         """``vals_list`` (values of the same fields) with the default values
         Odoo's create adds to each of them: the same for every record of the
         batch (they come from the context, the user and the model, not from
-        the values), so looked up once rather than once per new customer."""
+        the values), so looked up once rather than once per new customer or
+        card."""
         if not vals_list:
             return vals_list
         given = vals_list[0].keys()
@@ -218,18 +219,18 @@ class InsurancePartnerMatch(models.AbstractModel):
         }
         banks = self._banks({row["bank_name"] for row in cards.values()})
         # as for the people: no creation message on each card (the holder's
-        # chatter still logs it, masked)
-        Bank.with_context(tracking_disable=True).create(
-            [
-                {
-                    "partner_id": partner_id,
-                    "acc_number": card,
-                    "bank_id": banks.get(row["bank_name"], Bank.bank_id).id,
-                }
-                for (partner_id, card), row in cards.items()
-                if (partner_id, card) not in existing
-            ]
-        )
+        # chatter still logs it, masked), Odoo's defaults looked up once
+        Bank = Bank.with_context(tracking_disable=True)
+        vals_list = [
+            {
+                "partner_id": partner_id,
+                "acc_number": card,
+                "bank_id": banks.get(row["bank_name"], Bank.bank_id).id,
+            }
+            for (partner_id, card), row in cards.items()
+            if (partner_id, card) not in existing
+        ]
+        Bank.create(self._with_defaults(Bank, vals_list))
 
     @api.model
     def _banks(self, names):

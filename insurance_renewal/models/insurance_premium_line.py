@@ -6,7 +6,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import SQL, consteq, hmac
 
-from ..lib import bank_files, schedule
+from ..lib import bank_files, schedule, sql_arrays
 
 # What the pay link's signature is for: a token signed for another purpose of the
 # database secret never opens a pay page.
@@ -297,7 +297,7 @@ class InsurancePremiumLine(models.Model):
         arrays = SQL(", ").join(
             SQL(
                 "%s::%s[]",
-                [row[name] for row in rows],
+                self._schedule_column([row[name] for row in rows]),
                 SQL(self._fields[name].column_type[1]),
             )
             for name in columns
@@ -324,6 +324,14 @@ class InsurancePremiumLine(models.Model):
         lines.check_access("create")
         lines._on_instalments_created()
         return lines
+
+    @staticmethod
+    def _schedule_column(values):
+        """One column of the new instalments as a single array literal, which
+        PostgreSQL reads at once, rather than as a list, which it parses value
+        by value (``lib/sql_arrays``)."""
+        literal = sql_arrays.array_literal(values)
+        return values if literal is None else literal
 
     @api.model
     def _schedule_rows(self, vals_list):

@@ -1,3 +1,5 @@
+import re
+
 from odoo import api, fields, models
 from odoo.tools import SQL
 
@@ -40,6 +42,8 @@ ANCESTOR_CONDITIONS = {
 }
 # how many of a record's last messages that search reads
 ANCESTOR_LIMIT = 32
+# a number in a log's body (the account a "Bank Account #12 created" names)
+NUMBER = re.compile(r"[0-9]+")
 
 
 class MailMessage(models.Model):
@@ -108,8 +112,33 @@ class MailMessage(models.Model):
             return field.convert_to_column_insert(value, self, values)
         key = (fname, type(value), value)
         if key not in seen:
-            seen[key] = field.convert_to_column_insert(value, self, values)
+            if fname == "body" and value:
+                seen[key] = self._insurance_sanitized_body(value, seen)
+            else:
+                seen[key] = field.convert_to_column_insert(value, self, values)
         return seen[key]
+
+    @api.model
+    def _insurance_sanitized_body(self, body, seen):
+        """``body`` as the field sanitises it. The bodies of a batch that differ
+        only in one number (each new card's "Bank Account #N created" names its
+        account, twice) are sanitised once, with that number as 0, then given
+        their number back: the sanitiser keeps or drops a tag, an attribute or
+        a text for what it is, not for the digits it holds. A body with several
+        numbers, or whose sanitised form lost or gained one, is sanitised on
+        its own."""
+        field = self._fields["body"]
+        numbers = NUMBER.findall(body)
+        if len(set(numbers)) != 1:
+            return field.convert_to_column_insert(body, self)
+        template = type(body)(NUMBER.sub("0", body))
+        key = ("body template", type(body), template)
+        if key not in seen:
+            seen[key] = field.convert_to_column_insert(template, self)
+        sanitized = seen[key]
+        if not sanitized or NUMBER.findall(sanitized) != ["0"] * len(numbers):
+            return field.convert_to_column_insert(body, self)
+        return type(sanitized)(NUMBER.sub(numbers[0], sanitized))
 
     @api.model
     def _insurance_invalidate_threads(self, values_list):

@@ -4,6 +4,7 @@ from unittest.mock import patch
 
 import openpyxl
 from freezegun import freeze_time
+from markupsafe import Markup
 from stdnum import luhn
 from stdnum.cn import ric
 
@@ -667,6 +668,46 @@ class TestDataImport(InsuranceRenewalCommon):
         self.assertIsNone(Message._insurance_insert_logs([with_partners]))
         self.assertIsNone(Message._insurance_insert_logs([{**values, "parent_id": 1}]))
 
+    def test_log_bodies_stored_together_are_sanitised_as_each_alone(self):
+        """The logs of a batch whose bodies differ only in one number (each new
+        card's "Bank Account #N created") are sanitised once for all; each
+        body stored is still what the field makes of it alone, also when the
+        number sits where the sanitiser drops it or when a body holds two."""
+        Message = self.env["mail.message"].sudo()
+        link = '<a href="#" data-oe-model="res.partner.bank" data-oe-id="%s">#%s</a>'
+        bodies = [
+            Markup(f"<span>Bank Account {link} created</span>") % (12, 12),
+            Markup(f"<span>Bank Account {link} created</span>") % (345, 345),
+            Markup('<span onclick="go(7)">card 7</span>'),
+            Markup('<span onclick="go(8)">card 8</span>'),
+            Markup("<p>2 cards of 3</p>"),
+            Markup("<p>2 cards of 2</p><script>x(2)</script>"),
+        ]
+        values = {
+            "author_id": self.env.user.partner_id.id,
+            "email_add_signature": False,
+            "email_from": False,
+            "is_internal": True,
+            "message_type": "notification",
+            "model": "res.partner",
+            "reply_to": False,
+            "res_id": self.holder.id,
+        }
+        messages = Message._insurance_insert_logs(
+            [
+                {**values, "body": body, "message_id": f"<log-{number}@x>"}
+                for number, body in enumerate(bodies)
+            ]
+        )
+        messages.invalidate_recordset(["body"])
+        field = Message._fields["body"]
+        self.assertEqual(
+            [str(body) for body in messages.mapped("body")],
+            [str(field.convert_to_column_insert(body, Message)) for body in bodies],
+        )
+        self.assertIn('data-oe-id="345">#345</a>', str(messages[1].body))
+        self.assertNotIn("onclick", str(messages[2].body))
+
     def test_a_card_archived_for_its_holder_is_still_refused(self):
         """Odoo refuses a new bank account whose number its holder has archived
         (unarchive it instead): still so when many are created at once, where
@@ -760,6 +801,46 @@ class TestDataImport(InsuranceRenewalCommon):
         self.assertEqual(values[1], values[0])
         self.assertEqual(batch["b"].phone, "+8613900139002")
         self.assertEqual(batch["a"].commercial_partner_id, batch["a"])
+
+    def test_new_cards_get_the_defaults_odoo_gives_each(self):
+        """The new debit cards of a batch get Odoo's default values looked up
+        once for the batch: each is stored as Odoo's create stores it alone."""
+        Partner = self.env["res.partner"]
+        holders = Partner.create([{"name": "王芳"}, {"name": "李娜"}, {"name": "赵磊"}])
+        alone = (
+            self.env["res.partner.bank"]
+            .sudo()
+            .with_context(tracking_disable=True)
+            .create({"partner_id": holders[0].id, "acc_number": CARD})
+        )
+        rows = [
+            {"row": number, "card_number": card, "bank_name": ""}
+            for number, card in ((1, CARD), (2, "6222020000000015"))
+        ]
+        people = {1: (holders[1],) * 3, 2: (holders[2],) * 3}
+        self.env["insurance.partner.match"]._add_cards(rows, people)
+        batch = holders[1].bank_ids | holders[2].bank_ids
+        self.assertEqual(len(batch), 2)
+        self.env.flush_all()
+        Bank = self.env["res.partner.bank"]
+        names = [
+            fname
+            for fname, field in Bank._fields.items()
+            if field.store
+            and fname
+            not in ("id", "create_date", "write_date", "partner_id", "acc_holder_name")
+            and field.type not in ("one2many", "many2many", "binary")
+        ]
+        (alone | batch).invalidate_recordset()
+        values = [
+            dict(record.sudo().read(names)[0], id=0) for record in (alone, batch[0])
+        ]
+        self.assertEqual(values[1], values[0])
+        self.assertEqual(batch.mapped("acc_holder_name"), ["李娜", "赵磊"])
+        self.assertEqual(
+            batch.mapped("acc_number_masked"),
+            ["6228********5671", "6222********0015"],
+        )
 
     @freeze_time("2025-01-10")
     def test_customers_found_with_the_same_new_values_are_written_together(self):

@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, datetime
 
 from freezegun import freeze_time
 
@@ -292,3 +292,33 @@ class TestPremiumSchedule(InsuranceRenewalCommon):
             inserted.read(figures)[0] | {"id": 0},
             by_create.read(figures)[0] | {"id": 0},
         )
+
+    def test_schedule_columns_reach_postgresql_as_they_were_given(self):
+        """The schedule's columns go to PostgreSQL as one array literal each
+        (read at once, where a list is parsed value by value): whatever a
+        value holds (quotes, backslashes, commas, braces, the word NULL, an
+        empty text, Chinese) it is read back as it was, None as NULL; a date,
+        a timestamp, a number and a flag too."""
+        column = self.env["insurance.premium.line"]._schedule_column
+        texts = [
+            'a "quoted" word',
+            "back\\slash",
+            "a, b",
+            "{x}",
+            "NULL",
+            "",
+            "续期",
+            None,
+        ]
+        others = [
+            ([date(2024, 2, 29), None], "date"),
+            ([datetime(2024, 2, 29, 8, 30, 15, 250000)], "timestamp"),
+            ([812.35, 0.1, 3, None], "numeric"),
+            ([True, False, None], "bool"),
+        ]
+        for values, kind in [(texts, "varchar"), *others]:
+            literal = column(values)
+            self.assertIsInstance(literal, str)
+            self.env.cr.execute(f"SELECT %s::{kind}[]", [literal])
+            self.assertEqual(self.env.cr.fetchone()[0], values)
+        self.assertEqual(column([{"en_US": "x"}]), [{"en_US": "x"}], "kept a list")
