@@ -3,7 +3,7 @@ import re
 import polib
 from lxml import etree
 
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import convert_file, file_path
 
 ARCH_ATTRIBUTES = ("string", "help", "placeholder", "title", "sum", "confirm")
@@ -130,3 +130,36 @@ class TestChineseScreens(TransactionCase):
         )
         texts += self._screen_texts("insurance.reminder.log", [("list", False)], [])
         self._assert_chinese(texts, "contact log and reminder log")
+
+    def test_every_team_opens_a_policy_form(self):
+        """Finance, underwriting, customer service and compliance reach the
+        policies from Team Work: the form opens without an access error."""
+        policy = self.env["insurance.policy"].search(
+            [("renewal_lead_ids", "!=", False)], limit=1
+        )
+        for group in (
+            "account.group_account_invoice",
+            "insurance_renewal.group_insurance_underwriter",
+            "insurance_renewal.group_insurance_customer_service",
+            "insurance_renewal.group_insurance_compliance",
+        ):
+            user = new_test_user(
+                self.env,
+                login=f"team_{group}",
+                groups=group,
+                company_id=policy.company_id.id,
+                company_ids=policy.company_id.ids,
+            )
+            Policy = policy.with_user(user).with_context(lang="zh_CN")
+            result = Policy.get_views([(False, "form")])
+            fields = result["models"]["insurance.policy"]["fields"]
+            arch = etree.fromstring(result["views"]["form"]["arch"])
+            names = {node.get("name") for node in arch.iter("field")} & set(fields)
+            spec = {
+                name: {"fields": {}}
+                if fields[name]["type"] in ("one2many", "many2many", "many2one")
+                else {}
+                for name in names
+            }
+            with self.subTest(group=group):
+                self.assertEqual(Policy.web_read(spec)[0]["id"], policy.id)
