@@ -132,9 +132,11 @@ class TestChineseScreens(TransactionCase):
         texts += self._screen_texts("insurance.reminder.log", [("list", False)], [])
         self._assert_chinese(texts, "contact log and reminder log")
 
-    def _labels(self, model, view_xmlid, view_type="list"):
-        """The column or field labels of a view, as a zh_CN specialist reads them."""
-        Model = self.env[model].with_user(self.specialist).with_context(lang="zh_CN")
+    def _labels(self, model, view_xmlid, view_type="list", user=None):
+        """The column or field labels of a view, as a zh_CN user (the specialist
+        unless told) reads them."""
+        user = user or self.specialist
+        Model = self.env[model].with_user(user).with_context(lang="zh_CN")
         view = self.env.ref(view_xmlid).id
         result = Model.get_views([(view, view_type)])
         arch = etree.fromstring(result["views"][view_type]["arch"])
@@ -182,6 +184,15 @@ class TestChineseScreens(TransactionCase):
         )
         self.assertIn("扣款处理结果", labels)
         self.assertNotIn("联系结果", labels)
+
+    def test_suspense_queue_names_the_bank_s_columns(self):
+        """The receipt's memo and payer, not Odoo's Label and Partner Name."""
+        labels = self._labels(
+            "account.bank.statement.line",
+            "insurance_renewal.insurance_receipt_view_list",
+            user=self.env.ref("insurance_renewal.user_finance"),
+        )
+        self.assertEqual(labels[1:3], ["附言", "付款人户名"])
 
     def test_every_list_of_the_addon_says_what_belongs_in_it(self):
         """An empty list, pivot or kanban explains itself instead of Odoo's bare
