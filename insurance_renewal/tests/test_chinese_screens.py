@@ -244,7 +244,8 @@ class TestChineseScreens(TransactionCase):
 
     def test_every_team_opens_a_policy_form(self):
         """Finance, underwriting, customer service and compliance reach the
-        policies from Team Work: the form opens without an access error."""
+        policies from Team Work: the form and its Customer Overview open without
+        an access error."""
         policy = self.env["insurance.policy"].search(
             [("renewal_lead_ids", "!=", False)], limit=1
         )
@@ -261,16 +262,30 @@ class TestChineseScreens(TransactionCase):
                 company_id=policy.company_id.id,
                 company_ids=policy.company_id.ids,
             )
-            Policy = policy.with_user(user).with_context(lang="zh_CN")
-            result = Policy.get_views([(False, "form")])
-            fields = result["models"]["insurance.policy"]["fields"]
-            arch = etree.fromstring(result["views"]["form"]["arch"])
-            names = {node.get("name") for node in arch.iter("field")} & set(fields)
-            spec = {
-                name: {"fields": {}}
-                if fields[name]["type"] in ("one2many", "many2many", "many2one")
-                else {}
-                for name in names
-            }
             with self.subTest(group=group):
-                self.assertEqual(Policy.web_read(spec)[0]["id"], policy.id)
+                self.assertTrue(self._open_form(user, "insurance.policy", policy.id))
+                overview = policy.with_user(user).action_open_renewal_overview()
+                self.assertTrue(
+                    self._open_form(
+                        user,
+                        "res.partner",
+                        overview["res_id"],
+                        "insurance_renewal.res_partner_view_form_overview",
+                    )
+                )
+
+    def _open_form(self, user, model, res_id, view_xmlid=None):
+        """Read a record as the web client does for its form, as the user."""
+        Model = self.env[model].with_user(user).with_context(lang="zh_CN")
+        view = self.env.ref(view_xmlid).id if view_xmlid else False
+        result = Model.get_views([(view, "form")])
+        fields = result["models"][model]["fields"]
+        arch = etree.fromstring(result["views"]["form"]["arch"])
+        names = {node.get("name") for node in arch.iter("field")} & set(fields)
+        spec = {
+            name: {"fields": {}}
+            if fields[name]["type"] in ("one2many", "many2many", "many2one")
+            else {}
+            for name in names
+        }
+        return Model.browse(res_id).web_read(spec)
