@@ -217,30 +217,42 @@ class TestChineseScreens(TransactionCase):
         ]
         self.assertFalse(without_help)
 
+    def _shown_buttons(self, model, view, names, values):
+        """The labels of the buttons named so that the web client shows on a
+        record of these values, as a zh_CN specialist reads them."""
+        Model = self.env[model].with_user(self.specialist).with_context(lang="zh_CN")
+        arch = Model.get_views([(view, "form")])["views"]["form"]["arch"]
+        return [
+            button.get("string")
+            for button in etree.fromstring(arch).iter("button")
+            if button.get("name") in names
+            and not safe_eval(button.get("invisible", "False"), values)
+        ]
+
     def test_a_renewal_case_closes_as_lost_not_as_a_lost_sale(self):
-        Lead = (
-            self.env["crm.lead"].with_user(self.specialist).with_context(lang="zh_CN")
+        form = self.env.ref("insurance_renewal.crm_lead_renewal_view_form").id
+        renewal_action = self.env.ref(
+            "insurance_renewal.crm_lead_lost_action_renewal", raise_if_not_found=False
         )
-        view = self.env.ref("insurance_renewal.crm_lead_renewal_view_form").id
-        arch = etree.fromstring(
-            Lead.get_views([(view, "form")])["views"]["form"]["arch"]
+        actions = self.env.ref("crm.crm_lead_lost_action") | (
+            renewal_action or self.env["ir.actions.act_window"]
         )
-        lost = self.env.ref("crm.crm_lead_lost_action").id
+        lost = {str(action.id) for action in actions}
         case = {"won_status": "pending", "active": True, "type": "opportunity"}
-        shown = {
-            renewal: [
-                button.get("string")
-                for button in arch.iterfind("./header/button")
-                if button.get("name") == str(lost)
-                and not safe_eval(
-                    button.get("invisible", "False"),
-                    dict(case, is_renewal_case=renewal),
-                )
-            ]
-            for renewal in (True, False)
-        }
-        self.assertEqual(shown[True], ["流失结案"])
-        self.assertEqual(shown[False], ["已丢失"], "A sale keeps CRM's button.")
+        for renewal, label in ((True, "流失结案"), (False, "已丢失")):
+            shown = self._shown_buttons(
+                "crm.lead", form, lost, dict(case, is_renewal_case=renewal)
+            )
+            self.assertEqual(shown, [label], "A sale keeps CRM's button.")
+            shown = self._shown_buttons(
+                "crm.lead.lost",
+                False,
+                {"action_lost_reason_apply"},
+                {"is_renewal": renewal},
+            )
+            self.assertEqual(len(shown), 1)
+            self.assertEqual(shown[0] == "流失结案", renewal, "The dialog's button.")
+        self.assertEqual(actions[1:].with_context(lang="zh_CN").name, "流失结案")
 
     def test_every_team_opens_a_policy_form(self):
         """Finance, underwriting, customer service and compliance reach the
