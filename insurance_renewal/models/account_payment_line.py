@@ -34,7 +34,7 @@ class AccountPaymentLine(models.Model):
         check_company=True,
     )
     insurance_debit_outcome = fields.Selection(
-        related="insurance_debit_result_id.outcome", string="Outcome"
+        related="insurance_debit_result_id.outcome", string="Debit Outcome"
     )
 
     # One instalment waits in one debit order at most, whoever builds the orders

@@ -77,6 +77,7 @@ class InsuranceDebitResult(models.Model):
     )
     outcome = fields.Selection(
         OUTCOMES,
+        string="Debit Outcome",
         required=True,
         readonly=True,
         index=True,

@@ -194,6 +194,11 @@ class ResPartner(models.Model):
         within the case window)."""
         today = self.env["insurance.policy"]._clock_today()
         window_end = self.env["crm.lead"]._renewal_window_end(today)
+        # Finance and the other teams see what is owed; the cases and the
+        # contact log stay with the users who may read them.
+        Contact = self.env["insurance.renewal.activity"]
+        sees_cases = self.env["crm.lead"].has_access("read")
+        sees_contacts = Contact.has_access("read")
         for partner in self:
             policies = partner._renewal_overview_policies()
             lines = policies.premium_line_ids.filtered(
@@ -207,12 +212,16 @@ class ResPartner(models.Model):
             )
             partner.overview_policy_ids = policies
             partner.overview_line_ids = lines.sorted("due_date")
-            partner.overview_case_ids = policies.renewal_lead_ids.filtered(
+            # Storing even no case or contact checks the user's read right on
+            # them: the teams without it get the empty lists as superuser.
+            shown = partner if sees_cases else partner.sudo()
+            shown.overview_case_ids = sees_cases and policies.renewal_lead_ids.filtered(
                 lambda lead: lead.active and lead.won_status == "pending"
             )
-            partner.overview_activity_ids = self.env[
-                "insurance.renewal.activity"
-            ].search([("policy_id", "in", policies.ids)], limit=10)
+            shown = partner if sees_contacts else partner.sudo()
+            shown.overview_activity_ids = sees_contacts and Contact.search(
+                [("policy_id", "in", policies.ids)], limit=10
+            )
             partner.overview_currency_id = (
                 policies.currency_id[:1] or self.env.company.currency_id
             )

@@ -3,8 +3,9 @@ import re
 import polib
 from lxml import etree
 
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import convert_file, file_path
+from odoo.tools.safe_eval import safe_eval
 
 ARCH_ATTRIBUTES = ("string", "help", "placeholder", "title", "sum", "confirm")
 
@@ -130,3 +131,173 @@ class TestChineseScreens(TransactionCase):
         )
         texts += self._screen_texts("insurance.reminder.log", [("list", False)], [])
         self._assert_chinese(texts, "contact log and reminder log")
+
+    def _labels(self, model, view_xmlid, view_type="list", user=None):
+        """The column or field labels of a view, as a zh_CN user (the specialist
+        unless told) reads them."""
+        user = user or self.specialist
+        Model = self.env[model].with_user(user).with_context(lang="zh_CN")
+        view = self.env.ref(view_xmlid).id
+        result = Model.get_views([(view, view_type)])
+        arch = etree.fromstring(result["views"][view_type]["arch"])
+        fields = result["models"][model]["fields"]
+        return [
+            node.get("string") or fields[node.get("name")]["string"]
+            for node in arch.iter("field")
+            if node.get("column_invisible") != "1" and node.get("optional") != "hide"
+        ]
+
+    def test_one_chinese_term_per_concept(self):
+        """A suspended policy, its lapsed premium and the win-back segment say
+        效力中止; the sales rep is 营销员 wherever it shows; taking a team to-do
+        is not the 领取 of a partial withdrawal."""
+        zh = self.env["insurance.policy"].with_context(lang="zh_CN")
+        policy_states = dict(zh._fields["state"]._description_selection(zh.env))
+        Line = self.env["insurance.premium.line"].with_context(lang="zh_CN")
+        line_states = dict(Line._fields["state"]._description_selection(Line.env))
+        self.assertEqual(policy_states["lapsed"], "效力中止")
+        self.assertEqual(line_states["lapsed"], policy_states["lapsed"])
+        self.assertIn("交清", policy_states["paid_up"], "As in 减额交清.")
+        Segment = self.env["insurance.customer.segment"].with_context(lang="zh_CN")
+        segments = dict(Segment._fields["code"]._description_selection(Segment.env))
+        self.assertTrue(segments["reinstatable"].startswith("效力中止"))
+        Kpi = self.env["insurance.kpi.instalment"].with_context(lang="zh_CN")
+        self.assertEqual(
+            zh._fields["user_id"]._description_string(zh.env),
+            Kpi._fields["user_id"]._description_string(Kpi.env),
+        )
+        queue = self._labels(
+            "mail.activity", "insurance_renewal.mail_activity_team_queue_view_list"
+        )
+        self.assertNotIn("领取人", queue)
+
+    def test_renewal_case_list_names_its_columns(self):
+        labels = self._labels(
+            "crm.lead", "insurance_renewal.crm_lead_renewal_view_list"
+        )
+        self.assertEqual(labels[:3], ["投保人", "保单", "阶段"], "Not 商机, not cut.")
+
+    def test_debit_results_read_as_debits_not_contacts(self):
+        labels = self._labels(
+            "insurance.debit.result",
+            "insurance_renewal.insurance_debit_result_view_list",
+        )
+        self.assertIn("扣款处理结果", labels)
+        self.assertNotIn("联系结果", labels)
+
+    def test_suspense_queue_names_the_bank_s_columns(self):
+        """The receipt's memo and payer, not Odoo's Label and Partner Name."""
+        labels = self._labels(
+            "account.bank.statement.line",
+            "insurance_renewal.insurance_receipt_view_list",
+            user=self.env.ref("insurance_renewal.user_finance"),
+        )
+        self.assertEqual(labels[1:3], ["附言", "付款人户名"])
+
+    def test_every_list_of_the_addon_says_what_belongs_in_it(self):
+        """An empty list, pivot or kanban explains itself instead of Odoo's bare
+        "create a record" (the reminder log's belongs to the reminder work)."""
+        exempt = {"insurance_reminder_log_action"}
+        actions = self.env["ir.actions.act_window"].search(
+            [("res_model", "!=", False), ("target", "not in", ("new", "inline"))]
+        )
+        without_help = [
+            data.name
+            for data in self.env["ir.model.data"].search(
+                [
+                    ("module", "=", "insurance_renewal"),
+                    ("model", "=", "ir.actions.act_window"),
+                    ("res_id", "in", actions.ids),
+                ]
+            )
+            if data.name not in exempt
+            and set(actions.browse(data.res_id).view_mode.split(","))
+            & {"list", "kanban", "pivot"}
+            and not actions.browse(data.res_id).help
+        ]
+        self.assertFalse(without_help)
+
+    def _shown_buttons(self, model, view, names, values):
+        """The labels of the buttons named so that the web client shows on a
+        record of these values, as a zh_CN specialist reads them."""
+        Model = self.env[model].with_user(self.specialist).with_context(lang="zh_CN")
+        arch = Model.get_views([(view, "form")])["views"]["form"]["arch"]
+        return [
+            button.get("string")
+            for button in etree.fromstring(arch).iter("button")
+            if button.get("name") in names
+            and not safe_eval(button.get("invisible", "False"), values)
+        ]
+
+    def test_a_renewal_case_closes_as_lost_not_as_a_lost_sale(self):
+        form = self.env.ref("insurance_renewal.crm_lead_renewal_view_form").id
+        renewal_action = self.env.ref(
+            "insurance_renewal.crm_lead_lost_action_renewal", raise_if_not_found=False
+        )
+        actions = self.env.ref("crm.crm_lead_lost_action") | (
+            renewal_action or self.env["ir.actions.act_window"]
+        )
+        lost = {str(action.id) for action in actions}
+        case = {"won_status": "pending", "active": True, "type": "opportunity"}
+        for renewal, label in ((True, "流失结案"), (False, "已丢失")):
+            shown = self._shown_buttons(
+                "crm.lead", form, lost, dict(case, is_renewal_case=renewal)
+            )
+            self.assertEqual(shown, [label], "A sale keeps CRM's button.")
+            shown = self._shown_buttons(
+                "crm.lead.lost",
+                False,
+                {"action_lost_reason_apply"},
+                {"is_renewal": renewal},
+            )
+            self.assertEqual(len(shown), 1)
+            self.assertEqual(shown[0] == "流失结案", renewal, "The dialog's button.")
+        self.assertEqual(actions[1:].with_context(lang="zh_CN").name, "流失结案")
+
+    def test_every_team_opens_a_policy_form(self):
+        """Finance, underwriting, customer service and compliance reach the
+        policies from Team Work: the form and its Customer Overview open without
+        an access error."""
+        policy = self.env["insurance.policy"].search(
+            [("renewal_lead_ids", "!=", False)], limit=1
+        )
+        for group in (
+            "account.group_account_invoice",
+            "insurance_renewal.group_insurance_underwriter",
+            "insurance_renewal.group_insurance_customer_service",
+            "insurance_renewal.group_insurance_compliance",
+        ):
+            user = new_test_user(
+                self.env,
+                login=f"team_{group}",
+                groups=group,
+                company_id=policy.company_id.id,
+                company_ids=policy.company_id.ids,
+            )
+            with self.subTest(group=group):
+                self.assertTrue(self._open_form(user, "insurance.policy", policy.id))
+                overview = policy.with_user(user).action_open_renewal_overview()
+                self.assertTrue(
+                    self._open_form(
+                        user,
+                        "res.partner",
+                        overview["res_id"],
+                        "insurance_renewal.res_partner_view_form_overview",
+                    )
+                )
+
+    def _open_form(self, user, model, res_id, view_xmlid=None):
+        """Read a record as the web client does for its form, as the user."""
+        Model = self.env[model].with_user(user).with_context(lang="zh_CN")
+        view = self.env.ref(view_xmlid).id if view_xmlid else False
+        result = Model.get_views([(view, "form")])
+        fields = result["models"][model]["fields"]
+        arch = etree.fromstring(result["views"]["form"]["arch"])
+        names = {node.get("name") for node in arch.iter("field")} & set(fields)
+        spec = {
+            name: {"fields": {}}
+            if fields[name]["type"] in ("one2many", "many2many", "many2one")
+            else {}
+            for name in names
+        }
+        return Model.browse(res_id).web_read(spec)
