@@ -183,6 +183,6 @@ class TestRenewalLedger(InsuranceRenewalCommon):
         self.specialist.lang = "zh_CN"
         sheet = self._sheet(self._export(self.specialist))
         self.assertEqual(
-            [cell.value for cell in sheet[1]][:3], ["优先级", "失效风险", "应缴日"]
+            [cell.value for cell in sheet[1]][:3], ["优先级", "中止风险", "应缴日"]
         )
         self.assertEqual(sheet[2][12].value, "应缴")
