@@ -196,8 +196,7 @@ class TestChineseScreens(TransactionCase):
 
     def test_every_list_of_the_addon_says_what_belongs_in_it(self):
         """An empty list, pivot or kanban explains itself instead of Odoo's bare
-        "create a record" (the reminder log's belongs to the reminder work)."""
-        exempt = {"insurance_reminder_log_action"}
+        "create a record"."""
         actions = self.env["ir.actions.act_window"].search(
             [("res_model", "!=", False), ("target", "not in", ("new", "inline"))]
         )
@@ -210,12 +209,19 @@ class TestChineseScreens(TransactionCase):
                     ("res_id", "in", actions.ids),
                 ]
             )
-            if data.name not in exempt
-            and set(actions.browse(data.res_id).view_mode.split(","))
+            if set(actions.browse(data.res_id).view_mode.split(","))
             & {"list", "kanban", "pivot"}
             and not actions.browse(data.res_id).help
         ]
         self.assertFalse(without_help)
+
+    def test_the_reminder_log_groups_by_date_not_by_day_day(self):
+        """Its default grouping reads 日期: 天 (Odoo shows "label: interval"; the
+        label 天 made it 天: 天)."""
+        view = self.env.ref("insurance_renewal.insurance_reminder_log_view_search")
+        arch = view.with_context(lang="zh_CN").get_combined_arch()
+        group_day = etree.fromstring(arch).find(".//filter[@name='group_day']")
+        self.assertEqual(group_day.get("string"), "日期")
 
     def _shown_buttons(self, model, view, names, values):
         """The labels of the buttons named so that the web client shows on a
