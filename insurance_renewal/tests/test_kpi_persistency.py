@@ -1,9 +1,12 @@
 from datetime import date
 
+from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
+from lxml import etree
 
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
+from odoo.tools.safe_eval import safe_eval
 
 from ..lib import schedule
 from .common import InsuranceRenewalCommon
@@ -276,6 +279,30 @@ class TestKpiPersistency(InsuranceRenewalCommon):
         # and A08 still suspended: 18. A05, A07 and A10 are suspended on 12 March;
         # A10 paid that day and was reinstated.
         self.assertEqual(self._lapse("month", "2026-03-01"), (18, 3, 16.67, 1, 33.33))
+
+    @freeze_time("2026-06-30")
+    def test_the_lapse_kpi_opens_on_the_last_twelve_months(self):
+        """The manager's lapse table opens on this month and the eleven before
+        (it opened on every month since the oldest policy); the rest is one
+        click away."""
+        action = self.env.ref("insurance_renewal.insurance_kpi_lapse_action")
+        search = etree.fromstring(
+            self.env.ref("insurance_renewal.insurance_kpi_lapse_view_search").arch
+        )
+        domain = []
+        for key in safe_eval(action.context):
+            name = key.removeprefix("search_default_")
+            found = search.find(f".//filter[@name='{name}']")
+            domain += safe_eval(
+                found.get("domain"),
+                {"context_today": date.today, "relativedelta": relativedelta},
+            )
+        table = self.env["insurance.kpi.lapse"].with_user(self.manager)
+        starts = table.search(domain).mapped("date_start")
+        self.assertTrue(starts)
+        self.assertEqual(min(starts), date(2025, 7, 1))
+        self.assertEqual(set(table.search(domain).mapped("period_type")), {"month"})
+        self.assertTrue(table.search([("date_start", "<", date(2025, 7, 1))]))
 
     def test_kpis_for_managers_only(self):
         self.assertTrue(self._persistency())
