@@ -745,8 +745,8 @@ class InsurancePremiumLine(models.Model):
             )
         # Paid on the last day of cover, so the policy never counts as suspended.
         day = fields.Date.context_today(self)
-        if self.lapse_date:
-            day = min(day, self.lapse_date - timedelta(days=1))
+        if self.cover_end_date:
+            day = min(day, self.cover_end_date)
         label = self.env._(
             "Premium paid by loan: %(line)s (%(reference)s)",
             line=self.display_name,
