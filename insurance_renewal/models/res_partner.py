@@ -84,6 +84,21 @@ class ResPartner(models.Model):
         string="Insurance Policies",
         groups=RENEWAL_GROUPS,
     )
+    # Leads and meeting attendees copy their partner's email and phone. After
+    # each write of a partner's email or phone, Odoo searches them for that
+    # partner (twice: before and after the write) unless the partner has a
+    # plain inverse of their link. With these, it reads them once for all the
+    # partners being worked on: the renewal import writes thousands, each with
+    # its own email, one write each. Kept for Odoo's use (administrators only).
+    insurance_lead_ids = fields.One2many(
+        "crm.lead", "partner_id", string="All Leads", groups="base.group_system"
+    )
+    insurance_attendee_ids = fields.One2many(
+        "calendar.attendee",
+        "partner_id",
+        string="All Meeting Attendances",
+        groups="base.group_system",
+    )
     renewal_preferred_channel = fields.Selection(
         [("email", "Email"), ("sms", "SMS")],
         string="Preferred Reminder Channel",
