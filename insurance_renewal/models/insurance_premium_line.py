@@ -18,6 +18,19 @@ PAY_TOKEN_LENGTH = 16
 # last payment, or the last due date when nothing was paid): the customer sees
 # "Paid" meanwhile; then an old link, forwarded or leaked, shows nothing.
 PAY_LINK_DAYS_AFTER_SETTLED = 30
+INSTALMENT_STATES = [
+    ("planned", "Planned"),
+    ("due", "Due"),
+    ("grace", "In Grace"),
+    ("paid", "Paid"),
+    ("lapsed", "Lapsed"),
+    ("deferred", "Deferred"),
+    ("waived", "Waived"),
+]
+# How the schedule shows a planned instalment that fell due while its policy was
+# suspended: the clock does not move it (nothing is asked for a suspended
+# policy), but a reinstatement charges it with its interest (DOMAIN.md, art. 37).
+OWED_ON_REINSTATEMENT = "owed_on_reinstatement"
 # What ``_insert_schedule`` needs of each new instalment (``insurance.policy``'s
 # ``_premium_line_vals``); it adds the defaults, the amounts and the log columns.
 SCHEDULE_VALUE_FIELDS = frozenset(
@@ -140,18 +153,18 @@ class InsurancePremiumLine(models.Model):
         "the bank account must be fixed first.",
     )
     state = fields.Selection(
-        [
-            ("planned", "Planned"),
-            ("due", "Due"),
-            ("grace", "In Grace"),
-            ("paid", "Paid"),
-            ("lapsed", "Lapsed"),
-            ("deferred", "Deferred"),
-            ("waived", "Waived"),
-        ],
+        INSTALMENT_STATES,
         required=True,
         default="planned",
         index=True,
+    )
+    schedule_status = fields.Selection(
+        INSTALMENT_STATES + [(OWED_ON_REINSTATEMENT, "Owed on Reinstatement")],
+        string="Status",
+        compute="_compute_schedule_status",
+        help="The instalment's state as the schedule shows it: an instalment whose "
+        "due date passed while its policy is suspended is not asked for, but must "
+        "be paid, with interest, to reinstate the policy.",
     )
     date_paid = fields.Date(
         compute="_compute_amounts_from_invoice", store=True, readonly=False
@@ -183,6 +196,21 @@ class InsurancePremiumLine(models.Model):
         for line in self:
             line.cover_end_date = line.lapse_date and line.lapse_date - timedelta(
                 days=1
+            )
+
+    @api.depends("state", "due_date", "policy_id.state")
+    @api.depends_context("tz")
+    def _compute_schedule_status(self):
+        today = self.policy_id[:1]._clock_today()
+        for line in self:
+            owed_on_reinstatement = (
+                line.state == schedule.PLANNED
+                and line.policy_id.state == "lapsed"
+                and line.due_date
+                and line.due_date <= today
+            )
+            line.schedule_status = (
+                OWED_ON_REINSTATEMENT if owed_on_reinstatement else line.state
             )
 
     @api.depends("due_date", "product_id.invoice_lead_days")

@@ -171,6 +171,36 @@ class TestChineseScreens(TransactionCase):
         )
         self.assertNotIn("领取人", queue)
 
+    def test_a_premium_owed_on_reinstatement_is_not_read_as_not_yet_due(self):
+        """A premium that fell due while its policy was suspended: the schedule's
+        status column (the policy's and the instalments' lists) reads 复效时补交,
+        where the stored state would read 未到期."""
+        Line = self.env["insurance.premium.line"].with_context(lang="zh_CN")
+        statuses = dict(
+            Line._fields["schedule_status"]._description_selection(Line.env)
+        )
+        self.assertEqual(statuses["owed_on_reinstatement"], "复效时补交")
+        self.assertEqual(statuses["planned"], "未到期")
+        for model, view, path in (
+            ("insurance.premium.line", "insurance_premium_line_view_list", "//list"),
+            (
+                "insurance.policy",
+                "insurance_policy_view_form",
+                "//field[@name='premium_line_ids']/list",
+            ),
+        ):
+            arch = self.env[model].get_view(
+                self.env.ref(f"insurance_renewal.{view}").id
+            )["arch"]
+            schedule = etree.fromstring(arch).xpath(path)[0]
+            shown = [
+                node.get("name")
+                for node in schedule.iterchildren("field")
+                if node.get("column_invisible") != "1"
+            ]
+            self.assertIn("schedule_status", shown, view)
+            self.assertNotIn("state", shown, view)
+
     def test_renewal_case_list_names_its_columns(self):
         labels = self._labels(
             "crm.lead", "insurance_renewal.crm_lead_renewal_view_list"

@@ -71,6 +71,26 @@ class TestPremiumClock(InsuranceRenewalCommon):
             "ones it was never asked for.",
         )
 
+    def test_a_premium_due_while_suspended_reads_owed_on_reinstatement(self):
+        """The clock leaves a suspended policy's later premiums planned: nothing
+        is asked for them. Once their due date has passed the schedule says what
+        they are, owed (with interest) to reinstate, not "planned"; once the
+        policy is terminated, waived."""
+        self._run_clock_on("2025-04-02")
+        suspended_year = self._line(self.policy, 3)
+        for day, status in (
+            ("2026-01-30", "planned"),
+            ("2026-01-31", "owed_on_reinstatement"),
+        ):
+            with freeze_time(day):
+                suspended_year.invalidate_recordset(["schedule_status"])
+                self.assertEqual(suspended_year.schedule_status, status, day)
+                self.assertEqual(suspended_year.state, "planned")
+        self.assertEqual(self.line.schedule_status, "lapsed")
+        self._run_clock_on("2027-04-03")
+        suspended_year.invalidate_recordset(["schedule_status"])
+        self.assertEqual(suspended_year.schedule_status, "waived")
+
     def test_the_upgrade_waives_what_earlier_terminations_left_planned(self):
         self._run_clock_on("2025-04-02")
         self.policy.sudo().state = "terminated"  # as the clock did before 19.0.1.2.0
