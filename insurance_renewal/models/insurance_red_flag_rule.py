@@ -46,18 +46,18 @@ class InsuranceRedFlagRule(models.Model):
         required=True,
     )
     change_count = fields.Integer(
-        string="More Than N Changes",
+        string="Change Limit (N)",
         default=2,
         help="Frequent changes: flag a customer with more than this many changes "
         "of phone, email, address or bank account within the period.",
     )
     period_days = fields.Integer(
-        string="Within M Days",
+        string="Period in Days (M)",
         default=90,
         help="Frequent changes: the period the changes are counted in.",
     )
     days_before_exit = fields.Integer(
-        string="K Days Before",
+        string="Days Before Exit (K)",
         default=30,
         help="Change before a surrender or claim: flag a change of contact or bank "
         "data within this many days before the policy ended.",

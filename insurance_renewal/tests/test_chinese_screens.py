@@ -201,6 +201,16 @@ class TestChineseScreens(TransactionCase):
             self.assertIn("schedule_status", shown, view)
             self.assertNotIn("state", shown, view)
 
+    def test_red_flag_thresholds_name_what_they_count(self):
+        """The thresholds' columns say what they count, with the letter the
+        rule's description uses (it read 前 K 天 and a cut 变更超过…)."""
+        labels = self._labels(
+            "insurance.red.flag.rule",
+            "insurance_renewal.insurance_red_flag_rule_view_list",
+            user=self.env.ref("insurance_renewal.user_compliance"),
+        )
+        self.assertEqual(labels[3:6], ["变更次数上限 N", "统计天数 M", "终止前天数 K"])
+
     def test_renewal_case_list_names_its_columns(self):
         labels = self._labels(
             "crm.lead", "insurance_renewal.crm_lead_renewal_view_list"
