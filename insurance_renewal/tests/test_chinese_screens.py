@@ -200,6 +200,18 @@ class TestChineseScreens(TransactionCase):
             ]
             self.assertIn("schedule_status", shown, view)
             self.assertNotIn("state", shown, view)
+        form = Line.get_view(
+            self.env.ref("insurance_renewal.insurance_premium_line_view_form").id
+        )["arch"]
+        form = etree.fromstring(form)
+        ribbon = form.xpath("//widget[@name='web_ribbon']")[0]
+        self.assertEqual(ribbon.get("title"), "复效时补交", "The instalment's form.")
+        statusbar = form.xpath("//field[@widget='statusbar']")[0]
+        self.assertEqual(
+            statusbar.get("invisible"),
+            "schedule_status == 'owed_on_reinstatement'",
+            "No status bar lit on 未到期 beside it.",
+        )
 
     def test_red_flag_thresholds_name_what_they_count(self):
         """The thresholds' columns say what they count, with the letter the
