@@ -1457,6 +1457,63 @@ class InsurancePolicy(models.Model):
         policy._insurance_open_service_ticket(contact)
         return contact
 
+    def _ask_reinstatement_of_paid_suspension(self, paid_lines):
+        """A premium paid while its policy is suspended does not bring the cover
+        back: a reinstatement also needs underwriting's approval and every back
+        premium with its interest (DOMAIN.md, art. 37). Unless one is under way,
+        the policy's contact person (its specialist) is asked to arrange it,
+        once: an open to-do is not doubled by later payments. As superuser: the
+        payment may come from finance or the bank import, who do not schedule
+        the specialist's work; the to-do is the addon's."""
+        suspended = self.filtered(lambda policy: policy.state == "lapsed")
+        if not suspended:
+            return
+        Request = self.env["insurance.servicing.request"].sudo()
+        under_way = Request.search(
+            [
+                ("policy_id", "in", suspended.ids),
+                ("request_type", "=", "reinstatement"),
+                ("state", "in", ("draft", "approved")),
+            ]
+        ).policy_id
+        todo_type = self.env.ref(
+            "insurance_renewal.mail_activity_type_reinstatement_followup"
+        )
+        asked = (
+            self.env["mail.activity"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", self._name),
+                    ("res_id", "in", suspended.ids),
+                    ("activity_type_id", "=", todo_type.id),
+                ]
+            )
+            .mapped("res_id")
+        )
+        for policy in suspended.sudo() - under_way:
+            if policy.id in asked:
+                continue
+            person = policy._insurance_contact_person()
+            reader = policy.with_context(lang=person.lang or self.env.lang)
+            lines = paid_lines.filtered(lambda line, p=policy: line.policy_id == p)
+            reader.activity_schedule(
+                activity_type_id=todo_type.id,
+                user_id=person.id or self.env.uid,
+                # the instalments' names come from imported files: text only
+                note=text_html(
+                    reader.env._(
+                        "%(lines)s paid while the policy is suspended: the cover "
+                        "comes back only with a reinstatement (health declaration "
+                        "approved by underwriting, every back premium and its "
+                        "interest paid). Call the customer to apply before "
+                        "%(deadline)s.",
+                        lines=", ".join(lines.mapped("display_name")),
+                        deadline=format_date(reader.env, policy.reinstatement_deadline),
+                    )
+                ),
+            )
+
     def _insurance_tell_online_payment(self, lines, transactions):
         """Tell the specialist on the policy's chatter that the customer paid
         these instalments online, in the specialist's language."""

@@ -446,6 +446,7 @@ class InsurancePremiumLine(models.Model):
             {"date_paid": date_paid or today}
         )
         paid.write({"state": schedule.PAID})
+        paid.policy_id._ask_reinstatement_of_paid_suspension(paid)
         reopened = self.filtered(
             lambda line: (
                 line.state == schedule.PAID

@@ -975,6 +975,57 @@ class TestReinstatement(ServicingMixin, InsuranceRenewalCommon):
         self.assertEqual(self.policy.next_due_date.isoformat(), "2026-01-31")
         self.assertIn("12,297.53", self._notes(self.policy))
 
+    def _reinstatement_todos(self):
+        return self.env["mail.activity"].search(
+            [
+                ("res_model", "=", "insurance.policy"),
+                ("res_id", "=", self.policy.id),
+                (
+                    "activity_type_id",
+                    "=",
+                    self.env.ref(
+                        "insurance_renewal.mail_activity_type_reinstatement_followup"
+                    ).id,
+                ),
+            ]
+        )
+
+    def test_a_premium_paid_while_suspended_asks_for_the_reinstatement(self):
+        """The customer pays the premium the policy lapsed on, by hand or through
+        the bank, without asking to reinstate: the cover stays suspended (it needs
+        underwriting and the interest too), so the specialist is asked, once, to
+        call the customer and arrange the reinstatement."""
+        self.policy.specialist_id = self.specialist
+        self._suspend()
+        with freeze_time("2025-04-10"):
+            self._line(self.policy, 2).amount_paid = 12000
+            self._end_unit_of_work()
+        self.assertEqual(self.policy.state, "lapsed")
+        todo = self._reinstatement_todos()
+        self.assertEqual(len(todo), 1)
+        self.assertEqual(todo.user_id, self.specialist)
+        self.assertIn(self._line(self.policy, 2).display_name, str(todo.note))
+        self.assertIn("reinstatement", str(todo.note))
+        with freeze_time("2025-04-12"):
+            self._line(self.policy, 3)._apply_payments()
+            self._line(self.policy, 2)._apply_payments()
+            self._end_unit_of_work()
+        self.assertEqual(len(self._reinstatement_todos()), 1, "Asked once.")
+
+    def test_no_reinstatement_to_arrange_when_one_is_under_way(self):
+        """The back premiums paid for a reinstatement already asked for: nobody
+        is asked to arrange it again."""
+        self.policy.specialist_id = self.specialist
+        self._suspend()
+        with freeze_time("2025-07-31"):
+            request = self._request(
+                self.policy, "reinstatement", health_declaration="无住院史"
+            )
+            request.action_confirm()
+            request.with_user(self.specialist).action_confirm_payment()
+        self.assertEqual(self._line(self.policy, 2).state, "paid")
+        self.assertFalse(self._reinstatement_todos())
+
     def test_payment_recorded_late_counts_the_interest_to_its_day(self):
         self._suspend()
         with freeze_time("2025-07-31"):
