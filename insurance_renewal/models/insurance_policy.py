@@ -1476,6 +1476,12 @@ class InsurancePolicy(models.Model):
                 ("state", "in", ("draft", "approved")),
             ]
         ).policy_id
+        to_ask = suspended.sudo() - under_way
+        if not to_ask:
+            return
+        # a second worker paying the same policy at once fails to serialize and
+        # retries, then finds this to-do (as for the assignment rules' work)
+        self.env["insurance.assignment.rule"]._mark_fired_for_other_workers(to_ask)
         todo_type = self.env.ref(
             "insurance_renewal.mail_activity_type_reinstatement_followup"
         )
@@ -1485,13 +1491,13 @@ class InsurancePolicy(models.Model):
             .search(
                 [
                     ("res_model", "=", self._name),
-                    ("res_id", "in", suspended.ids),
+                    ("res_id", "in", to_ask.ids),
                     ("activity_type_id", "=", todo_type.id),
                 ]
             )
             .mapped("res_id")
         )
-        for policy in suspended.sudo() - under_way:
+        for policy in to_ask:
             if policy.id in asked:
                 continue
             person = policy._insurance_contact_person()
