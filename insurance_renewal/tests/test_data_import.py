@@ -1001,17 +1001,23 @@ class TestDataImport(InsuranceRenewalCommon):
         queries more in all."""
         counts = []
         for first, count in ((1, 5), (101, 15)):
-            data_import = self._new_import(
-                self._csv(ZH, *self._new_customer_rows(first, count))
+            data_import, queries = self._queries_of_import(
+                self._new_customer_rows(first, count)
             )
-            data_import.action_check()
-            self.env.flush_all()
-            before = self.env.cr.sql_log_count
-            data_import.action_import()
-            self.env.flush_all()
-            counts.append(self.env.cr.sql_log_count - before)
+            counts.append(queries)
             self.assertEqual(data_import.created_count, count)
         self.assertLessEqual(counts[1] - counts[0], 2, counts)
+
+    def _queries_of_import(self, rows):
+        """Import ``rows`` (checked first); return the import and the queries its
+        import step made."""
+        data_import = self._new_import(self._csv(ZH, *rows))
+        data_import.action_check()
+        self.env.flush_all()
+        before = self.env.cr.sql_log_count
+        data_import.action_import()
+        self.env.flush_all()
+        return data_import, self.env.cr.sql_log_count - before
 
     def _found_with_old_emails(self, rows):
         """The customers of ``rows``, known already under another email."""
@@ -1034,13 +1040,7 @@ class TestDataImport(InsuranceRenewalCommon):
         for first, count in ((501, 5), (601, 15)):
             rows = self._new_customer_rows(first, count)
             found = self._found_with_old_emails(rows)
-            data_import = self._new_import(self._csv(ZH, *rows))
-            data_import.action_check()
-            self.env.flush_all()
-            before = self.env.cr.sql_log_count
-            data_import.action_import()
-            self.env.flush_all()
-            counts.append(self.env.cr.sql_log_count - before)
+            counts.append(self._queries_of_import(rows)[1])
             self.assertEqual(
                 found.mapped("email"), [line[5] for line in rows], "written"
             )
