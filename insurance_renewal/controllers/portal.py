@@ -274,7 +274,7 @@ class InsurancePortal(PortalAccount):
         """What the page shows of one policy (given as superuser after the
         caller's right to it was checked)."""
         lines = policy.premium_line_ids.sorted("due_date")
-        open_lines = lines.filtered(
+        open_lines = lines._insurance_owed().filtered(
             lambda line: line.state in schedule.OPEN_STATES + (schedule.LAPSED,)
         )
         payable = open_lines.filtered(
@@ -313,6 +313,7 @@ class InsurancePortal(PortalAccount):
             "contact_person": policies[:1]._insurance_contact_person(),
             "company": policies[:1].company_id,
             "amount_to_pay": sum(invoices.mapped("amount_residual")),
+            "owed_lines": lines._insurance_owed().sorted("due_date"),
             "currency": policies[:1].currency_id,
             "all_paid": all(line.state in schedule.SETTLED_STATES for line in lines),
             "pay_ref": ref,

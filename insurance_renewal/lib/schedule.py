@@ -17,6 +17,9 @@ DEFERRED, WAIVED = "deferred", "waived"
 OPEN_STATES = (PLANNED, DUE, GRACE)
 # Instalments nobody owes any more.
 SETTLED_STATES = (PAID, WAIVED)
+# Policies that have ended: nothing they still show unpaid can bring their cover
+# back, so no payment is taken for it (a transfer received is refunded).
+ENDED_POLICY_STATES = ("surrendered", "terminated")
 
 
 def instalments_per_year(frequency):

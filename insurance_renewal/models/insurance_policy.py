@@ -1368,6 +1368,12 @@ class InsurancePolicy(models.Model):
                 suspension=format_date(self.env, self.suspension_date),
                 deadline=format_date(self.env, self.reinstatement_deadline),
             )
+        if self.state in schedule.ENDED_POLICY_STATES:
+            return self.env._(
+                "Your policy has ended: no premium is owed on it any more and no "
+                "payment is taken for it. Its cash value, if any, is paid to you; "
+                "a transfer made for it since is refunded."
+            )
         return ""
 
     def _insurance_portal_request_repeat(self, kind, message, address=None, link=None):

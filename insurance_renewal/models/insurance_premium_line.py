@@ -903,13 +903,28 @@ class InsurancePremiumLine(models.Model):
             bank_files.payment_reference(self.policy_id.name, self.installment_number)
         )
 
+    def _insurance_owed(self):
+        """These instalments still to be paid: neither settled nor of a policy
+        that has ended (``schedule.ENDED_POLICY_STATES``)."""
+        return self.filtered(
+            lambda line: (
+                line.state not in schedule.SETTLED_STATES
+                and line.policy_id.state not in schedule.ENDED_POLICY_STATES
+            )
+        )
+
     def _insurance_open_invoices(self):
-        """The posted premium invoices of these instalments still to be paid."""
-        return self.sudo().invoice_id.filtered(
-            lambda move: (
-                move.state == "posted"
-                and move.payment_state not in ("paid", "in_payment", "reversed")
-                and not move.currency_id.is_zero(move.amount_residual)
+        """The posted premium invoices of these instalments still to be paid; none
+        of a policy that has ended."""
+        return (
+            self.sudo()
+            ._insurance_owed()
+            .invoice_id.filtered(
+                lambda move: (
+                    move.state == "posted"
+                    and move.payment_state not in ("paid", "in_payment", "reversed")
+                    and not move.currency_id.is_zero(move.amount_residual)
+                )
             )
         )
 

@@ -5,7 +5,7 @@ from collections import defaultdict
 from odoo import api, fields, models
 from odoo.tools.constants import PREFETCH_MAX
 
-from ..lib import bank_files
+from ..lib import bank_files, schedule
 from .account_bank_statement_line import _clean
 
 # Odoo numbers the entries of one create by chunks of its prefetch size, the
@@ -215,6 +215,9 @@ class _MatchIndex:
             ("move_type", "=", "out_invoice"),
             ("state", "=", "posted"),
             ("insurance_policy_id", "!=", False),
+            # a transfer for an ended policy waits in the suspense queue, to be
+            # refunded: it cannot bring the cover back
+            ("insurance_policy_id.state", "not in", schedule.ENDED_POLICY_STATES),
             ("payment_state", "in", ("not_paid", "partial")),
             ("company_id", "=", company.id),
         ]

@@ -381,6 +381,34 @@ class TestMyPolicies(CustomerPortalCommon):
         self.assertIn("Premiums received", text)
         self.assertIn(self.policy.premium_line_ids[:1].display_name, text)
 
+    def _terminate(self, policy):
+        """Suspended on its unpaid premium and, its reinstatement window over,
+        terminated, by the clock's own steps run for a day years ahead."""
+        later = self.today + relativedelta(years=3)
+        policy = policy.sudo()  # as the scheduled action runs
+        policy.premium_line_ids._advance_clock(later)
+        self._end_unit_of_work()
+        self.assertEqual(policy.state, "lapsed")
+        policy._terminate_batch(policy)
+        self._end_unit_of_work()
+        self.assertEqual(policy.state, "terminated")
+
+    def test_an_ended_policy_takes_no_payment_on_its_page_or_link(self):
+        """The premium a policy lapsed on stays unpaid after it is terminated,
+        but no payment can bring it back: neither its page nor an old reminder's
+        link offers to pay it, and both say why."""
+        url = self.line._insurance_pay_url()
+        self._terminate(self.policy)
+        self.authenticate("zhangwei_portal", "zhangwei_portal")
+        page = self.url_open(f"/my/policies/{self.policy.id}").text
+        self.assertIn("Your policy has ended", page)
+        self.assertNotIn("o_insurance_payable", page)
+        self.authenticate(None, None)
+        link = self._open(url).text
+        self.assertIn("Your policy has ended", link)
+        self.assertNotIn("o_insurance_bank_transfer", link)
+        self.assertNotIn("o_insurance_pay_online", link)
+
     def test_a_call_back_request_lands_on_the_case_for_the_specialist(self):
         self.authenticate("zhangwei_portal", "zhangwei_portal")
         answer = self._post_form(

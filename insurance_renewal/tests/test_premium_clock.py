@@ -3,6 +3,7 @@ from datetime import date
 
 from freezegun import freeze_time
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools.misc import file_path
 
@@ -157,6 +158,22 @@ class TestPremiumClock(InsuranceRenewalCommon):
         self.assertEqual(self.line.state, "grace")
         self.assertFalse(self.line.date_paid)
         self.assertEqual(self.policy.state, "grace")
+
+    def test_no_payment_is_recorded_for_a_terminated_policy(self):
+        """Its reinstatement window over, the policy owes nothing: a payment
+        recorded by hand for the premium it lapsed on is refused, by name."""
+        self._run_clock_on("2025-04-02")
+        self._run_clock_on("2027-04-03")
+        self.assertEqual(self.policy.state, "terminated")
+        wizard = (
+            self.env["insurance.premium.payment"]
+            .with_user(self.specialist)
+            .create({"premium_line_id": self.line.id, "amount": 12000})
+        )
+        with self.assertRaisesRegex(UserError, "P-0001 has ended"):
+            wizard.action_confirm()
+        self.assertEqual(self.line.state, "lapsed")
+        self.assertFalse(self.line.amount_paid)
 
     def test_paying_a_suspended_policy_needs_reinstatement(self):
         self._run_clock_on("2025-04-02")

@@ -131,6 +131,27 @@ class TestReceiptImport(PremiumAccountingCommon):
         self.assertEqual(self._line(self.p5, 2).state, "paid")
         self.assertEqual(self._line(self.p4, 2).state, "planned")
 
+    def test_a_receipt_for_an_ended_policy_waits_to_be_refunded(self):
+        """A transfer quoting the premium a policy lapsed on arrives once the
+        policy is terminated (its reinstatement window over): no payment can bring
+        the cover back, so the receipt is not applied to that premium; it waits
+        in the suspense queue, where finance refunds it."""
+        with freeze_time("2025-04-02"):
+            self._run_clock()
+        with freeze_time("2027-04-03"):
+            self._run_clock()
+        self.assertEqual(self.p1.state, "terminated")
+        with freeze_time("2027-04-10"):
+            bank_file = self._import(
+                "receipts",
+                self._csv(HEADER, ("2027-04-09", "12000.00", "张伟", "", "P-0001-002")),
+            )
+        receipt = self._st_line(bank_file, 2)
+        self.assertEqual(receipt.insurance_match_state, "unmatched")
+        self.assertFalse(receipt.is_reconciled)
+        self.assertEqual(self._line(self.p1, 2).state, "lapsed")
+        self.assertEqual(bank_file.suspense_count, 1)
+
     def test_third_party_payer_is_flagged_but_paid(self):
         bank_file = self._import("receipts", self._receipts_file())
         flagged = bank_file.statement_line_ids.filtered("insurance_compliance_flag")

@@ -60,6 +60,17 @@ class InsurancePremiumPayment(models.TransientModel):
                     ],
                 )
             )
+        if line.policy_id.state in schedule.ENDED_POLICY_STATES:
+            raise UserError(
+                self.env._(
+                    "Policy %(policy)s has ended (%(state)s): no premium is owed on it "
+                    "any more, so no payment can be recorded. Refund the payer.",
+                    policy=line.policy_id.name,
+                    state=dict(
+                        line.policy_id._fields["state"]._description_selection(self.env)
+                    )[line.policy_id.state],
+                )
+            )
         if line.sudo().invoice_id:
             raise UserError(
                 self.env._(
