@@ -129,8 +129,9 @@ SELECT m.id, m.insurance_reference_key AS key, m.insurance_policy_id AS policy_i
        row_number() OVER (PARTITION BY m.insurance_policy_id
                           ORDER BY m.invoice_date_due, m.id) AS age
   FROM account_move m
+  JOIN insurance_policy ip ON ip.id = m.insurance_policy_id
  WHERE m.move_type = 'out_invoice' AND m.state = 'posted'
-   AND m.insurance_policy_id IS NOT NULL
+   AND ip.state NOT IN ('surrendered', 'terminated')
    AND m.payment_state IN ('not_paid', 'partial') AND m.company_id = %(company)s;
 CREATE INDEX ON twin_open (key);
 CREATE INDEX ON twin_open (policy_id);
