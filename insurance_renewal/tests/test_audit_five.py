@@ -2,6 +2,8 @@
 to-dos written since the fourth, each defect through the call a user or a
 script makes."""
 
+import base64
+
 from freezegun import freeze_time
 
 from odoo import Command
@@ -56,6 +58,67 @@ class TestAuditFiveSuspenseQueue(PremiumAccountingCommon):
         with self.assertRaises(AccessError):
             self.loan.with_user(self.finance).action_insurance_return_to_queue()
         self.assertFalse(self.loan.insurance_match_state)
+
+
+@tagged("post_install", "-at_install")
+class TestAuditFiveBankFileKept(PremiumAccountingCommon):
+    """An imported bank file is the evidence of what the bank paid and of what
+    was booked from it: a finance user imports it, never rewrites it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        with freeze_time("2024-02-10"):
+            cls.policy = cls._create_policy()
+        cls._activate_and_invoice(cls.policy)
+        cls.content = cls._csv(
+            ("交易日期", "交易金额", "对方户名", "对方账号", "附言"),
+            ("2025-01-20", "12000.00", "张伟", "", "P-0001-002"),
+        )
+        cls.second_bank = cls.env["account.journal"].create(
+            {"name": "建设银行", "code": "CCB", "type": "bank"}
+        )
+
+    def test_an_imported_file_is_not_set_back_to_importing_elsewhere(self):
+        """Over RPC a finance user pointed yesterday's file at the second bank
+        account and set it back to Importing: the scheduled action booked its
+        receipt a second time, in that account's statement."""
+        with freeze_time("2025-01-23"):
+            bank_file = self._import("receipts", self.content)
+        self.assertEqual(bank_file.state, "done")
+        rewrites = {
+            "state": "importing",
+            "imported_rows": 0,
+            "journal_id": self.second_bank.id,
+            "statement_id": False,
+            "data": base64.b64encode(self.content),
+        }
+        for fname, value in rewrites.items():
+            with self.subTest(field=fname), self.assertRaises(AccessError):
+                bank_file.with_user(self.finance).write({fname: value})
+        self._call_in_cron_cursor("insurance.bank.file", "_cron_import_bank_files")
+        booked = self.env["account.bank.statement.line"].search(
+            [("insurance_file_id", "=", bank_file.id)]
+        )
+        self.assertEqual(booked.journal_id, self.bank_journal)
+        self.assertEqual(len(booked), 1)
+
+    def test_a_bank_file_is_not_made_by_hand(self):
+        """Created over RPC, a file skipped every check of the import (its bank
+        journal, its currencies, whether it came before) and was imported by
+        the scheduled action all the same."""
+        with self.assertRaises(AccessError):
+            self.env["insurance.bank.file"].with_user(self.finance).create(
+                {
+                    "name": "bank.csv",
+                    "kind": "receipts",
+                    "checksum": "0" * 64,
+                    "journal_id": self.bank_journal.id,
+                    "row_count": 1,
+                    "state": "importing",
+                    "data": base64.b64encode(self.content),
+                }
+            )
 
 
 @tagged("post_install", "-at_install")
