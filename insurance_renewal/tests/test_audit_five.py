@@ -122,6 +122,51 @@ class TestAuditFiveBankFileKept(PremiumAccountingCommon):
 
 
 @tagged("post_install", "-at_install")
+class TestAuditFiveDebitResultsKept(PremiumAccountingCommon):
+    """P-0001 (张伟), paid by auto-debit: the bank's result file says its second
+    premium could not be debited, the card closed."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        with freeze_time("2024-02-10"):
+            cls.policy = cls._create_policy(payment_method="bank_debit")
+        cls._activate_and_invoice(cls.policy)
+        cls.line = cls._line(cls.policy, 2)
+
+    def test_a_debit_result_is_kept_as_the_bank_gave_it(self):
+        """Over RPC a finance user turned the bank's refusal into a success
+        without a payment, or typed a result the bank never sent: the debit
+        orders and their results then said what no bank file did."""
+        with freeze_time("2025-02-01"):
+            bank_file = self._import(
+                "debit_results",
+                self._csv(
+                    ("扣款日期", "保单号", "扣款金额", "扣款结果", "失败原因"),
+                    ("2025-01-31", "P-0001", "12000", "失败", "账户冻结"),
+                ),
+            )
+        result = bank_file.debit_result_ids
+        self.assertEqual(result.outcome, "failed")
+        for vals in ({"outcome": "paid", "result": "success"}, {"reason": False}):
+            with self.subTest(vals=vals), self.assertRaises(AccessError):
+                result.with_user(self.finance).write(vals)
+        self.assertEqual(result.outcome, "failed")
+        with self.assertRaises(AccessError):
+            self.env["insurance.debit.result"].with_user(self.finance).create(
+                {
+                    "date": "2025-01-31",
+                    "company_id": self.env.company.id,
+                    "policy_id": self.policy.id,
+                    "premium_line_id": self.line.id,
+                    "amount": 12000,
+                    "result": "success",
+                    "outcome": "paid",
+                }
+            )
+
+
+@tagged("post_install", "-at_install")
 class TestAuditFiveCallToDos(InsuranceRenewalCommon):
     """P-0001's second premium of 12,000 falls due on 31 January 2025; the plan's
     call step, three days before, hands the specialist a to-do."""
