@@ -10,6 +10,7 @@ from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
+from . import test_data_import
 from .common import InsuranceRenewalCommon
 from .common_accounting import PremiumAccountingCommon
 
@@ -218,3 +219,41 @@ class TestAuditFiveCallToDos(InsuranceRenewalCommon):
                 {"policy_id": self.policy.id, "channel": "phone", "outcome": "reached"}
             )
         self.assertEqual(call.state, "done")
+
+
+@tagged("post_install", "-at_install")
+class TestAuditFiveImportedPeople(InsuranceRenewalCommon):
+    """The renewal extract names 李娜, who is also the agent test_agent, a user
+    of Odoo: she holds a policy herself (自保件)."""
+
+    def test_an_agent_holding_a_policy_does_not_stop_the_import(self):
+        """Her contact is a user's: the import wrote the file's email on it,
+        which only an administrator may, and the whole file failed with "You
+        are not allowed to modify User records". Her policy is imported; her
+        contact data stays as her user has it."""
+        self.agent.partner_id.write(
+            {"name": "李娜", "phone": "+8613900139000", "email": "lina@insurer.example"}
+        )
+        self.env.user.company_id.country_id = self.env.ref("base.cn")
+        content = test_data_import.TestDataImport._csv(
+            test_data_import.ZH,
+            test_data_import.row(email="lina@example.com", holder_id=""),
+        )
+        data_import = (
+            self.env["insurance.data.import"]
+            .with_user(self.specialist)
+            .create(
+                {
+                    "kind": "policies",
+                    "name": "extract.csv",
+                    "data_file": base64.b64encode(content),
+                }
+            )
+        )
+        with freeze_time("2025-01-10"):
+            data_import.action_check()
+            data_import.action_import()
+        self.assertEqual(data_import.state, "done")
+        policy = self.env["insurance.policy"].search([("name", "=", "R-0001")])
+        self.assertEqual(policy.partner_id, self.agent.partner_id)
+        self.assertEqual(self.agent.email, "lina@insurer.example")
