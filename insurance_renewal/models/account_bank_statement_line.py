@@ -118,8 +118,10 @@ class AccountBankStatementLine(models.Model):
 
     def _insurance_check_finance_access(self):
         """Refuse unless the current user is finance and sees this receipt in a
-        company it works for: what allows the suspense queue's actions to write
-        bank entries as superuser."""
+        company it works for, and the receipt waits in the suspense queue (or
+        was taken out of it as no premium): what allows the suspense queue's
+        actions to write bank entries as superuser. The company's other bank
+        lines are the accountants' to reconcile."""
         self.ensure_one()
         if not self.env.user.has_group("account.group_account_invoice"):
             raise AccessError(
@@ -139,6 +141,14 @@ class AccountBankStatementLine(models.Model):
             raise UserError(
                 self.env._(
                     "Receipt %(line)s is already reconciled.", line=self.payment_ref
+                )
+            )
+        if self.insurance_match_state not in (*SUSPENSE_STATES, "not_premium"):
+            raise AccessError(
+                self.env._(
+                    "%(line)s is not a premium receipt of the suspense queue: "
+                    "an accountant reconciles it.",
+                    line=self.payment_ref or self.display_name,
                 )
             )
 

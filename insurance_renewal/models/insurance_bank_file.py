@@ -18,6 +18,23 @@ IMPORT_BATCH_PARAM = "insurance_renewal.import_batch_rows"
 TODO_LISTED = 10
 # Where the files whose to-do follows a change wait, in the transaction, for the flush.
 TODO_PENDING_KEY = "insurance_renewal.bank_file_todo"
+# What a file is and how far its import went: written by the import alone (as
+# superuser, after its checks), never by hand, not even by finance over RPC.
+IMPORT_FIELDS = frozenset(
+    {
+        "name",
+        "kind",
+        "checksum",
+        "company_id",
+        "journal_id",
+        "statement_id",
+        "row_count",
+        "state",
+        "imported_rows",
+        "data",
+        "skipped_count",
+    }
+)
 
 
 class InsuranceBankFile(models.Model):
@@ -112,6 +129,27 @@ class InsuranceBankFile(models.Model):
             bank_file.matched_count = matched.get(bank_file, 0)
             bank_file.suspense_count = suspense.get(bank_file, 0)
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "A bank file is added by Import Bank File, which checks it, "
+                    "never by hand."
+                )
+            )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not self.env.su and IMPORT_FIELDS & vals.keys():
+            raise AccessError(
+                self.env._(
+                    "An imported bank file is kept as the bank gave it and as it "
+                    "was imported: import a new file instead."
+                )
+            )
+        return super().write(vals)
+
     @api.model
     def _import_file(self, kind, content, filename, journal):
         """Import a whole file or nothing of it; return the new bank file record."""
@@ -139,8 +177,11 @@ class InsuranceBankFile(models.Model):
             "row_count": len(rows),
         }
         batch = self._import_batch_size()
-        # no "created" message nor follower: the list says who imported it when
-        files = self.with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
+        # no "created" message nor follower: the list says who imported it when;
+        # as superuser, the checks above passed (see IMPORT_FIELDS)
+        files = self.sudo().with_context(
+            mail_create_nolog=True, mail_create_nosubscribe=True
+        )
         if len(rows) > batch:
             vals.update(state="importing", data=base64.b64encode(content))
             bank_file = files.create(vals).with_env(self.env)
@@ -229,7 +270,12 @@ class InsuranceBankFile(models.Model):
             self._import_receipts(rows, keys)
         else:
             self.env["insurance.debit.result"]._import_rows(self, rows, keys)
-        self.imported_rows += len(rows)
+        self._write_progress({"imported_rows": self.imported_rows + len(rows)})
+
+    def _write_progress(self, vals):
+        """Record the import's own progress (``IMPORT_FIELDS``), as superuser:
+        the import checked the file and the user's rights to import it."""
+        self.sudo().write(vals)
 
     def _start_batched_import(self):
         """Have this large file imported batch by batch after the upload: by the
@@ -307,7 +353,7 @@ class InsuranceBankFile(models.Model):
         start, batch = self.imported_rows, self._import_batch_size()
         self._import_batch(rows[start : start + batch], keys[start : start + batch])
         if self.imported_rows >= len(rows):
-            self.state = "done"
+            self._write_progress({"state": "done"})
         return self.imported_rows - start
 
     @api.model
@@ -353,15 +399,18 @@ class InsuranceBankFile(models.Model):
         new = [
             (row, key) for row, key in zip(rows, keys, strict=True) if key not in known
         ]
-        self.skipped_count += len(rows) - len(new)
+        self._write_progress(
+            {"skipped_count": self.skipped_count + len(rows) - len(new)}
+        )
         if not new:
             return
         if not self.statement_id:
-            self.statement_id = (
+            statement = (
                 self.env["account.bank.statement"]
                 .sudo()
                 .create({"name": self.name, "journal_id": self.journal_id.id})
             )
+            self._write_progress({"statement_id": statement.id})
         currencies = self._currencies(rows)
         # As superuser like the lines (see above): the matcher reads the open
         # premium invoices of the journal's company only.

@@ -1,7 +1,7 @@
 from collections import defaultdict
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_amount, format_date
 
 from ..lib import bank_files, schedule
@@ -102,6 +102,26 @@ class InsuranceDebitResult(models.Model):
         "This debit result has already been imported.",
     )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_written_by_import()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_written_by_import()
+        return super().write(vals)
+
+    def _check_written_by_import(self):
+        """A debit result says what the bank's file said and what the import did
+        with it: the import alone writes it (as superuser, after its checks)."""
+        if not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "A debit result is recorded from the bank's result file and "
+                    "kept as it came: import the bank's file instead."
+                )
+            )
+
     @api.model
     def _import_rows(self, bank_file, rows, keys):
         """Record every row of a result file: pay on success, follow up on failure,
@@ -124,7 +144,8 @@ class InsuranceDebitResult(models.Model):
         if resolver.errors:
             File = self.env["insurance.bank.file"]
             raise UserError(File._format_errors(bank_file.name, resolver.errors))
-        results = self.create(vals_list)
+        # As superuser: the caller was checked by the bank file's import.
+        results = self.sudo().create(vals_list).with_env(self.env)
         results.filtered(lambda r: r.outcome == "paid")._pay(bank_file.journal_id)
         results.filtered(lambda r: r.outcome == "failed")._follow_up_failure()
         results._settle_debit_order_lines()
@@ -169,7 +190,8 @@ class InsuranceDebitResult(models.Model):
             if line.product_id.premium_product_id and line.invoice_id.state != "posted":
                 line._issue_invoices()
             if line.invoice_id.state == "posted":
-                result.payment_id = result._register_payment(line.invoice_id, journal)
+                payment = result._register_payment(line.invoice_id, journal)
+                result.sudo().payment_id = payment
             else:
                 line.write(
                     {
@@ -203,7 +225,7 @@ class InsuranceDebitResult(models.Model):
         to_fix = {}
         for result in self:
             line = result.premium_line_id.sudo()
-            result.next_debit_date = bank_files.next_debit_date(
+            result.sudo().next_debit_date = bank_files.next_debit_date(
                 result.date, result.reason, retry_days, line.grace_end_date
             )
             line.next_debit_date = result.next_debit_date

@@ -166,17 +166,22 @@ class InsurancePartnerMatch(models.AbstractModel):
     def _update(self, pairs):
         """Bring each partner found up to date with the file: phone, email and
         address when the file gives them (a person given in several rows: the
-        last row's), the identity number when missing. Only what differs is
+        last row's), the identity number when missing; not the contact data of
+        a colleague's user (``_kept_by_their_users``). Only what differs is
         written, so a file imported twice changes nothing; partners given the
         same new values are written together. The partners whose phone or
         email changed are then told so at once (their contact data date, the
         repair to-dos of those now unreachable) rather than after each write."""
         changes, identities = {}, {}
+        kept = self._kept_by_their_users(
+            self.env["res.partner"].union(*(partner for partner, _person in pairs))
+        )
         for partner, person in pairs:
-            vals = changes.setdefault(partner, {})
-            for key in ("phone", "email", "street"):
-                if person.get(key) and vals.get(key, partner[key]) != person[key]:
-                    vals[key] = person[key]
+            if partner not in kept:
+                vals = changes.setdefault(partner, {})
+                for key in ("phone", "email", "street"):
+                    if person.get(key) and vals.get(key, partner[key]) != person[key]:
+                        vals[key] = person[key]
             if person["identity"] and not partner.sudo().identity_number:
                 identities.setdefault(partner, person["identity"])
         groups = defaultdict(lambda: self.env["res.partner"])
@@ -197,6 +202,20 @@ class InsurancePartnerMatch(models.AbstractModel):
             partner.sudo().identity_number = number
         if changed:
             self.env["res.partner"].browse(changed)._contact_data_changed()
+
+    @api.model
+    def _kept_by_their_users(self, partners):
+        """The partners among ``partners`` that are the contacts of internal
+        users other than the importer (an agent holding a policy himself): only
+        an administrator changes a user's contact data, which Odoo refuses to
+        anyone else, so the file leaves theirs as their user has it rather than
+        fail the whole import."""
+        return partners.filtered(
+            lambda partner: any(
+                user._is_internal() and user != self.env.user
+                for user in partner.user_ids
+            )
+        )
 
     @api.model
     def _add_cards(self, rows, people):

@@ -1,4 +1,5 @@
 from collections import defaultdict
+from datetime import datetime
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -14,6 +15,8 @@ NOTIFICATION_TO_STATE = {
     "canceled": "failed",
     "bounce": "bounced",
 }
+# Before any step: a contact of another policy or channel carries out none.
+NEVER = datetime.min
 
 
 class InsuranceReminderLog(models.Model):
@@ -306,7 +309,8 @@ class InsuranceReminderLog(models.Model):
     @api.model
     def _on_contacts_logged(self, contacts):
         """A call or a letter logged by the specialist carries out the call or
-        letter steps still to do on its policy."""
+        letter steps still to do on its policy that were handed over before it
+        happened (a contact logged late, from before a step, is not that step)."""
         done = contacts.filtered(lambda contact: contact.kind == "contact")
         if not done:
             return
@@ -319,10 +323,15 @@ class InsuranceReminderLog(models.Model):
                 ("state", "=", "todo"),
             ]
         )
-        pairs = {(contact.policy_id, contact.channel) for contact in done}
-        waiting.filtered(lambda log: (log.policy_id, log.channel) in pairs).write(
-            {"state": "done"}
-        )
+        last_contact = {}
+        for contact in done:
+            key = (contact.policy_id, contact.channel)
+            last_contact[key] = max(last_contact.get(key, contact.date), contact.date)
+        waiting.filtered(
+            lambda log: (
+                log.date <= last_contact.get((log.policy_id, log.channel), NEVER)
+            )
+        ).write({"state": "done"})
 
     def _channel_label(self):
         return dict(self._fields["channel"]._description_selection(self.env))[

@@ -48,3 +48,4 @@ from . import test_oca_chinese_screens
 from . import test_servicing_approvals
 from . import test_hostile_edges
 from . import test_audit_four
+from . import test_audit_five

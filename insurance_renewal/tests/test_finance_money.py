@@ -244,9 +244,10 @@ class TestSuspenseQueue(ZhaoPoliciesCommon):
         )
 
     def test_money_paid_out_is_not_reconciled_as_a_premium(self):
-        """Any bank line of the company opens the form over RPC: one paying
-        money out, reconciled with a premium invoice, put the amount on the
-        payer's receivable as more owed and marked the line a matched premium."""
+        """A bank line paying money out, in the suspense queue (a bank file
+        refuses one; only a line written there by hand), reconciled with a
+        premium invoice, put the amount on the payer's receivable as more owed
+        and marked the line a matched premium."""
         invoice = self._line(self.p4, 2).invoice_id
         statement_line = self.env["account.bank.statement.line"].create(
             {
@@ -254,13 +255,14 @@ class TestSuspenseQueue(ZhaoPoliciesCommon):
                 "date": "2025-01-22",
                 "amount": -500,
                 "payment_ref": "退款 P-0004",
+                "insurance_match_state": "unmatched",
             }
         )
         wizard = self._wizard(statement_line, invoice_ids=[(6, 0, invoice.ids)])
         with self.assertRaises(UserError) as refused:
             wizard.action_reconcile()
         self.assertIn("only money received", str(refused.exception))
-        self.assertFalse(statement_line.insurance_match_state)
+        self.assertEqual(statement_line.insurance_match_state, "unmatched")
         self.assertEqual(invoice.amount_residual, 3000)
         self.assertEqual(self.zhao.credit, 6000)
 
