@@ -151,6 +151,19 @@ class TestReceiptImport(PremiumAccountingCommon):
         self.assertFalse(receipt.is_reconciled)
         self.assertEqual(self._line(self.p1, 2).state, "lapsed")
         self.assertEqual(bank_file.suspense_count, 1)
+        # nor does finance apply it by hand by mistake
+        action = receipt.with_user(self.finance).action_open_insurance_reconcile()
+        wizard = (
+            self.env["insurance.receipt.reconcile"]
+            .with_user(self.finance)
+            .with_context(**action["context"])
+            .create(
+                {"invoice_ids": [Command.set(self._line(self.p1, 2).invoice_id.ids)]}
+            )
+        )
+        with self.assertRaisesRegex(UserError, "policies have ended"):
+            wizard.action_reconcile()
+        self.assertFalse(receipt.is_reconciled)
 
     def test_third_party_payer_is_flagged_but_paid(self):
         bank_file = self._import("receipts", self._receipts_file())

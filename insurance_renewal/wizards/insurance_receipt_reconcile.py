@@ -2,6 +2,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Domain
 
+from ..lib import schedule
+
 
 class InsuranceReceiptReconcile(models.TransientModel):
     _name = "insurance.receipt.reconcile"
@@ -27,6 +29,7 @@ class InsuranceReceiptReconcile(models.TransientModel):
         check_company=True,
         domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted'), "
         "('insurance_policy_id', '!=', False), "
+        "('insurance_policy_id.state', 'not in', ('surrendered', 'terminated')), "
         "('payment_state', 'in', ('not_paid', 'partial'))]",
         help="The receipt pays them oldest first; what is left over stays on the "
         "payer's account as a credit.",
@@ -123,6 +126,17 @@ class InsuranceReceiptReconcile(models.TransientModel):
             ]
         )
         valid = self.env["account.move"].search(domain, order="invoice_date_due, id")
+        ended = valid.filtered(
+            lambda inv: inv.insurance_policy_id.state in schedule.ENDED_POLICY_STATES
+        )
+        if ended:
+            raise UserError(
+                self.env._(
+                    "%(invoices)s: their policies have ended, nothing they show "
+                    "unpaid is owed any more. Refund the receipt instead.",
+                    invoices=", ".join(ended.mapped("name")),
+                )
+            )
         if valid != invoices.sorted(lambda inv: (inv.invoice_date_due, inv.id)):
             raise UserError(
                 self.env._(
