@@ -1526,6 +1526,24 @@ class InsurancePolicy(models.Model):
                 ),
             )
 
+    def _close_reinstatement_followup(self, request):
+        """The reinstatement is asked for: the *Arrange Reinstatement* to-do
+        (``_ask_reinstatement_of_paid_suspension``) is done, whoever it was
+        given to. Called by the request's submission, as superuser after its
+        checks."""
+        todo_type = self.env.ref(
+            "insurance_renewal.mail_activity_type_reinstatement_followup"
+        )
+        todos = self.activity_ids.filtered(
+            lambda activity: activity.activity_type_id == todo_type
+        )
+        if todos:
+            todos.action_feedback(
+                feedback=self.env._(
+                    "Reinstatement %(request)s asked for.", request=request.display_name
+                )
+            )
+
     def _insurance_tell_online_payment(self, lines, transactions):
         """Tell the specialist on the policy's chatter that the customer paid
         these instalments online, in the specialist's language."""

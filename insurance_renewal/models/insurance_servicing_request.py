@@ -412,6 +412,7 @@ class InsuranceServicingRequest(models.Model):
             request = request.sudo()
             if request.request_type == "reinstatement":
                 request._prepare_reinstatement()
+                request.policy_id._close_reinstatement_followup(request)
             if request.need_validation:
                 request._submit_for_review()
             else:

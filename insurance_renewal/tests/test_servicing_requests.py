@@ -994,7 +994,7 @@ class TestReinstatement(ServicingMixin, InsuranceRenewalCommon):
         """The customer pays the premium the policy lapsed on, by hand or through
         the bank, without asking to reinstate: the cover stays suspended (it needs
         underwriting and the interest too), so the specialist is asked, once, to
-        call the customer and arrange the reinstatement."""
+        call the customer and arrange the reinstatement; asked for, it is done."""
         self.policy.specialist_id = self.specialist
         self._suspend()
         with freeze_time("2025-04-10"):
@@ -1011,6 +1011,15 @@ class TestReinstatement(ServicingMixin, InsuranceRenewalCommon):
             self._line(self.policy, 2)._apply_payments()
             self._end_unit_of_work()
         self.assertEqual(len(self._reinstatement_todos()), 1, "Asked once.")
+        with freeze_time("2025-04-15"):
+            request = self._request(
+                self.policy, "reinstatement", health_declaration="无住院史"
+            )
+            request.action_confirm()
+        self.assertFalse(
+            self._reinstatement_todos(), "Done once the reinstatement is asked for."
+        )
+        self.assertIn(request.display_name, self._notes(self.policy))
 
     def test_no_reinstatement_to_arrange_when_one_is_under_way(self):
         """The back premiums paid for a reinstatement already asked for: nobody
