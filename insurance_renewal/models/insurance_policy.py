@@ -16,6 +16,8 @@ from .res_partner import MASKED_DATA_GROUPS
 # Policies whose premiums the daily clock moves: the others wait for a person.
 CLOCK_STATES = ("in_force", "grace")
 HORIZON_PARAM = "insurance_renewal.schedule_horizon_months"
+# The specialist's to-do when a suspended policy's premium is paid.
+REINSTATEMENT_FOLLOWUP = "insurance_renewal.mail_activity_type_reinstatement_followup"
 DEFAULT_HORIZON_MONTHS = 12
 # Who does the work a servicing request asks of another team.
 CRON_BATCH_SIZE = 1000
@@ -1488,9 +1490,7 @@ class InsurancePolicy(models.Model):
         # a second worker paying the same policy at once fails to serialize and
         # retries, then finds this to-do (as for the assignment rules' work)
         self.env["insurance.assignment.rule"]._mark_fired_for_other_workers(to_ask)
-        todo_type = self.env.ref(
-            "insurance_renewal.mail_activity_type_reinstatement_followup"
-        )
+        todo_type = self.env.ref(REINSTATEMENT_FOLLOWUP)
         asked = (
             self.env["mail.activity"]
             .sudo()
@@ -1503,12 +1503,13 @@ class InsurancePolicy(models.Model):
             )
             .mapped("res_id")
         )
+        paid_by_policy = paid_lines.grouped("policy_id")
         for policy in to_ask:
             if policy.id in asked:
                 continue
             person = policy._insurance_contact_person()
             reader = policy.with_context(lang=person.lang or self.env.lang)
-            lines = paid_lines.filtered(lambda line, p=policy: line.policy_id == p)
+            lines = paid_by_policy[policy]
             reader.activity_schedule(
                 activity_type_id=todo_type.id,
                 user_id=person.id or self.env.uid,
@@ -1531,9 +1532,7 @@ class InsurancePolicy(models.Model):
         (``_ask_reinstatement_of_paid_suspension``) is done, whoever it was
         given to. Called by the request's submission, as superuser after its
         checks."""
-        todo_type = self.env.ref(
-            "insurance_renewal.mail_activity_type_reinstatement_followup"
-        )
+        todo_type = self.env.ref(REINSTATEMENT_FOLLOWUP)
         todos = self.activity_ids.filtered(
             lambda activity: activity.activity_type_id == todo_type
         )

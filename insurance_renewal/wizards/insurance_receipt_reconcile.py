@@ -29,7 +29,7 @@ class InsuranceReceiptReconcile(models.TransientModel):
         check_company=True,
         domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted'), "
         "('insurance_policy_id', '!=', False), "
-        "('insurance_policy_id.state', 'not in', ('surrendered', 'terminated')), "
+        f"('insurance_policy_id.state', 'not in', {schedule.ENDED_POLICY_STATES!r}), "
         "('payment_state', 'in', ('not_paid', 'partial'))]",
         help="The receipt pays them oldest first; what is left over stays on the "
         "payer's account as a credit.",
